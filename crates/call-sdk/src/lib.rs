@@ -1,0 +1,1 @@
+//! K-Link call SDK engine.

@@ -1,0 +1,2 @@
+//! Sans-IO SIP user agent core.
+#![cfg_attr(not(test), warn(missing_docs))]
