@@ -1,0 +1,626 @@
+//! The media driver: one microphone stream and one `RTCPeerConnection` per call, doing what the
+//! core asks (offer, answer, apply, re-offer for hold, DTMF, mute) and reporting back.
+//!
+//! A [`MediaSession`] owns every browser object and callback of its call; dropping it (or
+//! [`MediaSession::close`]) stops the tracks, closes the connection and drops the callbacks.
+//! Steps that await the browser run one at a time per call, in the order the core asked.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceConnectionState, RtcIceGatheringState,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcRtpSender, RtcRtpTransceiver, RtcSdpType,
+    RtcSessionDescriptionInit, RtcTrackEvent, RtcdtmfSender, RtcdtmfToneChangeEvent,
+};
+
+use crate::js;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A view of `RTCPeerConnection` whose throwing methods are caught, not unwound through wasm.
+    #[wasm_bindgen(js_name = RTCPeerConnection)]
+    type CheckedPeerConnection;
+    #[wasm_bindgen(method, catch, js_name = addTrack)]
+    fn add_track(
+        this: &CheckedPeerConnection,
+        track: &MediaStreamTrack,
+        stream: &MediaStream,
+    ) -> Result<RtcRtpSender, JsValue>;
+
+    /// A view of `RTCDTMFSender`: `insertDTMF` throws on a bad tone or a sender that cannot send.
+    #[wasm_bindgen(js_name = RTCDTMFSender)]
+    type CheckedDtmfSender;
+    #[wasm_bindgen(method, catch, js_name = insertDTMF)]
+    fn insert_dtmf(this: &CheckedDtmfSender, tones: &str, duration: u32, gap: u32) -> Result<(), JsValue>;
+}
+
+/// Tone length and gap for RFC 4733 DTMF, as JsSIP and SIP.js use.
+const DTMF_DURATION_MS: u32 = 100;
+const DTMF_GAP_MS: u32 = 70;
+/// When no candidate at all appears (no network), send what there is after this long.
+const ICE_GATHERING_CAP_MS: u32 = 3_000;
+
+/// The direction the local side asks for in a re-offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Two-way audio.
+    SendRecv,
+    /// Local hold: we send (music or silence), do not receive.
+    SendOnly,
+    /// We only receive.
+    RecvOnly,
+    /// Both sides on hold.
+    Inactive,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::SendRecv => "sendrecv",
+            Self::SendOnly => "sendonly",
+            Self::RecvOnly => "recvonly",
+            Self::Inactive => "inactive",
+        }
+    }
+}
+
+/// A step that awaits the browser.
+#[derive(Clone, Debug)]
+pub enum MediaOp {
+    /// Microphone, connection, offer, bounded ICE wait: [`MediaOutcome::LocalOffer`].
+    CreateOffer,
+    /// Microphone, connection, remote offer, answer: [`MediaOutcome::LocalAnswer`].
+    CreateAnswer(String),
+    /// Apply the remote answer to our offer: [`MediaOutcome::RemoteApplied`].
+    ApplyAnswer(String),
+    /// A new offer with this direction (hold and resume): [`MediaOutcome::LocalOffer`].
+    Reoffer(Direction),
+}
+
+/// What a step produced, for the core.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaOutcome {
+    /// Our offer SDP, with the candidates gathered so far.
+    LocalOffer(String),
+    /// Our answer SDP.
+    LocalAnswer(String),
+    /// The remote description is in place.
+    RemoteApplied,
+    /// The step failed (no microphone, bad SDP, ...).
+    Failed(String),
+    /// ICE connected: media flows.
+    IceConnected,
+    /// ICE failed: no media path.
+    IceFailed,
+}
+
+/// Everything the session tells its owner.
+#[derive(Debug)]
+pub enum MediaNotice {
+    /// An outcome for the core.
+    Outcome(MediaOutcome),
+    /// A remote stream arrived (once per stream).
+    RemoteStream(MediaStream),
+    /// A DTMF tone started playing on the RTP sender (`""` when the buffer drained).
+    ToneSent(String),
+    /// Something worth logging that the core need not know.
+    Log(String),
+}
+
+/// Settings shared by every call.
+#[derive(Clone, Debug)]
+pub struct MediaSettings {
+    /// `RTCIceServer[]`.
+    pub ice_servers: Array,
+    /// How long to keep gathering after the first candidate.
+    pub ice_gathering_timeout_ms: u32,
+}
+
+/// The state of the bounded ICE-gathering wait of one offer or answer.
+struct Gathering {
+    resolve: Function,
+    started_ms: u64,
+    first_candidate_ms: Option<u64>,
+    /// Fires `resolve` `ice_gathering_timeout_ms` after the first candidate.
+    after_first: Option<Timeout>,
+    /// Fires `resolve` when nothing at all arrives.
+    cap: Option<Timeout>,
+}
+
+/// The browser callbacks of a connection; they detach when dropped.
+struct PcCallbacks {
+    pc: RtcPeerConnection,
+    _on_ice_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
+    _on_gathering_change: Closure<dyn FnMut(web_sys::Event)>,
+    _on_ice_state: Closure<dyn FnMut(web_sys::Event)>,
+    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+}
+
+impl Drop for PcCallbacks {
+    fn drop(&mut self) {
+        self.pc.set_onicecandidate(None);
+        self.pc.set_onicegatheringstatechange(None);
+        self.pc.set_oniceconnectionstatechange(None);
+        self.pc.set_ontrack(None);
+    }
+}
+
+/// The DTMF sender's `tonechange` callback; detaches when dropped.
+struct ToneCallback {
+    sender: RtcdtmfSender,
+    _on_tone: Closure<dyn FnMut(RtcdtmfToneChangeEvent)>,
+}
+
+impl Drop for ToneCallback {
+    fn drop(&mut self) {
+        self.sender.set_ontonechange(None);
+    }
+}
+
+struct Inner {
+    settings: MediaSettings,
+    notify: Box<dyn Fn(MediaNotice)>,
+    pc: RefCell<Option<RtcPeerConnection>>,
+    callbacks: RefCell<Option<PcCallbacks>>,
+    tone_callback: RefCell<Option<ToneCallback>>,
+    local: RefCell<Option<MediaStream>>,
+    remote_ids: RefCell<Vec<String>>,
+    gathering: RefCell<Option<Gathering>>,
+    queue: RefCell<VecDeque<MediaOp>>,
+    running: Cell<bool>,
+    muted: Cell<bool>,
+    closed: Cell<bool>,
+    ice_reported: Cell<bool>,
+}
+
+/// The media of one call.
+pub struct MediaSession {
+    inner: Rc<Inner>,
+}
+
+impl MediaSession {
+    /// A session that reports through `notify`. Nothing is created until the first step.
+    pub fn new(settings: MediaSettings, notify: impl Fn(MediaNotice) + 'static) -> Self {
+        Self {
+            inner: Rc::new(Inner {
+                settings,
+                notify: Box::new(notify),
+                pc: RefCell::new(None),
+                callbacks: RefCell::new(None),
+                tone_callback: RefCell::new(None),
+                local: RefCell::new(None),
+                remote_ids: RefCell::new(Vec::new()),
+                gathering: RefCell::new(None),
+                queue: RefCell::new(VecDeque::new()),
+                running: Cell::new(false),
+                muted: Cell::new(false),
+                closed: Cell::new(false),
+                ice_reported: Cell::new(false),
+            }),
+        }
+    }
+
+    /// Queues a step; steps run one after another, each reporting its outcome.
+    pub fn run(&self, op: MediaOp) {
+        if self.inner.closed.get() {
+            return;
+        }
+        self.inner.queue.borrow_mut().push_back(op);
+        if !self.inner.running.replace(true) {
+            spawn_local(drain(self.inner.clone()));
+        }
+    }
+
+    /// Mutes or unmutes the microphone by disabling its track (no renegotiation).
+    pub fn set_muted(&self, muted: bool) {
+        self.inner.muted.set(muted);
+        if let Some(stream) = self.inner.local.borrow().as_ref() {
+            set_tracks_enabled(stream, !muted);
+        }
+    }
+
+    /// Sends DTMF as RFC 4733 telephone-events on the audio sender.
+    pub fn insert_dtmf(&self, tones: &str) -> Result<(), String> {
+        let sender = self.inner.dtmf_sender().ok_or_else(|| String::from("no DTMF sender on this call yet"))?;
+        sender
+            .unchecked_ref::<CheckedDtmfSender>()
+            .insert_dtmf(tones, DTMF_DURATION_MS, DTMF_GAP_MS)
+            .map_err(|e| js::describe(&e))
+    }
+
+    /// The remote streams seen so far are `ids`; true when `stream` belongs to this call.
+    pub fn owns_remote(&self, stream: &MediaStream) -> bool {
+        self.inner.remote_ids.borrow().iter().any(|id| *id == stream.id())
+    }
+
+    /// The local microphone stream, once acquired.
+    pub fn local_stream(&self) -> Option<MediaStream> {
+        self.inner.local.borrow().clone()
+    }
+
+    /// Stops everything now; later steps and callbacks do nothing.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}
+
+impl Drop for MediaSession {
+    fn drop(&mut self) {
+        self.inner.close();
+    }
+}
+
+fn set_tracks_enabled(stream: &MediaStream, enabled: bool) {
+    for track in stream.get_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+            track.set_enabled(enabled);
+        }
+    }
+}
+
+/// Runs queued steps until the queue is empty.
+async fn drain(inner: Rc<Inner>) {
+    loop {
+        let op = inner.queue.borrow_mut().pop_front();
+        let Some(op) = op else {
+            inner.running.set(false);
+            return;
+        };
+        let outcome = match inner.perform(op).await {
+            Ok(outcome) => outcome,
+            Err(err) => MediaOutcome::Failed(js::describe(&err)),
+        };
+        if inner.closed.get() {
+            inner.queue.borrow_mut().clear();
+            inner.running.set(false);
+            return;
+        }
+        (inner.notify)(MediaNotice::Outcome(outcome));
+    }
+}
+
+async fn await_promise(p: Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(p).await
+}
+
+fn closed_error() -> JsValue {
+    JsValue::from_str("the call's media was closed")
+}
+
+impl Inner {
+    fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        self.queue.borrow_mut().clear();
+        // Let a pending ICE wait finish at once; the step then sees `closed`.
+        let gathering = self.gathering.borrow_mut().take();
+        if let Some(g) = gathering {
+            let _ = g.resolve.call0(&JsValue::NULL);
+        }
+        drop(self.tone_callback.borrow_mut().take());
+        drop(self.callbacks.borrow_mut().take());
+        let local = self.local.borrow_mut().take();
+        if let Some(stream) = local {
+            stop_tracks(&stream);
+        }
+        let pc = self.pc.borrow_mut().take();
+        if let Some(pc) = pc {
+            pc.close();
+        }
+    }
+
+    async fn perform(self: &Rc<Self>, op: MediaOp) -> Result<MediaOutcome, JsValue> {
+        match op {
+            MediaOp::CreateOffer => {
+                let pc = self.prepare(None).await?;
+                let offer = await_promise(pc.create_offer()).await?;
+                let sdp = self.set_local_and_gather(&pc, RtcSdpType::Offer, &offer).await?;
+                Ok(MediaOutcome::LocalOffer(sdp))
+            }
+            MediaOp::CreateAnswer(remote) => {
+                let pc = self.prepare(Some(&remote)).await?;
+                let answer = await_promise(pc.create_answer()).await?;
+                let sdp = self.set_local_and_gather(&pc, RtcSdpType::Answer, &answer).await?;
+                Ok(MediaOutcome::LocalAnswer(sdp))
+            }
+            MediaOp::ApplyAnswer(remote) => {
+                let pc = self.current_pc()?;
+                let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+                desc.set_sdp(&remote);
+                await_promise(pc.set_remote_description(&desc)).await?;
+                Ok(MediaOutcome::RemoteApplied)
+            }
+            MediaOp::Reoffer(direction) => {
+                let pc = self.current_pc()?;
+                for t in pc.get_transceivers().iter() {
+                    // A stopped transceiver throws on assignment: Reflect catches it.
+                    let _ = js_sys::Reflect::set(&t, &"direction".into(), &direction.as_str().into());
+                }
+                let offer = await_promise(pc.create_offer()).await?;
+                let sdp = self.set_local_and_gather(&pc, RtcSdpType::Offer, &offer).await?;
+                Ok(MediaOutcome::LocalOffer(sdp))
+            }
+        }
+    }
+
+    fn current_pc(&self) -> Result<RtcPeerConnection, JsValue> {
+        if self.closed.get() {
+            return Err(closed_error());
+        }
+        self.pc.borrow().clone().ok_or_else(|| JsValue::from_str("no peer connection for this call yet"))
+    }
+
+    /// The connection with the microphone attached and, for an answer, the remote offer applied.
+    /// A re-INVITE (the connection exists) only applies the new remote offer.
+    async fn prepare(self: &Rc<Self>, remote_offer: Option<&str>) -> Result<RtcPeerConnection, JsValue> {
+        if self.closed.get() {
+            return Err(closed_error());
+        }
+        let existing = self.pc.borrow().clone();
+        if let Some(pc) = existing {
+            if let Some(sdp) = remote_offer {
+                let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+                desc.set_sdp(sdp);
+                await_promise(pc.set_remote_description(&desc)).await?;
+            }
+            return Ok(pc);
+        }
+        let stream = self.microphone().await?;
+        let pc = self.connect()?;
+        if let Some(sdp) = remote_offer {
+            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+            desc.set_sdp(sdp);
+            await_promise(pc.set_remote_description(&desc)).await?;
+            if self.closed.get() {
+                return Err(closed_error());
+            }
+        }
+        for track in stream.get_audio_tracks().iter() {
+            let track: MediaStreamTrack = track.unchecked_into();
+            pc.unchecked_ref::<CheckedPeerConnection>().add_track(&track, &stream)?;
+        }
+        self.watch_tones();
+        Ok(pc)
+    }
+
+    async fn microphone(self: &Rc<Self>) -> Result<MediaStream, JsValue> {
+        let constraints = js::object(&[("audio", JsValue::TRUE), ("video", JsValue::FALSE)]);
+        let promise = js::get_user_media(&constraints)?;
+        let stream: MediaStream = await_promise(promise).await?.dyn_into()?;
+        if self.closed.get() {
+            // The call ended while the user was asked: give the microphone back at once.
+            stop_tracks(&stream);
+            return Err(closed_error());
+        }
+        set_tracks_enabled(&stream, !self.muted.get());
+        *self.local.borrow_mut() = Some(stream.clone());
+        Ok(stream)
+    }
+
+    fn connect(self: &Rc<Self>) -> Result<RtcPeerConnection, JsValue> {
+        let config = RtcConfiguration::new();
+        config.set_ice_servers(&self.settings.ice_servers);
+        let pc = RtcPeerConnection::new_with_configuration(&config)?;
+        let weak = Rc::downgrade(self);
+
+        let on_ice_candidate = {
+            let weak = weak.clone();
+            Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(move |ev: RtcPeerConnectionIceEvent| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.on_candidate(ev.candidate().is_some());
+                }
+            })
+        };
+        let on_gathering_change = {
+            let weak = weak.clone();
+            let pc = pc.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+                if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.finish_gathering("complete");
+                    }
+                }
+            })
+        };
+        let on_ice_state = {
+            let weak = weak.clone();
+            let pc = pc.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.on_ice_state(pc.ice_connection_state());
+                }
+            })
+        };
+        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
+            if let Some(inner) = weak.upgrade() {
+                inner.on_track(&ev);
+            }
+        });
+        pc.set_onicecandidate(Some(on_ice_candidate.as_ref().unchecked_ref()));
+        pc.set_onicegatheringstatechange(Some(on_gathering_change.as_ref().unchecked_ref()));
+        pc.set_oniceconnectionstatechange(Some(on_ice_state.as_ref().unchecked_ref()));
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        *self.callbacks.borrow_mut() = Some(PcCallbacks {
+            pc: pc.clone(),
+            _on_ice_candidate: on_ice_candidate,
+            _on_gathering_change: on_gathering_change,
+            _on_ice_state: on_ice_state,
+            _on_track: on_track,
+        });
+        *self.pc.borrow_mut() = Some(pc.clone());
+        Ok(pc)
+    }
+
+    /// Sets the local description and waits, boundedly, for candidates (DESIGN.md §3): until
+    /// gathering completes, or `ice_gathering_timeout_ms` after the first candidate, or the cap.
+    async fn set_local_and_gather(
+        self: &Rc<Self>,
+        pc: &RtcPeerConnection,
+        kind: RtcSdpType,
+        created: &JsValue,
+    ) -> Result<String, JsValue> {
+        let sdp = js::get_string(created, "sdp").unwrap_or_default();
+        let desc = RtcSessionDescriptionInit::new(kind);
+        desc.set_sdp(&sdp);
+        let wait = self.begin_gathering();
+        await_promise(pc.set_local_description(&desc)).await?;
+        if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+            self.finish_gathering("already complete");
+        }
+        let _ = await_promise(wait).await;
+        if self.closed.get() {
+            return Err(closed_error());
+        }
+        pc.local_description()
+            .map(|d| d.sdp())
+            .ok_or_else(|| JsValue::from_str("no local description after setLocalDescription"))
+    }
+
+    fn begin_gathering(self: &Rc<Self>) -> Promise {
+        let mut resolve_fn = None;
+        let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
+        let Some(resolve) = resolve_fn else {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        };
+        let weak = Rc::downgrade(self);
+        let cap = Timeout::new(ICE_GATHERING_CAP_MS, move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.finish_gathering("cap reached");
+            }
+        });
+        *self.gathering.borrow_mut() = Some(Gathering {
+            resolve,
+            started_ms: js::now_ms(),
+            first_candidate_ms: None,
+            after_first: None,
+            cap: Some(cap),
+        });
+        promise
+    }
+
+    fn on_candidate(self: &Rc<Self>, is_candidate: bool) {
+        if !is_candidate {
+            self.finish_gathering("end of candidates");
+            return;
+        }
+        let mut gathering = self.gathering.borrow_mut();
+        let Some(g) = gathering.as_mut() else { return };
+        if g.first_candidate_ms.is_some() {
+            return;
+        }
+        g.first_candidate_ms = Some(js::now_ms());
+        let weak = Rc::downgrade(self);
+        g.after_first = Some(Timeout::new(self.settings.ice_gathering_timeout_ms, move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.finish_gathering("bounded wait after the first candidate");
+            }
+        }));
+    }
+
+    fn finish_gathering(&self, why: &str) {
+        let Some(g) = self.gathering.borrow_mut().take() else { return };
+        let now = js::now_ms();
+        let first = g
+            .first_candidate_ms
+            .map_or_else(|| String::from("none"), |t| (t.saturating_sub(g.started_ms)).to_string());
+        let _ = g.resolve.call0(&JsValue::NULL);
+        drop(g.after_first);
+        drop(g.cap);
+        (self.notify)(MediaNotice::Log(
+            [
+                "ice gathering: sent after ",
+                &now.saturating_sub(g.started_ms).to_string(),
+                " ms (",
+                why,
+                "), first candidate at ",
+                &first,
+                " ms",
+            ]
+            .concat(),
+        ));
+    }
+
+    fn on_ice_state(&self, state: RtcIceConnectionState) {
+        if self.closed.get() {
+            return;
+        }
+        match state {
+            RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => {
+                if !self.ice_reported.replace(true) {
+                    (self.notify)(MediaNotice::Outcome(MediaOutcome::IceConnected));
+                }
+            }
+            RtcIceConnectionState::Failed => {
+                self.ice_reported.set(false);
+                (self.notify)(MediaNotice::Outcome(MediaOutcome::IceFailed));
+            }
+            _ => {}
+        }
+    }
+
+    fn on_track(&self, ev: &RtcTrackEvent) {
+        if self.closed.get() {
+            return;
+        }
+        let stream = match ev.streams().get(0).dyn_into::<MediaStream>() {
+            Ok(s) => s,
+            Err(_) => match MediaStream::new() {
+                Ok(s) => {
+                    s.add_track(&ev.track());
+                    s
+                }
+                Err(_) => return,
+            },
+        };
+        let id = stream.id();
+        {
+            let mut ids = self.remote_ids.borrow_mut();
+            if ids.contains(&id) {
+                return;
+            }
+            ids.push(id);
+        }
+        (self.notify)(MediaNotice::RemoteStream(stream));
+    }
+
+    fn audio_sender(&self) -> Option<RtcRtpSender> {
+        let pc = self.pc.borrow().clone()?;
+        pc.get_transceivers()
+            .iter()
+            .filter_map(|t| t.dyn_into::<RtcRtpTransceiver>().ok())
+            .map(|t| t.sender())
+            .find(|s| s.track().is_some_and(|t| t.kind() == "audio"))
+    }
+
+    fn dtmf_sender(&self) -> Option<RtcdtmfSender> {
+        self.audio_sender()?.dtmf()
+    }
+
+    fn watch_tones(self: &Rc<Self>) {
+        let Some(sender) = self.dtmf_sender() else { return };
+        let weak: Weak<Self> = Rc::downgrade(self);
+        let on_tone = Closure::<dyn FnMut(RtcdtmfToneChangeEvent)>::new(move |ev: RtcdtmfToneChangeEvent| {
+            if let Some(inner) = weak.upgrade() {
+                (inner.notify)(MediaNotice::ToneSent(ev.tone()));
+            }
+        });
+        sender.set_ontonechange(Some(on_tone.as_ref().unchecked_ref()));
+        *self.tone_callback.borrow_mut() = Some(ToneCallback { sender, _on_tone: on_tone });
+    }
+}
+
+fn stop_tracks(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+            track.stop();
+        }
+    }
+}

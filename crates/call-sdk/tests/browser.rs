@@ -1,0 +1,218 @@
+//! Browser tests, run in headless Chromium by `scripts/test-wasm`: the real WebRTC stack, real
+//! fetch, and the config and error mapping as JS sees them.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use call_sdk::config::{Config, LogLevel, DEFAULT_API_BASE_URL, DEFAULT_REQUEST_TIMEOUT_MS};
+use call_sdk::credentials;
+use call_sdk::error::ErrorCode;
+use call_sdk::media::{MediaNotice, MediaOp, MediaOutcome, MediaSession, MediaSettings};
+use js_sys::{Array, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+fn base() -> Vec<(&'static str, JsValue)> {
+    vec![("userEmail", "agent@example.com".into()), ("accessToken", "kpt_abc123".into())]
+}
+
+fn with(extra: &[(&'static str, JsValue)]) -> JsValue {
+    let mut pairs = base();
+    pairs.extend_from_slice(extra);
+    obj(&pairs)
+}
+
+fn config_error(cfg: &JsValue) -> (ErrorCode, String) {
+    let err = Config::parse(cfg).unwrap_err();
+    (err.code, err.message)
+}
+
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    JsFuture::from(p).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+fn config_defaults_apply() {
+    let cfg = Config::parse(&with(&[])).unwrap();
+    assert_eq!(cfg.api_base_url, DEFAULT_API_BASE_URL);
+    assert_eq!(cfg.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS);
+    assert_eq!(cfg.log_level, LogLevel::Warn);
+    assert!(!cfg.allow_insecure_transport);
+    assert!(cfg.reconnect.enabled);
+    assert!(cfg.ice_servers.is_none());
+}
+
+#[wasm_bindgen_test]
+fn config_errors_name_the_field() {
+    let (code, msg) = config_error(&JsValue::UNDEFINED);
+    assert_eq!(code, ErrorCode::InvalidConfig);
+    assert!(msg.contains("config"), "{msg}");
+
+    let (code, msg) = config_error(&obj(&[("accessToken", "kpt_x1".into())]));
+    assert_eq!(code, ErrorCode::InvalidConfig);
+    assert!(msg.contains("userEmail"), "{msg}");
+
+    let (_, msg) = config_error(&obj(&[("userEmail", "a@b.c".into()), ("accessToken", "secret-token".into())]));
+    assert!(msg.contains("accessToken") && msg.contains("kpt_"), "{msg}");
+    assert!(!msg.contains("secret-token"), "the token must never be echoed: {msg}");
+
+    let (_, msg) = config_error(&obj(&[("userEmail", "not-an-email".into()), ("accessToken", "kpt_x".into())]));
+    assert!(msg.contains("userEmail"), "{msg}");
+
+    let (_, msg) = config_error(&with(&[("requestTimeoutMs", "fast".into())]));
+    assert!(msg.contains("requestTimeoutMs"), "{msg}");
+    let (_, msg) = config_error(&with(&[("requestTimeoutMs", JsValue::from_f64(-5.0))]));
+    assert!(msg.contains("requestTimeoutMs"), "{msg}");
+
+    let (_, msg) = config_error(&with(&[("logLevel", "loud".into())]));
+    assert!(msg.contains("logLevel"), "{msg}");
+
+    let bad_ice = Array::of1(&obj(&[("urls", "http://stun.example.com".into())]));
+    let (_, msg) = config_error(&with(&[("iceServers", bad_ice.into())]));
+    assert!(msg.contains("iceServers[0].urls"), "{msg}");
+
+    let (_, msg) = config_error(&with(&[("reconnect", obj(&[("maxDelayMs", JsValue::from_f64(1.0))]))]));
+    assert!(msg.contains("reconnect.maxDelayMs"), "{msg}");
+}
+
+#[wasm_bindgen_test]
+fn config_refuses_insecure_api_unless_loopback_or_opted_in() {
+    let (code, msg) = config_error(&with(&[("apiBaseUrl", "http://api.example.com".into())]));
+    assert_eq!(code, ErrorCode::InvalidConfig);
+    assert!(msg.contains("apiBaseUrl") && msg.contains("allowInsecureTransport"), "{msg}");
+
+    let ok = Config::parse(&with(&[("apiBaseUrl", "http://127.0.0.1:8080/".into())])).unwrap();
+    assert_eq!(ok.api_base_url, "http://127.0.0.1:8080", "trailing slash trimmed");
+
+    let opted = Config::parse(&with(&[
+        ("apiBaseUrl", "http://api.example.com".into()),
+        ("allowInsecureTransport", JsValue::TRUE),
+    ]))
+    .unwrap();
+    assert!(opted.allow_insecure_transport);
+
+    let (_, msg) = config_error(&with(&[("allowInsecureTransport", "yes".into())]));
+    assert!(msg.contains("allowInsecureTransport"), "{msg}");
+}
+
+fn good_body() -> Vec<(&'static str, JsValue)> {
+    vec![
+        ("extension", "1001".into()),
+        ("displayName", "Agent One".into()),
+        ("sipUri", "sip:1001@pbx.example.com".into()),
+        ("authorizationUser", "1900000000:1001".into()),
+        ("password", "c2lnbmF0dXJl".into()),
+        ("realm", "pbx.example.com".into()),
+        ("expiresAt", JsValue::from_f64(1_900_000_000.0)),
+        ("wsServers", Array::of1(&"wss://edge.example.com/ws".into()).into()),
+        ("iceServers", Array::of1(&obj(&[("urls", "stun:stun.example.com:3478".into())])).into()),
+    ]
+}
+
+#[wasm_bindgen_test]
+fn credential_response_is_read_and_checked() {
+    let cfg = Config::parse(&with(&[])).unwrap();
+    let creds = credentials::parse_body(&obj(&good_body()), &cfg).unwrap();
+    assert_eq!(creds.extension, "1001");
+    assert_eq!(creds.password.expose(), "c2lnbmF0dXJl");
+    assert!(!format!("{creds:?}").contains("c2lnbmF0dXJl"), "password leaked into Debug");
+    assert_eq!(creds.expires_at_unix_ms, Some(1_900_000_000_000.0));
+    assert_eq!(creds.ice_servers.length(), 1);
+
+    // An insecure WebSocket from the API is refused like an insecure config.
+    let mut body = good_body();
+    body[7] = ("wsServers", Array::of1(&"ws://edge.example.com/ws".into()).into());
+    let err = credentials::parse_body(&obj(&body), &cfg).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidConfig);
+    assert!(err.message.contains("wsServers[0]"), "{}", err.message);
+
+    let mut body = good_body();
+    body.retain(|(k, _)| *k != "password");
+    let err = credentials::parse_body(&obj(&body), &cfg).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InitFailed);
+    assert!(err.message.contains("password"));
+
+    assert_eq!(
+        credentials::parse_expiry(&"2030-01-01T00:00:00Z".into()),
+        Some(1_893_456_000_000.0)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn unreachable_api_is_a_network_error() {
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    let cfg = Config::parse(&with(&[("apiBaseUrl", "http://127.0.0.1:9".into())])).unwrap();
+    let err = credentials::fetch(&cfg).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::NetworkError, "{}", err.message);
+    assert!(err.message.contains("127.0.0.1:9"), "{}", err.message);
+}
+
+#[wasm_bindgen_test]
+async fn peer_connection_creates_an_audio_offer() {
+    let pc = web_sys::RtcPeerConnection::new().unwrap();
+    let init = web_sys::RtcRtpTransceiverInit::new();
+    init.set_direction(web_sys::RtcRtpTransceiverDirection::Sendrecv);
+    pc.add_transceiver_with_str_and_init("audio", &init);
+    let offer = JsFuture::from(pc.create_offer()).await.unwrap();
+    let sdp = Reflect::get(&offer, &"sdp".into()).unwrap().as_string().unwrap();
+    assert!(sdp.starts_with("v=0"), "{sdp}");
+    assert!(sdp.contains("m=audio"), "{sdp}");
+    assert!(sdp.contains("telephone-event"), "RFC 4733 is offered: {sdp}");
+    pc.close();
+}
+
+/// The media driver end to end: microphone (Chromium's fake device), connection, offer and the
+/// bounded ICE wait, then close releasing the microphone.
+#[wasm_bindgen_test]
+async fn media_session_offers_with_candidates_and_cleans_up() {
+    let notices: Rc<RefCell<Vec<String>>> = Rc::default();
+    let offer: Rc<RefCell<Option<String>>> = Rc::default();
+    let session = {
+        let notices = notices.clone();
+        let offer = offer.clone();
+        MediaSession::new(
+            MediaSettings { ice_servers: Array::new(), ice_gathering_timeout_ms: 200 },
+            move |n| match n {
+                MediaNotice::Outcome(MediaOutcome::LocalOffer(sdp)) => *offer.borrow_mut() = Some(sdp),
+                other => notices.borrow_mut().push(format!("{other:?}")),
+            },
+        )
+    };
+    session.run(MediaOp::CreateOffer);
+    let started = js_sys::Date::now();
+    while offer.borrow().is_none() && js_sys::Date::now() - started < 5_000.0 {
+        sleep(20).await;
+    }
+    let sdp = offer.borrow().clone().unwrap_or_else(|| panic!("no offer; notices: {:?}", notices.borrow()));
+    assert!(sdp.contains("m=audio"), "{sdp}");
+    assert!(sdp.contains("a=sendrecv"), "{sdp}");
+    assert!(sdp.contains("a=candidate:"), "the bounded wait let candidates in: {sdp}");
+    web_sys::console::log_1(&format!("ice notices: {:?}", notices.borrow()).into());
+
+    let mic = session.local_stream().expect("microphone acquired");
+    let track: web_sys::MediaStreamTrack = mic.get_audio_tracks().get(0).unchecked_into();
+    assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Live);
+    session.set_muted(true);
+    assert!(!track.enabled(), "mute disables the sender's track");
+    session.set_muted(false);
+    assert!(track.enabled());
+
+    session.close();
+    assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Ended, "close stops the microphone");
+    assert!(session.insert_dtmf("1").is_err(), "no DTMF after close");
+}

@@ -1,0 +1,287 @@
+//! What the user agent tells its driver: events with the K-Link names and payloads,
+//! and the call snapshot ([`CallInfo`]) they carry.
+
+use crate::timer::Instant;
+use core::fmt;
+
+/// Identifies a call for the lifetime of the user agent (random, never reused).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId(pub String);
+
+impl CallId {
+    /// The id as text (what the JavaScript API hands out).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for CallId {
+    fn from(s: &str) -> Self {
+        CallId(s.to_owned())
+    }
+}
+
+/// Who started the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallDirection {
+    /// The remote party called us.
+    Inbound,
+    /// We called the remote party.
+    Outbound,
+}
+
+impl CallDirection {
+    /// `"inbound"` or `"outbound"`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallDirection::Inbound => "inbound",
+            CallDirection::Outbound => "outbound",
+        }
+    }
+}
+
+/// Where a call is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallState {
+    /// Outbound: preparing the offer or INVITE sent, no ringing yet.
+    Trying,
+    /// Ringing (outbound: 180 received; inbound: waiting for the user to answer).
+    Ringing,
+    /// Outbound: 183 with SDP, early media flows.
+    Early,
+    /// Answered, media flows both ways.
+    Active,
+    /// Answered and on hold (see [`HoldState`] for which side).
+    Held,
+    /// Over; see the `SessionEnded` event for the cause.
+    Ended,
+}
+
+impl CallState {
+    /// The snake_case name used by the JavaScript API.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Trying => "trying",
+            CallState::Ringing => "ringing",
+            CallState::Early => "early",
+            CallState::Active => "active",
+            CallState::Held => "held",
+            CallState::Ended => "ended",
+        }
+    }
+}
+
+/// Which side put the call on hold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct HoldState {
+    /// We put the remote party on hold.
+    pub local: bool,
+    /// The remote party put us on hold (read from its SDP).
+    pub remote: bool,
+}
+
+/// Why a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EndCause {
+    /// We hung up an answered call.
+    HangupLocal,
+    /// The remote party hung up an answered call.
+    HangupRemote,
+    /// Declined: we rejected an incoming call, or the callee declined (603, 403).
+    Rejected,
+    /// The callee was busy (486, 600).
+    Busy,
+    /// Nobody answered (408, 480, or our own no-answer timeout).
+    NoAnswer,
+    /// Cancelled before answer, by us or by the caller.
+    Cancelled,
+    /// Any other failure: network, timeout, media, unexpected response.
+    Failed,
+    /// The call was transferred away.
+    Transferred,
+}
+
+impl EndCause {
+    /// The snake_case name used by the JavaScript API.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndCause::HangupLocal => "hangup_local",
+            EndCause::HangupRemote => "hangup_remote",
+            EndCause::Rejected => "rejected",
+            EndCause::Busy => "busy",
+            EndCause::NoAnswer => "no_answer",
+            EndCause::Cancelled => "cancelled",
+            EndCause::Failed => "failed",
+            EndCause::Transferred => "transferred",
+        }
+    }
+
+    /// The cause for a final failure response to our INVITE.
+    #[must_use]
+    pub fn from_status(status: u16) -> EndCause {
+        match status {
+            486 | 600 => EndCause::Busy,
+            403 | 603 => EndCause::Rejected,
+            408 | 480 => EndCause::NoAnswer,
+            487 => EndCause::Cancelled,
+            _ => EndCause::Failed,
+        }
+    }
+}
+
+/// A snapshot of one call, carried by call events and returned by `Ua::calls`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallInfo {
+    /// The call's id.
+    pub id: CallId,
+    /// Who started it.
+    pub direction: CallDirection,
+    /// Where it is now.
+    pub state: CallState,
+    /// The remote user part (the number), e.g. `"1002"`.
+    pub remote_number: String,
+    /// The remote display name, when the remote party sent one.
+    pub remote_name: Option<String>,
+    /// When the call was created (command or INVITE received).
+    pub started_at: Instant,
+    /// When it was answered.
+    pub answered_at: Option<Instant>,
+    /// When it ended.
+    pub ended_at: Option<Instant>,
+    /// Whether our microphone is muted.
+    pub muted: bool,
+    /// Which side holds the call.
+    pub held: HoldState,
+}
+
+/// What part of the user agent an [`Event::Error`] concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorScope {
+    /// The WebSocket connection (gave up reconnecting, no server left).
+    Transport,
+    /// Registration.
+    Registration,
+    /// A call.
+    Call,
+    /// A received message that could not be understood.
+    Protocol,
+    /// The media layer.
+    Media,
+}
+
+impl ErrorScope {
+    /// The snake_case name used by the JavaScript API.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorScope::Transport => "transport",
+            ErrorScope::Registration => "registration",
+            ErrorScope::Call => "call",
+            ErrorScope::Protocol => "protocol",
+            ErrorScope::Media => "media",
+        }
+    }
+}
+
+/// Something the application should know about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The transport to the SIP server is up.
+    Connected,
+    /// The transport went down (reconnecting follows unless shutting down).
+    Disconnected,
+    /// Registration state flipped.
+    RegisteredChange {
+        /// Whether we are now registered.
+        registered: bool,
+    },
+    /// A REGISTER failed with a final response (or a timeout, 408).
+    RegistrationFailed {
+        /// The SIP status code.
+        code: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// A call arrived; answer or reject it.
+    Incoming(CallInfo),
+    /// A call was answered (either side).
+    SessionStarted(CallInfo),
+    /// A call changed: ringing, early media, hold, mute.
+    CallUpdated(CallInfo),
+    /// A call is over.
+    SessionEnded {
+        /// Which call.
+        call: CallId,
+        /// Why.
+        cause: EndCause,
+        /// The SIP status that ended it, when there was one.
+        status: Option<u16>,
+    },
+    /// The remote party sent a DTMF tone by SIP INFO.
+    Dtmf {
+        /// Which call.
+        call: CallId,
+        /// The tone: `0-9`, `*`, `#`, `A-D`.
+        tone: char,
+    },
+    /// The SIP credentials expire soon: fetch new ones and call `Ua::update_credentials`.
+    CredentialsExpiring,
+    /// A failure that is not tied to a single call end or registration response.
+    Error {
+        /// What it concerns.
+        scope: ErrorScope,
+        /// A human-readable explanation.
+        detail: String,
+    },
+    /// Shutdown finished: the transport is closed and nothing is left to do.
+    Destroyed,
+}
+
+impl Event {
+    /// The K-Link event name this maps to (`CallUpdated` and `Dtmf` are extensions).
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Connected => "connected",
+            Event::Disconnected => "disconnected",
+            Event::RegisteredChange { .. } => "registeredChange",
+            Event::RegistrationFailed { .. } => "registrationFailed",
+            Event::Incoming(_) => "incoming",
+            Event::SessionStarted(_) => "sessionStarted",
+            Event::CallUpdated(_) => "callUpdated",
+            Event::SessionEnded { .. } => "sessionEnded",
+            Event::Dtmf { .. } => "dtmf",
+            Event::CredentialsExpiring => "credentialsExpiring",
+            Event::Error { .. } => "error",
+            Event::Destroyed => "destroyed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_map_statuses() {
+        assert_eq!(EndCause::from_status(486), EndCause::Busy);
+        assert_eq!(EndCause::from_status(603), EndCause::Rejected);
+        assert_eq!(EndCause::from_status(480), EndCause::NoAnswer);
+        assert_eq!(EndCause::from_status(500), EndCause::Failed);
+        assert_eq!(EndCause::HangupLocal.as_str(), "hangup_local");
+        assert_eq!(Event::RegisteredChange { registered: true }.name(), "registeredChange");
+    }
+}
