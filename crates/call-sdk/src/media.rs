@@ -82,6 +82,8 @@ pub enum MediaOp {
     ApplyAnswer(String),
     /// A new offer with this direction (hold and resume): [`MediaOutcome::LocalOffer`].
     Reoffer(Direction),
+    /// Undo our last offer, which the peer refused; reports nothing.
+    Rollback,
 }
 
 /// What a step produced, for the core.
@@ -176,6 +178,9 @@ struct Inner {
     queue: RefCell<VecDeque<MediaOp>>,
     running: Cell<bool>,
     muted: Cell<bool>,
+    /// The direction of our last offer, and the one before it (restored by a rollback).
+    direction: Cell<Direction>,
+    previous_direction: Cell<Direction>,
     closed: Cell<bool>,
     ice_reported: Cell<bool>,
 }
@@ -201,6 +206,8 @@ impl MediaSession {
                 queue: RefCell::new(VecDeque::new()),
                 running: Cell::new(false),
                 muted: Cell::new(false),
+                direction: Cell::new(Direction::SendRecv),
+                previous_direction: Cell::new(Direction::SendRecv),
                 closed: Cell::new(false),
                 ice_reported: Cell::new(false),
             }),
@@ -274,7 +281,8 @@ async fn drain(inner: Rc<Inner>) {
             return;
         };
         let outcome = match inner.perform(op).await {
-            Ok(outcome) => outcome,
+            Ok(Some(outcome)) => outcome,
+            Ok(None) => continue,
             Err(err) => MediaOutcome::Failed(js::describe(&err)),
         };
         if inner.closed.get() {
@@ -317,38 +325,47 @@ impl Inner {
         }
     }
 
-    async fn perform(self: &Rc<Self>, op: MediaOp) -> Result<MediaOutcome, JsValue> {
-        match op {
+    /// Runs one step; `None` for a step that reports nothing (rollback).
+    async fn perform(self: &Rc<Self>, op: MediaOp) -> Result<Option<MediaOutcome>, JsValue> {
+        let outcome = match op {
             MediaOp::CreateOffer => {
                 let pc = self.prepare(None).await?;
                 let offer = await_promise(pc.create_offer()).await?;
                 let sdp = self.set_local_and_gather(&pc, RtcSdpType::Offer, &offer).await?;
-                Ok(MediaOutcome::LocalOffer(sdp))
+                MediaOutcome::LocalOffer(sdp)
             }
             MediaOp::CreateAnswer(remote) => {
                 let pc = self.prepare(Some(&remote)).await?;
                 let answer = await_promise(pc.create_answer()).await?;
                 let sdp = self.set_local_and_gather(&pc, RtcSdpType::Answer, &answer).await?;
-                Ok(MediaOutcome::LocalAnswer(sdp))
+                MediaOutcome::LocalAnswer(sdp)
             }
             MediaOp::ApplyAnswer(remote) => {
                 let pc = self.current_pc()?;
                 let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
                 desc.set_sdp(&remote);
                 await_promise(pc.set_remote_description(&desc)).await?;
-                Ok(MediaOutcome::RemoteApplied)
+                MediaOutcome::RemoteApplied
             }
             MediaOp::Reoffer(direction) => {
                 let pc = self.current_pc()?;
-                for t in pc.get_transceivers().iter() {
-                    // A stopped transceiver throws on assignment: Reflect catches it.
-                    let _ = js_sys::Reflect::set(&t, &"direction".into(), &direction.as_str().into());
-                }
+                self.previous_direction.set(self.direction.replace(direction));
+                set_direction(&pc, direction);
                 let offer = await_promise(pc.create_offer()).await?;
                 let sdp = self.set_local_and_gather(&pc, RtcSdpType::Offer, &offer).await?;
-                Ok(MediaOutcome::LocalOffer(sdp))
+                MediaOutcome::LocalOffer(sdp)
             }
-        }
+            MediaOp::Rollback => {
+                let pc = self.current_pc()?;
+                let previous = self.previous_direction.get();
+                self.direction.set(previous);
+                set_direction(&pc, previous);
+                let desc = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+                await_promise(pc.set_local_description(&desc)).await?;
+                return Ok(None);
+            }
+        };
+        Ok(Some(outcome))
     }
 
     fn current_pc(&self) -> Result<RtcPeerConnection, JsValue> {
@@ -614,6 +631,13 @@ impl Inner {
         });
         sender.set_ontonechange(Some(on_tone.as_ref().unchecked_ref()));
         *self.tone_callback.borrow_mut() = Some(ToneCallback { sender, _on_tone: on_tone });
+    }
+}
+
+fn set_direction(pc: &RtcPeerConnection, direction: Direction) {
+    for t in pc.get_transceivers().iter() {
+        // A stopped transceiver throws on assignment: Reflect catches it.
+        let _ = js_sys::Reflect::set(&t, &"direction".into(), &direction.as_str().into());
     }
 }
 

@@ -54,7 +54,9 @@ pub(crate) async fn credentials(
         .tenants
         .get(spec.tenant)
         .ok_or_else(|| ApiError::Internal("token refers to a missing tenant".into()))?;
-    let member = tenant.member(&email).ok_or_else(|| ApiError::MemberNotFound(email.clone()))?;
+    let member = tenant
+        .member(&email)
+        .ok_or_else(|| ApiError::MemberNotFound(email.clone()))?;
     let extension = member
         .extension
         .as_deref()
@@ -77,19 +79,28 @@ struct RevokeRequest {
 
 /// `POST /admin/tokens/revoke` with `X-Admin-Key`; body `{"tokenId": ".."}` or `{"token": ".."}`.
 /// Revocations live in memory and end with the process.
-pub(crate) async fn revoke(State(state): State<Arc<AppState>>, request: Request) -> Result<Response, ApiError> {
+pub(crate) async fn revoke(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     if !admin_key_matches(state.config.admin_key.as_deref(), &parts.headers) {
         return Err(ApiError::AdminUnauthorized);
     }
     let body = read_body(body).await?;
     let request: RevokeRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::BadRequest(format!("body must be {{\"tokenId\": \"...\"}} or {{\"token\": \"...\"}}: {e}"))
+        ApiError::BadRequest(format!(
+            "body must be {{\"tokenId\": \"...\"}} or {{\"token\": \"...\"}}: {e}"
+        ))
     })?;
     let revoked_id = match (request.token_id, request.token) {
         (Some(id), None) => state.tokens.revoke_id(&id).then_some(id),
         (None, Some(token)) => state.tokens.revoke_token(&token),
-        _ => return Err(ApiError::BadRequest("give exactly one of tokenId or token".into())),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of tokenId or token".into(),
+            ))
+        }
     };
     let id = revoked_id.ok_or(ApiError::TokenNotFound)?;
     eprintln!("revoked token_id={id}");
@@ -102,11 +113,20 @@ pub(crate) async fn method_not_allowed() -> ApiError {
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers.get(header::AUTHORIZATION).ok_or(ApiError::MissingToken)?;
-    let value = value.to_str().map_err(|_| ApiError::MalformedAuthorization)?;
-    let (scheme, token) = value.split_once(' ').ok_or(ApiError::MalformedAuthorization)?;
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::MissingToken)?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::MalformedAuthorization)?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(ApiError::MalformedAuthorization)?;
     let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(char::is_whitespace) {
+    if !scheme.eq_ignore_ascii_case("bearer")
+        || token.is_empty()
+        || token.contains(char::is_whitespace)
+    {
         return Err(ApiError::MalformedAuthorization);
     }
     Ok(token)
@@ -120,9 +140,12 @@ fn email_query(query: &str) -> Result<String, ApiError> {
         .next()
         .ok_or_else(|| ApiError::BadRequest("the email query parameter is required".into()))?;
     if emails.next().is_some() {
-        return Err(ApiError::BadRequest("give the email query parameter once".into()));
+        return Err(ApiError::BadRequest(
+            "give the email query parameter once".into(),
+        ));
     }
-    normalize_email(&email).ok_or_else(|| ApiError::BadRequest(format!("{email:?} is not an email address")))
+    normalize_email(&email)
+        .ok_or_else(|| ApiError::BadRequest(format!("{email:?} is not an email address")))
 }
 
 /// Compares digests so the comparison time does not depend on the key's length or content.
@@ -143,7 +166,9 @@ async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
 }
 
 fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -164,17 +189,41 @@ mod tests {
         assert_eq!(bearer_token(&auth("Bearer kpt_a")).ok(), Some("kpt_a"));
         assert_eq!(bearer_token(&auth("bearer  kpt_a ")).ok(), Some("kpt_a"));
         for bad in ["Basic kpt_a", "Bearer", "Bearer ", "Bearer a b", "kpt_a"] {
-            assert!(matches!(bearer_token(&auth(bad)), Err(ApiError::MalformedAuthorization)), "{bad:?}");
+            assert!(
+                matches!(
+                    bearer_token(&auth(bad)),
+                    Err(ApiError::MalformedAuthorization)
+                ),
+                "{bad:?}"
+            );
         }
-        assert!(matches!(bearer_token(&HeaderMap::new()), Err(ApiError::MissingToken)));
+        assert!(matches!(
+            bearer_token(&HeaderMap::new()),
+            Err(ApiError::MissingToken)
+        ));
     }
 
     #[test]
     fn email_query_parsing() {
-        assert_eq!(email_query("email=Alice%40Acme.test").ok().as_deref(), Some("alice@acme.test"));
-        assert_eq!(email_query("x=1&email=a%2Bb@c.d").ok().as_deref(), Some("a+b@c.d"));
-        for bad in ["", "email=", "email=nope", "email=a@b.c&email=a@b.c", "mail=a@b.c"] {
-            assert!(matches!(email_query(bad), Err(ApiError::BadRequest(_))), "{bad:?}");
+        assert_eq!(
+            email_query("email=Alice%40Acme.test").ok().as_deref(),
+            Some("alice@acme.test")
+        );
+        assert_eq!(
+            email_query("x=1&email=a%2Bb@c.d").ok().as_deref(),
+            Some("a+b@c.d")
+        );
+        for bad in [
+            "",
+            "email=",
+            "email=nope",
+            "email=a@b.c&email=a@b.c",
+            "mail=a@b.c",
+        ] {
+            assert!(
+                matches!(email_query(bad), Err(ApiError::BadRequest(_))),
+                "{bad:?}"
+            );
         }
     }
 }

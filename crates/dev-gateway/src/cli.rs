@@ -18,7 +18,10 @@ usage:
 
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Command {
-    Serve { config: PathBuf, overrides: Overrides },
+    Serve {
+        config: PathBuf,
+        overrides: Overrides,
+    },
     HashToken(String),
     Help,
 }
@@ -30,7 +33,11 @@ pub(crate) enum CliError {
     #[error("{0} needs a value")]
     MissingValue(String),
     #[error("bad value {value:?} for {flag}: {reason}")]
-    BadValue { flag: String, value: String, reason: &'static str },
+    BadValue {
+        flag: String,
+        value: String,
+        reason: &'static str,
+    },
 }
 
 pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, CliError> {
@@ -40,37 +47,57 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, C
     let mut first = true;
     while let Some(arg) = args.next() {
         if std::mem::take(&mut first) && arg == "hash-token" {
-            let token = args.next().ok_or_else(|| CliError::MissingValue(arg.clone()))?;
+            let token = args
+                .next()
+                .ok_or_else(|| CliError::MissingValue(arg.clone()))?;
             return match args.next() {
                 Some(extra) => Err(CliError::Unknown(extra)),
                 None => Ok(Command::HashToken(token)),
             };
         }
         let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
             _ => (arg.clone(), None),
         };
         if flag == "--help" || flag == "-h" {
             return Ok(Command::Help);
         }
-        if !matches!(flag.as_str(), "--config" | "--listen" | "--ws-server" | "--static" | "--ttl-secs") {
+        if !matches!(
+            flag.as_str(),
+            "--config" | "--listen" | "--ws-server" | "--static" | "--ttl-secs"
+        ) {
             return Err(CliError::Unknown(arg));
         }
         let value = inline
             .or_else(|| args.next())
             .ok_or_else(|| CliError::MissingValue(flag.clone()))?;
-        let bad = |reason| CliError::BadValue { flag: flag.clone(), value: value.clone(), reason };
+        let bad = |reason| CliError::BadValue {
+            flag: flag.clone(),
+            value: value.clone(),
+            reason,
+        };
         match flag.as_str() {
             "--config" => config = PathBuf::from(&value),
-            "--listen" => overrides.listen = Some(value.parse().map_err(|_| bad("expected IP:port"))?),
+            "--listen" => {
+                overrides.listen = Some(value.parse().map_err(|_| bad("expected IP:port"))?)
+            }
             "--ws-server" => overrides.ws_servers.push(value),
             "--static" => {
-                let (prefix, dir) = value.split_once('=').ok_or_else(|| bad("expected PREFIX=DIR"))?;
-                overrides.static_mounts.push((prefix.to_owned(), PathBuf::from(dir)));
+                let (prefix, dir) = value
+                    .split_once('=')
+                    .ok_or_else(|| bad("expected PREFIX=DIR"))?;
+                overrides
+                    .static_mounts
+                    .push((prefix.to_owned(), PathBuf::from(dir)));
             }
             _ => {
-                overrides.credential_ttl_secs =
-                    Some(value.parse().map_err(|_| bad("expected a number of seconds"))?);
+                overrides.credential_ttl_secs = Some(
+                    value
+                        .parse()
+                        .map_err(|_| bad("expected a number of seconds"))?,
+                );
             }
         }
     }
@@ -96,7 +123,10 @@ mod tests {
             overrides: Overrides {
                 listen: "127.0.0.1:0".parse().ok(),
                 ws_servers: vec!["ws://a".into(), "ws://b".into()],
-                static_mounts: vec![("/t/".into(), "/tmp/x".into()), ("/sdk/".into(), "dist".into())],
+                static_mounts: vec![
+                    ("/t/".into(), "/tmp/x".into()),
+                    ("/sdk/".into(), "dist".into()),
+                ],
                 credential_ttl_secs: Some(60),
             },
         };
@@ -105,13 +135,31 @@ mod tests {
 
     #[test]
     fn subcommand_help_and_errors() {
-        assert_eq!(parse(args("hash-token kpt_x")), Ok(Command::HashToken("kpt_x".into())));
+        assert_eq!(
+            parse(args("hash-token kpt_x")),
+            Ok(Command::HashToken("kpt_x".into()))
+        );
         assert_eq!(parse(args("--help")), Ok(Command::Help));
         assert!(matches!(parse(args("--bogus")), Err(CliError::Unknown(_))));
-        assert!(matches!(parse(args("--listen")), Err(CliError::MissingValue(_))));
-        assert!(matches!(parse(args("--listen nowhere")), Err(CliError::BadValue { .. })));
-        assert!(matches!(parse(args("--static nodir")), Err(CliError::BadValue { .. })));
-        assert!(matches!(parse(args("--ttl-secs x")), Err(CliError::BadValue { .. })));
-        assert!(matches!(parse(args("--listen 127.0.0.1:1 hash-token x")), Err(CliError::Unknown(_))));
+        assert!(matches!(
+            parse(args("--listen")),
+            Err(CliError::MissingValue(_))
+        ));
+        assert!(matches!(
+            parse(args("--listen nowhere")),
+            Err(CliError::BadValue { .. })
+        ));
+        assert!(matches!(
+            parse(args("--static nodir")),
+            Err(CliError::BadValue { .. })
+        ));
+        assert!(matches!(
+            parse(args("--ttl-secs x")),
+            Err(CliError::BadValue { .. })
+        ));
+        assert!(matches!(
+            parse(args("--listen 127.0.0.1:1 hash-token x")),
+            Err(CliError::Unknown(_))
+        ));
     }
 }

@@ -81,10 +81,16 @@ pub(crate) struct Overrides {
 pub(crate) enum ConfigError {
     /// The file could not be read.
     #[error("cannot read config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The file is not valid TOML or has the wrong shape.
     #[error("invalid config {path}: {source}")]
-    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
     /// The file parsed but a value is unusable.
     #[error("invalid config: {0}")]
     Invalid(String),
@@ -148,10 +154,14 @@ impl Config {
     /// the file are resolved against the parent of the file's directory (the repository root for
     /// `dev/gateway.toml`); those given on the command line against the working directory.
     pub(crate) fn load(path: &Path, overrides: Overrides) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let file: FileConfig = toml::from_str(&text)
-            .map_err(|source| ConfigError::Parse { path: path.to_owned(), source: Box::new(source) })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let file: FileConfig = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
         let base = std::fs::canonicalize(path)
             .ok()
             .and_then(|p| p.parent().and_then(Path::parent).map(Path::to_owned))
@@ -164,7 +174,8 @@ impl Config {
             Some(addr) => addr,
             None => {
                 let text = file.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
-                text.parse().map_err(|_| invalid(format!("listen {text:?} is not an IP:port address")))?
+                text.parse()
+                    .map_err(|_| invalid(format!("listen {text:?} is not an IP:port address")))?
             }
         };
         if file.sip_domain.trim().is_empty() || file.sip_domain.contains(char::is_whitespace) {
@@ -180,13 +191,26 @@ impl Config {
         if credential_ttl_secs == 0 {
             return Err(invalid("credential_ttl_secs must be at least 1".into()));
         }
-        let ws_servers = if overrides.ws_servers.is_empty() { file.ws_servers } else { overrides.ws_servers };
-        if let Some(bad) = ws_servers.iter().find(|u| !(u.starts_with("ws://") || u.starts_with("wss://"))) {
-            return Err(invalid(format!("ws server {bad:?} must start with ws:// or wss://")));
+        let ws_servers = if overrides.ws_servers.is_empty() {
+            file.ws_servers
+        } else {
+            overrides.ws_servers
+        };
+        if let Some(bad) = ws_servers
+            .iter()
+            .find(|u| !(u.starts_with("ws://") || u.starts_with("wss://")))
+        {
+            return Err(invalid(format!(
+                "ws server {bad:?} must start with ws:// or wss://"
+            )));
         }
         let mut static_mounts = Vec::new();
         for mount in file.static_mounts {
-            let dir = if mount.dir.is_absolute() { mount.dir } else { base.join(mount.dir) };
+            let dir = if mount.dir.is_absolute() {
+                mount.dir
+            } else {
+                base.join(mount.dir)
+            };
             add_mount(&mut static_mounts, &mount.prefix, dir)?;
         }
         for (prefix, dir) in overrides.static_mounts {
@@ -214,9 +238,15 @@ fn invalid(reason: String) -> ConfigError {
 
 fn add_mount(mounts: &mut Vec<StaticMount>, prefix: &str, dir: PathBuf) -> Result<(), ConfigError> {
     if !prefix.starts_with('/') || prefix.split('/').any(|s| s == ".." || s == ".") {
-        return Err(invalid(format!("static prefix {prefix:?} must be an absolute URL path")));
+        return Err(invalid(format!(
+            "static prefix {prefix:?} must be an absolute URL path"
+        )));
     }
-    let prefix = if prefix.ends_with('/') { prefix.to_owned() } else { format!("{prefix}/") };
+    let prefix = if prefix.ends_with('/') {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}/")
+    };
     mounts.retain(|m| m.prefix != prefix);
     mounts.push(StaticMount { prefix, dir });
     Ok(())
@@ -231,17 +261,29 @@ fn build_tenants(file: Vec<FileTenant>) -> Result<(Vec<Tenant>, Vec<TokenSpec>),
     let mut tokens = Vec::new();
     for (index, tenant) in file.into_iter().enumerate() {
         if tenant.id.is_empty() || !tenant_ids.insert(tenant.id.clone()) {
-            return Err(invalid(format!("tenant id {:?} is empty or repeated", tenant.id)));
+            return Err(invalid(format!(
+                "tenant id {:?} is empty or repeated",
+                tenant.id
+            )));
         }
         for token in tenant.tokens {
             let sha256 = parse_sha256_hex(&token.sha256).ok_or_else(|| {
-                invalid(format!("token {:?}: sha256 must be 64 hex digits", token.id))
+                invalid(format!(
+                    "token {:?}: sha256 must be 64 hex digits",
+                    token.id
+                ))
             })?;
             if token.id.is_empty() || !token_ids.insert(token.id.clone()) {
-                return Err(invalid(format!("token id {:?} is empty or repeated", token.id)));
+                return Err(invalid(format!(
+                    "token id {:?} is empty or repeated",
+                    token.id
+                )));
             }
             if !token_hashes.insert(sha256) {
-                return Err(invalid(format!("token {:?} has the same hash as another token", token.id)));
+                return Err(invalid(format!(
+                    "token {:?} has the same hash as another token",
+                    token.id
+                )));
             }
             tokens.push(TokenSpec {
                 id: token.id,
@@ -255,10 +297,16 @@ fn build_tenants(file: Vec<FileTenant>) -> Result<(Vec<Tenant>, Vec<TokenSpec>),
         let mut members = Vec::new();
         for member in tenant.members {
             let email = normalize_email(&member.email).ok_or_else(|| {
-                invalid(format!("tenant {:?}: {:?} is not an email address", tenant.id, member.email))
+                invalid(format!(
+                    "tenant {:?}: {:?} is not an email address",
+                    tenant.id, member.email
+                ))
             })?;
             if !emails.insert(email.clone()) {
-                return Err(invalid(format!("tenant {:?}: member {email} is repeated", tenant.id)));
+                return Err(invalid(format!(
+                    "tenant {:?}: member {email} is repeated",
+                    tenant.id
+                )));
             }
             if let Some(extension) = &member.extension {
                 if !is_valid_extension(extension) {
@@ -271,9 +319,16 @@ fn build_tenants(file: Vec<FileTenant>) -> Result<(Vec<Tenant>, Vec<TokenSpec>),
                     return Err(invalid(format!("extension {extension} is assigned twice")));
                 }
             }
-            members.push(Member { email, display_name: member.display_name, extension: member.extension });
+            members.push(Member {
+                email,
+                display_name: member.display_name,
+                extension: member.extension,
+            });
         }
-        tenants.push(Tenant { id: tenant.id, members });
+        tenants.push(Tenant {
+            id: tenant.id,
+            members,
+        });
     }
     Ok((tenants, tokens))
 }
@@ -295,7 +350,9 @@ pub(crate) fn normalize_email(text: &str) -> Option<String> {
 fn is_valid_extension(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 64
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 #[cfg(test)]
@@ -311,8 +368,19 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_or_refused() {
-        assert_eq!(normalize_email("Alice@ACME.test").as_deref(), Some("alice@acme.test"));
-        for bad in ["", "alice", "@acme.test", "alice@", "a@b@c", "al ice@acme.test", "a\n@b"] {
+        assert_eq!(
+            normalize_email("Alice@ACME.test").as_deref(),
+            Some("alice@acme.test")
+        );
+        for bad in [
+            "",
+            "alice",
+            "@acme.test",
+            "alice@",
+            "a@b@c",
+            "al ice@acme.test",
+            "a\n@b",
+        ] {
             assert_eq!(normalize_email(bad), None, "{bad:?}");
         }
     }
@@ -341,9 +409,22 @@ mod tests {
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.credential_ttl_secs, DEFAULT_TTL_SECS);
         assert_eq!(config.static_mounts.len(), 1);
-        assert_eq!(config.static_mounts.first().map(|m| m.prefix.as_str()), Some("/sdk/"));
-        assert_eq!(config.static_mounts.first().map(|m| m.dir.clone()), Some(PathBuf::from("/repo/npm/dist")));
-        assert_eq!(config.tenants.first().and_then(|t| t.member("bob@t.test")).map(|m| m.display_name.as_str()), Some("Bob"));
+        assert_eq!(
+            config.static_mounts.first().map(|m| m.prefix.as_str()),
+            Some("/sdk/")
+        );
+        assert_eq!(
+            config.static_mounts.first().map(|m| m.dir.clone()),
+            Some(PathBuf::from("/repo/npm/dist"))
+        );
+        assert_eq!(
+            config
+                .tenants
+                .first()
+                .and_then(|t| t.member("bob@t.test"))
+                .map(|m| m.display_name.as_str()),
+            Some("Bob")
+        );
         assert_eq!(config.tokens.first().map(|t| t.tenant), Some(0));
         Ok(())
     }
@@ -369,7 +450,10 @@ mod tests {
             ("unknown_key = 1", "unknown"),
         ];
         for (extra, needle) in cases {
-            let message = parse(&format!("{base}{extra}")).map(|_| ()).err().map(|e| e.to_string());
+            let message = parse(&format!("{base}{extra}"))
+                .map(|_| ())
+                .err()
+                .map(|e| e.to_string());
             assert!(
                 message.as_deref().is_some_and(|m| m.contains(needle)),
                 "{extra:?} gave {message:?}, wanted {needle:?}"
@@ -393,7 +477,10 @@ mod tests {
         assert_eq!(config.ws_servers, vec!["wss://b".to_owned()]);
         assert_eq!(config.credential_ttl_secs, 20);
         assert_eq!(config.static_mounts.len(), 1);
-        assert_eq!(config.static_mounts.first().map(|m| m.dir.clone()), Some(PathBuf::from("/other")));
+        assert_eq!(
+            config.static_mounts.first().map(|m| m.dir.clone()),
+            Some(PathBuf::from("/other"))
+        );
         Ok(())
     }
 }

@@ -80,11 +80,16 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let day_of_era = z % 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
     let year = year_of_era + era * 400 + u64::from(month <= 2);
     (year, month, day)
 }
@@ -106,7 +111,10 @@ mod tests {
     fn signature_matches_rfc2202_vector() -> Result<(), SigningError> {
         // RFC 2202 test case 2: key "Jefe", data "what do ya want for nothing?",
         // HMAC-SHA1 = effcdf6ae5eb2fa2d27416d5f184df9c259a7c79.
-        assert_eq!(sign("Jefe", "what do ya want for nothing?")?, "7/zfauXrL6LSdBbV8YTfnCWafHk=");
+        assert_eq!(
+            sign("Jefe", "what do ya want for nothing?")?,
+            "7/zfauXrL6LSdBbV8YTfnCWafHk="
+        );
         Ok(())
     }
 }

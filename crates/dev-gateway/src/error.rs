@@ -51,9 +51,10 @@ pub(crate) enum ApiError {
 impl ApiError {
     pub(crate) fn status(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::MalformedAuthorization | Self::Token(_) | Self::AdminUnauthorized => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::MissingToken
+            | Self::MalformedAuthorization
+            | Self::Token(_)
+            | Self::AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Self::MissingAbility(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MemberNotFound(_) | Self::TokenNotFound | Self::NotFound => StatusCode::NOT_FOUND,
@@ -65,9 +66,10 @@ impl ApiError {
 
     pub(crate) fn code(&self) -> &'static str {
         match self {
-            Self::MissingToken | Self::MalformedAuthorization | Self::Token(_) | Self::AdminUnauthorized => {
-                "unauthorized"
-            }
+            Self::MissingToken
+            | Self::MalformedAuthorization
+            | Self::Token(_)
+            | Self::AdminUnauthorized => "unauthorized",
             Self::MissingAbility(_) => "forbidden",
             Self::BadRequest(_) => "invalid_request",
             Self::MemberNotFound(_) => "member_not_found",
@@ -83,9 +85,13 @@ impl ApiError {
     fn challenge(&self) -> Option<&'static str> {
         match self {
             Self::MissingToken => Some("Bearer realm=\"k-link\""),
-            Self::MalformedAuthorization => Some("Bearer realm=\"k-link\", error=\"invalid_request\""),
+            Self::MalformedAuthorization => {
+                Some("Bearer realm=\"k-link\", error=\"invalid_request\"")
+            }
             Self::Token(_) => Some("Bearer realm=\"k-link\", error=\"invalid_token\""),
-            Self::MissingAbility(_) => Some("Bearer realm=\"k-link\", error=\"insufficient_scope\""),
+            Self::MissingAbility(_) => {
+                Some("Bearer realm=\"k-link\", error=\"insufficient_scope\"")
+            }
             _ => None,
         }
     }
@@ -96,9 +102,10 @@ impl IntoResponse for ApiError {
         let body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
         let mut response = (self.status(), Json(body)).into_response();
         if let Some(challenge) = self.challenge() {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         response
     }

@@ -40,7 +40,9 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             match runtime.and_then(|rt| rt.block_on(server::run(config))) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

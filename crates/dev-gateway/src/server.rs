@@ -35,7 +35,11 @@ pub(crate) async fn run(config: Config) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     for mount in &config.static_mounts {
         if !mount.dir.is_dir() {
-            eprintln!("warning: static dir {} for {} does not exist (yet)", mount.dir.display(), mount.prefix);
+            eprintln!(
+                "warning: static dir {} for {} does not exist (yet)",
+                mount.dir.display(),
+                mount.prefix
+            );
         }
     }
     let app = router(Arc::new(AppState::new(config)));
@@ -44,7 +48,9 @@ pub(crate) async fn run(config: Config) -> std::io::Result<()> {
         writeln!(stdout, "dev-gateway listening on http://{addr}")?;
         stdout.flush()?;
     }
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     eprintln!("dev-gateway stopped");
     Ok(())
 }

@@ -22,15 +22,17 @@ enum Target {
     NotFound,
 }
 
-pub(crate) async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
+pub(crate) async fn serve(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return ApiError::MethodNotAllowed.into_response();
     }
     let target = resolve(&state.config.static_mounts, uri.path());
     let target = match target {
-        Target::File(path) if is_dir(&path).await => {
-            Target::Redirect(format!("{}/", uri.path()))
-        }
+        Target::File(path) if is_dir(&path).await => Target::Redirect(format!("{}/", uri.path())),
         other => other,
     };
     match target {
@@ -96,7 +98,10 @@ fn file_response(path: &std::path::Path, bytes: Vec<u8>) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 
@@ -125,8 +130,14 @@ mod tests {
 
     fn mounts() -> Vec<StaticMount> {
         vec![
-            StaticMount { prefix: "/".into(), dir: PathBuf::from("/site") },
-            StaticMount { prefix: "/sdk/".into(), dir: PathBuf::from("/dist") },
+            StaticMount {
+                prefix: "/".into(),
+                dir: PathBuf::from("/site"),
+            },
+            StaticMount {
+                prefix: "/sdk/".into(),
+                dir: PathBuf::from("/dist"),
+            },
         ]
     }
 
@@ -135,10 +146,19 @@ mod tests {
         let m = mounts();
         assert_eq!(resolve(&m, "/"), Target::File("/site/index.html".into()));
         assert_eq!(resolve(&m, "/a/b.js"), Target::File("/site/a/b.js".into()));
-        assert_eq!(resolve(&m, "/sdk/x.wasm"), Target::File("/dist/x.wasm".into()));
-        assert_eq!(resolve(&m, "/sdk/"), Target::File("/dist/index.html".into()));
+        assert_eq!(
+            resolve(&m, "/sdk/x.wasm"),
+            Target::File("/dist/x.wasm".into())
+        );
+        assert_eq!(
+            resolve(&m, "/sdk/"),
+            Target::File("/dist/index.html".into())
+        );
         assert_eq!(resolve(&m, "/sdk"), Target::Redirect("/sdk/".into()));
-        assert_eq!(resolve(&m, "/a%20b.txt"), Target::File("/site/a b.txt".into()));
+        assert_eq!(
+            resolve(&m, "/a%20b.txt"),
+            Target::File("/site/a b.txt".into())
+        );
     }
 
     #[test]

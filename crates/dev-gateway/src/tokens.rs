@@ -46,11 +46,18 @@ pub(crate) struct TokenRegistry {
 
 impl TokenRegistry {
     pub(crate) fn new(tokens: Vec<TokenSpec>) -> Self {
-        Self { tokens, revoked: Mutex::new(HashSet::new()) }
+        Self {
+            tokens,
+            revoked: Mutex::new(HashSet::new()),
+        }
     }
 
     /// Resolves a presented token to its spec, refusing unknown, revoked and expired ones.
-    pub(crate) fn authenticate(&self, presented: &str, now_unix: u64) -> Result<&TokenSpec, AuthError> {
+    pub(crate) fn authenticate(
+        &self,
+        presented: &str,
+        now_unix: u64,
+    ) -> Result<&TokenSpec, AuthError> {
         let spec = self.find(presented).ok_or(AuthError::Unknown)?;
         if self.is_revoked(&spec.id) {
             return Err(AuthError::Revoked);
@@ -139,14 +146,23 @@ mod tests {
     use super::*;
 
     fn spec(id: &str, token: &str, expires_at: Option<u64>) -> TokenSpec {
-        TokenSpec { id: id.into(), tenant: 0, sha256: sha256(token), abilities: vec![], expires_at }
+        TokenSpec {
+            id: id.into(),
+            tenant: 0,
+            sha256: sha256(token),
+            abilities: vec![],
+            expires_at,
+        }
     }
 
     #[test]
     fn hex_round_trips_and_rejects_bad_input() {
         let digest = sha256("kpt_x");
         assert_eq!(parse_sha256_hex(&to_hex(&digest)), Some(digest));
-        assert_eq!(parse_sha256_hex(&to_hex(&digest).to_uppercase()), Some(digest));
+        assert_eq!(
+            parse_sha256_hex(&to_hex(&digest).to_uppercase()),
+            Some(digest)
+        );
         assert_eq!(parse_sha256_hex("abc"), None);
         assert_eq!(parse_sha256_hex(&"g".repeat(64)), None);
         // Known vector: SHA-256 of the empty string.
@@ -158,14 +174,32 @@ mod tests {
 
     #[test]
     fn authenticate_distinguishes_unknown_expired_revoked() {
-        let registry = TokenRegistry::new(vec![spec("a", "kpt_a", None), spec("b", "kpt_b", Some(100))]);
-        assert_eq!(registry.authenticate("kpt_a", 50).map(|s| s.id.as_str()), Ok("a"));
-        assert_eq!(registry.authenticate("kpt_zz", 50).err(), Some(AuthError::Unknown));
-        assert_eq!(registry.authenticate("kpt_b", 99).map(|s| s.id.as_str()), Ok("b"));
-        assert_eq!(registry.authenticate("kpt_b", 100).err(), Some(AuthError::Expired));
+        let registry = TokenRegistry::new(vec![
+            spec("a", "kpt_a", None),
+            spec("b", "kpt_b", Some(100)),
+        ]);
+        assert_eq!(
+            registry.authenticate("kpt_a", 50).map(|s| s.id.as_str()),
+            Ok("a")
+        );
+        assert_eq!(
+            registry.authenticate("kpt_zz", 50).err(),
+            Some(AuthError::Unknown)
+        );
+        assert_eq!(
+            registry.authenticate("kpt_b", 99).map(|s| s.id.as_str()),
+            Ok("b")
+        );
+        assert_eq!(
+            registry.authenticate("kpt_b", 100).err(),
+            Some(AuthError::Expired)
+        );
         assert!(registry.revoke_id("a"));
         assert!(!registry.revoke_id("nope"));
-        assert_eq!(registry.authenticate("kpt_a", 50).err(), Some(AuthError::Revoked));
+        assert_eq!(
+            registry.authenticate("kpt_a", 50).err(),
+            Some(AuthError::Revoked)
+        );
         assert_eq!(registry.revoke_token("kpt_b").as_deref(), Some("b"));
         assert_eq!(registry.revoke_token("kpt_unknown"), None);
     }

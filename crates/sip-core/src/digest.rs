@@ -3,7 +3,7 @@
 //! challenge. The cnonce comes from the caller, whose RNG is seeded by the driver.
 
 use md5::Md5;
-use sha2::{Digest as _, Sha256};
+use sha2::Sha256;
 
 use crate::message::{AuthKind, Challenge};
 
@@ -222,6 +222,7 @@ fn push_quoted(out: &mut String, name: &str, value: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::message::Challenge;

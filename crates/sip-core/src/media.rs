@@ -8,57 +8,16 @@
 //! offer must have, so the browser's state always matches what was signalled; a re-offer
 //! that the peer refuses (491 glare, 488, timeout) is undone with [`MediaCommand::Rollback`].
 
-/// An SDP media direction attribute (RFC 3264 §5.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MediaDirection {
-    /// `a=sendrecv` (also the default when absent).
-    SendRecv,
-    /// `a=sendonly`: we put the peer on hold.
-    SendOnly,
-    /// `a=recvonly`: answer to a peer's hold.
-    RecvOnly,
-    /// `a=inactive`: both sides hold.
-    Inactive,
-}
+pub use crate::sdp::Direction;
 
-impl MediaDirection {
-    /// The attribute name, e.g. `"sendonly"`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediaDirection::SendRecv => "sendrecv",
-            MediaDirection::SendOnly => "sendonly",
-            MediaDirection::RecvOnly => "recvonly",
-            MediaDirection::Inactive => "inactive",
-        }
-    }
-
-    /// Parses an attribute name.
-    #[must_use]
-    pub fn parse(s: &str) -> Option<MediaDirection> {
-        match s {
-            "sendrecv" => Some(MediaDirection::SendRecv),
-            "sendonly" => Some(MediaDirection::SendOnly),
-            "recvonly" => Some(MediaDirection::RecvOnly),
-            "inactive" => Some(MediaDirection::Inactive),
-            _ => None,
-        }
-    }
-
-    /// The direction of a local offer: what we hold and what the peer holds.
-    #[must_use]
-    pub fn for_hold(local_hold: bool, remote_hold: bool) -> MediaDirection {
-        match (local_hold, remote_hold) {
-            (true, true) => MediaDirection::Inactive,
-            (true, false) => MediaDirection::SendOnly,
-            (false, _) => MediaDirection::SendRecv,
-        }
-    }
-
-    /// Whether the peer that wrote this direction does not want to receive from us: hold.
-    #[must_use]
-    pub fn is_hold(self) -> bool {
-        matches!(self, MediaDirection::SendOnly | MediaDirection::Inactive)
+/// The direction of a local offer from who holds: we hold → `sendonly`, both hold →
+/// `inactive`, otherwise `sendrecv` (the peer's answer keeps its own hold).
+#[must_use]
+pub fn hold_direction(local_hold: bool, remote_hold: bool) -> Direction {
+    match (local_hold, remote_hold) {
+        (true, true) => Direction::Inactive,
+        (true, false) => Direction::SendOnly,
+        (false, _) => Direction::SendRecv,
     }
 }
 
@@ -84,7 +43,7 @@ pub enum MediaCommand {
     /// unhold, or a refresh after reconnect); reply [`MediaResult::LocalOffer`].
     CreateReoffer {
         /// The direction to offer.
-        direction: MediaDirection,
+        direction: Direction,
     },
     /// Undo the last local offer: the peer refused it (RTCPeerConnection rollback).
     Rollback,
@@ -123,10 +82,8 @@ mod tests {
 
     #[test]
     fn hold_directions() {
-        assert_eq!(MediaDirection::for_hold(true, false), MediaDirection::SendOnly);
-        assert_eq!(MediaDirection::for_hold(true, true), MediaDirection::Inactive);
-        assert_eq!(MediaDirection::for_hold(false, true), MediaDirection::SendRecv);
-        assert!(MediaDirection::parse("inactive").is_some_and(MediaDirection::is_hold));
-        assert!(!MediaDirection::RecvOnly.is_hold());
+        assert_eq!(hold_direction(true, false), Direction::SendOnly);
+        assert_eq!(hold_direction(true, true), Direction::Inactive);
+        assert_eq!(hold_direction(false, true), Direction::SendRecv);
     }
 }

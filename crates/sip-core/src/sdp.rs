@@ -1,0 +1,449 @@
+//! SDP as text: the browser writes the SDP, the core only reads and changes what it
+//! must (direction per media section, telephone-event, hold detection). Everything
+//! else, ICE candidates and fingerprints included, passes through byte for byte.
+
+/// A media direction attribute (RFC 3264 §5.1 / RFC 8866 §6.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// `a=sendrecv` (the default when absent).
+    SendRecv,
+    /// `a=sendonly`
+    SendOnly,
+    /// `a=recvonly`
+    RecvOnly,
+    /// `a=inactive`
+    Inactive,
+}
+
+impl Direction {
+    /// The attribute name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+
+    /// Recognises an attribute line's content (`sendonly`, ...).
+    pub fn from_attribute(attr: &str) -> Option<Direction> {
+        match attr {
+            "sendrecv" => Some(Direction::SendRecv),
+            "sendonly" => Some(Direction::SendOnly),
+            "recvonly" => Some(Direction::RecvOnly),
+            "inactive" => Some(Direction::Inactive),
+            _ => None,
+        }
+    }
+
+    /// The direction the answerer (or the other side) sees: send and receive swap.
+    pub fn reversed(&self) -> Direction {
+        match self {
+            Direction::SendOnly => Direction::RecvOnly,
+            Direction::RecvOnly => Direction::SendOnly,
+            other => *other,
+        }
+    }
+}
+
+/// Why an SDP is not structurally sane.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SdpError {
+    /// No text.
+    #[error("empty SDP")]
+    Empty,
+    /// The first line is not `v=`.
+    #[error("SDP does not start with v=")]
+    MissingVersion,
+    /// A line is not `<letter>=<value>`.
+    #[error("malformed SDP line {line}")]
+    MalformedLine {
+        /// 1-based line number.
+        line: usize,
+    },
+    /// An `m=` line is not `m=<media> <port> <proto> <fmt>...`.
+    #[error("malformed m= line {line}")]
+    MalformedMedia {
+        /// 1-based line number.
+        line: usize,
+    },
+    /// No `m=` line.
+    #[error("SDP has no media section")]
+    NoMedia,
+}
+
+/// Checks that `sdp` starts with `v=`, every line is `x=...` and there is at least one
+/// well-formed `m=` line.
+pub fn validate(sdp: &str) -> Result<(), SdpError> {
+    if sdp.trim().is_empty() {
+        return Err(SdpError::Empty);
+    }
+    let mut media = 0;
+    for (i, line) in lines(sdp).enumerate() {
+        let n = i + 1;
+        if i == 0 && !line.starts_with("v=") {
+            return Err(SdpError::MissingVersion);
+        }
+        let mut chars = line.chars();
+        let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.next() == Some('=');
+        if !ok {
+            if line.is_empty() && lines(sdp).skip(i).all(str::is_empty) {
+                break;
+            }
+            return Err(SdpError::MalformedLine { line: n });
+        }
+        if let Some(m) = line.strip_prefix("m=") {
+            if parse_m_line(m).is_none() {
+                return Err(SdpError::MalformedMedia { line: n });
+            }
+            media += 1;
+        }
+    }
+    if media == 0 {
+        return Err(SdpError::NoMedia);
+    }
+    Ok(())
+}
+
+/// Lines without their terminator (CRLF or LF).
+fn lines(sdp: &str) -> impl Iterator<Item = &str> {
+    sdp.split_terminator('\n').map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
+fn parse_m_line(m: &str) -> Option<(&str, u16, &str, &str)> {
+    let mut it = m.splitn(4, ' ');
+    let media = it.next().filter(|s| !s.is_empty())?;
+    let port = it.next()?;
+    let port = port.split_once('/').map_or(port, |(p, _)| p).parse::<u16>().ok()?;
+    let proto = it.next().filter(|s| !s.is_empty())?;
+    let fmts = it.next().unwrap_or_default();
+    Some((media, port, proto, fmts))
+}
+
+/// One `m=` section: its m= line and the lines up to the next `m=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaSection<'a> {
+    /// `audio`, `video`, `application`, ...
+    pub media: &'a str,
+    /// Port (0 = rejected or disabled section).
+    pub port: u16,
+    /// `UDP/TLS/RTP/SAVPF`, ...
+    pub proto: &'a str,
+    /// The format list (payload types) as text.
+    pub formats: &'a str,
+    /// The section's text, from `m=` to just before the next `m=`.
+    pub text: &'a str,
+}
+
+impl<'a> MediaSection<'a> {
+    /// The direction attribute written in this section, if any.
+    pub fn direction_attribute(&self) -> Option<Direction> {
+        attributes(self.text).find_map(Direction::from_attribute)
+    }
+
+    /// The connection address of a `c=` line in this section.
+    pub fn connection_address(&self) -> Option<&'a str> {
+        connection_address_in(self.text)
+    }
+
+    /// Payload types of `a=rtpmap:<pt> telephone-event/<rate>` with their clock rate.
+    pub fn telephone_events(&self) -> Vec<TelephoneEvent> {
+        attributes(self.text)
+            .filter_map(|a| a.strip_prefix("rtpmap:"))
+            .filter_map(|m| {
+                let (pt, enc) = m.split_once(' ')?;
+                let (name, rest) = enc.split_once('/')?;
+                if !name.eq_ignore_ascii_case("telephone-event") {
+                    return None;
+                }
+                let rate = rest.split('/').next()?.trim().parse().ok()?;
+                Some(TelephoneEvent { payload_type: pt.trim().parse().ok()?, clock_rate: rate })
+            })
+            .collect()
+    }
+}
+
+/// A telephone-event (RFC 4733) payload type offered in an audio section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TelephoneEvent {
+    /// RTP payload type.
+    pub payload_type: u8,
+    /// Clock rate (8000 or 48000 in browsers).
+    pub clock_rate: u32,
+}
+
+fn attributes(text: &str) -> impl Iterator<Item = &str> {
+    lines(text).filter_map(|l| l.strip_prefix("a=")).map(str::trim_end)
+}
+
+fn connection_address_in(text: &str) -> Option<&str> {
+    lines(text)
+        .filter_map(|l| l.strip_prefix("c="))
+        .find_map(|c| c.split(' ').nth(2))
+        .map(|a| a.split('/').next().unwrap_or(a))
+}
+
+/// The session part (before the first `m=`).
+fn session_part(sdp: &str) -> &str {
+    match find_line_start(sdp, "m=") {
+        Some(i) => sdp.get(..i).unwrap_or(sdp),
+        None => sdp,
+    }
+}
+
+/// Byte offset of the first line starting with `prefix`.
+fn find_line_start(text: &str, prefix: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with(prefix) {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The media sections in order.
+pub fn sections(sdp: &str) -> Vec<MediaSection<'_>> {
+    let mut out = Vec::new();
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in sdp.split_inclusive('\n') {
+        if line.starts_with("m=") {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    for (i, start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(sdp.len());
+        let Some(text) = sdp.get(*start..end) else { continue };
+        let first = lines(text).next().unwrap_or_default();
+        let Some((media, port, proto, formats)) = first.strip_prefix("m=").and_then(parse_m_line) else {
+            continue;
+        };
+        out.push(MediaSection { media, port, proto, formats, text });
+    }
+    out
+}
+
+/// The session-level direction attribute, if any.
+pub fn session_direction(sdp: &str) -> Option<Direction> {
+    attributes(session_part(sdp)).find_map(Direction::from_attribute)
+}
+
+/// The effective direction of every media section: its own attribute, else the
+/// session-level one, else sendrecv.
+pub fn directions(sdp: &str) -> Vec<Direction> {
+    let session = session_direction(sdp);
+    sections(sdp)
+        .iter()
+        .map(|s| s.direction_attribute().or(session).unwrap_or(Direction::SendRecv))
+        .collect()
+}
+
+/// Telephone-event payload types of all active audio sections.
+pub fn telephone_events(sdp: &str) -> Vec<TelephoneEvent> {
+    sections(sdp)
+        .iter()
+        .filter(|s| s.media == "audio" && s.port != 0)
+        .flat_map(|s| s.telephone_events())
+        .collect()
+}
+
+/// The session-level `c=` address, else the first section's.
+pub fn connection_address(sdp: &str) -> Option<&str> {
+    connection_address_in(session_part(sdp)).or_else(|| sections(sdp).iter().find_map(|s| s.connection_address()))
+}
+
+/// True when the SDP puts the other side on hold: every active audio/video section is
+/// `sendonly` or `inactive`, or its connection address is `0.0.0.0` (RFC 2543 style).
+pub fn is_hold(sdp: &str) -> bool {
+    let session_dir = session_direction(sdp);
+    let session_addr = connection_address_in(session_part(sdp));
+    let media: Vec<_> = sections(sdp)
+        .into_iter()
+        .filter(|s| s.port != 0 && (s.media == "audio" || s.media == "video"))
+        .collect();
+    !media.is_empty()
+        && media.iter().all(|s| {
+            let dir = s.direction_attribute().or(session_dir).unwrap_or(Direction::SendRecv);
+            let addr = s.connection_address().or(session_addr);
+            matches!(dir, Direction::SendOnly | Direction::Inactive) || addr == Some("0.0.0.0")
+        })
+}
+
+/// Sets `dir` on every audio/video section (replacing its direction line, or adding
+/// one at the end of the section) and drops a session-level direction line so it cannot
+/// contradict. Every other line is kept as is, with the SDP's own line endings.
+pub fn with_direction(sdp: &str, dir: Direction) -> String {
+    rewrite(sdp, |_, media| (media == "audio" || media == "video").then_some(dir))
+}
+
+/// Sets `dir` on the section at `index` only.
+pub fn with_direction_at(sdp: &str, index: usize, dir: Direction) -> String {
+    rewrite(sdp, |i, _| (i == index).then_some(dir))
+}
+
+fn rewrite(sdp: &str, choose: impl Fn(usize, &str) -> Option<Direction>) -> String {
+    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(sdp.len() + 16);
+    let mut section: Option<usize> = None;
+    let mut target: Option<Direction> = None;
+    let mut pending: Option<Direction> = None;
+    let mut count = 0;
+    let flush = |out: &mut String, pending: &mut Option<Direction>| {
+        if let Some(d) = pending.take() {
+            out.push_str("a=");
+            out.push_str(d.as_str());
+            out.push_str(eol);
+        }
+    };
+    for raw in sdp.split_inclusive('\n') {
+        let line = raw.trim_end_matches(['\r', '\n']);
+        if let Some(m) = line.strip_prefix("m=") {
+            flush(&mut out, &mut pending);
+            let idx = count;
+            count += 1;
+            section = Some(idx);
+            let media = m.split(' ').next().unwrap_or_default();
+            target = choose(idx, media);
+            pending = target;
+            out.push_str(raw);
+            continue;
+        }
+        let is_dir = line.strip_prefix("a=").and_then(Direction::from_attribute).is_some();
+        if is_dir {
+            match (section, target) {
+                // Session level: drop, the sections say it now (only when any changes).
+                (None, _) => {
+                    if sections(sdp).iter().enumerate().any(|(i, s)| choose(i, s.media).is_some()) {
+                        continue;
+                    }
+                }
+                (Some(_), Some(d)) => {
+                    pending = None;
+                    out.push_str("a=");
+                    out.push_str(d.as_str());
+                    out.push_str(if raw.ends_with("\r\n") { "\r\n" } else if raw.ends_with('\n') { "\n" } else { "" });
+                    continue;
+                }
+                (Some(_), None) => {}
+            }
+        }
+        out.push_str(raw);
+    }
+    if !out.ends_with('\n') && pending.is_some() {
+        out.push_str(eol);
+    }
+    flush(&mut out, &mut pending);
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// An offer as Chromium writes it (audio with opus and telephone-event, a data channel).
+    const CHROME_OFFER: &str = "v=0\r\n\
+o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n\
+s=-\r\n\
+t=0 0\r\n\
+a=group:BUNDLE 0 1\r\n\
+a=extmap-allow-mixed\r\n\
+a=msid-semantic: WMS 9a1f3f2e-4d7c-4d7e-9d5c-2c3b0d1e6f70\r\n\
+m=audio 54872 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n\
+c=IN IP4 192.168.1.20\r\n\
+a=rtcp:9 IN IP4 0.0.0.0\r\n\
+a=candidate:3442447574 1 udp 2122260223 192.168.1.20 54872 typ host generation 0 network-id 1\r\n\
+a=candidate:1234567890 1 udp 1686052607 203.0.113.7 54872 typ srflx raddr 192.168.1.20 rport 54872 generation 0\r\n\
+a=ice-ufrag:Xy7q\r\n\
+a=ice-pwd:2vVv5sK0dJ8H5b8j6a9d3c1e\r\n\
+a=ice-options:trickle\r\n\
+a=fingerprint:sha-256 3B:7F:2A:91:0C:4E:55:AA:18:6D:E2:91:3C:0B:7D:44:9A:11:2F:3E:8C:5D:6A:7B:00:19:C4:2E:81:F0:DA:33\r\n\
+a=setup:actpass\r\n\
+a=mid:0\r\n\
+a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n\
+a=sendrecv\r\n\
+a=msid:9a1f3f2e-4d7c-4d7e-9d5c-2c3b0d1e6f70 0b4c1b8e-2a3d-4f5e-8c7d-6e5f4a3b2c1d\r\n\
+a=rtcp-mux\r\n\
+a=rtpmap:111 opus/48000/2\r\n\
+a=rtcp-fb:111 transport-cc\r\n\
+a=fmtp:111 minptime=10;useinbandfec=1\r\n\
+a=rtpmap:63 red/48000/2\r\n\
+a=fmtp:63 111/111\r\n\
+a=rtpmap:9 G722/8000\r\n\
+a=rtpmap:0 PCMU/8000\r\n\
+a=rtpmap:8 PCMA/8000\r\n\
+a=rtpmap:13 CN/8000\r\n\
+a=rtpmap:110 telephone-event/48000\r\n\
+a=rtpmap:126 telephone-event/8000\r\n\
+a=ssrc:1001 cname:abcd\r\n\
+m=application 54873 UDP/DTLS/SCTP webrtc-datachannel\r\n\
+c=IN IP4 192.168.1.20\r\n\
+a=mid:1\r\n\
+a=sctp-port:5000\r\n";
+
+    #[test]
+    fn reads_a_chromium_offer() {
+        assert_eq!(validate(CHROME_OFFER), Ok(()));
+        let s = sections(CHROME_OFFER);
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].media, s[0].port, s[0].proto), ("audio", 54872, "UDP/TLS/RTP/SAVPF"));
+        assert_eq!(s[0].formats, "111 63 9 0 8 13 110 126");
+        assert_eq!(s[1].media, "application");
+        assert_eq!(directions(CHROME_OFFER), vec![Direction::SendRecv, Direction::SendRecv]);
+        assert_eq!(
+            telephone_events(CHROME_OFFER),
+            vec![TelephoneEvent { payload_type: 110, clock_rate: 48000 }, TelephoneEvent { payload_type: 126, clock_rate: 8000 }]
+        );
+        assert_eq!(connection_address(CHROME_OFFER), Some("192.168.1.20"));
+        assert!(!is_hold(CHROME_OFFER));
+    }
+
+    #[test]
+    fn hold_changes_only_the_direction_line() {
+        let held = with_direction(CHROME_OFFER, Direction::SendOnly);
+        assert_eq!(held, CHROME_OFFER.replace("a=sendrecv\r\n", "a=sendonly\r\n"));
+        assert!(is_hold(&held));
+        assert_eq!(directions(&held), vec![Direction::SendOnly, Direction::SendRecv]);
+        let back = with_direction(&held, Direction::SendRecv);
+        assert_eq!(back, CHROME_OFFER);
+        let inactive = with_direction_at(CHROME_OFFER, 0, Direction::Inactive);
+        assert!(is_hold(&inactive));
+        assert!(!is_hold(&with_direction(CHROME_OFFER, Direction::RecvOnly)));
+    }
+
+    #[test]
+    fn adds_missing_direction_and_honours_session_level() {
+        let sdp = "v=0\no=- 1 1 IN IP4 0.0.0.0\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\na=sendonly\nm=audio 4000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n";
+        assert_eq!(session_direction(sdp), Some(Direction::SendOnly));
+        assert_eq!(directions(sdp), vec![Direction::SendOnly]);
+        assert!(is_hold(sdp));
+        let out = with_direction(sdp, Direction::SendRecv);
+        assert_eq!(out, "v=0\no=- 1 1 IN IP4 0.0.0.0\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\na=sendrecv\n");
+        assert_eq!(directions(&out), vec![Direction::SendRecv]);
+        // No trailing newline: the new line still lands in its own line.
+        assert_eq!(with_direction("v=0\r\nm=audio 1 RTP/AVP 0", Direction::Inactive), "v=0\r\nm=audio 1 RTP/AVP 0\r\na=inactive\r\n");
+    }
+
+    #[test]
+    fn old_style_hold_and_rejected_sections() {
+        let sdp = "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\n";
+        assert!(is_hold(sdp));
+        assert!(!is_hold("v=0\r\nm=audio 0 RTP/AVP 0\r\n"));
+        assert!(telephone_events("v=0\r\nm=audio 0 RTP/AVP 101\r\na=rtpmap:101 telephone-event/8000\r\n").is_empty());
+    }
+
+    #[test]
+    fn validation_errors() {
+        assert_eq!(validate(""), Err(SdpError::Empty));
+        assert_eq!(validate("o=- 1 1 IN IP4 x\r\nm=audio 1 RTP/AVP 0\r\n"), Err(SdpError::MissingVersion));
+        assert_eq!(validate("v=0\r\ns=-\r\n"), Err(SdpError::NoMedia));
+        assert_eq!(validate("v=0\r\nnonsense\r\nm=audio 1 RTP/AVP 0\r\n"), Err(SdpError::MalformedLine { line: 2 }));
+        assert_eq!(validate("v=0\r\nm=audio x RTP/AVP 0\r\n"), Err(SdpError::MalformedMedia { line: 2 }));
+        assert_eq!(validate("v=0\r\nm=audio 1 RTP/AVP 0\r\n\r\n"), Ok(()));
+    }
+}

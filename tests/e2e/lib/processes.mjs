@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
 const live = new Map(); // pid -> name
+const exitHooks = new Set();
 
 function killAllNow() {
   for (const pid of live.keys()) {
@@ -14,6 +15,20 @@ function killAllNow() {
     }
   }
   live.clear();
+  for (const hook of exitHooks) {
+    try {
+      hook();
+    } catch {
+      // best effort on the way out
+    }
+  }
+  exitHooks.clear();
+}
+
+/** Runs fn (synchronously) if the process exits before remove() is called; returns remove. */
+export function atExit(fn) {
+  exitHooks.add(fn);
+  return () => exitHooks.delete(fn);
 }
 
 process.on('exit', killAllNow);

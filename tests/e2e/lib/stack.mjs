@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { DEMO, mintCredentials } from './credentials.mjs';
 import { startGateway } from './gateway.mjs';
 import { startKamailio } from './kamailio.mjs';
+import { atExit } from './processes.mjs';
 
 /**
  * Starts Kamailio and the gateway.
@@ -30,6 +31,10 @@ export async function startStack({
   keepRunDir = Boolean(process.env.E2E_KEEP),
 } = {}) {
   const kamailio = await startKamailio({ secret, debug });
+  const removeRunDir = () => {
+    if (!keepRunDir) rmSync(kamailio.runDir, { recursive: true, force: true });
+  };
+  const cancelExitHook = atExit(removeRunDir);
   const gateways = [];
   const stack = {
     kamailio,
@@ -72,7 +77,8 @@ export async function startStack({
     async stop() {
       await Promise.all(gateways.map((g) => g.stop()));
       await kamailio.stop();
-      if (!keepRunDir) rmSync(kamailio.runDir, { recursive: true, force: true });
+      cancelExitHook();
+      removeRunDir();
     },
   };
   try {

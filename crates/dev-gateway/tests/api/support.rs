@@ -10,22 +10,25 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-pub const SECRET: &str = "test-secret";
-pub const ADMIN_KEY: &str = "test-admin";
-pub const ACME: &str = "kpt_acme_test";
-pub const ACME_SPARE: &str = "kpt_acme_spare";
-pub const ACME_NO_TELEPHONY: &str = "kpt_acme_contacts";
-pub const ACME_EXPIRED: &str = "kpt_acme_expired";
-pub const GLOBEX: &str = "kpt_globex_test";
+pub(crate) const SECRET: &str = "test-secret";
+pub(crate) const ADMIN_KEY: &str = "test-admin";
+pub(crate) const ACME: &str = "kpt_acme_test";
+pub(crate) const ACME_SPARE: &str = "kpt_acme_spare";
+pub(crate) const ACME_NO_TELEPHONY: &str = "kpt_acme_contacts";
+pub(crate) const ACME_EXPIRED: &str = "kpt_acme_expired";
+pub(crate) const GLOBEX: &str = "kpt_globex_test";
 
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+pub(crate) fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A config with two tenants, exercising every token and member case.
-pub fn test_config() -> String {
+pub(crate) fn test_config() -> String {
     format!(
         r#"
 listen = "127.0.0.1:8080"
@@ -84,13 +87,14 @@ extension = "1003"
 }
 
 /// A scratch directory removed on drop.
-pub struct TempDir(pub PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    pub fn new() -> std::io::Result<Self> {
+    pub(crate) fn new() -> std::io::Result<Self> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("dev-gateway-test-{}-{n}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("dev-gateway-test-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path)?;
         Ok(Self(path))
@@ -104,30 +108,30 @@ impl Drop for TempDir {
 }
 
 /// A running gateway; killed by PID when dropped, or stopped with SIGTERM by [`Gateway::stop`].
-pub struct Gateway {
-    pub addr: SocketAddr,
-    pub announce: String,
+pub(crate) struct Gateway {
+    pub(crate) addr: SocketAddr,
+    pub(crate) announce: String,
     child: Child,
     stderr_path: PathBuf,
     _dir: TempDir,
 }
 
-pub struct Stopped {
-    pub status: ExitStatus,
-    pub stdout_rest: String,
-    pub stderr: String,
+pub(crate) struct Stopped {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout_rest: String,
+    pub(crate) stderr: String,
 }
 
 impl Gateway {
     /// Starts the gateway with `config` written to a scratch file, on a free port.
-    pub fn start(config: &str, args: &[&str]) -> Result<Self, Box<dyn std::error::Error>> {
+    pub(crate) fn start(config: &str, args: &[&str]) -> Result<Self, Box<dyn std::error::Error>> {
         let dir = TempDir::new()?;
         let config_path = dir.0.join("gateway.toml");
         std::fs::write(&config_path, config)?;
         Self::start_with_file(&config_path, args, dir)
     }
 
-    pub fn start_with_file(
+    pub(crate) fn start_with_file(
         config_path: &Path,
         args: &[&str],
         dir: TempDir,
@@ -158,11 +162,17 @@ impl Gateway {
             let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
             return Err(format!("bad announce line {announce:?}; stderr: {stderr}").into());
         };
-        Ok(Self { addr, announce, child, stderr_path, _dir: dir })
+        Ok(Self {
+            addr,
+            announce,
+            child,
+            stderr_path,
+            _dir: dir,
+        })
     }
 
     /// Sends SIGTERM to the gateway's PID and waits for it to exit.
-    pub fn stop(mut self) -> Result<Stopped, Box<dyn std::error::Error>> {
+    pub(crate) fn stop(mut self) -> Result<Stopped, Box<dyn std::error::Error>> {
         let pid = self.child.id().to_string();
         let killed = Command::new("kill").args(["-TERM", &pid]).status()?;
         assert!(killed.success(), "kill -TERM {pid} failed");
@@ -172,29 +182,42 @@ impl Gateway {
             stdout.read_to_string(&mut stdout_rest)?;
         }
         let stderr = std::fs::read_to_string(&self.stderr_path)?;
-        Ok(Stopped { status, stdout_rest, stderr })
+        Ok(Stopped {
+            status,
+            stdout_rest,
+            stderr,
+        })
     }
 
-    pub fn get(&self, path: &str, token: Option<&str>) -> std::io::Result<Reply> {
+    pub(crate) fn get(&self, path: &str, token: Option<&str>) -> std::io::Result<Reply> {
         let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("Authorization", a.as_str())).collect();
         self.request("GET", path, &headers, None)
     }
 
-    pub fn credentials(&self, email: &str, token: Option<&str>) -> std::io::Result<Reply> {
-        self.get(&format!("/v1/telephony/webphone/credentials?email={email}"), token)
+    pub(crate) fn credentials(&self, email: &str, token: Option<&str>) -> std::io::Result<Reply> {
+        self.get(
+            &format!("/v1/telephony/webphone/credentials?email={email}"),
+            token,
+        )
     }
 
-    pub fn revoke(&self, admin_key: Option<&str>, body: &str) -> std::io::Result<Reply> {
+    pub(crate) fn revoke(&self, admin_key: Option<&str>, body: &str) -> std::io::Result<Reply> {
         let mut headers = vec![("Content-Type", "application/json")];
         if let Some(key) = admin_key {
             headers.push(("X-Admin-Key", key));
         }
-        self.request("POST", "/admin/tokens/revoke", &headers, Some(body.as_bytes()))
+        self.request(
+            "POST",
+            "/admin/tokens/revoke",
+            &headers,
+            Some(body.as_bytes()),
+        )
     }
 
     /// Sends one request exactly as given (the path is not normalized) and reads the reply.
-    pub fn request(
+    pub(crate) fn request(
         &self,
         method: &str,
         path: &str,
@@ -203,7 +226,10 @@ impl Gateway {
     ) -> std::io::Result<Reply> {
         let mut stream = TcpStream::connect(self.addr)?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -227,15 +253,16 @@ impl Drop for Gateway {
 }
 
 #[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
     fn read(stream: TcpStream, head_only: bool) -> std::io::Result<Self> {
-        let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+        let bad =
+            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
         let mut reader = BufReader::new(stream);
         let mut line = String::new();
         reader.read_line(&mut line)?;
@@ -259,31 +286,46 @@ impl Reply {
         if !head_only {
             reader.read_to_end(&mut body)?;
         }
-        let reply = Self { status, headers, body };
+        let reply = Self {
+            status,
+            headers,
+            body,
+        };
         if reply.header("transfer-encoding").is_some() {
             return Err(bad("chunked bodies are not expected from this server"));
         }
         Ok(reply)
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
-    pub fn json(&self) -> Result<serde_json::Value, serde_json::Error> {
+    pub(crate) fn json(&self) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::from_slice(&self.body)
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
     /// `error.code` of a JSON error body.
-    pub fn error_code(&self) -> Option<String> {
-        self.json().ok()?.pointer("/error/code")?.as_str().map(str::to_owned)
+    pub(crate) fn error_code(&self) -> Option<String> {
+        self.json()
+            .ok()?
+            .pointer("/error/code")?
+            .as_str()
+            .map(str::to_owned)
     }
 
-    pub fn error_message(&self) -> Option<String> {
-        self.json().ok()?.pointer("/error/message")?.as_str().map(str::to_owned)
+    pub(crate) fn error_message(&self) -> Option<String> {
+        self.json()
+            .ok()?
+            .pointer("/error/message")?
+            .as_str()
+            .map(str::to_owned)
     }
 }

@@ -91,6 +91,7 @@ impl core::fmt::Display for Method<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -323,3 +323,7 @@ impl<'a> Message<'a> {
             .collect()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -84,6 +84,7 @@ fn unquote_raw(v: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -142,6 +142,7 @@ pub(crate) fn push_u32(out: &mut String, n: u32) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -116,6 +116,7 @@ pub(crate) fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -381,6 +381,7 @@ impl<'a> Replaces<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,88 @@
+//! The JS payloads of events and `getCalls()`: plain objects with the K-Link field names.
+
+use js_sys::Object;
+use sip_core::events::{CallInfo, Event};
+use sip_core::timer::Instant;
+use wasm_bindgen::JsValue;
+
+use crate::js;
+
+/// Converts the core's clock (`performance.now()` milliseconds) to Unix milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct WallClock {
+    /// `Date.now() - performance.now()` when the engine started.
+    origin_ms: f64,
+}
+
+impl WallClock {
+    /// Captures the offset between the two clocks now.
+    pub fn capture() -> Self {
+        Self { origin_ms: js::date_now() - js::now_ms() as f64 }
+    }
+
+    /// The Unix time in milliseconds of a core instant.
+    pub fn unix_ms(self, at: Instant) -> f64 {
+        (self.origin_ms + at.0 as f64).round()
+    }
+}
+
+fn opt_str(s: Option<&str>) -> JsValue {
+    s.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// The `call` object of `incoming`, `sessionStarted`, `callUpdated` and `getCalls()`.
+pub fn call(info: &CallInfo, clock: WallClock) -> Object {
+    js::object(&[
+        ("id", JsValue::from_str(info.id.as_str())),
+        ("direction", JsValue::from_str(info.direction.as_str())),
+        ("state", JsValue::from_str(info.state.as_str())),
+        ("remoteNumber", JsValue::from_str(&info.remote_number)),
+        ("remoteName", opt_str(info.remote_name.as_deref())),
+        ("startedAt", JsValue::from_f64(clock.unix_ms(info.started_at))),
+        ("answeredAt", info.answered_at.map_or(JsValue::NULL, |t| JsValue::from_f64(clock.unix_ms(t)))),
+        ("muted", JsValue::from_bool(info.muted)),
+        ("held", JsValue::from_bool(info.held.local)),
+        ("remoteHeld", JsValue::from_bool(info.held.remote)),
+    ])
+}
+
+/// The event name and payload JS listeners receive, or `None` for events the facade handles
+/// itself (credential refresh, teardown).
+pub fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsValue)> {
+    let payload: JsValue = match ev {
+        Event::Connected | Event::Disconnected => JsValue::UNDEFINED,
+        Event::RegisteredChange { registered } => {
+            js::object(&[("registered", JsValue::from_bool(*registered))]).into()
+        }
+        Event::RegistrationFailed { code, reason } => js::object(&[
+            ("code", JsValue::from_f64(f64::from(*code))),
+            ("message", JsValue::from_str(reason)),
+        ])
+        .into(),
+        Event::Incoming(info) | Event::SessionStarted(info) | Event::CallUpdated(info) => {
+            js::object(&[("call", call(info, clock).into())]).into()
+        }
+        Event::SessionEnded { call, cause, status } => js::object(&[
+            ("callId", JsValue::from_str(call.as_str())),
+            ("cause", JsValue::from_str(cause.as_str())),
+            ("status", status.map_or(JsValue::NULL, |s| JsValue::from_f64(f64::from(s)))),
+        ])
+        .into(),
+        Event::Dtmf { call, tone } => {
+            let mut buf = [0u8; 4];
+            js::object(&[
+                ("callId", JsValue::from_str(call.as_str())),
+                ("tone", JsValue::from_str(tone.encode_utf8(&mut buf))),
+            ])
+            .into()
+        }
+        Event::Error { scope, detail } => js::object(&[
+            ("scope", JsValue::from_str(scope.as_str())),
+            ("detail", JsValue::from_str(detail)),
+        ])
+        .into(),
+        Event::CredentialsExpiring | Event::Destroyed => return None,
+        _ => return None,
+    };
+    Some((ev.name(), payload))
+}

@@ -1,0 +1,302 @@
+//! One call's state: the public [`CallInfo`] plus what the user agent needs to drive
+//! the INVITE, the dialog, hold renegotiation and DTMF.
+
+use std::collections::VecDeque;
+
+use crate::dialog::{format_cseq, Dialog};
+use crate::error::CommandError;
+use crate::events::{CallInfo, CallState};
+use crate::media::Direction;
+use crate::message::{HeaderName, Message};
+use crate::outgoing::Outgoing;
+use crate::timer::{Millis, TimerKind, TimerTable};
+
+/// The timers of one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CallTimer {
+    /// Inbound: nobody answered in time (480).
+    NoAnswer,
+    /// Inbound: our 2xx was never ACKed (RFC 3261 §13.3.1.4: end with BYE).
+    AckWait,
+    /// Outbound: CANCEL sent but the INVITE never got its final response.
+    CancelGuard,
+    /// 491 Request Pending: retry the re-INVITE after the §14.1 backoff.
+    Glare,
+    /// DTMF by INFO: send the next tone (after a `,` pause).
+    Dtmf,
+}
+
+impl TimerKind for CallTimer {
+    const VALUES: &'static [Self] = &[CallTimer::NoAnswer, CallTimer::AckWait, CallTimer::CancelGuard, CallTimer::Glare, CallTimer::Dtmf];
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How long a `,` in a DTMF string pauses.
+pub(crate) const DTMF_PAUSE: Millis = 2000;
+/// The Duration we announce in an INFO tone.
+pub(crate) const DTMF_DURATION: u32 = 100;
+
+/// The media operation the call waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pending {
+    None,
+    /// Outbound: the offer for the initial INVITE.
+    Offer,
+    /// Inbound: the answer for our 200 to the initial INVITE.
+    Answer,
+    /// A re-offer (hold, unhold, refresh) for a re-INVITE of ours.
+    Reoffer,
+    /// The answer to the peer's re-INVITE.
+    Reanswer,
+}
+
+/// An owned copy of what responding to a received request needs.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestHead {
+    pub(crate) method: String,
+    pub(crate) vias: Vec<String>,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) call_id: String,
+    pub(crate) cseq: u32,
+    pub(crate) record_routes: Vec<String>,
+    pub(crate) branch: String,
+    pub(crate) sent_by: String,
+}
+
+impl RequestHead {
+    pub(crate) fn of(msg: &Message<'_>) -> RequestHead {
+        let top = msg.top_via();
+        let sent_by = top.map(|v| sent_by(v.host, v.port)).unwrap_or_default();
+        RequestHead {
+            method: msg.method().map(|m| m.as_str().to_owned()).unwrap_or_default(),
+            vias: msg.list(HeaderName::Via).map(str::to_owned).collect(),
+            from: msg.header(HeaderName::From).unwrap_or_default().to_owned(),
+            to: msg.header(HeaderName::To).unwrap_or_default().to_owned(),
+            call_id: msg.call_id().to_owned(),
+            cseq: msg.cseq().seq,
+            record_routes: msg.list(HeaderName::RecordRoute).map(str::to_owned).collect(),
+            branch: top.and_then(|v| v.branch()).unwrap_or_default().to_owned(),
+            sent_by,
+        }
+    }
+
+    /// A response (RFC 3261 §8.2.6): Via, From, To (+ our tag), Call-ID and CSeq copied.
+    pub(crate) fn response(&self, status: u16, reason: &str, to_tag: Option<&str>) -> Outgoing {
+        let mut m = Outgoing::response(status, reason);
+        for via in &self.vias {
+            m.push("Via", via.clone());
+        }
+        m.push("From", self.from.clone());
+        let mut to = self.to.clone();
+        if let Some(tag) = to_tag {
+            let has_tag = crate::message::NameAddr::parse(&self.to, "To").map(|n| n.tag().is_some()).unwrap_or(true);
+            if !has_tag {
+                to.push_str(";tag=");
+                to.push_str(tag);
+            }
+        }
+        m.push("To", to).push("Call-ID", self.call_id.clone()).push("CSeq", format_cseq(self.cseq, &self.method));
+        m
+    }
+}
+
+/// `host[:port]` as a Via sent-by.
+pub(crate) fn sent_by(host: &str, port: Option<u16>) -> String {
+    match port {
+        Some(p) => {
+            let mut s = host.to_owned();
+            s.push(':');
+            s.push_str(&p.to_string());
+            s
+        }
+        None => host.to_owned(),
+    }
+}
+
+/// Our re-INVITE in flight.
+#[derive(Clone, Debug)]
+pub(crate) struct ReinviteOut {
+    /// The local offer it carries.
+    pub(crate) offer: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) info: CallInfo,
+    /// Ended: SessionEnded was emitted; kept only while its INVITE or CANCEL is alive
+    /// (a 2xx racing our CANCEL must still be ACKed and BYEd).
+    pub(crate) ended: bool,
+    pub(crate) dialog: Option<Dialog>,
+    /// Outbound: the INVITE as last sent (CANCEL and failure ACKs are built from it).
+    pub(crate) invite: Option<Outgoing>,
+    /// Outbound: the ACK for the 2xx, resent when the 2xx is retransmitted.
+    pub(crate) ack: Option<String>,
+    /// Inbound: the initial INVITE, for the responses we send later.
+    pub(crate) uas_invite: Option<RequestHead>,
+    /// The peer's re-INVITE waiting for our answer.
+    pub(crate) reinvite_in: Option<RequestHead>,
+    pub(crate) reinvite_out: Option<ReinviteOut>,
+    pub(crate) pending: Pending,
+    pub(crate) provisional_seen: bool,
+    pub(crate) cancel_wanted: bool,
+    pub(crate) cancel_sent: bool,
+    /// RFC 3261 §13.2.1: only the first SDP in responses to the INVITE is the answer.
+    pub(crate) answer_applied: bool,
+    /// Inbound: the offer of the initial INVITE.
+    pub(crate) remote_offer: Option<String>,
+    pub(crate) local_sdp: Option<String>,
+    pub(crate) remote_sdp: Option<String>,
+    pub(crate) local_hold_wanted: bool,
+    /// Re-INVITE after a transport reconnect, so the peer learns our new flow.
+    pub(crate) refresh_wanted: bool,
+    /// Inbound: hung up before the ACK of our 2xx arrived; BYE once it does.
+    pub(crate) bye_after_ack: bool,
+    pub(crate) dtmf_queue: VecDeque<char>,
+    pub(crate) dtmf_in_flight: bool,
+    pub(crate) timers: TimerTable<CallTimer, 5>,
+}
+
+impl Call {
+    pub(crate) fn new(info: CallInfo) -> Call {
+        Call {
+            info,
+            ended: false,
+            dialog: None,
+            invite: None,
+            ack: None,
+            uas_invite: None,
+            reinvite_in: None,
+            reinvite_out: None,
+            pending: Pending::None,
+            provisional_seen: false,
+            cancel_wanted: false,
+            cancel_sent: false,
+            answer_applied: false,
+            remote_offer: None,
+            local_sdp: None,
+            remote_sdp: None,
+            local_hold_wanted: false,
+            refresh_wanted: false,
+            bye_after_ack: false,
+            dtmf_queue: VecDeque::new(),
+            dtmf_in_flight: false,
+            timers: TimerTable::default(),
+        }
+    }
+
+    /// Answered and not over: hold, DTMF and re-INVITEs make sense.
+    pub(crate) fn is_answered(&self) -> bool {
+        matches!(self.info.state, CallState::Active | CallState::Held)
+    }
+
+    /// Recomputes hold from the last negotiated SDPs: a side holds when its SDP does
+    /// not want to receive (`sendonly` or `inactive`). Returns whether anything changed.
+    pub(crate) fn update_hold(&mut self) -> bool {
+        let before = (self.info.held, self.info.state);
+        self.info.held.local = self.local_sdp.as_deref().is_some_and(crate::sdp::is_hold);
+        self.info.held.remote = self.remote_sdp.as_deref().is_some_and(crate::sdp::is_hold);
+        if self.is_answered() {
+            self.info.state = if self.info.held.local || self.info.held.remote { CallState::Held } else { CallState::Active };
+        }
+        before != (self.info.held, self.info.state)
+    }
+
+    /// Whether the peer can receive RFC 4733 telephone events.
+    pub(crate) fn telephone_event(&self) -> bool {
+        self.remote_sdp.as_deref().is_some_and(|s| !crate::sdp::telephone_events(s).is_empty())
+    }
+
+    /// The direction our next offer must carry.
+    pub(crate) fn offer_direction(&self) -> Direction {
+        crate::media::hold_direction(self.local_hold_wanted, self.info.held.remote)
+    }
+
+    pub(crate) fn wrong_state(&self, command: &'static str) -> CommandError {
+        CommandError::WrongState { call: self.info.id.0.clone(), state: self.info.state.as_str(), command }
+    }
+}
+
+/// Checks a DTMF string: `0-9 * # A-D` (case-insensitive) and `,` for a pause.
+pub(crate) fn validate_tones(tones: &str) -> Result<String, CommandError> {
+    if tones.is_empty() {
+        return Err(CommandError::NoTones);
+    }
+    tones
+        .chars()
+        .map(|c| {
+            let c = c.to_ascii_uppercase();
+            if c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D' | ',') {
+                Ok(c)
+            } else {
+                Err(CommandError::InvalidTone(c))
+            }
+        })
+        .collect()
+}
+
+/// The tone of an INFO body: `application/dtmf-relay` (`Signal=5`) or `application/dtmf` (`5`).
+pub(crate) fn info_tone(content_type: &str, body: &str) -> Option<char> {
+    let raw = if content_type.eq_ignore_ascii_case("application/dtmf-relay") {
+        body.lines().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            k.trim().eq_ignore_ascii_case("signal").then(|| v.trim())
+        })?
+    } else if content_type.eq_ignore_ascii_case("application/dtmf") {
+        body.trim()
+    } else {
+        return None;
+    };
+    let mut chars = raw.chars();
+    let c = chars.next()?.to_ascii_uppercase();
+    let valid = c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D');
+    // Some phones send events as numbers: 10 = '*', 11 = '#'.
+    match (valid, chars.as_str()) {
+        (true, "") => Some(c),
+        (_, rest) if raw == "10" || raw == "11" || (c == '1' && matches!(rest, "2" | "3" | "4" | "5")) => {
+            Some(match raw {
+                "10" => '*',
+                "11" => '#',
+                "12" => 'A',
+                "13" => 'B',
+                "14" => 'C',
+                _ => 'D',
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The body of an INFO carrying `tone`.
+pub(crate) fn info_body(tone: char) -> String {
+    let mut s = String::from("Signal=");
+    s.push(tone);
+    s.push_str("\r\nDuration=");
+    s.push_str(&DTMF_DURATION.to_string());
+    s.push_str("\r\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tones_are_validated() {
+        assert_eq!(validate_tones("12*#abcd,").as_deref(), Ok("12*#ABCD,"));
+        assert_eq!(validate_tones("1x"), Err(CommandError::InvalidTone('X')));
+        assert_eq!(validate_tones(""), Err(CommandError::NoTones));
+    }
+
+    #[test]
+    fn info_bodies() {
+        assert_eq!(info_tone("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n"), Some('5'));
+        assert_eq!(info_tone("Application/DTMF-Relay", "signal= #\r\n"), Some('#'));
+        assert_eq!(info_tone("application/dtmf", "11"), Some('#'));
+        assert_eq!(info_tone("application/dtmf-relay", "Signal=99\r\n"), None);
+        assert_eq!(info_tone("text/plain", "Signal=1"), None);
+        assert_eq!(info_tone("application/dtmf-relay", &info_body('7')), Some('7'));
+    }
+}

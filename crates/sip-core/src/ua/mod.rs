@@ -1,0 +1,819 @@
+//! The user agent: registration, calls and the transport, driven without IO.
+//!
+//! [`Ua`] never reads a socket, a clock or a random source. The driver (the browser
+//! facade, or a test) owns the WebSocket, the peer connections and one timer, and runs
+//! one rule: **after every input or command, drain [`Ua::poll_output`] until it returns
+//! [`Output::Timeout`], then arm the timer for that instant** (or disarm it on `None`).
+//! When the timer fires, call [`Ua::handle_timeout`]; calling it early or twice is harmless.
+//!
+//! ```no_run
+//! use sip_core::ua::{Input, Instant, MediaCommand, MediaResult, Output, TransportCommand, Ua, UaConfig};
+//!
+//! # fn now() -> Instant { Instant(0) }
+//! # fn ws_send(_: &str) {}
+//! # fn ws_open(_: &str) {}
+//! # fn ws_close() {}
+//! # fn media(_: &sip_core::ua::CallId, _: MediaCommand) -> Option<MediaResult> { None }
+//! # fn emit(_: sip_core::ua::Event) {}
+//! # fn arm_timer(_: Option<Instant>) {}
+//! let mut config = UaConfig::new("sip:1001@pbx.example.com", "1001", "secret", vec!["wss://pbx.example.com/ws".into()]);
+//! config.instance_id = "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6".into();
+//! let mut ua = Ua::new(config, 0x5eed /* from crypto.getRandomValues */, now());
+//! ua.start(now());
+//!
+//! // The loop the driver runs after every input, command or timer.
+//! fn drain(ua: &mut Ua) {
+//!     loop {
+//!         match ua.poll_output() {
+//!             Output::Transmit(text) => ws_send(&text),
+//!             Output::Transport(TransportCommand::Connect { url }) => ws_open(&url),
+//!             Output::Transport(TransportCommand::Close) => ws_close(),
+//!             Output::Media { call, command } => {
+//!                 // Real drivers answer asynchronously; they feed the result back
+//!                 // with `handle_input(now, Input::Media { .. })` and drain again.
+//!                 let _ = media(&call, command);
+//!             }
+//!             Output::Event(event) => emit(event),
+//!             Output::Timeout(at) => {
+//!                 arm_timer(at);
+//!                 break;
+//!             }
+//!         }
+//!     }
+//! }
+//! drain(&mut ua);
+//! // WebSocket open:
+//! ua.handle_input(now(), Input::TransportConnected);
+//! drain(&mut ua);
+//! // A frame arrived:
+//! ua.handle_input(now(), Input::Received("SIP/2.0 200 OK\r\n..."));
+//! drain(&mut ua);
+//! // The timer fired:
+//! ua.handle_timeout(now());
+//! drain(&mut ua);
+//! // A user command; misuse is an error, network trouble arrives later as events.
+//! if let Ok(call) = ua.call(now(), "1002") {
+//!     drain(&mut ua);
+//!     let _ = ua.hangup(now(), &call);
+//!     drain(&mut ua);
+//! }
+//! ```
+//!
+//! Calls survive a transport flicker: when the WebSocket closes the dialogs are kept,
+//! the driver is asked to reconnect (exponential backoff with jitter, rotating through
+//! `ws_servers`), and after reconnecting the user agent registers again and sends each
+//! answered call a re-INVITE so the peer and proxies learn the new flow.
+
+mod calls;
+mod inbound;
+mod register;
+
+use std::collections::VecDeque;
+
+use crate::call::{Call, CallTimer};
+use crate::dialog::angle;
+use crate::outgoing::{quote_display_name, Outgoing};
+use crate::rng::Rng;
+use crate::timer::{earliest, Millis, TimerKind, TimerTable};
+use crate::transaction::{ClientTx, Expiry, ServerTx};
+
+pub use crate::error::CommandError;
+pub use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
+pub use crate::media::{Direction, MediaCommand, MediaResult};
+pub use crate::registration::RETRY_DELAY as REGISTER_RETRY_DELAY;
+pub use crate::timer::Instant;
+
+use crate::registration::{RegTimer, Registration};
+
+/// Methods we accept, announced in Allow.
+pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS";
+
+/// How the user agent reconnects after the transport closes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReconnectPolicy {
+    /// Delay before the first retry, in ms (doubles every failed attempt).
+    pub initial_delay: Millis,
+    /// Upper bound of the delay, in ms.
+    pub max_delay: Millis,
+    /// Give up after this many failed attempts in a row (`None`: never).
+    pub max_attempts: Option<u32>,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy { initial_delay: 500, max_delay: 30_000, max_attempts: None }
+    }
+}
+
+/// Everything the user agent needs to know about its account and its environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UaConfig {
+    /// Our address of record, `sip:1001@domain`.
+    pub sip_uri: String,
+    /// Display name put in From.
+    pub display_name: Option<String>,
+    /// Digest username.
+    pub authorization_user: String,
+    /// Digest password.
+    pub password: String,
+    /// Expected realm (informative: the challenge's realm is used).
+    pub realm: Option<String>,
+    /// WebSocket URLs, tried in order on failures.
+    pub ws_servers: Vec<String>,
+    /// Register as soon as the transport connects.
+    pub register: bool,
+    /// Requested registration expiry, in seconds.
+    pub register_expires: u32,
+    /// User-Agent header value.
+    pub user_agent: String,
+    /// RFC 5626 instance id, `urn:uuid:...`, stable per device (from the driver).
+    pub instance_id: String,
+    /// When the credentials stop working; [`Event::CredentialsExpiring`] fires before.
+    pub credentials_expire_at: Option<Instant>,
+    /// How long before `credentials_expire_at` to ask for new ones, in ms.
+    pub credentials_refresh_margin: Millis,
+    /// Reconnect behaviour.
+    pub reconnect: ReconnectPolicy,
+    /// Inbound calls not answered within this many ms are rejected with 480.
+    pub no_answer_timeout: Millis,
+}
+
+impl UaConfig {
+    /// A configuration with the usual defaults (600 s registration, auto-register).
+    #[must_use]
+    pub fn new(sip_uri: &str, authorization_user: &str, password: &str, ws_servers: Vec<String>) -> UaConfig {
+        UaConfig {
+            sip_uri: sip_uri.to_owned(),
+            display_name: None,
+            authorization_user: authorization_user.to_owned(),
+            password: password.to_owned(),
+            realm: None,
+            ws_servers,
+            register: true,
+            register_expires: 600,
+            user_agent: String::from("klink-call-sdk"),
+            instance_id: String::new(),
+            credentials_expire_at: None,
+            credentials_refresh_margin: 60_000,
+            reconnect: ReconnectPolicy::default(),
+            no_answer_timeout: 60_000,
+        }
+    }
+}
+
+/// Something that happened to the user agent, fed by the driver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// One SIP message from the WebSocket (one message per frame, RFC 7118).
+    Received(&'a str),
+    /// The WebSocket asked for by [`TransportCommand::Connect`] is open.
+    TransportConnected,
+    /// The WebSocket closed or could not open.
+    TransportClosed {
+        /// Why, for logs.
+        reason: String,
+    },
+    /// The media layer finished a [`MediaCommand`] or changed state.
+    Media {
+        /// Which call.
+        call: CallId,
+        /// What happened.
+        result: MediaResult,
+    },
+}
+
+/// What the driver must do with its WebSocket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportCommand {
+    /// Open a WebSocket (subprotocol `sip`) to `url`; answer with
+    /// [`Input::TransportConnected`] or [`Input::TransportClosed`].
+    Connect {
+        /// The server URL.
+        url: String,
+    },
+    /// Close the WebSocket.
+    Close,
+}
+
+/// What the user agent wants from its driver, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Send this SIP message as one WebSocket text frame.
+    Transmit(String),
+    /// Open or close the WebSocket.
+    Transport(TransportCommand),
+    /// Ask the media layer of a call to do something.
+    Media {
+        /// Which call.
+        call: CallId,
+        /// What to do.
+        command: MediaCommand,
+    },
+    /// Tell the application.
+    Event(Event),
+    /// Nothing more to do now: call [`Ua::handle_timeout`] at this instant (`None`: no timer).
+    Timeout(Option<Instant>),
+}
+
+/// The user agent's own timers (transport and credentials).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UaTimer {
+    /// Open the transport again.
+    Reconnect,
+    /// Warn that the credentials expire soon.
+    CredentialsExpiring,
+    /// Shutdown waited long enough for BYE and un-REGISTER answers.
+    ShutdownGrace,
+}
+
+impl TimerKind for UaTimer {
+    const VALUES: &'static [Self] = &[UaTimer::Reconnect, UaTimer::CredentialsExpiring, UaTimer::ShutdownGrace];
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How long shutdown waits for BYE and un-REGISTER answers.
+const SHUTDOWN_GRACE: Millis = 2000;
+
+/// The state of the WebSocket as the user agent sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    /// `start` not called yet.
+    Idle,
+    /// Connect asked, waiting for the driver.
+    Connecting,
+    /// Open.
+    Connected,
+    /// Closed, a reconnect is scheduled.
+    Waiting,
+    /// Gave up, or shut down.
+    Down,
+}
+
+/// What a client transaction's response means to the user agent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Register,
+    Call(CallId, Purpose),
+    /// Nobody waits for the answer (BYE of a forked leg).
+    Detached,
+}
+
+/// Why a call sent a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    Invite,
+    ReInvite,
+    Cancel,
+    Bye,
+    Info,
+}
+
+/// A client transaction with its owner and the request, kept to resend it with credentials.
+#[derive(Debug)]
+pub(crate) struct ClientEntry {
+    pub(crate) tx: ClientTx,
+    pub(crate) owner: Owner,
+    pub(crate) request: Outgoing,
+    /// Challenges answered so far for this request chain.
+    pub(crate) auth_attempts: u8,
+}
+
+/// A server transaction and the call it belongs to.
+#[derive(Debug)]
+pub(crate) struct ServerEntry {
+    pub(crate) tx: ServerTx,
+}
+
+/// Our identity on the wire.
+#[derive(Clone, Debug)]
+pub(crate) struct Local {
+    /// `sip:1001@domain`
+    pub(crate) aor: String,
+    pub(crate) user: String,
+    pub(crate) domain: String,
+    /// `"Name" <sip:1001@domain>`
+    pub(crate) name_addr: String,
+    /// Random `xxxx.invalid` used in Via and Contact (RFC 7118 §5).
+    pub(crate) host: String,
+    /// Random Contact user part.
+    pub(crate) contact_user: String,
+    /// `<sip:user@host.invalid;transport=ws;ob>`
+    pub(crate) contact: String,
+}
+
+/// A SIP user agent over WebSocket, driven by inputs and drained of outputs.
+#[derive(Debug)]
+pub struct Ua {
+    pub(crate) config: UaConfig,
+    pub(crate) rng: Rng,
+    pub(crate) local: Local,
+    link: Link,
+    /// Connected at least once (later connects are reconnects).
+    was_connected: bool,
+    server_index: usize,
+    attempts: u32,
+    timers: TimerTable<UaTimer, 3>,
+    pub(crate) reg: Registration,
+    pub(crate) calls: Vec<Call>,
+    pub(crate) clients: Vec<ClientEntry>,
+    pub(crate) servers: Vec<ServerEntry>,
+    outputs: VecDeque<Output>,
+    pub(crate) shutting_down: bool,
+    destroyed: bool,
+}
+
+impl Ua {
+    /// A user agent for `config`; `rng_seed` makes every tag, branch and Call-ID
+    /// reproducible (seed it from `crypto.getRandomValues` in production).
+    #[must_use]
+    pub fn new(config: UaConfig, rng_seed: u64, now: Instant) -> Ua {
+        let mut rng = Rng::new(rng_seed);
+        let (user, domain) = split_aor(&config.sip_uri);
+        let host = {
+            let mut h = rng.token(12);
+            h.push_str(".invalid");
+            h
+        };
+        let contact_user = rng.token(8);
+        let contact = {
+            let mut c = String::from("<sip:");
+            c.push_str(&contact_user);
+            c.push('@');
+            c.push_str(&host);
+            c.push_str(";transport=ws;ob>");
+            c
+        };
+        let aor = {
+            let mut a = String::from("sip:");
+            a.push_str(&user);
+            a.push('@');
+            a.push_str(&domain);
+            a
+        };
+        let name_addr = match config.display_name.as_deref().filter(|n| !n.is_empty()) {
+            Some(name) => {
+                let mut s = quote_display_name(name);
+                s.push(' ');
+                s.push_str(&angle(&aor));
+                s
+            }
+            None => angle(&aor),
+        };
+        let reg = Registration::new(rng.call_id(), config.register_expires);
+        let mut ua = Ua {
+            local: Local { aor, user, domain, name_addr, host, contact_user, contact },
+            config,
+            rng,
+            link: Link::Idle,
+            was_connected: false,
+            server_index: 0,
+            attempts: 0,
+            timers: TimerTable::default(),
+            reg,
+            calls: Vec::new(),
+            clients: Vec::new(),
+            servers: Vec::new(),
+            outputs: VecDeque::new(),
+            shutting_down: false,
+            destroyed: false,
+        };
+        ua.arm_credentials_timer(now);
+        ua
+    }
+
+    // ----- driver interface -------------------------------------------------------
+
+    /// Asks the driver to open the transport to the first server.
+    pub fn start(&mut self, now: Instant) {
+        if self.shutting_down || self.destroyed || matches!(self.link, Link::Connecting | Link::Connected) {
+            return;
+        }
+        self.reg.wanted = self.reg.wanted || self.config.register;
+        self.connect(now);
+    }
+
+    /// Feeds one input.
+    pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        if self.destroyed {
+            return;
+        }
+        match input {
+            Input::Received(text) => self.on_received(now, text),
+            Input::TransportConnected => self.on_connected(now),
+            Input::TransportClosed { reason } => self.on_closed(now, &reason),
+            Input::Media { call, result } => self.on_media(now, &call, result),
+        }
+        self.after(now);
+    }
+
+    /// Runs every timer due at `now`; spurious calls do nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.destroyed {
+            return;
+        }
+        // Handlers may arm timers that are already due (zero-length Timers D, I, J, K).
+        for _ in 0..64 {
+            if !self.run_timers(now) {
+                break;
+            }
+        }
+        self.after(now);
+    }
+
+    /// The next thing to do; [`Output::Timeout`] once nothing is queued.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Output {
+        match self.outputs.pop_front() {
+            Some(o) => o,
+            None => Output::Timeout(self.poll_timeout()),
+        }
+    }
+
+    /// The earliest deadline of every timer table.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.destroyed {
+            return None;
+        }
+        let mut t = earliest(self.timers.earliest(), self.reg.timers.earliest());
+        for c in &self.clients {
+            t = earliest(t, c.tx.deadline());
+        }
+        for s in &self.servers {
+            t = earliest(t, s.tx.deadline());
+        }
+        for call in &self.calls {
+            t = earliest(t, call.timers.earliest());
+        }
+        t
+    }
+
+    /// Calls in progress (ended calls are gone).
+    pub fn calls(&self) -> impl Iterator<Item = &CallInfo> {
+        self.calls.iter().filter(|c| !c.ended).map(|c| &c.info)
+    }
+
+    /// One call in progress.
+    #[must_use]
+    pub fn call_info(&self, id: &CallId) -> Option<&CallInfo> {
+        self.calls().find(|c| &c.id == id)
+    }
+
+    /// Whether the registrar holds our binding.
+    #[must_use]
+    pub fn is_registered(&self) -> bool {
+        self.reg.registered
+    }
+
+    /// Whether the transport is open.
+    #[must_use]
+    pub fn is_connected(&self) -> bool {
+        self.link == Link::Connected
+    }
+
+    /// Replaces the digest credentials (after [`Event::CredentialsExpiring`]). The next
+    /// request that is challenged uses them; a failed registration is retried at once.
+    pub fn update_credentials(&mut self, now: Instant, authorization_user: String, password: String, expire_at: Option<Instant>) {
+        self.config.authorization_user = authorization_user;
+        self.config.password = password;
+        self.config.credentials_expire_at = expire_at;
+        self.arm_credentials_timer(now);
+        if self.reg.wanted && !self.reg.registered && self.reg.in_flight.is_none() && self.link == Link::Connected {
+            self.send_register(now);
+        }
+        self.after(now);
+    }
+
+    /// Hangs up every call, unregisters, then closes the transport and emits
+    /// [`Event::Destroyed`] (after the answers, or [`SHUTDOWN_GRACE`] at most).
+    pub fn shutdown(&mut self, now: Instant) {
+        if self.shutting_down || self.destroyed {
+            return;
+        }
+        self.shutting_down = true;
+        let ids: Vec<CallId> = self.calls.iter().filter(|c| !c.ended).map(|c| c.info.id.clone()).collect();
+        for id in ids {
+            let _ = self.hangup_inner(now, &id);
+        }
+        self.reg.timers.clear();
+        if self.reg.registered && self.link == Link::Connected {
+            self.send_unregister(now);
+        }
+        self.reg.wanted = false;
+        self.timers.clear();
+        self.timers.set(UaTimer::ShutdownGrace, now.plus(SHUTDOWN_GRACE));
+        self.after(now);
+    }
+
+    // ----- plumbing shared by the submodules ------------------------------------
+
+    pub(crate) fn emit(&mut self, event: Event) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    pub(crate) fn media(&mut self, call: &CallId, command: MediaCommand) {
+        self.outputs.push_back(Output::Media { call: call.clone(), command });
+    }
+
+    /// Sends text if the transport is open; otherwise it is lost, as on a real wire.
+    pub(crate) fn transmit(&mut self, text: String) {
+        if self.link == Link::Connected {
+            self.outputs.push_back(Output::Transmit(text));
+        }
+    }
+
+    /// A fresh Via value with a new branch.
+    pub(crate) fn new_via(&mut self) -> (String, String) {
+        let branch = self.rng.branch();
+        let mut via = String::from("SIP/2.0/WSS ");
+        via.push_str(&self.local.host);
+        via.push_str(";branch=");
+        via.push_str(&branch);
+        (branch, via)
+    }
+
+    /// Starts a client transaction for `request` (whose first header is its Via).
+    pub(crate) fn send_request(&mut self, now: Instant, owner: Owner, request: Outgoing, auth_attempts: u8) -> String {
+        let branch = request
+            .get("Via")
+            .and_then(|v| v.split(";branch=").nth(1))
+            .map(|b| b.split(';').next().unwrap_or(b).to_owned())
+            .unwrap_or_default();
+        let method = request.method().unwrap_or_default().to_owned();
+        let text = request.render();
+        let tx = ClientTx::new(now, branch.clone(), &method, text.clone());
+        self.clients.push(ClientEntry { tx, owner, request, auth_attempts });
+        self.transmit(text);
+        branch
+    }
+
+    /// Sends a response within server transaction `index` (or statelessly when `None`).
+    pub(crate) fn send_response(&mut self, now: Instant, server: Option<usize>, response: &Outgoing) {
+        let status = match &response.start {
+            crate::outgoing::Start::Response { status, .. } => *status,
+            crate::outgoing::Start::Request { .. } => return,
+        };
+        let text = response.render();
+        if let Some(entry) = server.and_then(|i| self.servers.get_mut(i)) {
+            if !entry.tx.on_send(now, status, text.clone()) {
+                return;
+            }
+        }
+        self.transmit(text);
+    }
+
+    /// The server transaction of a received request, by branch, sent-by and method.
+    pub(crate) fn find_server(&self, branch: &str, sent_by: &str, method: &str) -> Option<usize> {
+        self.servers.iter().position(|s| !s.tx.is_terminated() && s.tx.matches(branch, sent_by, method))
+    }
+
+    pub(crate) fn call_index(&self, id: &CallId) -> Option<usize> {
+        self.calls.iter().position(|c| &c.info.id == id)
+    }
+
+    /// The call of a live (not ended) id, or the misuse error.
+    pub(crate) fn live_call(&self, id: &CallId) -> Result<usize, CommandError> {
+        match self.call_index(id) {
+            Some(i) if self.calls.get(i).is_some_and(|c| !c.ended) => Ok(i),
+            _ => Err(CommandError::UnknownCall(id.0.clone())),
+        }
+    }
+
+    // ----- transport ------------------------------------------------------------
+
+    fn connect(&mut self, _now: Instant) {
+        let Some(url) = self.config.ws_servers.get(self.server_index % self.config.ws_servers.len().max(1)).cloned() else {
+            self.link = Link::Down;
+            self.emit(Event::Error { scope: ErrorScope::Transport, detail: String::from("no WebSocket server configured") });
+            return;
+        };
+        self.link = Link::Connecting;
+        self.outputs.push_back(Output::Transport(TransportCommand::Connect { url }));
+    }
+
+    fn on_connected(&mut self, now: Instant) {
+        if self.link != Link::Connecting {
+            return;
+        }
+        self.link = Link::Connected;
+        self.attempts = 0;
+        self.timers.stop(UaTimer::Reconnect);
+        self.emit(Event::Connected);
+        let reconnect = self.was_connected;
+        self.was_connected = true;
+        // Requests that were in flight when the flow died go out again on the new one.
+        let pending: Vec<String> = self
+            .clients
+            .iter()
+            .filter(|c| !c.tx.is_final() && c.owner != Owner::Register)
+            .map(|c| c.tx.request.clone())
+            .collect();
+        for text in pending {
+            self.transmit(text);
+        }
+        if self.reg.wanted {
+            self.send_register(now);
+        }
+        if reconnect {
+            self.refresh_calls(now);
+        }
+    }
+
+    fn on_closed(&mut self, now: Instant, reason: &str) {
+        if self.shutting_down {
+            self.finish_shutdown();
+            return;
+        }
+        let was = self.link;
+        if matches!(was, Link::Idle | Link::Down | Link::Waiting) {
+            return;
+        }
+        if was == Link::Connected {
+            self.emit(Event::Disconnected);
+            // The REGISTER in flight died with the flow; a new one follows the reconnect.
+            for c in self.clients.iter_mut().filter(|c| c.owner == Owner::Register) {
+                c.tx.terminate();
+            }
+            self.reg.in_flight = None;
+            self.reg.timers.stop(RegTimer::Refresh);
+            if self.reg.registered {
+                self.reg.registered = false;
+                self.emit(Event::RegisteredChange { registered: false });
+            }
+        } else {
+            // The server could not be reached: fail over to the next one.
+            self.server_index = self.server_index.wrapping_add(1);
+        }
+        self.attempts = self.attempts.saturating_add(1);
+        if self.config.reconnect.max_attempts.is_some_and(|max| self.attempts > max) {
+            self.link = Link::Down;
+            let mut detail = String::from("gave up reconnecting: ");
+            detail.push_str(reason);
+            self.emit(Event::Error { scope: ErrorScope::Transport, detail });
+            self.fail_all_calls(now);
+            return;
+        }
+        self.link = Link::Waiting;
+        let delay = self.backoff(self.attempts);
+        self.timers.set(UaTimer::Reconnect, now.plus(delay));
+    }
+
+    /// Exponential backoff with "equal jitter": half fixed, half random.
+    fn backoff(&mut self, attempt: u32) -> Millis {
+        let policy = &self.config.reconnect;
+        let exp = attempt.saturating_sub(1).min(20);
+        let full = policy.initial_delay.saturating_mul(1u64 << exp).min(policy.max_delay).max(1);
+        let half = full / 2;
+        half + self.rng.below(full - half + 1)
+    }
+
+    fn arm_credentials_timer(&mut self, _now: Instant) {
+        match self.config.credentials_expire_at {
+            Some(at) => self.timers.set(UaTimer::CredentialsExpiring, at.minus(self.config.credentials_refresh_margin)),
+            None => self.timers.stop(UaTimer::CredentialsExpiring),
+        }
+    }
+
+    fn fail_all_calls(&mut self, now: Instant) {
+        let ids: Vec<CallId> = self.calls.iter().filter(|c| !c.ended).map(|c| c.info.id.clone()).collect();
+        for id in ids {
+            self.end_call(now, &id, EndCause::Failed, None);
+        }
+    }
+
+    fn finish_shutdown(&mut self) {
+        if self.destroyed {
+            return;
+        }
+        self.destroyed = true;
+        if matches!(self.link, Link::Connected | Link::Connecting) {
+            self.outputs.push_back(Output::Transport(TransportCommand::Close));
+        }
+        self.link = Link::Down;
+        self.timers.clear();
+        self.reg.timers.clear();
+        self.clients.clear();
+        self.servers.clear();
+        self.calls.clear();
+        self.emit(Event::Destroyed);
+    }
+
+    // ----- timers and housekeeping -------------------------------------------------
+
+    /// Runs due timers once over every table; returns whether any fired.
+    fn run_timers(&mut self, now: Instant) -> bool {
+        let mut fired = false;
+        while let Some(t) = self.timers.pop_expired(now) {
+            fired = true;
+            match t {
+                UaTimer::Reconnect => {
+                    if self.link == Link::Waiting {
+                        self.connect(now);
+                    }
+                }
+                UaTimer::CredentialsExpiring => self.emit(Event::CredentialsExpiring),
+                UaTimer::ShutdownGrace => self.finish_shutdown(),
+            }
+        }
+        if self.destroyed {
+            return false;
+        }
+        while let Some(t) = self.reg.timers.pop_expired(now) {
+            fired = true;
+            match t {
+                RegTimer::Refresh | RegTimer::Retry => {
+                    if self.reg.wanted && self.link == Link::Connected && self.reg.in_flight.is_none() {
+                        self.send_register(now);
+                    }
+                }
+            }
+        }
+        // Client transactions.
+        let mut timed_out = Vec::new();
+        for entry in &mut self.clients {
+            if entry.tx.deadline().is_some_and(|d| d <= now) {
+                fired = true;
+                if entry.tx.on_timeout(now) == Expiry::TimedOut {
+                    timed_out.push((entry.owner.clone(), entry.tx.branch.clone()));
+                }
+            }
+        }
+        for (owner, branch) in timed_out {
+            self.on_client_timeout(now, owner, &branch);
+        }
+        // Server transactions.
+        let mut ack_lost = Vec::new();
+        for entry in &mut self.servers {
+            if entry.tx.deadline().is_some_and(|d| d <= now) {
+                fired = true;
+                if entry.tx.on_timeout(now) == Expiry::TimedOut {
+                    ack_lost.push(entry.tx.branch.clone());
+                }
+            }
+        }
+        // A failure response never ACKed (Timer H) needs nothing more from us.
+        drop(ack_lost);
+        // Calls.
+        let mut due = Vec::new();
+        for call in &mut self.calls {
+            while let Some(t) = call.timers.pop_expired(now) {
+                due.push((call.info.id.clone(), t));
+            }
+        }
+        for (id, t) in due {
+            fired = true;
+            self.on_call_timer(now, &id, t);
+        }
+        fired
+    }
+
+    fn on_client_timeout(&mut self, now: Instant, owner: Owner, branch: &str) {
+        match owner {
+            Owner::Register => self.on_register_failure(now, 408, "Request Timeout"),
+            Owner::Call(id, purpose) => self.on_call_request_timeout(now, &id, purpose, branch),
+            Owner::Detached => {}
+        }
+    }
+
+    /// Drops finished transactions and calls, and completes a shutdown when idle.
+    fn after(&mut self, _now: Instant) {
+        self.clients.retain(|c| !c.tx.is_terminated());
+        self.servers.retain(|s| !s.tx.is_terminated());
+        let clients = &self.clients;
+        self.calls.retain(|c| {
+            !c.ended
+                || c.timers.is_set(CallTimer::CancelGuard)
+                || clients.iter().any(|e| matches!(&e.owner, Owner::Call(id, Purpose::Invite) if id == &c.info.id))
+        });
+        if self.shutting_down && !self.destroyed {
+            let waiting = self.clients.iter().any(|c| !c.tx.is_final() && c.owner != Owner::Detached);
+            if !waiting || self.link != Link::Connected {
+                self.finish_shutdown();
+            }
+        }
+    }
+}
+
+/// Splits `sip:user@domain` (scheme optional, parameters ignored) into user and domain.
+fn split_aor(uri: &str) -> (String, String) {
+    let rest = uri.strip_prefix("sips:").or_else(|| uri.strip_prefix("sip:")).unwrap_or(uri);
+    let rest = rest.split([';', '?', '>']).next().unwrap_or(rest);
+    match rest.split_once('@') {
+        Some((u, d)) => (u.to_owned(), d.to_owned()),
+        None => (String::new(), rest.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aor_parts() {
+        assert_eq!(split_aor("sip:1001@pbx.example.com"), ("1001".into(), "pbx.example.com".into()));
+        assert_eq!(split_aor("sip:1001@pbx.example.com;transport=ws"), ("1001".into(), "pbx.example.com".into()));
+        assert_eq!(split_aor("example.com"), (String::new(), "example.com".into()));
+    }
+}
