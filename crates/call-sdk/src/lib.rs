@@ -1,11 +1,21 @@
 //! K-Link call SDK engine: the browser drivers (WebSocket, WebRTC, timers, fetch) and the
-//! wasm-bindgen facade that runs the sans-IO [`sip_core`] user agent in a page.
+//! wasm-bindgen facade that runs the sans-IO `sip-core` user agent in a page.
+//!
+//! Each driver owns its browser objects and callbacks and frees them on `Drop`; the
+//! [`Engine`] (exported to JS) owns the drivers and the core, and is the only place they meet.
 #![cfg_attr(not(test), warn(missing_docs))]
 
 pub mod config;
 pub mod credentials;
+#[cfg(feature = "core")]
+mod engine;
 pub mod error;
-pub mod media;
 mod js;
+pub mod media;
+#[cfg(feature = "core")]
+mod payload;
 pub mod socket;
 pub mod url;
+
+#[cfg(feature = "core")]
+pub use engine::Engine;

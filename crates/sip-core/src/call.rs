@@ -130,6 +130,11 @@ pub(crate) struct Call {
     /// (a 2xx racing our CANCEL must still be ACKed and BYEd).
     pub(crate) ended: bool,
     pub(crate) dialog: Option<Dialog>,
+    /// Outbound: the Request-URI we call.
+    pub(crate) target: String,
+    /// Our tag and the Call-ID, fixed when the call is created.
+    pub(crate) local_tag: String,
+    pub(crate) sip_call_id: String,
     /// Outbound: the INVITE as last sent (CANCEL and failure ACKs are built from it).
     pub(crate) invite: Option<Outgoing>,
     /// Outbound: the ACK for the 2xx, resent when the 2xx is retransmitted.
@@ -165,6 +170,9 @@ impl Call {
             info,
             ended: false,
             dialog: None,
+            target: String::new(),
+            local_tag: String::new(),
+            sip_call_id: String::new(),
             invite: None,
             ack: None,
             uas_invite: None,

@@ -28,6 +28,9 @@ pub enum CommandError {
     /// The call target is empty or contains characters that cannot go in a SIP URI.
     #[error("invalid call target {0:?}: use a number or a sip: URI")]
     InvalidTarget(String),
+    /// A rejection status outside 300..=699.
+    #[error("invalid rejection status {0}: use 300-699 (486 Busy Here, 603 Decline)")]
+    InvalidStatus(u16),
     /// The transport is not connected.
     #[error("not connected to the SIP server")]
     NotConnected,

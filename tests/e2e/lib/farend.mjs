@@ -109,6 +109,20 @@ export class FarEnd {
     throw new Error(`${this.name}: remote audio stayed below ${threshold} for ${timeout} ms (peak ${peak})`);
   }
 
+  /**
+   * Polls peakEnergy until it stays below threshold for one window; resolves with that peak,
+   * rejects on timeout. Audio fades rather than stops (jitter buffer, loss concealment).
+   */
+  async waitForSilence({ threshold = 0.005, timeout = 5000, windowMs = 300, sessionId } = {}) {
+    const deadline = Date.now() + timeout;
+    let peak = 1;
+    while (Date.now() < deadline) {
+      peak = await this.peakEnergy(windowMs, sessionId);
+      if (peak < threshold) return peak;
+    }
+    throw new Error(`${this.name}: remote audio stayed above ${threshold} for ${timeout} ms (peak ${peak})`);
+  }
+
   events(from = 0) {
     return this.#eval(([f]) => window.farEnd.events(f), from);
   }

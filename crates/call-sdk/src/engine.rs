@@ -1,0 +1,662 @@
+//! The exported `Engine`: runs the sans-IO user agent on the browser's socket, media, timers
+//! and fetch, and turns its events into JS listener calls.
+//!
+//! The driver loop follows the core's one rule: after every input or command, drain
+//! `poll_output` until it yields the next deadline, then arm one browser timer for it.
+//! Outputs go into a queue and are dispatched with no borrow of the core held, so a listener
+//! may call back into the engine (`hangup()` from `incoming`) at once; a nested call only
+//! queues, and the outer loop dispatches in order.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Function};
+use sip_core::events::{CallId, Event};
+use sip_core::media::{MediaCommand, MediaResult};
+use sip_core::sdp::Direction as SdpDirection;
+use sip_core::timer::Instant;
+use sip_core::ua::{CommandError, Input, Output, TransportCommand, Ua, UaConfig};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{HtmlMediaElement, MediaStream};
+
+use crate::config::{Config, LogLevel};
+use crate::credentials::{self, Credentials};
+use crate::error::{ErrorCode, SdkError};
+use crate::js;
+use crate::media::{Direction, MediaNotice, MediaOp, MediaOutcome, MediaSession, MediaSettings};
+use crate::payload::{self, WallClock};
+use crate::socket::{Socket, SocketEvent};
+
+/// After `destroy()`, how long to wait for the core's orderly shutdown (unREGISTER, BYEs)
+/// before tearing down anyway.
+const DESTROY_GRACE_MS: u32 = 4_000;
+/// How long to wait before retrying a failed credential refresh.
+const REFRESH_RETRY_MS: u32 = 30_000;
+
+fn now() -> Instant {
+    Instant(js::now_ms())
+}
+
+/// Everything one engine owns. Lives in an `Rc`; browser callbacks hold a `Weak` to it.
+struct Shared {
+    config: Config,
+    clock: WallClock,
+    ua: RefCell<Ua>,
+    emit: Function,
+    media_settings: MediaSettings,
+    socket: RefCell<Option<Socket>>,
+    /// Increments with every socket, so events of a replaced socket are ignored.
+    socket_generation: Cell<u32>,
+    media: RefCell<HashMap<String, MediaSession>>,
+    /// The armed wakeup: its deadline and the browser timer.
+    timer: RefCell<Option<(Instant, Timeout)>>,
+    audio: RefCell<Option<HtmlMediaElement>>,
+    /// Remote streams by call id, most recent last.
+    remote_streams: RefCell<Vec<(String, MediaStream)>>,
+    pending: RefCell<VecDeque<Output>>,
+    dispatching: Cell<bool>,
+    refreshing: Cell<bool>,
+    refresh_retry: RefCell<Option<Timeout>>,
+    destroy_deadline: RefCell<Option<Timeout>>,
+    torn_down: Cell<bool>,
+}
+
+/// The engine behind `KlinkCallSdk`. All methods take `&self` so a listener may call any of
+/// them while an event is being delivered.
+#[wasm_bindgen]
+pub struct Engine {
+    shared: Rc<Shared>,
+}
+
+fn command_error(err: CommandError) -> JsValue {
+    let code = match &err {
+        CommandError::UnknownCall(_) => ErrorCode::UnknownCall,
+        CommandError::InvalidTone(_) | CommandError::NoTones | CommandError::InvalidTarget(_) => {
+            ErrorCode::InvalidArgument
+        }
+        _ => ErrorCode::InvalidState,
+    };
+    SdkError::new(code, err.to_string()).into()
+}
+
+fn map_direction(d: SdpDirection) -> Direction {
+    match d {
+        SdpDirection::SendRecv => Direction::SendRecv,
+        SdpDirection::SendOnly => Direction::SendOnly,
+        SdpDirection::RecvOnly => Direction::RecvOnly,
+        SdpDirection::Inactive => Direction::Inactive,
+    }
+}
+
+fn map_outcome(o: MediaOutcome) -> MediaResult {
+    match o {
+        MediaOutcome::LocalOffer(sdp) => MediaResult::LocalOffer(sdp),
+        MediaOutcome::LocalAnswer(sdp) => MediaResult::LocalAnswer(sdp),
+        MediaOutcome::RemoteApplied => MediaResult::RemoteApplied,
+        MediaOutcome::Failed(why) => MediaResult::Failed(why),
+        MediaOutcome::IceConnected => MediaResult::IceConnected,
+        MediaOutcome::IceFailed => MediaResult::IceFailed,
+    }
+}
+
+/// `urn:uuid:` + a random version-4 UUID, the RFC 5626 instance id of this page.
+fn instance_id() -> String {
+    let mut b = js::random_16().unwrap_or([0x42; 16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::from("urn:uuid:");
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(char::from(HEX[usize::from(byte >> 4)]));
+        s.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    s
+}
+
+/// The core's expiry instant for credentials that stop working at `unix_ms`.
+fn expiry_instant(creds: &Credentials) -> Option<Instant> {
+    let unix_ms = creds.expires_at_unix_ms?;
+    let remaining = unix_ms - js::date_now();
+    Some(now().plus(if remaining > 0.0 { remaining as u64 } else { 0 }))
+}
+
+fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
+    let mut ua = UaConfig::new(
+        &creds.sip_uri,
+        &creds.authorization_user,
+        creds.password.expose(),
+        creds.ws_servers.clone(),
+    );
+    ua.display_name = Some(creds.display_name.clone()).filter(|n| !n.is_empty());
+    ua.realm = Some(creds.realm.clone()).filter(|r| !r.is_empty());
+    ua.user_agent = ["klink-call-sdk/", env!("CARGO_PKG_VERSION")].concat();
+    ua.instance_id = instance_id();
+    ua.credentials_expire_at = expiry_instant(creds);
+    ua.reconnect.max_delay = u64::from(config.reconnect.max_delay_ms);
+    if !config.reconnect.enabled {
+        ua.reconnect.max_attempts = Some(0);
+    }
+    ua
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Validates the config, fetches the SIP credentials and builds the engine. Nothing is
+    /// connected until [`Engine::start`]. Rejects with `{ code, message }`.
+    pub async fn create(config: JsValue, emit: Function) -> Result<Engine, JsValue> {
+        install_panic_hook();
+        let config = Config::parse(&config)?;
+        let creds = credentials::fetch(&config).await?;
+        let seed = js::random_u64()
+            .ok_or_else(|| SdkError::new(ErrorCode::InitFailed, "this environment has no crypto.getRandomValues"))?;
+        let ua = Ua::new(ua_config(&config, &creds), seed, now());
+        let ice_servers = config.ice_servers.clone().unwrap_or_else(|| creds.ice_servers.clone());
+        let media_settings =
+            MediaSettings { ice_servers, ice_gathering_timeout_ms: config.ice_gathering_timeout_ms };
+        let shared = Rc::new(Shared {
+            config,
+            clock: WallClock::capture(),
+            ua: RefCell::new(ua),
+            emit,
+            media_settings,
+            socket: RefCell::new(None),
+            socket_generation: Cell::new(0),
+            media: RefCell::new(HashMap::new()),
+            timer: RefCell::new(None),
+            audio: RefCell::new(None),
+            remote_streams: RefCell::new(Vec::new()),
+            pending: RefCell::new(VecDeque::new()),
+            dispatching: Cell::new(false),
+            refreshing: Cell::new(false),
+            refresh_retry: RefCell::new(None),
+            destroy_deadline: RefCell::new(None),
+            torn_down: Cell::new(false),
+        });
+        shared.log(LogLevel::Info, &["credentials for extension ", &creds.extension, " fetched"].concat());
+        Ok(Engine { shared })
+    }
+
+    /// Connects and registers.
+    pub fn start(&self) -> Result<(), JsValue> {
+        let s = &self.shared;
+        s.check_alive()?;
+        s.ua.borrow_mut().start(now());
+        s.pump();
+        Ok(())
+    }
+
+    /// Places a call; returns its id.
+    pub fn call(&self, target: &str) -> Result<String, JsValue> {
+        let s = &self.shared;
+        s.check_alive()?;
+        let id = s.ua.borrow_mut().call(now(), target).map_err(command_error);
+        s.pump();
+        Ok(id?.as_str().to_string())
+    }
+
+    /// Answers an incoming call.
+    pub fn answer(&self, call_id: &str) -> Result<(), JsValue> {
+        self.shared.command(|ua, t, id| ua.answer(t, id), call_id)
+    }
+
+    /// Rejects an incoming call (486 Busy Here).
+    pub fn reject(&self, call_id: &str) -> Result<(), JsValue> {
+        self.shared.command(|ua, t, id| ua.reject(t, id), call_id)
+    }
+
+    /// Ends a call in any state (CANCEL, BYE, or reject).
+    pub fn hangup(&self, call_id: &str) -> Result<(), JsValue> {
+        self.shared.command(|ua, t, id| ua.hangup(t, id), call_id)
+    }
+
+    /// Puts a call on hold (re-INVITE with `sendonly`).
+    pub fn hold(&self, call_id: &str) -> Result<(), JsValue> {
+        self.shared.command(|ua, t, id| ua.hold(t, id), call_id)
+    }
+
+    /// Resumes a held call.
+    pub fn unhold(&self, call_id: &str) -> Result<(), JsValue> {
+        self.shared.command(|ua, t, id| ua.unhold(t, id), call_id)
+    }
+
+    /// Mutes the microphone of a call.
+    pub fn mute(&self, call_id: &str) -> Result<(), JsValue> {
+        self.shared.command(|ua, t, id| ua.mute(t, id), call_id)
+    }
+
+    /// Unmutes the microphone of a call.
+    pub fn unmute(&self, call_id: &str) -> Result<(), JsValue> {
+        self.shared.command(|ua, t, id| ua.unmute(t, id), call_id)
+    }
+
+    /// Sends DTMF tones (`0-9 * # A-D`, `,` for a pause).
+    pub fn dtmf(&self, call_id: &str, tones: &str) -> Result<(), JsValue> {
+        self.shared.command(|ua, t, id| ua.dtmf(t, id, tones), call_id)
+    }
+
+    /// Snapshots of every live call.
+    #[wasm_bindgen(js_name = getCalls)]
+    pub fn get_calls(&self) -> Array {
+        let s = &self.shared;
+        let calls = s.ua.borrow().calls();
+        calls.iter().map(|c| JsValue::from(payload::call(c, s.clock))).collect()
+    }
+
+    /// Whether the user agent is registered now.
+    #[wasm_bindgen(js_name = isRegistered)]
+    pub fn is_registered(&self) -> bool {
+        !self.shared.torn_down.get() && self.shared.ua.borrow().is_registered()
+    }
+
+    /// Plays every call's remote audio in `element` (an `<audio>` or `<video>`); `null` detaches.
+    #[wasm_bindgen(js_name = attachAudio)]
+    pub fn attach_audio(&self, element: JsValue) -> Result<(), JsValue> {
+        let s = &self.shared;
+        if element.is_null() || element.is_undefined() {
+            let old = s.audio.borrow_mut().take();
+            if let Some(el) = old {
+                el.set_src_object(None);
+            }
+            return Ok(());
+        }
+        let el: HtmlMediaElement = element.dyn_into().map_err(|_| {
+            JsValue::from(SdkError::new(
+                ErrorCode::InvalidArgument,
+                "attachAudio needs an HTMLAudioElement or HTMLVideoElement",
+            ))
+        })?;
+        el.set_autoplay(true);
+        *s.audio.borrow_mut() = Some(el);
+        let latest = s.remote_streams.borrow().last().map(|(_, st)| st.clone());
+        if let Some(stream) = latest {
+            s.play(&stream);
+        }
+        Ok(())
+    }
+
+    /// Starts an orderly shutdown: unregister, end calls, close the socket. `destroyed` is
+    /// emitted when done, or after a grace period at the latest.
+    pub fn destroy(&self) {
+        let s = &self.shared;
+        if s.torn_down.get() || s.destroy_deadline.borrow().is_some() {
+            return;
+        }
+        let weak = Rc::downgrade(s);
+        *s.destroy_deadline.borrow_mut() = Some(Timeout::new(DESTROY_GRACE_MS, move || {
+            if let Some(s) = weak.upgrade() {
+                s.log(LogLevel::Warn, "orderly shutdown took too long: tearing down");
+                s.teardown();
+            }
+        }));
+        s.ua.borrow_mut().shutdown(now());
+        s.pump();
+    }
+}
+
+impl Shared {
+    fn check_alive(&self) -> Result<(), JsValue> {
+        if self.torn_down.get() || self.destroy_deadline.borrow().is_some() {
+            return Err(SdkError::new(ErrorCode::InvalidState, "the SDK was destroyed; call init() again").into());
+        }
+        Ok(())
+    }
+
+    fn command(
+        self: &Rc<Self>,
+        f: impl FnOnce(&mut Ua, Instant, &CallId) -> Result<(), CommandError>,
+        call_id: &str,
+    ) -> Result<(), JsValue> {
+        self.check_alive()?;
+        let id = CallId::from(call_id);
+        let result = f(&mut self.ua.borrow_mut(), now(), &id);
+        self.pump();
+        result.map_err(command_error)
+    }
+
+    fn log(&self, level: LogLevel, msg: &str) {
+        if level > self.config.log_level {
+            return;
+        }
+        let line = ["[klink-call-sdk] ", msg].concat();
+        match level {
+            LogLevel::Error => js::console_error(&line),
+            LogLevel::Warn => js::console_warn(&line),
+            _ => js::console_log(&line),
+        }
+    }
+
+    fn emit(&self, name: &str, payload: &JsValue) {
+        if let Err(e) = self.emit.call2(&JsValue::NULL, &JsValue::from_str(name), payload) {
+            self.log(LogLevel::Error, &["listener of ", name, " threw: ", &js::describe(&e)].concat());
+        }
+    }
+
+    /// Drains the core, re-arms the timer, then dispatches (unless an outer pump is already
+    /// dispatching: it will pick the new outputs up, in order).
+    fn pump(self: &Rc<Self>) {
+        if self.torn_down.get() {
+            return;
+        }
+        let deadline = {
+            let mut ua = self.ua.borrow_mut();
+            let mut pending = self.pending.borrow_mut();
+            loop {
+                match ua.poll_output() {
+                    Output::Timeout(at) => break at,
+                    other => pending.push_back(other),
+                }
+            }
+        };
+        self.arm_timer(deadline);
+        if self.dispatching.replace(true) {
+            return;
+        }
+        loop {
+            let next = self.pending.borrow_mut().pop_front();
+            let Some(output) = next else { break };
+            self.dispatch(output);
+        }
+        self.dispatching.set(false);
+    }
+
+    fn arm_timer(self: &Rc<Self>, deadline: Option<Instant>) {
+        let mut timer = self.timer.borrow_mut();
+        let Some(at) = deadline else {
+            *timer = None;
+            return;
+        };
+        if timer.as_ref().is_some_and(|(armed, _)| *armed == at) {
+            return;
+        }
+        let delay = at.0.saturating_sub(js::now_ms()).min(u64::from(u32::MAX));
+        let weak = Rc::downgrade(self);
+        *timer = Some((
+            at,
+            Timeout::new(delay as u32, move || {
+                if let Some(s) = weak.upgrade() {
+                    s.timer.borrow_mut().take();
+                    s.ua.borrow_mut().handle_timeout(now());
+                    s.pump();
+                }
+            }),
+        ));
+    }
+
+    fn input(self: &Rc<Self>, input: Input<'_>) {
+        if self.torn_down.get() {
+            return;
+        }
+        self.ua.borrow_mut().handle_input(now(), input);
+        self.pump();
+    }
+
+    fn dispatch(self: &Rc<Self>, output: Output) {
+        match output {
+            Output::Transmit(text) => {
+                self.log(LogLevel::Debug, &["send:\n", &text].concat());
+                let sent = self.socket.borrow().as_ref().map(|s| s.send(&text));
+                if let Some(Err(why)) = sent {
+                    self.log(LogLevel::Warn, &["could not send: ", &why].concat());
+                }
+            }
+            Output::Transport(TransportCommand::Connect { url }) => self.connect(&url),
+            Output::Transport(TransportCommand::Close) => {
+                let old = self.socket.borrow_mut().take();
+                drop(old);
+            }
+            Output::Media { call, command } => self.media_command(call, command),
+            Output::Event(event) => self.event(event),
+            Output::Timeout(_) => {}
+        }
+    }
+
+    fn connect(self: &Rc<Self>, url: &str) {
+        let old = self.socket.borrow_mut().take();
+        drop(old);
+        let generation = self.socket_generation.get().wrapping_add(1);
+        self.socket_generation.set(generation);
+        let weak = Rc::downgrade(self);
+        let sink: Rc<dyn Fn(SocketEvent)> = Rc::new(move |ev| {
+            if let Some(s) = weak.upgrade() {
+                if s.socket_generation.get() == generation {
+                    s.on_socket(ev);
+                }
+            }
+        });
+        self.log(LogLevel::Info, &["connecting to ", url].concat());
+        match Socket::open(url, sink) {
+            Ok(socket) => *self.socket.borrow_mut() = Some(socket),
+            Err(why) => {
+                self.log(LogLevel::Warn, &["cannot open ", url, ": ", &why].concat());
+                self.input(Input::TransportClosed { reason: why });
+            }
+        }
+    }
+
+    fn on_socket(self: &Rc<Self>, ev: SocketEvent) {
+        match ev {
+            SocketEvent::Open => self.input(Input::TransportConnected),
+            SocketEvent::Message(text) => {
+                self.log(LogLevel::Debug, &["recv:\n", &text].concat());
+                self.input(Input::Received(&text));
+            }
+            SocketEvent::Closed { code, reason } => {
+                let old = self.socket.borrow_mut().take();
+                drop(old);
+                let reason = ["WebSocket closed (", &code.to_string(), ") ", &reason].concat();
+                self.log(LogLevel::Info, &reason);
+                self.input(Input::TransportClosed { reason });
+            }
+        }
+    }
+
+    fn media_command(self: &Rc<Self>, call: CallId, command: MediaCommand) {
+        let key = call.as_str().to_string();
+        if let MediaCommand::Close = command {
+            let session = self.media.borrow_mut().remove(&key);
+            drop(session);
+            self.release_stream(&key);
+            return;
+        }
+        if !self.media.borrow().contains_key(&key) {
+            let session = self.new_session(call.clone());
+            self.media.borrow_mut().insert(key.clone(), session);
+        }
+        let media = self.media.borrow();
+        let Some(session) = media.get(&key) else { return };
+        match command {
+            MediaCommand::CreateOffer => session.run(MediaOp::CreateOffer),
+            MediaCommand::CreateAnswer { remote_sdp } => session.run(MediaOp::CreateAnswer(remote_sdp)),
+            MediaCommand::ApplyAnswer { remote_sdp } => session.run(MediaOp::ApplyAnswer(remote_sdp)),
+            MediaCommand::CreateReoffer { direction } => session.run(MediaOp::Reoffer(map_direction(direction))),
+            MediaCommand::Rollback => session.run(MediaOp::Rollback),
+            MediaCommand::SetMuted(muted) => session.set_muted(muted),
+            MediaCommand::InsertDtmf { tones } => {
+                if let Err(why) = session.insert_dtmf(&tones) {
+                    drop(media);
+                    let payload = js::object(&[
+                        ("scope", JsValue::from_str("media")),
+                        ("detail", JsValue::from_str(&["DTMF not sent on call ", &key, ": ", &why].concat())),
+                    ]);
+                    self.emit("error", &payload.into());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn new_session(self: &Rc<Self>, call: CallId) -> MediaSession {
+        let weak: Weak<Self> = Rc::downgrade(self);
+        MediaSession::new(self.media_settings.clone(), move |notice| {
+            let Some(s) = weak.upgrade() else { return };
+            match notice {
+                MediaNotice::Outcome(outcome) => {
+                    if let MediaOutcome::Failed(why) = &outcome {
+                        s.log(LogLevel::Warn, &["media of call ", call.as_str(), ": ", why].concat());
+                    }
+                    s.input(Input::Media { call: call.clone(), result: map_outcome(outcome) });
+                }
+                MediaNotice::RemoteStream(stream) => s.remote_stream(call.as_str(), stream),
+                MediaNotice::ToneSent(tone) => {
+                    if !tone.is_empty() {
+                        s.log(LogLevel::Debug, &["DTMF tone ", &tone, " sent on call ", call.as_str()].concat());
+                    }
+                }
+                MediaNotice::Log(line) => {
+                    s.log(LogLevel::Info, &["call ", call.as_str(), ": ", &line].concat());
+                }
+            }
+        })
+    }
+
+    fn remote_stream(self: &Rc<Self>, call_id: &str, stream: MediaStream) {
+        self.remote_streams.borrow_mut().push((call_id.to_string(), stream.clone()));
+        self.play(&stream);
+        let payload = js::object(&[("callId", JsValue::from_str(call_id)), ("stream", stream.into())]);
+        self.emit("remoteStream", &payload.into());
+    }
+
+    /// Plays `stream` in the attached element; an autoplay refusal becomes an `error` event.
+    fn play(self: &Rc<Self>, stream: &MediaStream) {
+        let Some(el) = self.audio.borrow().clone() else { return };
+        el.set_src_object(Some(stream));
+        let Ok(promise) = el.play() else { return };
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            if let Err(e) = JsFuture::from(promise).await {
+                let Some(s) = weak.upgrade() else { return };
+                let detail = [
+                    "the browser refused to play call audio (",
+                    &js::describe(&e),
+                    "): call play() on the attached element after a user gesture",
+                ]
+                .concat();
+                let payload = js::object(&[("scope", JsValue::from_str("media")), ("detail", JsValue::from_str(&detail))]);
+                s.emit("error", &payload.into());
+            }
+        });
+    }
+
+    /// Forgets the call's remote streams; the element switches to another call's audio, if any.
+    fn release_stream(self: &Rc<Self>, call_id: &str) {
+        let mut streams = self.remote_streams.borrow_mut();
+        let had = streams.iter().any(|(c, _)| c == call_id);
+        streams.retain(|(c, _)| c != call_id);
+        let next = streams.last().map(|(_, s)| s.clone());
+        drop(streams);
+        if !had {
+            return;
+        }
+        let el = self.audio.borrow().clone();
+        if let Some(el) = el {
+            match next {
+                Some(stream) => self.play(&stream),
+                None => el.set_src_object(None),
+            }
+        }
+    }
+
+    fn event(self: &Rc<Self>, event: Event) {
+        match &event {
+            Event::CredentialsExpiring => self.refresh_credentials(),
+            Event::Destroyed => {
+                self.teardown();
+                return;
+            }
+            Event::RegisteredChange { registered } => {
+                self.log(LogLevel::Info, if *registered { "registered" } else { "unregistered" });
+            }
+            Event::Error { scope, detail } => {
+                self.log(LogLevel::Warn, &[scope.as_str(), ": ", detail].concat());
+            }
+            _ => {}
+        }
+        if let Some((name, payload)) = payload::event(&event, self.clock) {
+            self.emit(name, &payload);
+        }
+    }
+
+    /// Fetches fresh credentials with the token and hands them to the core.
+    fn refresh_credentials(self: &Rc<Self>) {
+        if self.refreshing.replace(true) {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            let Some(config) = weak.upgrade().map(|s| s.config.clone()) else { return };
+            let result = credentials::fetch(&config).await;
+            let Some(s) = weak.upgrade() else { return };
+            s.refreshing.set(false);
+            if s.torn_down.get() {
+                return;
+            }
+            match result {
+                Ok(creds) => {
+                    s.log(LogLevel::Info, "credentials refreshed");
+                    s.ua.borrow_mut().update_credentials(
+                        now(),
+                        creds.authorization_user.clone(),
+                        creds.password.expose().to_string(),
+                        expiry_instant(&creds),
+                    );
+                    s.pump();
+                }
+                Err(err) => {
+                    let detail = ["credential refresh failed (", err.code.as_str(), "): ", &err.message].concat();
+                    let payload = js::object(&[
+                        ("scope", JsValue::from_str("registration")),
+                        ("detail", JsValue::from_str(&detail)),
+                    ]);
+                    s.emit("error", &payload.into());
+                    let retry = Rc::downgrade(&s);
+                    *s.refresh_retry.borrow_mut() = Some(Timeout::new(REFRESH_RETRY_MS, move || {
+                        if let Some(s) = retry.upgrade() {
+                            s.refresh_credentials();
+                        }
+                    }));
+                }
+            }
+        });
+    }
+
+    /// Drops every browser resource and emits `destroyed` once.
+    fn teardown(self: &Rc<Self>) {
+        if self.torn_down.replace(true) {
+            return;
+        }
+        drop(self.destroy_deadline.borrow_mut().take());
+        drop(self.timer.borrow_mut().take());
+        drop(self.refresh_retry.borrow_mut().take());
+        drop(self.socket.borrow_mut().take());
+        let sessions: Vec<MediaSession> = self.media.borrow_mut().drain().map(|(_, s)| s).collect();
+        drop(sessions);
+        self.remote_streams.borrow_mut().clear();
+        let el = self.audio.borrow_mut().take();
+        if let Some(el) = el {
+            el.set_src_object(None);
+        }
+        self.pending.borrow_mut().clear();
+        self.log(LogLevel::Info, "destroyed");
+        self.emit("destroyed", &JsValue::UNDEFINED);
+    }
+}
+
+/// In debug builds, report a panic (a bug: the engine must never panic) on the console.
+fn install_panic_hook() {
+    #[cfg(debug_assertions)]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                js::console_error(&["[klink-call-sdk] engine panic (a bug, please report): ", &info.to_string()].concat());
+            }));
+        });
+    }
+}

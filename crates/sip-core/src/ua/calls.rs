@@ -1,0 +1,1091 @@
+//! Calls: the user commands, the INVITE both ways, hold by re-INVITE, BYE, CANCEL, DTMF.
+
+use super::{Owner, Purpose, Ua};
+use crate::call::{info_body, info_tone, validate_tones, Call, CallTimer, Pending, ReinviteOut, RequestHead, DTMF_PAUSE};
+use crate::dialog::{angle, format_cseq, tagged, Dialog, Role};
+use crate::error::CommandError;
+use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
+use crate::media::{MediaCommand, MediaResult};
+use crate::message::{HeaderName, Message, SipUri};
+use crate::outgoing::Outgoing;
+use crate::timer::{Instant, T1_X64};
+
+use super::register::cseq_of;
+
+impl Ua {
+    // ----- user commands --------------------------------------------------------
+
+    /// Calls `target`: a number or user (`"1002"`, dialled in our domain) or a
+    /// `sip:` URI. The INVITE goes out when the media layer delivers the offer.
+    pub fn call(&mut self, now: Instant, target: &str) -> Result<CallId, CommandError> {
+        if self.shutting_down {
+            return Err(CommandError::ShutDown);
+        }
+        if !self.is_connected() {
+            return Err(CommandError::NotConnected);
+        }
+        let (uri, number) = target_uri(target, &self.local.domain)?;
+        let id = CallId(self.rng.token(16));
+        let mut call = Call::new(CallInfo {
+            id: id.clone(),
+            direction: CallDirection::Outbound,
+            state: CallState::Trying,
+            remote_number: number,
+            remote_name: None,
+            started_at: now,
+            answered_at: None,
+            ended_at: None,
+            muted: false,
+            held: HoldState::default(),
+        });
+        call.target = uri;
+        call.local_tag = self.rng.tag();
+        call.sip_call_id = self.rng.call_id();
+        call.pending = Pending::Offer;
+        self.calls.push(call);
+        self.media(&id, MediaCommand::CreateOffer);
+        Ok(id)
+    }
+
+    /// Answers an incoming call: asks the media layer for the answer, then sends 200.
+    pub fn answer(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
+        let i = self.live_call(id)?;
+        let call = self.calls.get_mut(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        if call.info.direction != CallDirection::Inbound || call.info.state != CallState::Ringing || call.pending != Pending::None {
+            return Err(call.wrong_state("answer"));
+        }
+        call.pending = Pending::Answer;
+        let remote_sdp = call.remote_offer.clone().unwrap_or_default();
+        self.media(id, MediaCommand::CreateAnswer { remote_sdp });
+        self.after(now);
+        Ok(())
+    }
+
+    /// Rejects an incoming call with 486 Busy Here.
+    pub fn reject(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
+        self.reject_with(now, id, 486)
+    }
+
+    /// Rejects an incoming call with `status` (486 Busy Here, 603 Decline, ...).
+    pub fn reject_with(&mut self, now: Instant, id: &CallId, status: u16) -> Result<(), CommandError> {
+        if !(300..=699).contains(&status) {
+            return Err(CommandError::InvalidStatus(status));
+        }
+        let i = self.live_call(id)?;
+        let call = self.calls.get(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        if call.info.direction != CallDirection::Inbound || call.is_answered() {
+            return Err(call.wrong_state("reject"));
+        }
+        self.reject_inner(now, id, status, EndCause::Rejected);
+        self.after(now);
+        Ok(())
+    }
+
+    /// Ends a call whatever its state: CANCEL before answer, BYE after, reject if inbound ringing.
+    pub fn hangup(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
+        self.hangup_inner(now, id)?;
+        self.after(now);
+        Ok(())
+    }
+
+    /// Puts the call on hold (re-INVITE with `sendonly`, or `inactive` if the peer holds too).
+    pub fn hold(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
+        self.set_hold(now, id, true, "hold")
+    }
+
+    /// Takes the call off hold (re-INVITE with `sendrecv`).
+    pub fn unhold(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
+        self.set_hold(now, id, false, "unhold")
+    }
+
+    /// Mutes our microphone (no signalling: the media layer disables the track).
+    pub fn mute(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
+        self.set_muted(now, id, true)
+    }
+
+    /// Unmutes our microphone.
+    pub fn unmute(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
+        self.set_muted(now, id, false)
+    }
+
+    /// Sends DTMF `tones` (`0-9 * # A-D`, `,` = 2 s pause): RFC 4733 through the media
+    /// layer when the peer offered telephone-event, else one SIP INFO per tone.
+    pub fn dtmf(&mut self, now: Instant, id: &CallId, tones: &str) -> Result<(), CommandError> {
+        let tones = validate_tones(tones)?;
+        let i = self.live_call(id)?;
+        let call = self.calls.get_mut(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        if !call.is_answered() && call.info.state != CallState::Early {
+            return Err(call.wrong_state("send DTMF"));
+        }
+        if call.telephone_event() {
+            self.media(id, MediaCommand::InsertDtmf { tones });
+        } else {
+            call.dtmf_queue.extend(tones.chars());
+            if !call.dtmf_in_flight && !call.timers.is_set(CallTimer::Dtmf) {
+                self.send_next_dtmf(now, id);
+            }
+        }
+        self.after(now);
+        Ok(())
+    }
+
+    fn set_hold(&mut self, now: Instant, id: &CallId, hold: bool, command: &'static str) -> Result<(), CommandError> {
+        let i = self.live_call(id)?;
+        let call = self.calls.get_mut(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        if !call.is_answered() {
+            return Err(call.wrong_state(command));
+        }
+        call.local_hold_wanted = hold;
+        self.maybe_reoffer(now, id);
+        self.after(now);
+        Ok(())
+    }
+
+    fn set_muted(&mut self, now: Instant, id: &CallId, muted: bool) -> Result<(), CommandError> {
+        let i = self.live_call(id)?;
+        let call = self.calls.get_mut(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        if call.info.muted != muted {
+            call.info.muted = muted;
+            let info = call.info.clone();
+            self.media(id, MediaCommand::SetMuted(muted));
+            self.emit(Event::CallUpdated(info));
+        }
+        self.after(now);
+        Ok(())
+    }
+
+    pub(crate) fn hangup_inner(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
+        let i = self.live_call(id)?;
+        let Some(call) = self.calls.get_mut(i) else {
+            return Err(CommandError::UnknownCall(id.0.clone()));
+        };
+        if call.is_answered() {
+            if call.timers.is_set(CallTimer::AckWait) {
+                // §15: no BYE before the ACK of our 2xx; it follows the ACK.
+                call.bye_after_ack = true;
+            } else {
+                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+            }
+            self.end_call(now, id, EndCause::HangupLocal, None);
+            return Ok(());
+        }
+        match call.info.direction {
+            CallDirection::Inbound => {
+                self.reject_inner(now, id, 480, EndCause::Rejected);
+            }
+            CallDirection::Outbound => {
+                if call.pending != Pending::Offer {
+                    call.cancel_wanted = true;
+                    if call.provisional_seen && !call.cancel_sent {
+                        self.send_cancel(now, id);
+                    }
+                }
+                self.end_call(now, id, EndCause::Cancelled, None);
+            }
+        }
+        Ok(())
+    }
+
+    fn reject_inner(&mut self, now: Instant, id: &CallId, status: u16, cause: EndCause) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
+            return;
+        };
+        if let Some(head) = call.uas_invite.clone() {
+            let r = head.response(status, reason(status), Some(&call.local_tag));
+            let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
+            self.send_response(now, server, &r);
+        }
+        self.end_call(now, id, cause, Some(status));
+    }
+
+    /// Marks the call ended, closes its media and tells the application (once).
+    pub(crate) fn end_call(&mut self, now: Instant, id: &CallId, cause: EndCause, status: Option<u16>) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if call.ended {
+            return;
+        }
+        call.ended = true;
+        call.info.state = CallState::Ended;
+        call.info.ended_at = Some(now);
+        call.dtmf_queue.clear();
+        for t in [CallTimer::NoAnswer, CallTimer::Glare, CallTimer::Dtmf] {
+            call.timers.stop(t);
+        }
+        if !call.bye_after_ack {
+            call.timers.stop(CallTimer::AckWait);
+        }
+        self.media(id, MediaCommand::Close);
+        self.emit(Event::SessionEnded { call: id.clone(), cause, status });
+    }
+
+    // ----- media results --------------------------------------------------------
+
+    pub(crate) fn on_media(&mut self, now: Instant, id: &CallId, result: MediaResult) {
+        let Some(i) = self.call_index(id) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(i) else {
+            return;
+        };
+        if call.ended {
+            return;
+        }
+        let pending = call.pending;
+        match (result, pending) {
+            (MediaResult::LocalOffer(sdp), Pending::Offer) => {
+                call.pending = Pending::None;
+                self.send_invite(now, id, sdp);
+            }
+            (MediaResult::LocalOffer(sdp), Pending::Reoffer) => {
+                call.pending = Pending::None;
+                if call.is_answered() && call.dialog.is_some() {
+                    call.reinvite_out = Some(ReinviteOut { offer: sdp.clone() });
+                    self.send_in_dialog(now, id, Purpose::ReInvite, "INVITE", Some(sdp));
+                } else {
+                    self.media(id, MediaCommand::Rollback);
+                }
+            }
+            (MediaResult::LocalAnswer(sdp), Pending::Answer) => {
+                call.pending = Pending::None;
+                self.send_answer(now, id, sdp);
+            }
+            (MediaResult::LocalAnswer(sdp), Pending::Reanswer) => {
+                call.pending = Pending::None;
+                self.send_reanswer(now, id, sdp);
+            }
+            (MediaResult::Failed(reason), pending) => {
+                call.pending = Pending::None;
+                self.on_media_failed(now, id, pending, reason);
+            }
+            (MediaResult::IceFailed, _) => {
+                if call.is_answered() {
+                    self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+                    self.end_call(now, id, EndCause::Failed, None);
+                    self.emit(Event::Error { scope: ErrorScope::Media, detail: String::from("ICE failed: no media path") });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_media_failed(&mut self, now: Instant, id: &CallId, pending: Pending, reason: String) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        match pending {
+            Pending::Offer => self.end_call(now, id, EndCause::Failed, None),
+            Pending::Answer => self.reject_inner(now, id, 488, EndCause::Failed),
+            Pending::Reoffer => {
+                call.local_hold_wanted = call.info.held.local;
+                call.refresh_wanted = false;
+                self.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
+            }
+            Pending::Reanswer => {
+                call.remote_offer = None;
+                if let Some(head) = call.reinvite_in.take() {
+                    let r = head.response(488, reason_or(&reason, "Not Acceptable Here"), None);
+                    let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
+                    self.send_response(now, server, &r);
+                }
+            }
+            Pending::None => {
+                // Applying the peer's answer failed: no usable media.
+                if call.is_answered() {
+                    self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+                    self.end_call(now, id, EndCause::Failed, None);
+                }
+                self.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
+            }
+        }
+    }
+
+    // ----- outbound INVITE ------------------------------------------------------
+
+    fn send_invite(&mut self, now: Instant, id: &CallId, sdp: String) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
+            return;
+        };
+        let (_, via) = self.new_via();
+        let mut m = Outgoing::request("INVITE", &call.target);
+        m.push("Via", via)
+            .push("Max-Forwards", "70")
+            .push("To", angle(&call.target))
+            .push("From", tagged(&self.local.name_addr, &call.local_tag))
+            .push("Call-ID", call.sip_call_id.clone())
+            .push("CSeq", format_cseq(1, "INVITE"))
+            .push("Contact", self.local.contact.clone())
+            .push("Allow", super::ALLOW)
+            .push("Supported", "outbound")
+            .push("User-Agent", self.config.user_agent.clone())
+            .with_body("application/sdp", sdp.clone());
+        if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
+            call.invite = Some(m.clone());
+            call.local_sdp = Some(sdp);
+        }
+        self.send_request(now, Owner::Call(id.clone(), Purpose::Invite), m, 0);
+    }
+
+    fn send_cancel(&mut self, now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        let Some(invite) = call.invite.clone() else {
+            return;
+        };
+        call.cancel_sent = true;
+        call.timers.set(CallTimer::CancelGuard, now.plus(T1_X64));
+        let mut m = Outgoing::request("CANCEL", invite.uri().unwrap_or_default());
+        m.push("Via", invite.get("Via").unwrap_or_default().to_owned()).push("Max-Forwards", "70");
+        for (name, value) in &invite.headers {
+            if name.eq_ignore_ascii_case("Route") {
+                m.push("Route", value.clone());
+            }
+        }
+        for name in ["To", "From", "Call-ID"] {
+            m.push(name, invite.get(name).unwrap_or_default().to_owned());
+        }
+        m.push("CSeq", format_cseq(cseq_of(&invite), "CANCEL"));
+        self.send_request(now, Owner::Call(id.clone(), Purpose::Cancel), m, 0);
+    }
+
+    /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
+    pub(crate) fn send_in_dialog(&mut self, now: Instant, id: &CallId, purpose: Purpose, method: &str, body: Option<String>) {
+        let (_, via) = self.new_via();
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        let Some(dialog) = call.dialog.as_mut() else {
+            return;
+        };
+        let cseq = dialog.next_cseq();
+        let mut m = dialog.request(method, cseq, via);
+        if method == "INVITE" {
+            m.push("Contact", self.local.contact.clone()).push("Allow", super::ALLOW).push("Supported", "outbound");
+        }
+        m.push("User-Agent", self.config.user_agent.clone());
+        match (method, body) {
+            ("INVITE", Some(sdp)) => {
+                m.with_body("application/sdp", sdp);
+            }
+            ("INFO", Some(text)) => {
+                m.with_body("application/dtmf-relay", text);
+            }
+            _ => {}
+        }
+        self.send_request(now, Owner::Call(id.clone(), purpose), m, 0);
+    }
+
+    /// A dialog from a response to our INVITE (RFC 3261 §12.1.2).
+    fn uac_dialog(&self, call: &Call, msg: &Message<'_>, confirmed: bool) -> Dialog {
+        let remote_target = msg.contacts().first().map(|c| c.uri.to_owned()).unwrap_or_else(|| call.target.clone());
+        let mut route_set: Vec<String> = msg.list(HeaderName::RecordRoute).map(str::to_owned).collect();
+        route_set.reverse();
+        Dialog {
+            role: Role::Uac,
+            call_id: call.sip_call_id.clone(),
+            local_tag: call.local_tag.clone(),
+            remote_tag: msg.to().tag().unwrap_or_default().to_owned(),
+            local_uri: self.local.name_addr.clone(),
+            remote_uri: angle(&call.target),
+            remote_target,
+            route_set,
+            local_cseq: call.invite.as_ref().map_or(1, cseq_of),
+            remote_cseq: None,
+            confirmed,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_call_response(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        status: u16,
+        id: &CallId,
+        purpose: Purpose,
+        request: Outgoing,
+        attempts: u8,
+    ) {
+        match purpose {
+            Purpose::Invite => self.on_invite_response(now, msg, status, id, request, attempts),
+            Purpose::ReInvite => self.on_reinvite_response(now, msg, status, id, request, attempts),
+            Purpose::Info => self.on_info_response(now, msg, status, id, request, attempts),
+            Purpose::Bye | Purpose::Cancel => {
+                if status == 401 || status == 407 {
+                    self.authenticate(now, msg, Owner::Call(id.clone(), purpose), request, attempts);
+                }
+            }
+        }
+    }
+
+    fn on_invite_response(&mut self, now: Instant, msg: &Message<'_>, status: u16, id: &CallId, request: Outgoing, attempts: u8) {
+        let Some(i) = self.call_index(id) else {
+            return;
+        };
+        let Some(call) = self.calls.get(i) else {
+            return;
+        };
+        // Only answers to the INVITE as last sent count (not the challenged one).
+        if call.invite.as_ref().map(cseq_of) != Some(cseq_of(&request)) {
+            return;
+        }
+        let body = msg.body();
+        let is_sdp = !body.is_empty() && msg.content_type().ok().flatten().is_some_and(|c| c.is("application/sdp"));
+        if status < 200 {
+            let early = (status > 100 && msg.to().tag().is_some()).then(|| self.uac_dialog(call, msg, false));
+            let Some(call) = self.calls.get_mut(i) else {
+                return;
+            };
+            call.provisional_seen = true;
+            if call.cancel_wanted && !call.cancel_sent {
+                self.send_cancel(now, id);
+                return;
+            }
+            if call.ended {
+                return;
+            }
+            if let Some(d) = early {
+                if call.dialog.as_ref().is_none_or(|old| !old.confirmed) {
+                    call.dialog = Some(d);
+                }
+            }
+            let before = call.info.state;
+            if is_sdp && !call.answer_applied {
+                call.answer_applied = true;
+                call.remote_sdp = Some(body.to_owned());
+                call.info.state = CallState::Early;
+                self.media(id, MediaCommand::ApplyAnswer { remote_sdp: body.to_owned() });
+            } else if (180..=182).contains(&status) && call.info.state == CallState::Trying {
+                call.info.state = CallState::Ringing;
+            }
+            let Some(call) = self.calls.get(i) else {
+                return;
+            };
+            if call.info.state != before {
+                self.emit(Event::CallUpdated(call.info.clone()));
+            }
+            return;
+        }
+        if (200..300).contains(&status) {
+            self.on_invite_success(now, msg, i, id, is_sdp);
+            return;
+        }
+        if (status == 401 || status == 407) && !call.ended && !call.cancel_wanted {
+            let owner = Owner::Call(id.clone(), Purpose::Invite);
+            if self.authenticate(now, msg, owner, request, attempts) {
+                return;
+            }
+        }
+        let Some(call) = self.calls.get_mut(i) else {
+            return;
+        };
+        call.timers.stop(CallTimer::CancelGuard);
+        call.dialog = None;
+        let cause = if call.cancel_wanted { EndCause::Cancelled } else { EndCause::from_status(status) };
+        self.end_call(now, id, cause, Some(status));
+    }
+
+    fn on_invite_success(&mut self, now: Instant, msg: &Message<'_>, i: usize, id: &CallId, is_sdp: bool) {
+        let Some(call) = self.calls.get(i) else {
+            return;
+        };
+        let tag = msg.to().tag().unwrap_or_default();
+        let invite_cseq = call.invite.as_ref().map_or(1, cseq_of);
+        if let Some(d) = call.dialog.as_ref().filter(|d| d.confirmed) {
+            if d.remote_tag == tag {
+                // A retransmitted 2xx: ACK again.
+                if let Some(ack) = call.ack.clone() {
+                    self.transmit(ack);
+                }
+            } else {
+                // RFC 3261 §13.2.2.4: a second fork answered; ACK it, then BYE it.
+                let mut fork = self.uac_dialog(call, msg, true);
+                let (_, via) = self.new_via();
+                self.transmit(fork.request("ACK", invite_cseq, via).render());
+                let (_, via) = self.new_via();
+                let n = fork.next_cseq();
+                let bye = fork.request("BYE", n, via);
+                self.send_request(now, Owner::Detached, bye, 0);
+            }
+            return;
+        }
+        let dialog = self.uac_dialog(call, msg, true);
+        let (_, via) = self.new_via();
+        let ack = dialog.request("ACK", invite_cseq, via).render();
+        self.transmit(ack.clone());
+        let Some(call) = self.calls.get_mut(i) else {
+            return;
+        };
+        call.dialog = Some(dialog);
+        call.ack = Some(ack);
+        call.timers.stop(CallTimer::CancelGuard);
+        if call.ended {
+            // The 2xx crossed our CANCEL: the call exists now, end it.
+            self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+            return;
+        }
+        if !call.answer_applied {
+            if is_sdp {
+                call.answer_applied = true;
+                let sdp = msg.body().to_owned();
+                call.remote_sdp = Some(sdp.clone());
+                self.media(id, MediaCommand::ApplyAnswer { remote_sdp: sdp });
+            } else {
+                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+                self.end_call(now, id, EndCause::Failed, Some(488));
+                return;
+            }
+        }
+        let Some(call) = self.calls.get_mut(i) else {
+            return;
+        };
+        if let Some(name) = msg.to().display_name_unescaped() {
+            call.info.remote_name = Some(name.into_owned());
+        }
+        call.info.state = CallState::Active;
+        call.info.answered_at = Some(now);
+        call.update_hold();
+        let info = call.info.clone();
+        self.emit(Event::SessionStarted(info));
+    }
+
+    // ----- re-INVITE ------------------------------------------------------------
+
+    /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
+    /// (or a refresh is due) and nothing else is being negotiated: one at a time.
+    pub(crate) fn maybe_reoffer(&mut self, _now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        let busy = call.pending != Pending::None
+            || call.reinvite_out.is_some()
+            || call.reinvite_in.is_some()
+            || call.timers.is_set(CallTimer::Glare)
+            || call.timers.is_set(CallTimer::AckWait);
+        if call.ended || busy || !call.is_answered() || call.dialog.is_none() {
+            return;
+        }
+        if call.local_hold_wanted == call.info.held.local && !call.refresh_wanted {
+            return;
+        }
+        call.pending = Pending::Reoffer;
+        let direction = call.offer_direction();
+        self.media(id, MediaCommand::CreateReoffer { direction });
+    }
+
+    /// After a reconnect: re-INVITE every answered call so the peer routes to our new flow.
+    pub(crate) fn refresh_calls(&mut self, now: Instant) {
+        let ids: Vec<CallId> = self
+            .calls
+            .iter_mut()
+            .filter(|c| !c.ended && c.is_answered() && c.dialog.is_some())
+            .map(|c| {
+                c.refresh_wanted = true;
+                c.info.id.clone()
+            })
+            .collect();
+        for id in ids {
+            self.maybe_reoffer(now, &id);
+        }
+    }
+
+    fn on_reinvite_response(&mut self, now: Instant, msg: &Message<'_>, status: u16, id: &CallId, request: Outgoing, attempts: u8) {
+        if status < 200 {
+            return;
+        }
+        let Some(i) = self.call_index(id) else {
+            return;
+        };
+        if (200..300).contains(&status) {
+            let (_, via) = self.new_via();
+            let Some(call) = self.calls.get_mut(i) else {
+                return;
+            };
+            let Some(dialog) = call.dialog.as_mut() else {
+                return;
+            };
+            if let Some(target) = msg.contacts().first() {
+                dialog.remote_target = target.uri.to_owned();
+            }
+            let ack = dialog.request("ACK", cseq_of(&request), via).render();
+            self.transmit(ack);
+            let Some(call) = self.calls.get_mut(i) else {
+                return;
+            };
+            if call.ended {
+                return;
+            }
+            if let Some(out) = call.reinvite_out.take() {
+                call.local_sdp = Some(out.offer);
+            }
+            call.refresh_wanted = false;
+            let body = msg.body();
+            if !body.is_empty() {
+                call.remote_sdp = Some(body.to_owned());
+                self.media(id, MediaCommand::ApplyAnswer { remote_sdp: body.to_owned() });
+            }
+            self.after_negotiation(now, id);
+            return;
+        }
+        if status == 401 || status == 407 {
+            let owner = Owner::Call(id.clone(), Purpose::ReInvite);
+            if self.authenticate(now, msg, owner, request, attempts) {
+                return;
+            }
+        }
+        let Some(call) = self.calls.get_mut(i) else {
+            return;
+        };
+        call.reinvite_out = None;
+        if call.ended {
+            return;
+        }
+        self.media(id, MediaCommand::Rollback);
+        let Some(call) = self.calls.get_mut(i) else {
+            return;
+        };
+        match status {
+            491 => {
+                // RFC 3261 §14.1: the Call-ID owner waits 2.1-4 s, the other side 0-2 s.
+                let wait = match call.dialog.as_ref().map(|d| d.role) {
+                    Some(Role::Uac) => self.rng.between(210, 400) * 10,
+                    _ => self.rng.between(0, 200) * 10,
+                };
+                if let Some(call) = self.calls.get_mut(i) {
+                    call.timers.set(CallTimer::Glare, now.plus(wait));
+                }
+            }
+            408 | 481 => self.dialog_failed(now, id, status),
+            _ => {
+                call.local_hold_wanted = call.info.held.local;
+                call.refresh_wanted = false;
+                let mut detail = String::from("the peer refused the re-INVITE: ");
+                detail.push_str(&status.to_string());
+                self.emit(Event::Error { scope: ErrorScope::Call, detail });
+            }
+        }
+    }
+
+    /// RFC 3261 §12.2.1.2: a 408 or 481 to an in-dialog request ends the dialog.
+    fn dialog_failed(&mut self, now: Instant, id: &CallId, status: u16) {
+        if status != 481 {
+            self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+        }
+        self.end_call(now, id, EndCause::Failed, Some(status));
+    }
+
+    /// Hold state after an offer/answer exchange; then the next queued change, if any.
+    fn after_negotiation(&mut self, now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if call.update_hold() {
+            let info = call.info.clone();
+            self.emit(Event::CallUpdated(info));
+        }
+        self.maybe_reoffer(now, id);
+    }
+
+    pub(crate) fn on_reinvite(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: RequestHead, server: usize) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if call.reinvite_out.is_some() || call.pending == Pending::Reoffer || !call.is_answered() {
+            let r = head.response(491, "Request Pending", None);
+            self.send_response(now, Some(server), &r);
+            return;
+        }
+        if call.reinvite_in.is_some() || call.pending != Pending::None || call.timers.is_set(CallTimer::AckWait) {
+            let mut r = head.response(500, "Server Internal Error", None);
+            let wait = self.rng.below(10).to_string();
+            r.push("Retry-After", wait);
+            self.send_response(now, Some(server), &r);
+            return;
+        }
+        if let (Some(d), Some(c)) = (call.dialog.as_mut(), msg.contacts().first()) {
+            d.remote_target = c.uri.to_owned();
+        }
+        let body = msg.body();
+        if body.is_empty() {
+            // No offer: repeat our current description; the answer in the ACK changes nothing.
+            let sdp = call.local_sdp.clone().unwrap_or_default();
+            let mut r = head.response(200, "OK", None);
+            r.push("Contact", self.local.contact.clone()).push("Allow", super::ALLOW).with_body("application/sdp", sdp);
+            self.send_response(now, Some(server), &r);
+            return;
+        }
+        call.remote_offer = Some(body.to_owned());
+        call.reinvite_in = Some(head);
+        call.pending = Pending::Reanswer;
+        self.media(id, MediaCommand::CreateAnswer { remote_sdp: body.to_owned() });
+    }
+
+    fn send_reanswer(&mut self, now: Instant, id: &CallId, sdp: String) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        let Some(head) = call.reinvite_in.take() else {
+            return;
+        };
+        call.local_sdp = Some(sdp.clone());
+        if let Some(offer) = call.remote_offer.take() {
+            call.remote_sdp = Some(offer);
+        }
+        let mut r = head.response(200, "OK", None);
+        r.push("Contact", self.local.contact.clone())
+            .push("Allow", super::ALLOW)
+            .push("Supported", "outbound")
+            .with_body("application/sdp", sdp);
+        let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
+        self.send_response(now, server, &r);
+        self.after_negotiation(now, id);
+    }
+
+    // ----- inbound INVITE -------------------------------------------------------
+
+    pub(crate) fn on_initial_invite(&mut self, now: Instant, msg: &Message<'_>, head: RequestHead, server: usize) {
+        if self.shutting_down {
+            self.reply_stateless(now, &head, 503, "Service Unavailable");
+            return;
+        }
+        let unsupported: Vec<&str> = msg.require().filter(|t| !t.eq_ignore_ascii_case("outbound")).collect();
+        if !unsupported.is_empty() {
+            let tag = self.rng.tag();
+            let mut r = head.response(420, "Bad Extension", Some(&tag));
+            r.push("Unsupported", unsupported.join(", "));
+            self.send_response(now, Some(server), &r);
+            return;
+        }
+        let body = msg.body();
+        let is_sdp = !body.is_empty() && msg.content_type().ok().flatten().is_some_and(|c| c.is("application/sdp"));
+        if !is_sdp {
+            let tag = self.rng.tag();
+            let r = head.response(488, "Not Acceptable Here", Some(&tag));
+            self.send_response(now, Some(server), &r);
+            return;
+        }
+        let Some(contact) = msg.contacts().first().map(|c| c.uri.to_owned()) else {
+            let tag = self.rng.tag();
+            let r = head.response(400, "Missing Contact", Some(&tag));
+            self.send_response(now, Some(server), &r);
+            return;
+        };
+        let trying = head.response(100, "Trying", None);
+        self.send_response(now, Some(server), &trying);
+
+        let from = msg.from();
+        let remote_number = SipUri::parse(from.uri).ok().and_then(|u| u.user).unwrap_or_default().to_owned();
+        let remote_name = from.display_name_unescaped().map(|n| n.into_owned()).filter(|n| !n.is_empty());
+        let id = CallId(self.rng.token(16));
+        let local_tag = self.rng.tag();
+        let dialog = Dialog {
+            role: Role::Uas,
+            call_id: head.call_id.clone(),
+            local_tag: local_tag.clone(),
+            remote_tag: from.tag().unwrap_or_default().to_owned(),
+            local_uri: head.to.clone(),
+            remote_uri: angle(from.uri),
+            remote_target: contact,
+            route_set: head.record_routes.clone(),
+            local_cseq: 0,
+            remote_cseq: Some(head.cseq),
+            confirmed: false,
+        };
+        let mut call = Call::new(CallInfo {
+            id: id.clone(),
+            direction: CallDirection::Inbound,
+            state: CallState::Ringing,
+            remote_number,
+            remote_name,
+            started_at: now,
+            answered_at: None,
+            ended_at: None,
+            muted: false,
+            held: HoldState::default(),
+        });
+        call.local_tag = local_tag.clone();
+        call.sip_call_id = head.call_id.clone();
+        call.dialog = Some(dialog);
+        call.remote_offer = Some(body.to_owned());
+        call.remote_sdp = Some(body.to_owned());
+        call.timers.set(CallTimer::NoAnswer, now.plus(self.config.no_answer_timeout));
+        let ringing = self.dialog_response(&head, 180, "Ringing", &local_tag);
+        call.uas_invite = Some(head);
+        let info = call.info.clone();
+        self.calls.push(call);
+        self.send_response(now, Some(server), &ringing);
+        self.emit(Event::Incoming(info));
+    }
+
+    /// A dialog-creating response: Record-Route copied, our Contact.
+    fn dialog_response(&self, head: &RequestHead, status: u16, reason: &str, local_tag: &str) -> Outgoing {
+        let mut r = head.response(status, reason, Some(local_tag));
+        for rr in &head.record_routes {
+            r.push("Record-Route", rr.clone());
+        }
+        r.push("Contact", self.local.contact.clone());
+        r
+    }
+
+    fn send_answer(&mut self, now: Instant, id: &CallId, sdp: String) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
+            return;
+        };
+        let Some(head) = call.uas_invite.clone() else {
+            return;
+        };
+        let Some(server) = self.find_server(&head.branch, &head.sent_by, "INVITE") else {
+            return;
+        };
+        if self.servers.get(server).is_none_or(|s| s.tx.is_final()) {
+            return;
+        }
+        let mut r = self.dialog_response(&head, 200, "OK", &call.local_tag);
+        r.push("Allow", super::ALLOW)
+            .push("Supported", "outbound")
+            .push("User-Agent", self.config.user_agent.clone())
+            .with_body("application/sdp", sdp.clone());
+        self.send_response(now, Some(server), &r);
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        call.local_sdp = Some(sdp);
+        call.remote_offer = None;
+        if let Some(d) = call.dialog.as_mut() {
+            d.confirmed = true;
+        }
+        call.timers.stop(CallTimer::NoAnswer);
+        call.timers.set(CallTimer::AckWait, now.plus(T1_X64));
+        call.info.state = CallState::Active;
+        call.info.answered_at = Some(now);
+        call.update_hold();
+        let info = call.info.clone();
+        self.emit(Event::SessionStarted(info));
+    }
+
+    pub(crate) fn on_remote_cancel(&mut self, now: Instant, id: &CallId, invite_server: usize) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
+            return;
+        };
+        if let Some(head) = call.uas_invite.clone() {
+            let r = head.response(487, "Request Terminated", Some(&call.local_tag));
+            self.send_response(now, Some(invite_server), &r);
+        }
+        self.end_call(now, id, EndCause::Cancelled, Some(487));
+    }
+
+    pub(crate) fn on_ack(&mut self, now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if !call.timers.is_set(CallTimer::AckWait) {
+            return;
+        }
+        call.timers.stop(CallTimer::AckWait);
+        if call.bye_after_ack {
+            call.bye_after_ack = false;
+            self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+        } else {
+            self.maybe_reoffer(now, id);
+        }
+    }
+
+    pub(crate) fn on_bye(&mut self, now: Instant, id: &CallId, head: &RequestHead, server: usize) {
+        let r = head.response(200, "OK", None);
+        self.send_response(now, Some(server), &r);
+        self.end_call(now, id, EndCause::HangupRemote, None);
+    }
+
+    pub(crate) fn on_info(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: &RequestHead, server: usize) {
+        let body = msg.body();
+        let mime = msg.content_type().ok().flatten().map(|c| c.mime.to_ascii_lowercase()).unwrap_or_default();
+        if body.trim().is_empty() {
+            let r = head.response(200, "OK", None);
+            self.send_response(now, Some(server), &r);
+            return;
+        }
+        if let Some(tone) = info_tone(&mime, body) {
+            let r = head.response(200, "OK", None);
+            self.send_response(now, Some(server), &r);
+            self.emit(Event::Dtmf { call: id.clone(), tone });
+            return;
+        }
+        let r = if mime == "application/dtmf-relay" || mime == "application/dtmf" {
+            head.response(400, "Bad DTMF Signal", None)
+        } else {
+            let mut r = head.response(415, "Unsupported Media Type", None);
+            r.push("Accept", "application/dtmf-relay");
+            r
+        };
+        self.send_response(now, Some(server), &r);
+    }
+
+    // ----- DTMF by INFO ---------------------------------------------------------
+
+    fn send_next_dtmf(&mut self, now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        match call.dtmf_queue.pop_front() {
+            None => {}
+            Some(',') => call.timers.set(CallTimer::Dtmf, now.plus(DTMF_PAUSE)),
+            Some(tone) => {
+                call.dtmf_in_flight = true;
+                self.send_in_dialog(now, id, Purpose::Info, "INFO", Some(info_body(tone)));
+            }
+        }
+    }
+
+    fn on_info_response(&mut self, now: Instant, msg: &Message<'_>, status: u16, id: &CallId, request: Outgoing, attempts: u8) {
+        if status < 200 {
+            return;
+        }
+        if (status == 401 || status == 407) && self.authenticate(now, msg, Owner::Call(id.clone(), Purpose::Info), request, attempts) {
+            return;
+        }
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        call.dtmf_in_flight = false;
+        if call.ended {
+            return;
+        }
+        match status {
+            200..=299 => self.send_next_dtmf(now, id),
+            408 | 481 => self.dialog_failed(now, id, status),
+            _ => {
+                call.dtmf_queue.clear();
+                let mut detail = String::from("the peer refused a DTMF INFO: ");
+                detail.push_str(&status.to_string());
+                self.emit(Event::Error { scope: ErrorScope::Call, detail });
+            }
+        }
+    }
+
+    // ----- timers ---------------------------------------------------------------
+
+    pub(crate) fn on_call_request_timeout(&mut self, now: Instant, id: &CallId, purpose: Purpose, _branch: &str) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if call.ended {
+            return;
+        }
+        match purpose {
+            Purpose::Invite => self.end_call(now, id, EndCause::Failed, Some(408)),
+            Purpose::ReInvite => {
+                call.reinvite_out = None;
+                self.media(id, MediaCommand::Rollback);
+                self.dialog_failed(now, id, 408);
+            }
+            Purpose::Info => {
+                call.dtmf_in_flight = false;
+                self.dialog_failed(now, id, 408);
+            }
+            Purpose::Bye | Purpose::Cancel => {}
+        }
+    }
+
+    pub(crate) fn on_call_timer(&mut self, now: Instant, id: &CallId, timer: CallTimer) {
+        match timer {
+            CallTimer::NoAnswer => {
+                let ringing = self.calls.iter().any(|c| &c.info.id == id && !c.ended && c.info.state == CallState::Ringing);
+                if ringing {
+                    self.reject_inner(now, id, 480, EndCause::NoAnswer);
+                }
+            }
+            CallTimer::AckWait => {
+                // §13.3.1.4: no ACK for our 2xx; the session is terminated with BYE.
+                let ended = self.calls.iter().any(|c| &c.info.id == id && c.ended);
+                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+                if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
+                    call.bye_after_ack = false;
+                }
+                if !ended {
+                    self.end_call(now, id, EndCause::Failed, Some(408));
+                }
+            }
+            CallTimer::CancelGuard => {
+                // §9.1: no final answer to the cancelled INVITE; give up on it.
+                for c in &mut self.clients {
+                    if matches!(&c.owner, Owner::Call(cid, Purpose::Invite) if cid == id) {
+                        c.tx.terminate();
+                    }
+                }
+            }
+            CallTimer::Glare => self.maybe_reoffer(now, id),
+            CallTimer::Dtmf => self.send_next_dtmf(now, id),
+        }
+    }
+}
+
+/// The Request-URI and the number shown for a dial string: a number or user dialled in
+/// `domain`, `user@host`, or a `sip:`/`sips:` URI. Refuses anything that could break
+/// the request line or a header.
+fn target_uri(target: &str, domain: &str) -> Result<(String, String), CommandError> {
+    let t = target.trim();
+    let invalid = || CommandError::InvalidTarget(target.to_owned());
+    if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"')) {
+        return Err(invalid());
+    }
+    let uri = if t.len() > 4 && (t[..4].eq_ignore_ascii_case("sip:") || t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("sips:"))) {
+        t.to_owned()
+    } else if t.contains('@') {
+        let mut u = String::from("sip:");
+        u.push_str(t);
+        u
+    } else {
+        let mut u = String::from("sip:");
+        for c in t.chars() {
+            match c {
+                '#' => u.push_str("%23"),
+                c if c.is_ascii_alphanumeric() || matches!(c, '+' | '*' | '.' | '-' | '_' | '!' | '~') => u.push(c),
+                _ => return Err(invalid()),
+            }
+        }
+        u.push('@');
+        u.push_str(domain);
+        u
+    };
+    let parsed = SipUri::parse(&uri).map_err(|_| invalid())?;
+    let number = parsed.user.ok_or_else(invalid)?.replace("%23", "#");
+    Ok((uri, number))
+}
+
+/// The usual reason phrase of a status we send.
+fn reason(status: u16) -> &'static str {
+    match status {
+        480 => "Temporarily Unavailable",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        404 => "Not Found",
+        500 => "Server Internal Error",
+        _ => "Rejected",
+    }
+}
+
+fn reason_or<'a>(_detail: &'a str, fallback: &'a str) -> &'a str {
+    fallback
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dial_strings() {
+        assert_eq!(target_uri("1002", "d.example"), Ok(("sip:1002@d.example".into(), "1002".into())));
+        assert_eq!(target_uri(" *97# ", "d").map(|(u, _)| u), Ok("sip:*97%23@d".into()));
+        assert_eq!(target_uri("sip:bob@x.example;transport=ws", "d").map(|(_, n)| n), Ok("bob".into()));
+        assert_eq!(target_uri("bob@x.example", "d").map(|(u, _)| u), Ok("sip:bob@x.example".into()));
+        assert!(target_uri("10 02", "d").is_err());
+        assert!(target_uri("1002\r\nVia: x", "d").is_err());
+        assert!(target_uri("", "d").is_err());
+        assert!(target_uri("sip:", "d").is_err());
+    }
+}

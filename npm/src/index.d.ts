@@ -1,0 +1,160 @@
+// Type declarations of @klink.cloud/call-sdk.
+
+/** Options of {@link KlinkCallSdk.init}. */
+export interface KlinkCallSdkConfig {
+  /** The member's email; their extension is registered. Required. */
+  userEmail: string;
+  /** A K-Link API token (`kpt_...`) with the telephony ability. Required. */
+  accessToken: string;
+  /** The K-Link API. Default `https://apigw.klinkcx.com`. Must be `https://` (loopback may use `http://`). */
+  apiBaseUrl?: string;
+  /** Deadline of the credential request, in ms. Default 15000. */
+  requestTimeoutMs?: number;
+  /** Replaces the ICE servers (STUN/TURN) of the credential response. */
+  iceServers?: RTCIceServer[];
+  /** Console verbosity. Default `"warn"`. `"debug"` logs SIP messages (never passwords). */
+  logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * Allows `http://` and `ws://` to non-loopback hosts. Only for closed test networks: the
+   * token and SIP signalling would travel in clear text. Default false.
+   */
+  allowInsecureTransport?: boolean;
+  /**
+   * Reconnect after the WebSocket drops (exponential backoff, rotating through the servers).
+   * `true` (default), `false`, or `{ maxDelayMs }` to cap the wait between attempts.
+   */
+  reconnect?: boolean | { maxDelayMs?: number };
+  /**
+   * How long to keep gathering ICE candidates after the first one before sending the SDP, in
+   * ms. Default 200. The SDP is sent earlier when gathering completes.
+   */
+  iceGatheringTimeoutMs?: number;
+}
+
+/** Error codes of {@link KlinkCallSdkError}. */
+export type KlinkCallSdkErrorCode =
+  | 'invalid_config'
+  | 'auth_failed'
+  | 'extension_not_found'
+  | 'extension_not_provisioned'
+  | 'network_error'
+  | 'init_failed'
+  | 'unknown_call'
+  | 'invalid_state'
+  | 'invalid_argument';
+
+/** The error every promise of the SDK rejects with. */
+export class KlinkCallSdkError extends Error {
+  constructor(code: KlinkCallSdkErrorCode, message: string);
+  readonly name: 'KlinkCallSdkError';
+  /** What kind of failure; `message` says what to fix. */
+  readonly code: KlinkCallSdkErrorCode;
+}
+
+export type CallDirection = 'inbound' | 'outbound';
+export type CallState = 'trying' | 'ringing' | 'early' | 'active' | 'held' | 'ended';
+
+/** A snapshot of one call. */
+export interface Call {
+  /** The call's id, used by every control method. */
+  id: string;
+  direction: CallDirection;
+  state: CallState;
+  /** The remote number (user part), e.g. `"1002"`. */
+  remoteNumber: string;
+  /** The remote display name, when the remote party sent one. */
+  remoteName: string | null;
+  /** When the call started, in Unix milliseconds. */
+  startedAt: number;
+  /** When it was answered, in Unix milliseconds. */
+  answeredAt: number | null;
+  /** Whether our microphone is muted. */
+  muted: boolean;
+  /** Whether we put the call on hold. */
+  held: boolean;
+  /** Whether the remote party put us on hold. */
+  remoteHeld: boolean;
+}
+
+/** Why a call ended. */
+export type EndCause =
+  | 'hangup_local'
+  | 'hangup_remote'
+  | 'rejected'
+  | 'busy'
+  | 'no_answer'
+  | 'cancelled'
+  | 'failed'
+  | 'transferred';
+
+/** Every event and its payload. */
+export interface KlinkCallSdkEvents {
+  /** Once, right after `init()` resolved, before connecting. */
+  ready: void;
+  /** A call arrives: `answer` or `reject` it. */
+  incoming: { call: Call };
+  /** A call was answered (either direction). */
+  sessionStarted: { call: Call };
+  /** A call is over. `status` is the SIP status that ended it, when there was one. */
+  sessionEnded: { callId: string; cause: EndCause; status: number | null };
+  /** A call's remote audio; play it, or let `attachAudio` do it. */
+  remoteStream: { callId: string; stream: MediaStream };
+  /** The SIP WebSocket is open. */
+  connected: void;
+  /** The SIP WebSocket closed; reconnecting follows unless destroyed or disabled. */
+  disconnected: void;
+  /** Registration state changed. */
+  registeredChange: { registered: boolean };
+  /** The registrar refused or did not answer (`code` is the SIP status). */
+  registrationFailed: { code: number; message: string };
+  /** Trouble that is not a call's end nor a registration answer. */
+  error: { scope: 'transport' | 'registration' | 'call' | 'protocol' | 'media'; detail: string };
+  /** `destroy()` finished: nothing is left running. */
+  destroyed: void;
+  /** Extension: a call changed (ringing, early media, hold, mute). */
+  callUpdated: { call: Call };
+  /** Extension: the remote party sent a DTMF tone by SIP INFO. */
+  dtmf: { callId: string; tone: string };
+}
+
+export type KlinkCallSdkEventName = keyof KlinkCallSdkEvents;
+export type KlinkCallSdkListener<E extends KlinkCallSdkEventName> = (payload: KlinkCallSdkEvents[E]) => void;
+
+/** A headless phone: one registered extension, its calls, and their audio. */
+export class KlinkCallSdk {
+  private constructor();
+  /**
+   * Validates the config, exchanges the token for SIP credentials, then emits `ready`,
+   * connects and registers. Rejects with a {@link KlinkCallSdkError}.
+   */
+  static init(config: KlinkCallSdkConfig): Promise<KlinkCallSdk>;
+  /** Subscribes; returns a function that unsubscribes. */
+  on<E extends KlinkCallSdkEventName>(event: E, listener: KlinkCallSdkListener<E>): () => void;
+  /** Subscribes for the next occurrence only; returns a function that unsubscribes. */
+  once<E extends KlinkCallSdkEventName>(event: E, listener: KlinkCallSdkListener<E>): () => void;
+  /** Removes a listener. */
+  off<E extends KlinkCallSdkEventName>(event: E, listener: KlinkCallSdkListener<E>): void;
+  /** Calls a number (or a `sip:` URI); resolves with the call's id. */
+  call(number: string): Promise<string>;
+  answer(callId: string): Promise<void>;
+  /** Rejects an incoming call (the caller hears busy). */
+  reject(callId: string): Promise<void>;
+  /** Ends a call in any state (cancels it while ringing). */
+  hangup(callId: string): Promise<void>;
+  hold(callId: string): Promise<void>;
+  unhold(callId: string): Promise<void>;
+  mute(callId: string): Promise<void>;
+  unmute(callId: string): Promise<void>;
+  /** Sends DTMF: `0-9 * # A-D`, `,` for a pause. */
+  dtmf(callId: string, tones: string): Promise<void>;
+  /** Plays each call's remote audio in this element and releases it when the call ends. */
+  attachAudio(element: HTMLMediaElement | null): void;
+  /** The calls in progress. */
+  getCalls(): Call[];
+  /** Whether the extension is registered right now. */
+  readonly isRegistered: boolean;
+  /** Unregisters, ends calls, closes the connection; resolves after `destroyed`. */
+  destroy(): Promise<void>;
+}
+
+export default KlinkCallSdk;

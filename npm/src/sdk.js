@@ -1,0 +1,336 @@
+// The public API of @klink.cloud/call-sdk: a thin wrapper over the wasm engine.
+// Nothing here runs at import time but declarations: importing is safe during SSR and in Node.
+
+/** The init error codes of the K-Link SDK, then the codes of misused methods. */
+const CODES = [
+  'invalid_config',
+  'auth_failed',
+  'extension_not_found',
+  'extension_not_provisioned',
+  'network_error',
+  'init_failed',
+  'unknown_call',
+  'invalid_state',
+  'invalid_argument',
+];
+
+/** Every event a listener can subscribe to: the eleven K-Link events, then two extensions. */
+const EVENTS = [
+  'ready',
+  'incoming',
+  'sessionStarted',
+  'sessionEnded',
+  'remoteStream',
+  'connected',
+  'disconnected',
+  'registeredChange',
+  'registrationFailed',
+  'error',
+  'destroyed',
+  'callUpdated',
+  'dtmf',
+];
+
+/** The error every promise of the SDK rejects with. */
+export class KlinkCallSdkError extends Error {
+  /**
+   * @param {string} code one of the documented codes
+   * @param {string} message what went wrong and what to do
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = 'KlinkCallSdkError';
+    this.code = code;
+  }
+}
+
+/** Turns whatever the engine threw into a KlinkCallSdkError. */
+function toError(err, fallbackCode) {
+  if (err instanceof KlinkCallSdkError) return err;
+  if (err && typeof err === 'object' && typeof err.code === 'string' && CODES.includes(err.code)) {
+    return new KlinkCallSdkError(err.code, String(err.message));
+  }
+  const message = err && err.message ? err.message : String(err);
+  return new KlinkCallSdkError(fallbackCode, message);
+}
+
+// How the engine module is found differs between the ESM entry (import.meta.url) and the
+// script-tag build (document.currentScript): each entry installs its loader.
+let engineLoader = null;
+let enginePromise = null;
+
+/** @internal Set by the entry module; resolves to the wasm-bindgen `Engine` class. */
+export function setEngineLoader(loader) {
+  engineLoader = loader;
+}
+
+function loadEngine() {
+  if (!enginePromise) {
+    enginePromise = Promise.resolve()
+      .then(() => engineLoader())
+      .catch((err) => {
+        enginePromise = null; // a later init() may try again (e.g. after a network blip)
+        throw new KlinkCallSdkError(
+          'init_failed',
+          'could not load the call engine (engine_bg.wasm next to the SDK script): ' +
+            (err && err.message ? err.message : String(err)),
+        );
+      });
+  }
+  return enginePromise;
+}
+
+function missingBrowserApi() {
+  const g = globalThis;
+  if (typeof g.WebSocket !== 'function') return 'WebSocket';
+  if (typeof g.RTCPeerConnection !== 'function') return 'RTCPeerConnection';
+  if (typeof g.fetch !== 'function') return 'fetch';
+  if (typeof g.WebAssembly !== 'object') return 'WebAssembly';
+  return null;
+}
+
+function report(err) {
+  // A listener's exception must not break the engine, nor vanish.
+  if (typeof globalThis.reportError === 'function') globalThis.reportError(err);
+  else setTimeout(() => { throw err; }, 0);
+}
+
+const INTERNAL = Symbol('KlinkCallSdk.internal');
+
+/** A headless phone: one registered extension, its calls, and their audio. */
+export class KlinkCallSdk {
+  #engine;
+  #listeners = new Map();
+  #destroyed = false;
+  #destroying = null;
+  #resolveDestroyed = null;
+
+  /** @private Use `KlinkCallSdk.init(config)`. */
+  constructor(token, engine) {
+    if (token !== INTERNAL) {
+      throw new TypeError('KlinkCallSdk cannot be constructed directly: use await KlinkCallSdk.init(config)');
+    }
+    this.#engine = engine;
+  }
+
+  /**
+   * Validates the config, fetches the member's SIP credentials with the access token, then
+   * (after the promise resolves) emits `ready` and connects and registers.
+   * @param {object} config
+   * @returns {Promise<KlinkCallSdk>}
+   */
+  static async init(config) {
+    const missing = missingBrowserApi();
+    if (missing) {
+      throw new KlinkCallSdkError(
+        'init_failed',
+        `KlinkCallSdk needs a browser: ${missing} is not available here (server-side rendering or Node?). Call init() in the page.`,
+      );
+    }
+    const Engine = await loadEngine();
+    let sdk = null;
+    const early = [];
+    const emit = (name, payload) => {
+      if (sdk) sdk.#dispatch(name, payload);
+      else early.push([name, payload]);
+    };
+    let engine;
+    try {
+      engine = await Engine.create(config, emit);
+    } catch (err) {
+      throw toError(err, 'init_failed');
+    }
+    sdk = new KlinkCallSdk(INTERNAL, engine);
+    // Listeners are attached once init() resolves: start on the next task so they see it all.
+    setTimeout(() => {
+      if (sdk.#destroyed || sdk.#destroying) return;
+      sdk.#dispatch('ready', undefined);
+      for (const [name, payload] of early) sdk.#dispatch(name, payload);
+      try {
+        engine.start();
+      } catch (err) {
+        sdk.#dispatch('error', { scope: 'transport', detail: toError(err, 'init_failed').message });
+      }
+    }, 0);
+    return sdk;
+  }
+
+  /**
+   * Subscribes to an event.
+   * @param {string} event
+   * @param {Function} listener
+   * @returns {() => void} a function that unsubscribes
+   */
+  on(event, listener) {
+    return this.#subscribe(event, listener, false);
+  }
+
+  /** Subscribes for the next occurrence only; returns an unsubscribe function. */
+  once(event, listener) {
+    return this.#subscribe(event, listener, true);
+  }
+
+  /** Removes a listener added with `on` or `once` (each of its subscriptions to that event). */
+  off(event, listener) {
+    const set = this.#listeners.get(event);
+    if (!set) return;
+    for (const entry of set) if (entry.listener === listener) set.delete(entry);
+  }
+
+  #subscribe(event, listener, once) {
+    if (!EVENTS.includes(event)) {
+      throw new KlinkCallSdkError('invalid_argument', `unknown event "${event}"; events are: ${EVENTS.join(', ')}`);
+    }
+    if (typeof listener !== 'function') {
+      throw new KlinkCallSdkError('invalid_argument', `the listener of "${event}" must be a function`);
+    }
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    // One entry per subscription, so the same function may be subscribed twice.
+    const entry = { listener, once };
+    set.add(entry);
+    return () => {
+      set.delete(entry);
+    };
+  }
+
+  #dispatch(name, payload) {
+    if (name === 'destroyed') this.#finishDestroy();
+    const set = this.#listeners.get(name);
+    if (set) {
+      for (const entry of [...set]) {
+        if (!set.has(entry)) continue; // unsubscribed by an earlier listener
+        if (entry.once) set.delete(entry);
+        try {
+          entry.listener(payload);
+        } catch (err) {
+          report(err);
+        }
+      }
+    }
+    if (name === 'destroyed') this.#listeners.clear();
+  }
+
+  #finishDestroy() {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    const engine = this.#engine;
+    this.#engine = null;
+    if (this.#resolveDestroyed) this.#resolveDestroyed();
+    // Freed after the current engine call has returned.
+    setTimeout(() => engine && engine.free(), 0);
+  }
+
+  #use() {
+    if (this.#destroyed || this.#destroying || !this.#engine) {
+      throw new KlinkCallSdkError('invalid_state', 'this KlinkCallSdk was destroyed; call KlinkCallSdk.init() again');
+    }
+    return this.#engine;
+  }
+
+  async #control(name, callId, fn) {
+    const engine = this.#use();
+    if (typeof callId !== 'string' || callId === '') {
+      throw new KlinkCallSdkError('invalid_argument', `${name}(callId) needs the call's id (a string)`);
+    }
+    try {
+      return fn(engine);
+    } catch (err) {
+      throw toError(err, 'invalid_state');
+    }
+  }
+
+  /**
+   * Calls a number (or a `sip:` URI).
+   * @param {string} number
+   * @returns {Promise<string>} the new call's id
+   */
+  async call(number) {
+    const engine = this.#use();
+    if (typeof number === 'number') number = String(number);
+    if (typeof number !== 'string' || number.trim() === '') {
+      throw new KlinkCallSdkError('invalid_argument', 'call(number) needs a number or a sip: URI');
+    }
+    try {
+      return engine.call(number.trim());
+    } catch (err) {
+      throw toError(err, 'invalid_state');
+    }
+  }
+
+  /** Answers an incoming call. */
+  answer(callId) { return this.#control('answer', callId, (e) => e.answer(callId)); }
+  /** Rejects an incoming call. */
+  reject(callId) { return this.#control('reject', callId, (e) => e.reject(callId)); }
+  /** Ends a call: cancels it while ringing, hangs it up once answered. */
+  hangup(callId) { return this.#control('hangup', callId, (e) => e.hangup(callId)); }
+  /** Puts a call on hold. */
+  hold(callId) { return this.#control('hold', callId, (e) => e.hold(callId)); }
+  /** Resumes a held call. */
+  unhold(callId) { return this.#control('unhold', callId, (e) => e.unhold(callId)); }
+  /** Mutes the microphone on a call. */
+  mute(callId) { return this.#control('mute', callId, (e) => e.mute(callId)); }
+  /** Unmutes the microphone on a call. */
+  unmute(callId) { return this.#control('unmute', callId, (e) => e.unmute(callId)); }
+
+  /**
+   * Sends DTMF tones: `0-9 * # A-D`, and `,` for a pause.
+   * @param {string} callId
+   * @param {string} tones
+   */
+  dtmf(callId, tones) {
+    return this.#control('dtmf', callId, (e) => {
+      if (typeof tones === 'number') tones = String(tones);
+      if (typeof tones !== 'string' || tones === '') {
+        throw new KlinkCallSdkError('invalid_argument', 'dtmf(callId, tones) needs tones such as "123#"');
+      }
+      return e.dtmf(callId, tones);
+    });
+  }
+
+  /**
+   * Plays every call's remote audio in this element (`<audio>` or `<video>`); `null` detaches.
+   * @param {HTMLMediaElement | null} element
+   */
+  attachAudio(element) {
+    const engine = this.#use();
+    try {
+      engine.attachAudio(element ?? null);
+    } catch (err) {
+      throw toError(err, 'invalid_argument');
+    }
+  }
+
+  /** Snapshots of the calls in progress. */
+  getCalls() {
+    if (this.#destroyed || !this.#engine) return [];
+    return this.#engine.getCalls();
+  }
+
+  /** Whether the extension is registered right now. */
+  get isRegistered() {
+    return !this.#destroyed && !!this.#engine && this.#engine.isRegistered();
+  }
+
+  /**
+   * Unregisters, ends every call, closes the connection, emits `destroyed` and frees the
+   * engine. Resolves once `destroyed` has been emitted. Calling it again returns the same promise.
+   */
+  destroy() {
+    if (this.#destroying) return this.#destroying;
+    if (this.#destroyed) return Promise.resolve();
+    this.#destroying = new Promise((resolve) => {
+      this.#resolveDestroyed = resolve;
+    });
+    try {
+      this.#engine.destroy();
+    } catch (err) {
+      // The engine could not shut down in order: announce the end anyway.
+      report(err);
+      this.#dispatch('destroyed', undefined);
+    }
+    return this.#destroying;
+  }
+}
+
+export { EVENTS as _EVENTS, CODES as _CODES };
