@@ -245,8 +245,8 @@ impl Engine {
     #[wasm_bindgen(js_name = getCalls)]
     pub fn get_calls(&self) -> Array {
         let s = &self.shared;
-        let calls = s.ua.borrow().calls();
-        calls.iter().map(|c| JsValue::from(payload::call(c, s.clock))).collect()
+        let ua = s.ua.borrow();
+        ua.calls().map(|c| JsValue::from(payload::call(c, s.clock))).collect()
     }
 
     /// Whether the user agent is registered now.

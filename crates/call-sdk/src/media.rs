@@ -570,10 +570,10 @@ impl Inner {
             return;
         }
         match state {
-            RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => {
-                if !self.ice_reported.replace(true) {
-                    (self.notify)(MediaNotice::Outcome(MediaOutcome::IceConnected));
-                }
+            RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+                if !self.ice_reported.replace(true) =>
+            {
+                (self.notify)(MediaNotice::Outcome(MediaOutcome::IceConnected));
             }
             RtcIceConnectionState::Failed => {
                 self.ice_reported.set(false);

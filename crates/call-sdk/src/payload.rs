@@ -9,19 +9,19 @@ use crate::js;
 
 /// Converts the core's clock (`performance.now()` milliseconds) to Unix milliseconds.
 #[derive(Clone, Copy, Debug)]
-pub struct WallClock {
+pub(crate) struct WallClock {
     /// `Date.now() - performance.now()` when the engine started.
     origin_ms: f64,
 }
 
 impl WallClock {
     /// Captures the offset between the two clocks now.
-    pub fn capture() -> Self {
+    pub(crate) fn capture() -> Self {
         Self { origin_ms: js::date_now() - js::now_ms() as f64 }
     }
 
     /// The Unix time in milliseconds of a core instant.
-    pub fn unix_ms(self, at: Instant) -> f64 {
+    pub(crate) fn unix_ms(self, at: Instant) -> f64 {
         (self.origin_ms + at.0 as f64).round()
     }
 }
@@ -31,7 +31,7 @@ fn opt_str(s: Option<&str>) -> JsValue {
 }
 
 /// The `call` object of `incoming`, `sessionStarted`, `callUpdated` and `getCalls()`.
-pub fn call(info: &CallInfo, clock: WallClock) -> Object {
+pub(crate) fn call(info: &CallInfo, clock: WallClock) -> Object {
     js::object(&[
         ("id", JsValue::from_str(info.id.as_str())),
         ("direction", JsValue::from_str(info.direction.as_str())),
@@ -48,7 +48,7 @@ pub fn call(info: &CallInfo, clock: WallClock) -> Object {
 
 /// The event name and payload JS listeners receive, or `None` for events the facade handles
 /// itself (credential refresh, teardown).
-pub fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsValue)> {
+pub(crate) fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsValue)> {
     let payload: JsValue = match ev {
         Event::Connected | Event::Disconnected => JsValue::UNDEFINED,
         Event::RegisteredChange { registered } => {

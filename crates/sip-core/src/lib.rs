@@ -8,3 +8,16 @@
 pub mod digest;
 pub mod message;
 pub mod sdp;
+
+mod call;
+mod dialog;
+pub mod emitter;
+pub mod error;
+pub mod events;
+pub mod media;
+mod outgoing;
+mod registration;
+pub mod rng;
+pub mod timer;
+pub mod transaction;
+pub mod ua;

@@ -284,8 +284,12 @@ impl Ua {
             }
             Pending::Reanswer => {
                 call.remote_offer = None;
+                self.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
+                let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+                    return;
+                };
                 if let Some(head) = call.reinvite_in.take() {
-                    let r = head.response(488, reason_or(&reason, "Not Acceptable Here"), None);
+                    let r = head.response(488, "Not Acceptable Here", None);
                     let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
                     self.send_response(now, server, &r);
                 }
@@ -304,10 +308,10 @@ impl Ua {
     // ----- outbound INVITE ------------------------------------------------------
 
     fn send_invite(&mut self, now: Instant, id: &CallId, sdp: String) {
+        let (_, via) = self.new_via();
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
             return;
         };
-        let (_, via) = self.new_via();
         let mut m = Outgoing::request("INVITE", &call.target);
         m.push("Via", via)
             .push("Max-Forwards", "70")
@@ -1030,7 +1034,8 @@ fn target_uri(target: &str, domain: &str) -> Result<(String, String), CommandErr
     if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"')) {
         return Err(invalid());
     }
-    let uri = if t.len() > 4 && (t[..4].eq_ignore_ascii_case("sip:") || t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("sips:"))) {
+    let has_scheme = |scheme: &str| t.get(..scheme.len()).is_some_and(|p| p.eq_ignore_ascii_case(scheme));
+    let uri = if has_scheme("sip:") || has_scheme("sips:") {
         t.to_owned()
     } else if t.contains('@') {
         let mut u = String::from("sip:");
@@ -1067,10 +1072,6 @@ fn reason(status: u16) -> &'static str {
         500 => "Server Internal Error",
         _ => "Rejected",
     }
-}
-
-fn reason_or<'a>(_detail: &'a str, fallback: &'a str) -> &'a str {
-    fallback
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Received messages: parsing, matching to transactions and dialogs, and the
 //! answers that need no call (OPTIONS, 481, 405, 400).
 
-use super::{ClientEntry, Owner, Purpose, ServerEntry, Ua};
+use super::{ClientEntry, Owner, ServerEntry, Ua};
 use crate::call::{sent_by, RequestHead};
 use crate::dialog::format_cseq;
 use crate::events::{ErrorScope, Event};
@@ -315,7 +315,6 @@ fn bad_request(text: &str, why: &str) -> Option<String> {
         to.push_str(";tag=400");
     }
     r.push("To", to).push("Call-ID", call_id?.to_owned()).push("CSeq", cseq?.to_owned());
-    let _ = Purpose::Invite;
     Some(r.render())
 }
 

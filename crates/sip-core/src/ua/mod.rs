@@ -80,7 +80,6 @@ use crate::transaction::{ClientTx, Expiry, ServerTx};
 pub use crate::error::CommandError;
 pub use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
 pub use crate::media::{Direction, MediaCommand, MediaResult};
-pub use crate::registration::RETRY_DELAY as REGISTER_RETRY_DELAY;
 pub use crate::timer::Instant;
 
 use crate::registration::{RegTimer, Registration};
@@ -785,6 +784,7 @@ impl Ua {
         self.calls.retain(|c| {
             !c.ended
                 || c.timers.is_set(CallTimer::CancelGuard)
+                || c.timers.is_set(CallTimer::AckWait)
                 || clients.iter().any(|e| matches!(&e.owner, Owner::Call(id, Purpose::Invite) if id == &c.info.id))
         });
         if self.shutting_down && !self.destroyed {

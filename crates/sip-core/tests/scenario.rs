@@ -1,0 +1,15 @@
+//! Scenario tests: user agents talking through an in-test proxy under a virtual clock.
+//!
+//! One test binary (see `scenario/`): the harness, then one module per area.
+
+#[path = "scenario/harness.rs"]
+mod harness;
+#[path = "scenario/proxy.rs"]
+mod proxy;
+
+#[path = "scenario/registration.rs"]
+mod registration;
+#[path = "scenario/calls.rs"]
+mod calls;
+#[path = "scenario/faults.rs"]
+mod faults;

@@ -1,0 +1,179 @@
+// Benchmarks the SDK side by side with JsSIP and SIP.js: one run, one machine, one Kamailio,
+// one headless Chromium. Prints a Markdown table (min / median / max, ratio ours ÷ JsSIP) and
+// writes the raw samples as JSON. Usage: node tests/bench/bench.mjs [--reps N] [--soak N]
+// [--concurrent N] [--out DIR]. scripts/bench builds what it needs and isolates the network.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
+import { launchBrowser } from '../e2e/lib/browser.mjs';
+import { ensureJssipBundle } from '../e2e/lib/build.mjs';
+import { startStack, DEMO } from '../e2e/lib/stack.mjs';
+
+const require = createRequire(import.meta.url);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(dirname(HERE));
+const BUILD = join(HERE, '.build');
+const DIST = join(ROOT, 'npm', 'dist');
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const REPS = Number(option('reps', 10));
+const SOAK = Number(option('soak', 200));
+const CONCURRENT = Number(option('concurrent', 10));
+const OUT = option('out', join(ROOT, 'bench-results'));
+
+// ---------------------------------------------------------------- builds and sizes
+async function bundle(entry, globalName, file) {
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    entryPoints: [entry], bundle: true, format: 'iife', globalName, platform: 'browser',
+    target: 'chrome110', minify: true, outfile: join(BUILD, file), logLevel: 'silent',
+  });
+  return join(BUILD, file);
+}
+
+function sizes(files) {
+  const data = Buffer.concat(files.map((f) => readFileSync(f)));
+  let gzip = 0;
+  let brotli = 0;
+  // Each file is a separate download: compress them one by one.
+  for (const f of files) {
+    const d = readFileSync(f);
+    gzip += gzipSync(d, { level: 9 }).length;
+    brotli += brotliCompressSync(d, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  }
+  return { raw: data.length, gzip, brotli, files: files.map((f) => f.replace(`${ROOT}/`, '')) };
+}
+
+// ---------------------------------------------------------------- statistics
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const summary = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs), n: xs.length });
+const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+
+async function main() {
+  mkdirSync(BUILD, { recursive: true });
+  mkdirSync(OUT, { recursive: true });
+  const jssipBundle = await ensureJssipBundle();
+  const sipjsBundle = await bundle(require.resolve('sip.js'), 'SIP', 'sipjs.js');
+  await bundle(require.resolve('jssip/lib/Parser.js'), 'JsSIPParser', 'jssip-parser.js');
+  if (!existsSync(join(BUILD, 'parse_bench_bg.wasm'))) throw new Error('parse_bench wasm missing: run scripts/bench');
+
+  const size = {
+    ours_esm: sizes(['index.js', 'engine.js', 'engine_bg.wasm'].map((f) => join(DIST, f))),
+    ours_script_tag: sizes(['klink-call-sdk.iife.js', 'engine_bg.wasm'].map((f) => join(DIST, f))),
+    jssip: sizes([jssipBundle]),
+    sipjs: sizes([sipjsBundle]),
+  };
+
+  const nativeParse = JSON.parse(execFileSync('bash', ['-c',
+    '. scripts/lib/env.sh && cargo bench --quiet -p parse-bench --bench parse 2>/dev/null | grep native_parse'],
+  { cwd: ROOT, encoding: 'utf8' }).trim());
+
+  const stack = await startStack({
+    static: { '/sdk': DIST, '/bench': join(HERE, 'pages'), '/bench-build': BUILD },
+  });
+  const browser = await launchBrowser({ tone: true, args: ['--enable-precise-memory-info', '--js-flags=--expose-gc'] });
+  const results = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) }, size, nativeParse };
+  try {
+    const answerer = await browser.newPage(`${stack.apiBaseUrl}/bench/bench.html`);
+    await answerer.waitForFunction(() => window.bench && window.bench.ready);
+    await answerer.evaluate((creds) => window.bench.answer({ creds }), await stack.credentials(DEMO.members.bob.email));
+
+    const caller = await browser.newPage(`${stack.apiBaseUrl}/bench/bench.html`);
+    await caller.waitForFunction(() => window.bench && window.bench.ready);
+    const config = { userEmail: DEMO.members.alice.email, accessToken: DEMO.tokens.acme, apiBaseUrl: stack.apiBaseUrl };
+    const target = DEMO.members.bob.extension;
+    const runs = { ours: [], jssip: [], sipjs: [] };
+    const order = ['ours', 'jssip', 'sipjs'];
+    for (let rep = 0; rep < REPS; rep++) {
+      // Rotate the order so drift on a shared machine spreads over all three.
+      for (let k = 0; k < order.length; k++) {
+        const who = order[(rep + k) % order.length];
+        let sample;
+        if (who === 'ours') {
+          sample = await caller.evaluate((a) => window.bench.sdkRun(a), { config, target });
+        } else {
+          const creds = await stack.credentials(DEMO.members.alice.email);
+          const fn = who === 'jssip' ? 'jssipRun' : 'sipjsRun';
+          sample = await caller.evaluate(([f, a]) => window.bench[f](a), [fn, { creds, target }]);
+        }
+        runs[who].push(sample);
+      }
+      process.stderr.write(`rep ${rep + 1}/${REPS}\n`);
+    }
+    results.runs = runs;
+
+    const parsePage = await browser.newPage(`${stack.apiBaseUrl}/bench/parse.html`);
+    await parsePage.waitForFunction(() => window.parseBench && window.parseBench.ready);
+    results.parse = await parsePage.evaluate((text) => window.parseBench.run({ text }),
+      readFileSync(join(HERE, 'invite.sip'), 'utf8'));
+
+    if (SOAK > 0 || CONCURRENT > 0) {
+      results.soak = await caller.evaluate((a) => window.bench.sdkSoak(a),
+        { config, target, sequential: SOAK, concurrent: CONCURRENT });
+    }
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  writeFileSync(join(OUT, `bench-${stamp}.json`), JSON.stringify(results, null, 2));
+  const table = render(results);
+  writeFileSync(join(OUT, 'latest.md'), table);
+  process.stdout.write(table);
+}
+
+function render(r) {
+  const lines = [];
+  const m = r.machine;
+  lines.push(`Machine: ${m.cpus} × ${m.cpu}, ${m.memGiB} GiB; ${r.runs.ours.length} repetitions; Chromium headless, Kamailio on loopback.`, '');
+  lines.push('| metric | ours min / median / max | JsSIP min / median / max | SIP.js median | ours ÷ JsSIP (median) |');
+  lines.push('| --- | --- | --- | --- | --- |');
+  const metric = (label, key) => {
+    const o = summary(r.runs.ours.map((s) => s[key]));
+    const j = summary(r.runs.jssip.map((s) => s[key]));
+    const s = summary(r.runs.sipjs.map((x) => x[key]));
+    lines.push(`| ${label} (ms) | ${fmt(o.min)} / **${fmt(o.median)}** / ${fmt(o.max)} | ${fmt(j.min)} / **${fmt(j.median)}** / ${fmt(j.max)} | ${fmt(s.median)} | ${fmt(o.median / j.median, 2)} |`);
+  };
+  metric('start → registered (ours: `init()`, incl. wasm + credential fetch)', 'start_to_registered');
+  metric('WebSocket open → registered (engine only)', 'ws_open_to_registered');
+  metric('`call()` → INVITE on the wire', 'call_to_invite');
+  metric('`call()` → answered', 'call_to_answered');
+  metric('answered → first remote audio', 'answered_to_audio');
+  const po = summary(r.parse.ours);
+  const pj = summary(r.parse.jssip);
+  lines.push(`| parse, messages/s in the page (1.6 KB INVITE) | ${fmt(po.min, 0)} / **${fmt(po.median, 0)}** / ${fmt(po.max, 0)} | ${fmt(pj.min, 0)} / **${fmt(pj.median, 0)}** / ${fmt(pj.max, 0)} | | ${fmt(po.median / pj.median, 1)} |`);
+  const np = r.nativeParse.native_parse_msgs_per_s;
+  lines.push(`| parse, messages/s native (sip-core) | ${fmt(np.min, 0)} / **${fmt(np.median, 0)}** / ${fmt(np.max, 0)} | | | |`);
+  lines.push('', '| what a page downloads to call | raw (B) | gzip -9 (B) | brotli (B) | ours ÷ JsSIP (gzip) |', '| --- | --- | --- | --- | --- |');
+  for (const [label, key] of [['ours, ESM (index.js + engine.js + engine_bg.wasm)', 'ours_esm'], ['ours, script tag (iife + wasm)', 'ours_script_tag'], ['JsSIP 3.13.8 (esbuild, minified)', 'jssip'], ['SIP.js 0.21.2 (esbuild, minified)', 'sipjs']]) {
+    const s = r.size[key];
+    lines.push(`| ${label} | ${s.raw} | ${s.gzip} | ${s.brotli} | ${fmt(s.gzip / r.size.jssip.gzip, 2)} |`);
+  }
+  if (r.soak) {
+    const s = r.soak;
+    const kb = (x) => fmt(x / 1024, 0);
+    lines.push('', `| memory (ours) | JS heap (KB) | wasm memory (KB) | live RTCPeerConnections |`, '| --- | --- | --- | --- |');
+    lines.push(`| after 1 warm-up call | ${kb(s.before.js)} | ${kb(s.before.wasm)} | ${s.before.peers} |`);
+    lines.push(`| after ${s.sequential} sequential calls | ${kb(s.afterSequential.js)} | ${kb(s.afterSequential.wasm)} | ${s.afterSequential.peers} (max between calls: ${s.peersLeftMax}) |`);
+    lines.push(`| during ${s.concurrent} concurrent calls | ${kb(s.during.js)} | ${kb(s.during.wasm)} | ${s.during.peers} |`);
+    lines.push(`| after they ended | ${kb(s.afterConcurrent.js)} | ${kb(s.afterConcurrent.wasm)} | ${s.afterConcurrent.peers} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
