@@ -100,8 +100,10 @@ mod tests {
     use std::rc::Rc;
 
     type Log = Rc<RefCell<Vec<String>>>;
+    type Handler = Rc<dyn Fn(&str)>;
+    type Counter = Box<dyn FnMut(&mut i32)>;
 
-    fn handler(log: &Log, name: &'static str) -> Rc<dyn Fn(&str)> {
+    fn handler(log: &Log, name: &'static str) -> Handler {
         let log = log.clone();
         Rc::new(move |v: &str| log.borrow_mut().push(format!("{name}:{v}")))
     }
@@ -109,7 +111,7 @@ mod tests {
     #[test]
     fn on_once_off() {
         let log: Log = Rc::default();
-        let mut e: Emitter<&'static str, Rc<dyn Fn(&str)>> = Emitter::new();
+        let mut e: Emitter<&'static str, Handler> = Emitter::new();
         let a = e.on("ready", handler(&log, "a"));
         e.once("ready", handler(&log, "b"));
         e.on("other", handler(&log, "c"));
@@ -127,7 +129,7 @@ mod tests {
     #[test]
     fn take_listeners_allows_reentrancy() {
         let log: Log = Rc::default();
-        let mut e: Emitter<u8, Rc<dyn Fn(&str)>> = Emitter::new();
+        let mut e: Emitter<u8, Handler> = Emitter::new();
         e.once(1, handler(&log, "x"));
         e.on(1, handler(&log, "y"));
         let hs = e.take_listeners(&1);
@@ -143,7 +145,7 @@ mod tests {
     #[test]
     fn closures_as_handlers() {
         let mut hits = 0;
-        let mut e: Emitter<(), Box<dyn FnMut(&mut i32)>> = Emitter::new();
+        let mut e: Emitter<(), Counter> = Emitter::new();
         e.on((), Box::new(|n| *n += 1));
         e.once((), Box::new(|n| *n += 10));
         e.emit(&(), |h| h(&mut hits));

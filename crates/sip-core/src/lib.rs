@@ -21,3 +21,8 @@ pub mod rng;
 pub mod timer;
 pub mod transaction;
 pub mod ua;
+
+pub use ua::{
+    CallDirection, CallId, CallInfo, CallState, CommandError, Direction, EndCause, ErrorScope, Event, HoldState,
+    Input, Instant, MediaCommand, MediaResult, Output, ReconnectPolicy, TransportCommand, Ua, UaConfig,
+};

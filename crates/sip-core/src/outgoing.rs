@@ -54,12 +54,6 @@ impl Outgoing {
         self
     }
 
-    /// Removes every header `name`.
-    pub(crate) fn remove(&mut self, name: &str) -> &mut Self {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        self
-    }
-
     /// The first value of header `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
@@ -125,6 +119,7 @@ pub(crate) fn quote_display_name(name: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 

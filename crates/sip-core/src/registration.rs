@@ -90,6 +90,7 @@ pub(crate) fn granted_expires(msg: &Message<'_>, contact_user: &str, contact_hos
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::message::parse;

@@ -2,6 +2,7 @@
 //!
 //! One test binary (see `scenario/`): the harness, then one module per area.
 
+#![allow(unreachable_pub, dead_code, clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 #[path = "scenario/harness.rs"]
 mod harness;
 #[path = "scenario/proxy.rs"]

@@ -15,6 +15,8 @@
   let current = null; // id of the most recent session still alive
   let nextSessionId = 1;
   let audioContext = null;
+  /** Set by start(): { stripTelephoneEvent } */
+  let options = { stripTelephoneEvent: false };
 
   function record(type, details = {}) {
     const event = { seq: log.length, type, at: performance.now(), ...details };
@@ -59,6 +61,34 @@
       return m ? m[1] : null;
     };
     return find(audio) ?? find(sections[0]) ?? 'sendrecv';
+  }
+
+  const TELEPHONE_EVENT = /^a=rtpmap:(\d+) telephone-event\//im;
+
+  /** Whether an SDP body offers RFC 4733 telephone-event. */
+  function hasTelephoneEvent(sdp) {
+    return TELEPHONE_EVENT.test(sdp ?? '');
+  }
+
+  /** The SDP without telephone-event: the peer then has to send DTMF by SIP INFO. */
+  function withoutTelephoneEvent(sdp) {
+    const lines = sdp.split(/\r?\n/);
+    const pts = new Set();
+    for (const line of lines) {
+      const m = /^a=rtpmap:(\d+) telephone-event\//i.exec(line);
+      if (m) pts.add(m[1]);
+    }
+    return lines
+      .filter((line) => {
+        const m = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)\s/.exec(line);
+        return !(m && pts.has(m[1]));
+      })
+      .map((line) => {
+        if (!line.startsWith('m=audio ')) return line;
+        const [m, port, proto, ...fmts] = line.split(' ');
+        return [m, port, proto, ...fmts.filter((f) => !pts.has(f))].join(' ');
+      })
+      .join('\r\n');
   }
 
   function statusOf(message) {
@@ -131,6 +161,16 @@
     session.on('peerconnection', (e) => watchConnection(s, e.peerconnection));
     if (session.connection) watchConnection(s, session.connection);
 
+    session.on('sdp', (e) => {
+      if (e.originator === 'local' && options.stripTelephoneEvent) e.sdp = withoutTelephoneEvent(e.sdp);
+      record('sdp', {
+        session: id,
+        originator: e.originator,
+        sdpType: e.type,
+        direction: sdpDirection(e.sdp),
+        telephoneEvent: hasTelephoneEvent(e.sdp),
+      });
+    });
     session.on('progress', (e) =>
       record('progress', { session: id, originator: e.originator, status: statusOf(e.response) }));
     session.on('accepted', (e) =>
@@ -233,12 +273,15 @@
     /**
      * Starts the user agent. config: { wsUrl, sipUri, authorizationUser, password,
      * displayName?, register? (true), registerExpires? (600), iceServers? ([]),
-     * audioProcessing? (false: no echo cancellation / noise suppression / AGC), timeout? (10000) }.
+     * audioProcessing? (false: no echo cancellation / noise suppression / AGC), timeout? (10000),
+     * stripTelephoneEvent? (false: true removes RFC 4733 from the SDP JsSIP sends, so the peer
+     * must fall back to SIP INFO DTMF) }.
      * Resolves { registered: true } (or { registered: false } when register is false);
      * rejects with the registrationFailed cause and status.
      */
     async start(config) {
       if (ua) throw new Error('farEnd: already started');
+      options = { stripTelephoneEvent: config.stripTelephoneEvent === true };
       const socket = new JsSIP.WebSocketInterface(config.wsUrl);
       ua = new JsSIP.UA({
         sockets: [socket],

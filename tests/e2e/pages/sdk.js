@@ -178,7 +178,6 @@ try {
 }
 
 let sdk = null;
-let unsubscribers = [];
 
 /** A rejection as JSON: what tests assert on. */
 function describeError(err) {
@@ -219,16 +218,14 @@ function plainPayload(name, payload) {
 }
 
 function subscribe(instance) {
-  unsubscribers = [];
   for (const name of [...SDK_EVENTS, ...EXTENSION_EVENTS]) {
     try {
-      const off = instance.on(name, (payload) => {
+      instance.on(name, (payload) => {
         if (name === 'remoteStream' && payload && payload.stream instanceof MediaStream) {
           analyse(payload.callId, payload.stream);
         }
         record(name, { payload: plainPayload(name, payload) }, 'sdk');
       });
-      unsubscribers.push({ name, off });
     } catch (err) {
       if (SDK_EVENTS.includes(name)) record('subscribeFailed', { name, ...describeError(err) });
     }

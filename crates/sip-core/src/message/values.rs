@@ -109,7 +109,10 @@ impl<'a> NameAddr<'a> {
             (Some(inner), rest)
         } else if let Some(lt) = value.find('<') {
             let display = trim(value.get(..lt).unwrap_or_default());
-            if !display.split(is_lws).all(|w| w.is_empty() || is_token(w)) {
+            // Tokens per RFC 3261; non-ASCII letters are tolerated (some phones send
+            // unquoted UTF-8 names), separators such as ',' are not (RFC 4475 baddn).
+            let word_ok = |w: &str| w.chars().all(|c| is_token_char(c) || !c.is_ascii());
+            if !display.split(is_lws).all(word_ok) {
                 return Err(ParseError::invalid(header, "display name is not tokens or a quoted string"));
             }
             let rest = value.get(lt..).unwrap_or_default();
@@ -429,6 +432,8 @@ mod tests {
         assert!(NameAddr::parse("sip:user@example.com?Route=%3Csip:sip.example.com%3E", "Contact").is_err());
         assert!(NameAddr::parse("\"Joe\" <sip:joe@example.org>;;;;", "Contact").is_err());
         assert!(NameAddr::parse("<sip:joe@example.org", "Contact").is_err());
+        assert!(NameAddr::parse("Zoë Ünal <sip:z@example.org>", "From").is_ok());
+        assert!(NameAddr::parse("a;b <sip:z@example.org>", "From").is_err());
     }
 
     #[test]

@@ -259,12 +259,10 @@ impl Ua {
                 call.pending = Pending::None;
                 self.on_media_failed(now, id, pending, reason);
             }
-            (MediaResult::IceFailed, _) => {
-                if call.is_answered() {
-                    self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
-                    self.end_call(now, id, EndCause::Failed, None);
-                    self.emit(Event::Error { scope: ErrorScope::Media, detail: String::from("ICE failed: no media path") });
-                }
+            (MediaResult::IceFailed, _) if call.is_answered() => {
+                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+                self.end_call(now, id, EndCause::Failed, None);
+                self.emit(Event::Error { scope: ErrorScope::Media, detail: String::from("ICE failed: no media path") });
             }
             _ => {}
         }

@@ -319,6 +319,7 @@ fn bad_request(text: &str, why: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -288,9 +288,6 @@ pub(crate) struct ServerEntry {
 /// Our identity on the wire.
 #[derive(Clone, Debug)]
 pub(crate) struct Local {
-    /// `sip:1001@domain`
-    pub(crate) aor: String,
-    pub(crate) user: String,
     pub(crate) domain: String,
     /// `"Name" <sip:1001@domain>`
     pub(crate) name_addr: String,
@@ -362,7 +359,7 @@ impl Ua {
         };
         let reg = Registration::new(rng.call_id(), config.register_expires);
         let mut ua = Ua {
-            local: Local { aor, user, domain, name_addr, host, contact_user, contact },
+            local: Local { domain, name_addr, host, contact_user, contact },
             config,
             rng,
             link: Link::Idle,

@@ -82,10 +82,8 @@ impl Ua {
             return;
         }
         let action = self.reg.in_flight.unwrap_or(RegAction::Register);
-        if status == 401 || status == 407 {
-            if self.authenticate(now, msg, Owner::Register, request, attempts) {
-                return;
-            }
+        if (status == 401 || status == 407) && self.authenticate(now, msg, Owner::Register, request, attempts) {
+            return;
         }
         if status == 423 && action == RegAction::Register {
             let min = msg.min_expires().ok().flatten().unwrap_or(0);

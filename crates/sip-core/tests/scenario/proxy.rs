@@ -137,7 +137,8 @@ impl Proxy {
             }
         };
         let expected_alg = if self.sha256 { "SHA-256" } else { "MD5" };
-        if !p("algorithm").eq_ignore_ascii_case(expected_alg) && !(p("algorithm").is_empty() && !self.sha256) {
+        let alg = p("algorithm");
+        if !(alg.eq_ignore_ascii_case(expected_alg) || (alg.is_empty() && !self.sha256)) {
             return Auth::Wrong;
         }
         let ha1 = h(format!("{}:{}:{}", p("username"), p("realm"), self.password));
