@@ -27,6 +27,7 @@ const REPS = Number(option('reps', 10));
 const SOAK = Number(option('soak', 200));
 const CONCURRENT = Number(option('concurrent', 10));
 const OUT = option('out', join(ROOT, 'bench-results'));
+const STACKS = option('only', 'ours,jssip,sipjs').split(',');
 
 // ---------------------------------------------------------------- builds and sizes
 async function bundle(entry, globalName, file) {
@@ -94,7 +95,7 @@ async function main() {
     const config = { userEmail: DEMO.members.alice.email, accessToken: DEMO.tokens.acme, apiBaseUrl: stack.apiBaseUrl };
     const target = DEMO.members.bob.extension;
     const runs = { ours: [], jssip: [], sipjs: [] };
-    const order = ['ours', 'jssip', 'sipjs'];
+    const order = ['ours', 'jssip', 'sipjs'].filter((s) => STACKS.includes(s));
     for (let rep = 0; rep < REPS; rep++) {
       // Rotate the order so drift on a shared machine spreads over all three.
       for (let k = 0; k < order.length; k++) {
@@ -118,7 +119,7 @@ async function main() {
     results.parse = await parsePage.evaluate((text) => window.parseBench.run({ text }),
       readFileSync(join(HERE, 'invite.sip'), 'utf8'));
 
-    if (SOAK > 0 || CONCURRENT > 0) {
+    if (STACKS.includes('ours') && (SOAK > 0 || CONCURRENT > 0)) {
       results.soak = await caller.evaluate((a) => window.bench.sdkSoak(a),
         { config, target, sequential: SOAK, concurrent: CONCURRENT });
     }
@@ -141,6 +142,10 @@ function render(r) {
   lines.push('| metric | ours min / median / max | JsSIP min / median / max | SIP.js median | ours ÷ JsSIP (median) |');
   lines.push('| --- | --- | --- | --- | --- |');
   const metric = (label, key) => {
+    if (!r.runs.ours.length || !r.runs.jssip.length || !r.runs.sipjs.length) {
+      lines.push(`| ${label} (ms) | ${JSON.stringify(r.runs.ours.map((s) => s[key]))} | ${JSON.stringify(r.runs.jssip.map((s) => s[key]))} | ${JSON.stringify(r.runs.sipjs.map((s) => s[key]))} | |`);
+      return;
+    }
     const o = summary(r.runs.ours.map((s) => s[key]));
     const j = summary(r.runs.jssip.map((s) => s[key]));
     const s = summary(r.runs.sipjs.map((x) => x[key]));
