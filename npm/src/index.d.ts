@@ -26,7 +26,7 @@ export interface KlinkCallSdkConfig {
   reconnect?: boolean | { maxDelayMs?: number };
   /**
    * How long to keep gathering ICE candidates after the first one before sending the SDP, in
-   * ms. Default 200. The SDP is sent earlier when gathering completes.
+   * ms. Default 100. The SDP is sent earlier when gathering completes.
    */
   iceGatheringTimeoutMs?: number;
 }

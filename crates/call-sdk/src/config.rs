@@ -12,8 +12,8 @@ pub const DEFAULT_API_BASE_URL: &str = "https://apigw.klinkcx.com";
 /// How long the credential request may take before `init()` fails with `network_error`.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 15_000;
 /// How long to keep gathering ICE candidates after the first one before sending the SDP.
-/// See docs/ice-gathering.md for the measurement behind it.
-pub const DEFAULT_ICE_GATHERING_TIMEOUT_MS: u32 = 200;
+/// docs/js-api.md ("ICE gathering") has the measurement behind it.
+pub const DEFAULT_ICE_GATHERING_TIMEOUT_MS: u32 = 100;
 
 /// How much the engine writes to the console.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -81,21 +81,26 @@ pub fn status_error(status: u16, server_message: Option<&str>) -> SdkError {
     SdkError::new(code, text)
 }
 
-/// Parses `expiresAt`: Unix seconds, Unix milliseconds or an ISO 8601 string.
+/// Parses `expiresAt`: Unix seconds, Unix milliseconds or an ISO 8601 string. Numbers in
+/// strings are read by JS (`Number`), keeping Rust's float parser out of the wasm.
 pub fn parse_expiry(value: &JsValue) -> Option<f64> {
-    if let Some(n) = value.as_f64() {
-        if !n.is_finite() || n <= 0.0 {
-            return None;
+    let n = match value.as_f64() {
+        Some(n) => n,
+        None => {
+            let s = value.as_string()?;
+            let n = js_sys::Number::new(&JsValue::from_str(s.trim())).value_of();
+            if n.is_finite() {
+                n
+            } else {
+                js_sys::Date::parse(&s)
+            }
         }
-        // Anything below 1e11 cannot be milliseconds of a plausible date: it is seconds.
-        return Some(if n < 1e11 { n * 1000.0 } else { n });
+    };
+    if !n.is_finite() || n <= 0.0 {
+        return None;
     }
-    let s = value.as_string()?;
-    if let Ok(n) = s.trim().parse::<f64>() {
-        return parse_expiry(&JsValue::from_f64(n));
-    }
-    let ms = js_sys::Date::parse(&s);
-    ms.is_finite().then_some(ms)
+    // Below 1e11 a number cannot be milliseconds of a plausible date: it is seconds.
+    Some(if n < 1e11 { n * 1000.0 } else { n })
 }
 
 fn required(body: &JsValue, field: &str) -> Result<String, SdkError> {

@@ -8,7 +8,7 @@
 //! queues, and the outer loop dispatches in order.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -51,7 +51,8 @@ struct Shared {
     socket: RefCell<Option<Socket>>,
     /// Increments with every socket, so events of a replaced socket are ignored.
     socket_generation: Cell<u32>,
-    media: RefCell<HashMap<String, MediaSession>>,
+    /// Media sessions by call id (a handful at most: a list beats a hash map in size).
+    media: RefCell<Vec<(String, MediaSession)>>,
     /// The armed wakeup: its deadline and the browser timer.
     timer: RefCell<Option<(Instant, Timeout)>>,
     audio: RefCell<Option<HtmlMediaElement>>,
@@ -72,15 +73,31 @@ pub struct Engine {
     shared: Rc<Shared>,
 }
 
+/// Maps a refused command to its code and a message. Written out by hand rather than through
+/// `Display`, which would pull `core::fmt`'s Debug escaping into the wasm.
 fn command_error(err: CommandError) -> JsValue {
-    let code = match &err {
-        CommandError::UnknownCall(_) => ErrorCode::UnknownCall,
-        CommandError::InvalidTone(_) | CommandError::NoTones | CommandError::InvalidTarget(_) => {
-            ErrorCode::InvalidArgument
+    let (code, message): (ErrorCode, String) = match err {
+        CommandError::UnknownCall(id) => (ErrorCode::UnknownCall, ["no call with id ", &id, " (it may have ended)"].concat()),
+        CommandError::WrongState { call, state, command } => (
+            ErrorCode::InvalidState,
+            ["call ", &call, " is ", state, ": cannot ", command, " it now"].concat(),
+        ),
+        CommandError::InvalidTone(c) => {
+            let mut buf = [0u8; 4];
+            (
+                ErrorCode::InvalidArgument,
+                ["invalid DTMF tone '", c.encode_utf8(&mut buf), "': use 0-9, *, #, A-D and ',' for a pause"].concat(),
+            )
         }
-        _ => ErrorCode::InvalidState,
+        CommandError::NoTones => (ErrorCode::InvalidArgument, "no DTMF tones given".into()),
+        CommandError::InvalidTarget(t) => {
+            (ErrorCode::InvalidArgument, ["invalid call target '", &t, "': use a number or a sip: URI"].concat())
+        }
+        CommandError::NotConnected => (ErrorCode::InvalidState, "not connected to the SIP server yet".into()),
+        CommandError::ShutDown => (ErrorCode::InvalidState, "the SDK is shutting down".into()),
+        _ => (ErrorCode::InvalidState, "the command is not possible now".into()),
     };
-    SdkError::new(code, err.to_string()).into()
+    SdkError::new(code, message).into()
 }
 
 fn map_direction(d: SdpDirection) -> Direction {
@@ -168,7 +185,7 @@ impl Engine {
             media_settings,
             socket: RefCell::new(None),
             socket_generation: Cell::new(0),
-            media: RefCell::new(HashMap::new()),
+            media: RefCell::new(Vec::new()),
             timer: RefCell::new(None),
             audio: RefCell::new(None),
             remote_streams: RefCell::new(Vec::new()),
@@ -460,17 +477,20 @@ impl Shared {
     fn media_command(self: &Rc<Self>, call: CallId, command: MediaCommand) {
         let key = call.as_str().to_string();
         if let MediaCommand::Close = command {
-            let session = self.media.borrow_mut().remove(&key);
+            let session = {
+                let mut media = self.media.borrow_mut();
+                media.iter().position(|(k, _)| *k == key).map(|i| media.swap_remove(i))
+            };
             drop(session);
             self.release_stream(&key);
             return;
         }
-        if !self.media.borrow().contains_key(&key) {
+        if !self.media.borrow().iter().any(|(k, _)| *k == key) {
             let session = self.new_session(call.clone());
-            self.media.borrow_mut().insert(key.clone(), session);
+            self.media.borrow_mut().push((key.clone(), session));
         }
         let media = self.media.borrow();
-        let Some(session) = media.get(&key) else { return };
+        let Some(session) = media.iter().find(|(k, _)| *k == key).map(|(_, s)| s) else { return };
         match command {
             MediaCommand::CreateOffer => session.run(MediaOp::CreateOffer),
             MediaCommand::CreateAnswer { remote_sdp } => session.run(MediaOp::CreateAnswer(remote_sdp)),
@@ -635,7 +655,7 @@ impl Shared {
         drop(self.timer.borrow_mut().take());
         drop(self.refresh_retry.borrow_mut().take());
         drop(self.socket.borrow_mut().take());
-        let sessions: Vec<MediaSession> = self.media.borrow_mut().drain().map(|(_, s)| s).collect();
+        let sessions: Vec<(String, MediaSession)> = self.media.borrow_mut().drain(..).collect();
         drop(sessions);
         self.remote_streams.borrow_mut().clear();
         let el = self.audio.borrow_mut().take();

@@ -216,3 +216,49 @@ async fn media_session_offers_with_candidates_and_cleans_up() {
     assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Ended, "close stops the microphone");
     assert!(session.insert_dtmf("1").is_err(), "no DTMF after close");
 }
+
+/// Runs one offer with the given bounded wait; returns (sent after ms, why, first candidate ms).
+async fn gather_once(timeout_ms: u32) -> (u64, String, String) {
+    let logs: Rc<RefCell<Vec<String>>> = Rc::default();
+    let done: Rc<RefCell<bool>> = Rc::default();
+    let session = {
+        let logs = logs.clone();
+        let done = done.clone();
+        MediaSession::new(
+            MediaSettings { ice_servers: Array::new(), ice_gathering_timeout_ms: timeout_ms },
+            move |n| match n {
+                MediaNotice::Log(line) => logs.borrow_mut().push(line),
+                MediaNotice::Outcome(_) => *done.borrow_mut() = true,
+                _ => {}
+            },
+        )
+    };
+    session.run(MediaOp::CreateOffer);
+    let started = js_sys::Date::now();
+    while !*done.borrow() && js_sys::Date::now() - started < 5_000.0 {
+        sleep(5).await;
+    }
+    session.close();
+    let line = logs.borrow().iter().find(|l| l.starts_with("ice gathering")).cloned().expect("gathering logged");
+    // "ice gathering: sent after N ms (WHY), first candidate at M ms"
+    let after: u64 = line.split("sent after ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+    let why = line.split('(').nth(1).and_then(|r| r.split(')').next()).unwrap().to_string();
+    let first = line.rsplit("first candidate at ").next().unwrap().to_string();
+    (after, why, first)
+}
+
+/// The bounded wait sends before gathering completes when the bound is shorter, and waits for
+/// `complete` when it comes first. Run with `-- --nocapture` to see the timeline.
+#[wasm_bindgen_test]
+async fn ice_wait_is_bounded_after_the_first_candidate() {
+    let (full_ms, full_why, first) = gather_once(5_000).await;
+    web_sys::console::log_1(&format!("unbounded: sent after {full_ms} ms ({full_why}), first candidate at {first}").into());
+    assert!(full_why.contains("complete") || full_why.contains("end of candidates"), "{full_why}");
+    for bound in [0u32, 20, 50, 100, 200] {
+        let (ms, why, first) = gather_once(bound).await;
+        web_sys::console::log_1(&format!("bound {bound} ms: sent after {ms} ms ({why}), first candidate at {first}").into());
+    }
+    let (short_ms, short_why, _) = gather_once(0).await;
+    assert!(short_why.contains("bounded wait"), "{short_why}");
+    assert!(short_ms < full_ms, "bounded {short_ms} ms vs complete {full_ms} ms");
+}

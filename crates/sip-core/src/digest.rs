@@ -26,9 +26,14 @@ impl Algorithm {
         let Some(v) = value else {
             return Some(Algorithm::Md5);
         };
-        [Algorithm::Md5, Algorithm::Md5Sess, Algorithm::Sha256, Algorithm::Sha256Sess]
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(v))
+        [
+            Algorithm::Md5,
+            Algorithm::Md5Sess,
+            Algorithm::Sha256,
+            Algorithm::Sha256Sess,
+        ]
+        .into_iter()
+        .find(|a| a.as_str().eq_ignore_ascii_case(v))
     }
 
     /// The token used in the header.
@@ -124,9 +129,9 @@ pub struct DigestResponse {
 /// Picks the first Digest challenge with a supported algorithm (RFC 8760 §2.4: the
 /// server lists them in preference order).
 pub fn select<'c, 'a>(challenges: &'c [Challenge<'a>]) -> Option<&'c Challenge<'a>> {
-    challenges
-        .iter()
-        .find(|c| c.is_digest() && Algorithm::from_param(c.algorithm()).is_some() && qop_choice(c).is_ok())
+    challenges.iter().find(|c| {
+        c.is_digest() && Algorithm::from_param(c.algorithm()).is_some() && qop_choice(c).is_ok()
+    })
 }
 
 /// `Ok(true)` for qop=auth, `Ok(false)` for no qop (RFC 2069), error for auth-int only.
@@ -151,11 +156,15 @@ pub fn nonce_count_hex(nc: u32) -> String {
 }
 
 /// Computes the credentials answering `challenge` for `req`.
-pub fn respond(challenge: &Challenge<'_>, req: &DigestRequest<'_>) -> Result<DigestResponse, DigestError> {
+pub fn respond(
+    challenge: &Challenge<'_>,
+    req: &DigestRequest<'_>,
+) -> Result<DigestResponse, DigestError> {
     if !challenge.is_digest() {
         return Err(DigestError::NotDigest);
     }
-    let algorithm = Algorithm::from_param(challenge.algorithm()).ok_or(DigestError::UnsupportedAlgorithm)?;
+    let algorithm =
+        Algorithm::from_param(challenge.algorithm()).ok_or(DigestError::UnsupportedAlgorithm)?;
     let realm = challenge.realm().ok_or(DigestError::Missing("realm"))?;
     let nonce = challenge.nonce().ok_or(DigestError::Missing("nonce"))?;
     let qop_auth = qop_choice(challenge)?;
@@ -228,7 +237,9 @@ mod tests {
     use crate::message::Challenge;
 
     fn challenge(v: &str) -> Challenge<'_> {
-        Challenge::parse_all(v, AuthKind::Www, "WWW-Authenticate").unwrap().remove(0)
+        Challenge::parse_all(v, AuthKind::Www, "WWW-Authenticate")
+            .unwrap()
+            .remove(0)
     }
 
     const RFC7616: &str = "realm=\"http-auth@example.org\", qop=\"auth, auth-int\", nonce=\"7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v\", opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\"";
@@ -249,9 +260,14 @@ mod tests {
         let text = ["Digest ", RFC7616, ", algorithm=MD5"].concat();
         let r = respond(&challenge(&text), &rfc7616_request()).unwrap();
         assert_eq!(r.response, "8ca523f5e9506fed4657c9700eebdbec");
-        assert!(r.qop_auth, "auth is preferred when auth-int is also offered");
+        assert!(
+            r.qop_auth,
+            "auth is preferred when auth-int is also offered"
+        );
         assert!(r.value.contains("qop=auth, nc=00000001"));
-        assert!(r.value.contains("opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\""));
+        assert!(r
+            .value
+            .contains("opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\""));
         assert_eq!(r.header_name, "Authorization");
     }
 
@@ -259,7 +275,10 @@ mod tests {
     fn rfc7616_sha256_vector() {
         let text = ["Digest ", RFC7616, ", algorithm=SHA-256"].concat();
         let r = respond(&challenge(&text), &rfc7616_request()).unwrap();
-        assert_eq!(r.response, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
+        assert_eq!(
+            r.response,
+            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
+        );
         assert_eq!(r.algorithm, Algorithm::Sha256);
         assert!(r.value.contains("algorithm=SHA-256"));
     }
@@ -275,13 +294,18 @@ mod tests {
             cnonce: "0a4f113b",
             nonce_count: 1,
         };
-        assert_eq!(respond(&c, &req).unwrap().response, "6629fae49393a05397450978507c4ef1");
+        assert_eq!(
+            respond(&c, &req).unwrap().response,
+            "6629fae49393a05397450978507c4ef1"
+        );
     }
 
     #[test]
     fn rfc2069_without_qop() {
         // HA1 = MD5("Mufasa:testrealm@host.com:Circle Of Life"), response = MD5(HA1:nonce:HA2).
-        let c = challenge("Digest realm=\"testrealm@host.com\", nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\"");
+        let c = challenge(
+            "Digest realm=\"testrealm@host.com\", nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\"",
+        );
         let req = DigestRequest {
             username: "Mufasa",
             password: "Circle Of Life",
@@ -293,7 +317,10 @@ mod tests {
         let r = respond(&c, &req).unwrap();
         let ha1 = Algorithm::Md5.hex(&["Mufasa:testrealm@host.com:Circle Of Life"]);
         let ha2 = Algorithm::Md5.hex(&["GET:/dir/index.html"]);
-        assert_eq!(r.response, Algorithm::Md5.hex(&[&ha1, ":dcd98b7102dd2f0e8b11d0f600bfb0c093:", &ha2]));
+        assert_eq!(
+            r.response,
+            Algorithm::Md5.hex(&[&ha1, ":dcd98b7102dd2f0e8b11d0f600bfb0c093:", &ha2])
+        );
         assert!(!r.qop_auth);
         assert!(!r.value.contains("nc="));
         assert!(!r.value.contains("cnonce"));
@@ -302,7 +329,14 @@ mod tests {
     #[test]
     fn sess_variant_rehashes_ha1() {
         let c = challenge("Digest realm=\"r\", nonce=\"n\", qop=\"auth\", algorithm=SHA-256-sess");
-        let req = DigestRequest { username: "u", password: "p", method: "REGISTER", uri: "sip:r", cnonce: "c", nonce_count: 2 };
+        let req = DigestRequest {
+            username: "u",
+            password: "p",
+            method: "REGISTER",
+            uri: "sip:r",
+            cnonce: "c",
+            nonce_count: 2,
+        };
         let r = respond(&c, &req).unwrap();
         let a = Algorithm::Sha256;
         let ha1 = a.hex(&[&a.hex(&["u:r:p"]), ":n:c"]);
@@ -313,14 +347,35 @@ mod tests {
     #[test]
     fn errors_and_selection() {
         let req = rfc7616_request();
-        assert_eq!(respond(&challenge("Basic realm=\"x\""), &req), Err(DigestError::NotDigest));
-        assert_eq!(respond(&challenge("Digest realm=\"x\", nonce=\"n\", algorithm=SHA-512-256"), &req), Err(DigestError::UnsupportedAlgorithm));
-        assert_eq!(respond(&challenge("Digest realm=\"x\", nonce=\"n\", qop=\"auth-int\""), &req), Err(DigestError::UnsupportedQop));
-        assert_eq!(respond(&challenge("Digest nonce=\"n\""), &req), Err(DigestError::Missing("realm")));
+        assert_eq!(
+            respond(&challenge("Basic realm=\"x\""), &req),
+            Err(DigestError::NotDigest)
+        );
+        assert_eq!(
+            respond(
+                &challenge("Digest realm=\"x\", nonce=\"n\", algorithm=SHA-512-256"),
+                &req
+            ),
+            Err(DigestError::UnsupportedAlgorithm)
+        );
+        assert_eq!(
+            respond(
+                &challenge("Digest realm=\"x\", nonce=\"n\", qop=\"auth-int\""),
+                &req
+            ),
+            Err(DigestError::UnsupportedQop)
+        );
+        assert_eq!(
+            respond(&challenge("Digest nonce=\"n\""), &req),
+            Err(DigestError::Missing("realm"))
+        );
         let all = Challenge::parse_all("Digest realm=\"x\", nonce=\"1\", algorithm=SHA-512-256, Digest realm=\"x\", nonce=\"2\", algorithm=SHA-256, Digest realm=\"x\", nonce=\"3\"", AuthKind::Proxy, "Proxy-Authenticate").unwrap();
         let chosen = select(&all).unwrap();
         assert_eq!(chosen.nonce(), Some("2"));
-        assert_eq!(respond(chosen, &req).unwrap().header_name, "Proxy-Authorization");
+        assert_eq!(
+            respond(chosen, &req).unwrap().header_name,
+            "Proxy-Authorization"
+        );
         assert_eq!(nonce_count_hex(0x1a), "0000001a");
     }
 }

@@ -109,14 +109,19 @@ pub fn validate(sdp: &str) -> Result<(), SdpError> {
 
 /// Lines without their terminator (CRLF or LF).
 fn lines(sdp: &str) -> impl Iterator<Item = &str> {
-    sdp.split_terminator('\n').map(|l| l.strip_suffix('\r').unwrap_or(l))
+    sdp.split_terminator('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
 }
 
 fn parse_m_line(m: &str) -> Option<(&str, u16, &str, &str)> {
     let mut it = m.splitn(4, ' ');
     let media = it.next().filter(|s| !s.is_empty())?;
     let port = it.next()?;
-    let port = port.split_once('/').map_or(port, |(p, _)| p).parse::<u16>().ok()?;
+    let port = port
+        .split_once('/')
+        .map_or(port, |(p, _)| p)
+        .parse::<u16>()
+        .ok()?;
     let proto = it.next().filter(|s| !s.is_empty())?;
     let fmts = it.next().unwrap_or_default();
     Some((media, port, proto, fmts))
@@ -159,7 +164,10 @@ impl<'a> MediaSection<'a> {
                     return None;
                 }
                 let rate = rest.split('/').next()?.trim().parse().ok()?;
-                Some(TelephoneEvent { payload_type: pt.trim().parse().ok()?, clock_rate: rate })
+                Some(TelephoneEvent {
+                    payload_type: pt.trim().parse().ok()?,
+                    clock_rate: rate,
+                })
             })
             .collect()
     }
@@ -175,7 +183,9 @@ pub struct TelephoneEvent {
 }
 
 fn attributes(text: &str) -> impl Iterator<Item = &str> {
-    lines(text).filter_map(|l| l.strip_prefix("a=")).map(str::trim_end)
+    lines(text)
+        .filter_map(|l| l.strip_prefix("a="))
+        .map(str::trim_end)
 }
 
 fn connection_address_in(text: &str) -> Option<&str> {
@@ -218,12 +228,21 @@ pub fn sections(sdp: &str) -> Vec<MediaSection<'_>> {
     }
     for (i, start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(sdp.len());
-        let Some(text) = sdp.get(*start..end) else { continue };
-        let first = lines(text).next().unwrap_or_default();
-        let Some((media, port, proto, formats)) = first.strip_prefix("m=").and_then(parse_m_line) else {
+        let Some(text) = sdp.get(*start..end) else {
             continue;
         };
-        out.push(MediaSection { media, port, proto, formats, text });
+        let first = lines(text).next().unwrap_or_default();
+        let Some((media, port, proto, formats)) = first.strip_prefix("m=").and_then(parse_m_line)
+        else {
+            continue;
+        };
+        out.push(MediaSection {
+            media,
+            port,
+            proto,
+            formats,
+            text,
+        });
     }
     out
 }
@@ -239,7 +258,11 @@ pub fn directions(sdp: &str) -> Vec<Direction> {
     let session = session_direction(sdp);
     sections(sdp)
         .iter()
-        .map(|s| s.direction_attribute().or(session).unwrap_or(Direction::SendRecv))
+        .map(|s| {
+            s.direction_attribute()
+                .or(session)
+                .unwrap_or(Direction::SendRecv)
+        })
         .collect()
 }
 
@@ -254,7 +277,8 @@ pub fn telephone_events(sdp: &str) -> Vec<TelephoneEvent> {
 
 /// The session-level `c=` address, else the first section's.
 pub fn connection_address(sdp: &str) -> Option<&str> {
-    connection_address_in(session_part(sdp)).or_else(|| sections(sdp).iter().find_map(|s| s.connection_address()))
+    connection_address_in(session_part(sdp))
+        .or_else(|| sections(sdp).iter().find_map(|s| s.connection_address()))
 }
 
 /// True when the SDP puts the other side on hold: every active audio/video section is
@@ -268,7 +292,10 @@ pub fn is_hold(sdp: &str) -> bool {
         .collect();
     !media.is_empty()
         && media.iter().all(|s| {
-            let dir = s.direction_attribute().or(session_dir).unwrap_or(Direction::SendRecv);
+            let dir = s
+                .direction_attribute()
+                .or(session_dir)
+                .unwrap_or(Direction::SendRecv);
             let addr = s.connection_address().or(session_addr);
             matches!(dir, Direction::SendOnly | Direction::Inactive) || addr == Some("0.0.0.0")
         })
@@ -278,7 +305,9 @@ pub fn is_hold(sdp: &str) -> bool {
 /// one at the end of the section) and drops a session-level direction line so it cannot
 /// contradict. Every other line is kept as is, with the SDP's own line endings.
 pub fn with_direction(sdp: &str, dir: Direction) -> String {
-    rewrite(sdp, |_, media| (media == "audio" || media == "video").then_some(dir))
+    rewrite(sdp, |_, media| {
+        (media == "audio" || media == "video").then_some(dir)
+    })
 }
 
 /// Sets `dir` on the section at `index` only.
@@ -313,12 +342,19 @@ fn rewrite(sdp: &str, choose: impl Fn(usize, &str) -> Option<Direction>) -> Stri
             out.push_str(raw);
             continue;
         }
-        let is_dir = line.strip_prefix("a=").and_then(Direction::from_attribute).is_some();
+        let is_dir = line
+            .strip_prefix("a=")
+            .and_then(Direction::from_attribute)
+            .is_some();
         if is_dir {
             match (section, target) {
                 // Session level: drop, the sections say it now (only when any changes).
                 (None, _) => {
-                    if sections(sdp).iter().enumerate().any(|(i, s)| choose(i, s.media).is_some()) {
+                    if sections(sdp)
+                        .iter()
+                        .enumerate()
+                        .any(|(i, s)| choose(i, s.media).is_some())
+                    {
                         continue;
                     }
                 }
@@ -326,7 +362,13 @@ fn rewrite(sdp: &str, choose: impl Fn(usize, &str) -> Option<Direction>) -> Stri
                     pending = None;
                     out.push_str("a=");
                     out.push_str(d.as_str());
-                    out.push_str(if raw.ends_with("\r\n") { "\r\n" } else if raw.ends_with('\n') { "\n" } else { "" });
+                    out.push_str(if raw.ends_with("\r\n") {
+                        "\r\n"
+                    } else if raw.ends_with('\n') {
+                        "\n"
+                    } else {
+                        ""
+                    });
                     continue;
                 }
                 (Some(_), None) => {}
@@ -391,13 +433,28 @@ a=sctp-port:5000\r\n";
         assert_eq!(validate(CHROME_OFFER), Ok(()));
         let s = sections(CHROME_OFFER);
         assert_eq!(s.len(), 2);
-        assert_eq!((s[0].media, s[0].port, s[0].proto), ("audio", 54872, "UDP/TLS/RTP/SAVPF"));
+        assert_eq!(
+            (s[0].media, s[0].port, s[0].proto),
+            ("audio", 54872, "UDP/TLS/RTP/SAVPF")
+        );
         assert_eq!(s[0].formats, "111 63 9 0 8 13 110 126");
         assert_eq!(s[1].media, "application");
-        assert_eq!(directions(CHROME_OFFER), vec![Direction::SendRecv, Direction::SendRecv]);
+        assert_eq!(
+            directions(CHROME_OFFER),
+            vec![Direction::SendRecv, Direction::SendRecv]
+        );
         assert_eq!(
             telephone_events(CHROME_OFFER),
-            vec![TelephoneEvent { payload_type: 110, clock_rate: 48000 }, TelephoneEvent { payload_type: 126, clock_rate: 8000 }]
+            vec![
+                TelephoneEvent {
+                    payload_type: 110,
+                    clock_rate: 48000
+                },
+                TelephoneEvent {
+                    payload_type: 126,
+                    clock_rate: 8000
+                }
+            ]
         );
         assert_eq!(connection_address(CHROME_OFFER), Some("192.168.1.20"));
         assert!(!is_hold(CHROME_OFFER));
@@ -406,9 +463,15 @@ a=sctp-port:5000\r\n";
     #[test]
     fn hold_changes_only_the_direction_line() {
         let held = with_direction(CHROME_OFFER, Direction::SendOnly);
-        assert_eq!(held, CHROME_OFFER.replace("a=sendrecv\r\n", "a=sendonly\r\n"));
+        assert_eq!(
+            held,
+            CHROME_OFFER.replace("a=sendrecv\r\n", "a=sendonly\r\n")
+        );
         assert!(is_hold(&held));
-        assert_eq!(directions(&held), vec![Direction::SendOnly, Direction::SendRecv]);
+        assert_eq!(
+            directions(&held),
+            vec![Direction::SendOnly, Direction::SendRecv]
+        );
         let back = with_direction(&held, Direction::SendRecv);
         assert_eq!(back, CHROME_OFFER);
         let inactive = with_direction_at(CHROME_OFFER, 0, Direction::Inactive);
@@ -426,7 +489,10 @@ a=sctp-port:5000\r\n";
         assert_eq!(out, "v=0\no=- 1 1 IN IP4 0.0.0.0\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\na=sendrecv\n");
         assert_eq!(directions(&out), vec![Direction::SendRecv]);
         // No trailing newline: the new line still lands in its own line.
-        assert_eq!(with_direction("v=0\r\nm=audio 1 RTP/AVP 0", Direction::Inactive), "v=0\r\nm=audio 1 RTP/AVP 0\r\na=inactive\r\n");
+        assert_eq!(
+            with_direction("v=0\r\nm=audio 1 RTP/AVP 0", Direction::Inactive),
+            "v=0\r\nm=audio 1 RTP/AVP 0\r\na=inactive\r\n"
+        );
     }
 
     #[test]
@@ -434,16 +500,28 @@ a=sctp-port:5000\r\n";
         let sdp = "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\n";
         assert!(is_hold(sdp));
         assert!(!is_hold("v=0\r\nm=audio 0 RTP/AVP 0\r\n"));
-        assert!(telephone_events("v=0\r\nm=audio 0 RTP/AVP 101\r\na=rtpmap:101 telephone-event/8000\r\n").is_empty());
+        assert!(telephone_events(
+            "v=0\r\nm=audio 0 RTP/AVP 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+        )
+        .is_empty());
     }
 
     #[test]
     fn validation_errors() {
         assert_eq!(validate(""), Err(SdpError::Empty));
-        assert_eq!(validate("o=- 1 1 IN IP4 x\r\nm=audio 1 RTP/AVP 0\r\n"), Err(SdpError::MissingVersion));
+        assert_eq!(
+            validate("o=- 1 1 IN IP4 x\r\nm=audio 1 RTP/AVP 0\r\n"),
+            Err(SdpError::MissingVersion)
+        );
         assert_eq!(validate("v=0\r\ns=-\r\n"), Err(SdpError::NoMedia));
-        assert_eq!(validate("v=0\r\nnonsense\r\nm=audio 1 RTP/AVP 0\r\n"), Err(SdpError::MalformedLine { line: 2 }));
-        assert_eq!(validate("v=0\r\nm=audio x RTP/AVP 0\r\n"), Err(SdpError::MalformedMedia { line: 2 }));
+        assert_eq!(
+            validate("v=0\r\nnonsense\r\nm=audio 1 RTP/AVP 0\r\n"),
+            Err(SdpError::MalformedLine { line: 2 })
+        );
+        assert_eq!(
+            validate("v=0\r\nm=audio x RTP/AVP 0\r\n"),
+            Err(SdpError::MalformedMedia { line: 2 })
+        );
         assert_eq!(validate("v=0\r\nm=audio 1 RTP/AVP 0\r\n\r\n"), Ok(()));
     }
 }

@@ -86,6 +86,17 @@ mediaDevices.getUserMedia = async (constraints) => {
   return stream;
 };
 
+const nativeStop = MediaStreamTrack.prototype.stop;
+MediaStreamTrack.prototype.stop = function stop() {
+  record('trackStop', { id: this.id, kind: this.kind });
+  return nativeStop.call(this);
+};
+const nativeClose = NativePeerConnection.prototype.close;
+NativePeerConnection.prototype.close = function close() {
+  record('peerConnectionClose', { index: peerConnections.indexOf(this) });
+  return nativeClose.call(this);
+};
+
 // RFC 4733 DTMF: what the SDK asks the RTP sender to play, and what it really plays.
 const observedDtmfSenders = new WeakSet();
 const nativeInsertDtmf = RTCDTMFSender.prototype.insertDTMF;
@@ -207,6 +218,7 @@ function plainPayload(name, payload) {
       isStream,
       streamId: isStream ? stream.id : null,
       audioTracks: audio.length,
+      trackIds: isStream ? stream.getTracks().map((t) => t.id) : [],
       hasAudioTrack: audio.length > 0,
     };
   }

@@ -72,7 +72,11 @@ impl MessageBuilder {
     }
 
     /// Copies every line of a header from a received message, in order.
-    pub fn copy_header<'n>(&mut self, from: &Message<'_>, name: impl Into<HeaderName<'n>>) -> &mut Self {
+    pub fn copy_header<'n>(
+        &mut self,
+        from: &Message<'_>,
+        name: impl Into<HeaderName<'n>>,
+    ) -> &mut Self {
         let name = name.into();
         for v in from.header_lines(name) {
             self.header(name.as_str(), v);
@@ -94,9 +98,15 @@ impl MessageBuilder {
 /// Starts a response to `request` (RFC 3261 §8.2.6): Via (all hops, in order), From,
 /// To (with `to_tag` added when the request's To has none), Call-ID and CSeq are
 /// copied. Add Record-Route, Contact and the rest with the builder.
-pub fn response_to(request: &Message<'_>, code: u16, reason: &str, to_tag: Option<&str>) -> MessageBuilder {
+pub fn response_to(
+    request: &Message<'_>,
+    code: u16,
+    reason: &str,
+    to_tag: Option<&str>,
+) -> MessageBuilder {
     let mut b = MessageBuilder::response(code, reason);
-    b.copy_header(request, HeaderName::Via).copy_header(request, HeaderName::From);
+    b.copy_header(request, HeaderName::Via)
+        .copy_header(request, HeaderName::From);
     let to = request.header(HeaderName::To).unwrap_or_default();
     match to_tag {
         Some(tag) if request.to().tag().is_none() => {
@@ -106,6 +116,7 @@ pub fn response_to(request: &Message<'_>, code: u16, reason: &str, to_tag: Optio
             b.header("To", to);
         }
     }
-    b.copy_header(request, HeaderName::CallId).copy_header(request, HeaderName::CSeq);
+    b.copy_header(request, HeaderName::CallId)
+        .copy_header(request, HeaderName::CSeq);
     b
 }

@@ -175,7 +175,12 @@ mod tests {
         assert_eq!(HeaderName::parse("X-Foo"), HeaderName::parse("x-foo"));
         assert_ne!(HeaderName::parse("X-Foo"), HeaderName::Via);
         assert_eq!(HeaderName::parse("X-Foo").as_str(), "X-Foo");
-        for (short, long) in [("k", "Supported"), ("o", "Event"), ("r", "Refer-To"), ("x", "Session-Expires")] {
+        for (short, long) in [
+            ("k", "Supported"),
+            ("o", "Event"),
+            ("r", "Refer-To"),
+            ("x", "Session-Expires"),
+        ] {
             assert_eq!(HeaderName::parse(short).as_str(), long);
         }
     }

@@ -16,8 +16,6 @@ mod text;
 mod uri;
 mod values;
 
-use std::borrow::Cow;
-
 pub use build::{response_to, MessageBuilder};
 pub use error::ParseError;
 pub use header::{Header, HeaderName};
@@ -25,7 +23,9 @@ pub use method::Method;
 pub use params::Params;
 pub use parse::parse;
 pub use uri::{is_absolute_uri, SipUri};
-pub use values::{AuthKind, CSeq, Challenge, ContentType, Credentials, Event, NameAddr, Replaces, Via};
+pub use values::{
+    AuthKind, CSeq, Challenge, ContentType, Credentials, Event, NameAddr, Replaces, Via,
+};
 
 use text::{split_outside, trim};
 
@@ -112,18 +112,30 @@ impl<'a> Message<'a> {
     /// The value of the first header with this name.
     pub fn header<'n>(&self, name: impl Into<HeaderName<'n>>) -> Option<&str> {
         let name = name.into();
-        self.headers.iter().find(|h| h.name == name).map(|h| h.value.as_ref())
+        self.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| h.value.as_ref())
     }
 
     /// The values of every header line with this name, in order (not comma-split).
-    pub fn header_lines<'s>(&'s self, name: impl Into<HeaderName<'s>>) -> impl Iterator<Item = &'s str> + 's {
+    pub fn header_lines<'s>(
+        &'s self,
+        name: impl Into<HeaderName<'s>>,
+    ) -> impl Iterator<Item = &'s str> + 's {
         let name = name.into();
-        self.headers.iter().filter(move |h| h.name == name).map(|h| h.value.as_ref())
+        self.headers
+            .iter()
+            .filter(move |h| h.name == name)
+            .map(|h| h.value.as_ref())
     }
 
     /// The comma-separated elements of every line of a list header (commas inside
     /// quotes or `<...>` do not split), trimmed, empty elements skipped.
-    pub fn list<'s>(&'s self, name: impl Into<HeaderName<'s>>) -> impl Iterator<Item = &'s str> + 's {
+    pub fn list<'s>(
+        &'s self,
+        name: impl Into<HeaderName<'s>>,
+    ) -> impl Iterator<Item = &'s str> + 's {
         self.header_lines(name)
             .flat_map(|v| split_outside(v, ',', true))
             .map(trim)
@@ -139,7 +151,10 @@ impl<'a> Message<'a> {
     pub fn cseq(&self) -> CSeq<'_> {
         self.header(HeaderName::CSeq)
             .and_then(|v| CSeq::parse(v).ok())
-            .unwrap_or(CSeq { seq: 0, method: Method::Other("") })
+            .unwrap_or(CSeq {
+                seq: 0,
+                method: Method::Other(""),
+            })
     }
 
     /// From (checked by [`parse`]).
@@ -155,17 +170,25 @@ impl<'a> Message<'a> {
     fn name_addr(&self, name: HeaderName<'static>, label: &'static str) -> NameAddr<'_> {
         self.header(name)
             .and_then(|v| NameAddr::parse(v, label).ok())
-            .unwrap_or(NameAddr { display_name: None, uri: "", params: Params::default() })
+            .unwrap_or(NameAddr {
+                display_name: None,
+                uri: "",
+                params: Params::default(),
+            })
     }
 
     /// Every Via hop, topmost first (checked by [`parse`]).
     pub fn vias(&self) -> Vec<Via<'_>> {
-        self.list(HeaderName::Via).filter_map(|v| Via::parse(v).ok()).collect()
+        self.list(HeaderName::Via)
+            .filter_map(|v| Via::parse(v).ok())
+            .collect()
     }
 
     /// The topmost Via (checked by [`parse`], so present).
     pub fn top_via(&self) -> Option<Via<'_>> {
-        self.list(HeaderName::Via).next().and_then(|v| Via::parse(v).ok())
+        self.list(HeaderName::Via)
+            .next()
+            .and_then(|v| Via::parse(v).ok())
     }
 
     /// Max-Forwards (checked by [`parse`]).
@@ -198,7 +221,11 @@ impl<'a> Message<'a> {
         self.name_addrs(HeaderName::RecordRoute, "Record-Route")
     }
 
-    fn name_addrs(&self, name: HeaderName<'static>, label: &'static str) -> Result<Vec<NameAddr<'_>>, ParseError> {
+    fn name_addrs(
+        &self,
+        name: HeaderName<'static>,
+        label: &'static str,
+    ) -> Result<Vec<NameAddr<'_>>, ParseError> {
         self.list(name).map(|v| NameAddr::parse(v, label)).collect()
     }
 
@@ -212,7 +239,11 @@ impl<'a> Message<'a> {
         self.delta_seconds(HeaderName::MinExpires, "Min-Expires")
     }
 
-    fn delta_seconds(&self, name: HeaderName<'static>, label: &'static str) -> Result<Option<u32>, ParseError> {
+    fn delta_seconds(
+        &self,
+        name: HeaderName<'static>,
+        label: &'static str,
+    ) -> Result<Option<u32>, ParseError> {
         let Some(v) = self.header(name) else {
             return Ok(None);
         };
@@ -252,7 +283,9 @@ impl<'a> Message<'a> {
 
     /// Content-Type.
     pub fn content_type(&self) -> Result<Option<ContentType<'_>>, ParseError> {
-        self.header(HeaderName::ContentType).map(ContentType::parse).transpose()
+        self.header(HeaderName::ContentType)
+            .map(ContentType::parse)
+            .transpose()
     }
 
     /// Option tags of Supported (`k`).
@@ -267,7 +300,9 @@ impl<'a> Message<'a> {
 
     /// True when `tag` is listed in Supported or Require.
     pub fn supports(&self, tag: &str) -> bool {
-        self.supported().chain(self.require()).any(|t| t.eq_ignore_ascii_case(tag))
+        self.supported()
+            .chain(self.require())
+            .any(|t| t.eq_ignore_ascii_case(tag))
     }
 
     /// Event (`o`).
@@ -277,12 +312,16 @@ impl<'a> Message<'a> {
 
     /// Refer-To (`r`).
     pub fn refer_to(&self) -> Result<Option<NameAddr<'_>>, ParseError> {
-        self.header(HeaderName::ReferTo).map(|v| NameAddr::parse(v, "Refer-To")).transpose()
+        self.header(HeaderName::ReferTo)
+            .map(|v| NameAddr::parse(v, "Refer-To"))
+            .transpose()
     }
 
     /// Replaces.
     pub fn replaces(&self) -> Result<Option<Replaces<'_>>, ParseError> {
-        self.header(HeaderName::Replaces).map(Replaces::parse).transpose()
+        self.header(HeaderName::Replaces)
+            .map(Replaces::parse)
+            .transpose()
     }
 
     /// Writes the message back as text: canonical names for known headers, unknown
@@ -313,14 +352,6 @@ impl<'a> Message<'a> {
         out.push_str("\r\n");
         out.push_str(self.body);
         out
-    }
-
-    /// Owned copies of all header values (for storing beyond the received buffer).
-    pub fn header_values_owned(&self) -> Vec<(String, String)> {
-        self.headers
-            .iter()
-            .map(|h| (h.name.as_str().to_owned(), Cow::as_ref(&h.value).to_owned()))
-            .collect()
     }
 }
 

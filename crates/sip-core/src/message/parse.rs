@@ -46,19 +46,30 @@ pub fn parse(text: &str) -> Result<Message<'_>, ParseError> {
         if let Some(done) = current.take() {
             headers.push(finish_header(text, done));
         }
-        let (name, _) = line.split_once(':').ok_or(ParseError::HeaderLine { line: line_no })?;
+        let (name, _) = line
+            .split_once(':')
+            .ok_or(ParseError::HeaderLine { line: line_no })?;
         let name_trimmed = name.trim_end_matches([' ', '\t']);
         if !is_token(name_trimmed) {
             return Err(ParseError::HeaderLine { line: line_no });
         }
         let value_start = line_start + name.len() + 1;
-        current = Some((HeaderName::parse(name_trimmed), value_start, line_start + line.len(), false));
+        current = Some((
+            HeaderName::parse(name_trimmed),
+            value_start,
+            line_start + line.len(),
+            false,
+        ));
     }
     if let Some(done) = current.take() {
         headers.push(finish_header(text, done));
     }
     let body = text.get(body_start..).unwrap_or_default();
-    let message = Message { start, headers, body };
+    let message = Message {
+        start,
+        headers,
+        body,
+    };
     check(&message)?;
     Ok(message)
 }
@@ -85,7 +96,10 @@ impl<'a> Lines<'a> {
     }
 }
 
-fn finish_header<'a>(text: &'a str, (name, start, end, folded): (HeaderName<'a>, usize, usize, bool)) -> Header<'a> {
+fn finish_header<'a>(
+    text: &'a str,
+    (name, start, end, folded): (HeaderName<'a>, usize, usize, bool),
+) -> Header<'a> {
     let raw = text.get(start..end).unwrap_or_default();
     let value = if folded {
         // Each CRLF plus following blanks becomes one space (RFC 3261 §7.3.1).
@@ -126,7 +140,9 @@ fn parse_start_line(line: &str) -> Result<StartLine<'_>, ParseError> {
         return Ok(StartLine::Response { code, reason });
     }
     let mut parts = line.split(' ');
-    let (Some(method), Some(uri), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(method), Some(uri), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(ParseError::StartLine);
     };
     if !is_token(method) {
@@ -142,13 +158,20 @@ fn parse_start_line(line: &str) -> Result<StartLine<'_>, ParseError> {
     if !is_absolute_uri(uri) {
         return Err(ParseError::RequestUri);
     }
-    if uri.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("sip:")) || uri.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("sips:")) {
+    if uri.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("sip:"))
+        || uri
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("sips:"))
+    {
         let parsed = SipUri::parse(uri).map_err(|_| ParseError::RequestUri)?;
         if parsed.headers.is_some() {
             return Err(ParseError::RequestUri);
         }
     }
-    Ok(StartLine::Request { method: Method::parse(method), uri })
+    Ok(StartLine::Request {
+        method: Method::parse(method),
+        uri,
+    })
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -198,7 +221,10 @@ fn check(m: &Message<'_>) -> Result<(), ParseError> {
     }
     if let Some(mf) = single(HeaderName::MaxForwards)? {
         if parse_u32(mf).is_none_or(|n| n > 255) {
-            return Err(ParseError::invalid("Max-Forwards", "not a number in 0..=255"));
+            return Err(ParseError::invalid(
+                "Max-Forwards",
+                "not a number in 0..=255",
+            ));
         }
     }
     for v in m.header_lines(HeaderName::Contact) {
@@ -210,9 +236,13 @@ fn check(m: &Message<'_>) -> Result<(), ParseError> {
         }
     }
     if let Some(cl) = single(HeaderName::ContentLength)? {
-        let declared = parse_u32(cl).ok_or(ParseError::invalid("Content-Length", "not a number"))?;
+        let declared =
+            parse_u32(cl).ok_or(ParseError::invalid("Content-Length", "not a number"))?;
         if usize::try_from(declared).ok() != Some(m.body.len()) {
-            return Err(ParseError::ContentLength { declared, actual: m.body.len() });
+            return Err(ParseError::ContentLength {
+                declared,
+                actual: m.body.len(),
+            });
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! Unit tests with real SIP text (JsSIP over WebSocket, Kamailio responses).
 
 use super::*;
+use std::borrow::Cow;
 
 fn crlf(s: &str) -> String {
     s.replace('\n', "\r\n")
@@ -75,19 +76,31 @@ fn jssip_register_over_wss() {
     assert_eq!(m.method(), Some(Method::Register));
     assert_eq!(m.request_uri(), Some("sip:klink.local"));
     let via = m.top_via().unwrap();
-    assert_eq!((via.transport, via.host, via.port), ("WSS", "d4m1ojl9t6e5.invalid", None));
+    assert_eq!(
+        (via.transport, via.host, via.port),
+        ("WSS", "d4m1ojl9t6e5.invalid", None)
+    );
     assert_eq!(via.branch(), Some("z9hG4bK4823457"));
     assert_eq!(m.max_forwards(), Some(69));
     assert_eq!(m.from().display_name, Some("Agent 1001"));
     assert_eq!(m.from().tag(), Some("kf8j3s0c1t"));
     assert_eq!(m.to().tag(), None);
     assert_eq!(m.call_id(), "8q5gqk0vdh2p4dsmp1u3ar");
-    assert_eq!(m.cseq(), CSeq { seq: 1, method: Method::Register });
+    assert_eq!(
+        m.cseq(),
+        CSeq {
+            seq: 1,
+            method: Method::Register
+        }
+    );
     let c = m.contacts();
     assert_eq!(c.len(), 1);
     let uri = SipUri::parse(c[0].uri).unwrap();
     assert_eq!(uri.transport(), Some("ws"));
-    assert_eq!(c[0].params.value("+sip.instance"), Some("<urn:uuid:3b2d6c6e-1a7f-4f8b-9d0c-5e2a1b3c4d5e>"));
+    assert_eq!(
+        c[0].params.value("+sip.instance"),
+        Some("<urn:uuid:3b2d6c6e-1a7f-4f8b-9d0c-5e2a1b3c4d5e>")
+    );
     assert_eq!(c[0].params.value("reg-id"), Some("1"));
     assert!(c[0].params.has("+sip.ice"));
     assert_eq!(c[0].expires(), Some(600));
@@ -155,7 +168,10 @@ l: 0\r\n\r\n";
     let m = parse(text).unwrap();
     let vias = m.vias();
     assert_eq!(vias.len(), 3);
-    assert_eq!(vias.iter().map(|v| v.branch().unwrap()).collect::<Vec<_>>(), vec!["z9hG4bK1", "z9hG4bK2", "z9hG4bK3"]);
+    assert_eq!(
+        vias.iter().map(|v| v.branch().unwrap()).collect::<Vec<_>>(),
+        vec!["z9hG4bK1", "z9hG4bK2", "z9hG4bK3"]
+    );
     assert_eq!(vias[1].port, Some(5060));
     assert_eq!(m.from().tag(), Some("1"));
     assert_eq!(m.call_id(), "abc@host");
@@ -165,7 +181,9 @@ l: 0\r\n\r\n";
     assert!(matches!(m.headers()[0].value, Cow::Owned(_)));
     assert!(matches!(m.headers()[3].value, Cow::Borrowed(_)));
     let out = m.serialize();
-    assert!(out.contains("Via: SIP/2.0/WS a.invalid;branch=z9hG4bK1, SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK2\r\n"));
+    assert!(out.contains(
+        "Via: SIP/2.0/WS a.invalid;branch=z9hG4bK1, SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK2\r\n"
+    ));
     assert!(out.contains("Call-ID: abc@host\r\n"));
     assert!(out.contains("X-Custom: keep   this\r\n"));
     let again = parse(&out).unwrap();
@@ -181,11 +199,26 @@ fn content_length_rules() {
     let right = [head, "Content-Length: 5\r\n\r\nhello"].concat();
     assert_eq!(parse(&right).unwrap().body(), "hello");
     let long = [head, "Content-Length: 9999\r\n\r\nhello"].concat();
-    assert_eq!(parse(&long), Err(ParseError::ContentLength { declared: 9999, actual: 5 }));
+    assert_eq!(
+        parse(&long),
+        Err(ParseError::ContentLength {
+            declared: 9999,
+            actual: 5
+        })
+    );
     let short = [head, "l: 2\r\n\r\nhello"].concat();
-    assert!(matches!(parse(&short), Err(ParseError::ContentLength { .. })));
+    assert!(matches!(
+        parse(&short),
+        Err(ParseError::ContentLength { .. })
+    ));
     let negative = [head, "Content-Length: -999\r\n\r\n"].concat();
-    assert!(matches!(parse(&negative), Err(ParseError::Invalid { header: "Content-Length", .. })));
+    assert!(matches!(
+        parse(&negative),
+        Err(ParseError::Invalid {
+            header: "Content-Length",
+            ..
+        })
+    ));
     let twice = [head, "Content-Length: 5\r\nl: 5\r\n\r\nhello"].concat();
     assert_eq!(parse(&twice), Err(ParseError::Duplicate("Content-Length")));
 }
@@ -193,25 +226,43 @@ fn content_length_rules() {
 #[test]
 fn start_line_errors() {
     let rest = "\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n\r\n";
-    let case = |line: &str| parse(&[line, rest].concat()).map(|m| (m.status(), m.reason().map(str::to_owned)));
+    let case = |line: &str| {
+        parse(&[line, rest].concat()).map(|m| (m.status(), m.reason().map(str::to_owned)))
+    };
     assert!(case("OPTIONS sip:a@b SIP/2.0").is_ok());
     assert_eq!(case("OPTIONS  sip:a@b SIP/2.0"), Err(ParseError::StartLine));
     assert_eq!(case("OPTIONS sip:a@b SIP/2.0 "), Err(ParseError::StartLine));
     assert_eq!(case("OPTIONS sip:a@b SIP/7.0"), Err(ParseError::Version));
-    assert_eq!(case("OPTIONS <sip:a@b> SIP/2.0"), Err(ParseError::RequestUri));
-    assert_eq!(case("OPTIONS sip:a@b?Route=%3Csip:x%3E SIP/2.0"), Err(ParseError::RequestUri));
+    assert_eq!(
+        case("OPTIONS <sip:a@b> SIP/2.0"),
+        Err(ParseError::RequestUri)
+    );
+    assert_eq!(
+        case("OPTIONS sip:a@b?Route=%3Csip:x%3E SIP/2.0"),
+        Err(ParseError::RequestUri)
+    );
     assert_eq!(case("INVITE sip:a@b SIP/2.0"), Err(ParseError::CSeqMethod));
-    assert_eq!(case("SIP/2.0 4294967301 better not break the receiver"), Err(ParseError::StatusCode));
+    assert_eq!(
+        case("SIP/2.0 4294967301 better not break the receiver"),
+        Err(ParseError::StatusCode)
+    );
     assert_eq!(case("SIP/2.0 099 Low"), Err(ParseError::StatusCode));
-    assert_eq!(case("SIP/2.0 100 ").unwrap(), (Some(100), Some(String::new())));
+    assert_eq!(
+        case("SIP/2.0 100 ").unwrap(),
+        (Some(100), Some(String::new()))
+    );
     assert_eq!(parse("\r\n\r\n"), Err(ParseError::Empty));
     assert_eq!(parse("garbage"), Err(ParseError::StartLine));
-    assert_eq!(case("OPTIONS sip:a@b SIP/2.0\r\nno colon here"), Err(ParseError::HeaderLine { line: 2 }));
+    assert_eq!(
+        case("OPTIONS sip:a@b SIP/2.0\r\nno colon here"),
+        Err(ParseError::HeaderLine { line: 2 })
+    );
 }
 
 #[test]
 fn missing_and_duplicate_headers() {
-    let m = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    let m =
+        "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCSeq: 1 OPTIONS\r\n\r\n";
     assert_eq!(parse(m), Err(ParseError::Missing("From")));
     let m = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:c@b>;tag=1\r\nTo: <sip:a@b>\r\nTo: <sip:z@b>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n\r\n";
     assert_eq!(parse(m), Err(ParseError::Duplicate("To")));
@@ -222,13 +273,16 @@ fn missing_and_duplicate_headers() {
 #[test]
 fn builds_requests_and_responses() {
     let mut b = MessageBuilder::request(Method::Invite, "sip:1002@klink.local");
-    b.header_parts("Via", &["SIP/2.0/WSS ", "h.invalid", ";branch=", "z9hG4bKx"])
-        .header_u32("Max-Forwards", 70)
-        .header("From", "<sip:1001@klink.local>;tag=a")
-        .header("To", "<sip:1002@klink.local>")
-        .header("Call-ID", "c1")
-        .header("CSeq", "1 INVITE")
-        .header("Content-Type", "application/sdp");
+    b.header_parts(
+        "Via",
+        &["SIP/2.0/WSS ", "h.invalid", ";branch=", "z9hG4bKx"],
+    )
+    .header_u32("Max-Forwards", 70)
+    .header("From", "<sip:1001@klink.local>;tag=a")
+    .header("To", "<sip:1002@klink.local>")
+    .header("Call-ID", "c1")
+    .header("CSeq", "1 INVITE")
+    .header("Content-Type", "application/sdp");
     let text = b.finish("v=0\r\n");
     assert!(text.starts_with("INVITE sip:1002@klink.local SIP/2.0\r\nVia: SIP/2.0/WSS h.invalid;branch=z9hG4bKx\r\nMax-Forwards: 70\r\n"));
     assert!(text.ends_with("Content-Length: 5\r\n\r\nv=0\r\n"));
@@ -259,7 +313,10 @@ Event: refer;id=7\r\nr: <sip:x@y?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>\r
     let m = parse(text).unwrap();
     assert_eq!(m.event().unwrap().unwrap().params.value("id"), Some("7"));
     let refer = m.refer_to().unwrap().unwrap();
-    assert_eq!(SipUri::parse(refer.uri).unwrap().headers, Some("Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2"));
+    assert_eq!(
+        SipUri::parse(refer.uri).unwrap().headers,
+        Some("Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2")
+    );
     assert_eq!(m.replaces().unwrap().unwrap().call_id, "abc@h");
     assert!(m.expires().is_err());
     assert!(m.routes().is_err());

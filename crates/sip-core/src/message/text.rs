@@ -5,7 +5,11 @@ use std::borrow::Cow;
 
 /// RFC 3261 `token` character (alphanum and `-.!%*_+`'~`).
 pub(crate) fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '!' | '%' | '*' | '_' | '+' | '`' | '\'' | '~')
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '-' | '.' | '!' | '%' | '*' | '_' | '+' | '`' | '\'' | '~'
+        )
 }
 
 /// A non-empty RFC 3261 `token`.
@@ -26,7 +30,11 @@ pub(crate) fn trim(s: &str) -> &str {
 /// Splits `s` on `sep` where the separator is outside quoted strings and, when
 /// `angles` is set, outside `<...>`. Pieces are returned untrimmed.
 pub(crate) fn split_outside(s: &str, sep: char, angles: bool) -> SplitOutside<'_> {
-    SplitOutside { rest: Some(s), sep, angles }
+    SplitOutside {
+        rest: Some(s),
+        sep,
+        angles,
+    }
 }
 
 /// Iterator returned by [`split_outside`].
@@ -157,7 +165,10 @@ mod tests {
 
     #[test]
     fn quoted_strings_with_escapes() {
-        assert_eq!(take_quoted("\"J \\\"R\\\"\" <x>"), Some(("J \\\"R\\\"", " <x>")));
+        assert_eq!(
+            take_quoted("\"J \\\"R\\\"\" <x>"),
+            Some(("J \\\"R\\\"", " <x>"))
+        );
         assert_eq!(take_quoted("\"unterminated"), None);
         assert_eq!(unescape("J \\\"R\\\""), "J \"R\"");
     }

@@ -70,7 +70,15 @@ impl<'a> SipUri<'a> {
             None => (hostpart, Params::default()),
         };
         let (host, port) = split_host_port(hostport).ok_or(ParseError::Uri("bad host or port"))?;
-        Ok(SipUri { scheme, user, password, host, port, params, headers })
+        Ok(SipUri {
+            scheme,
+            user,
+            password,
+            host,
+            port,
+            params,
+            headers,
+        })
     }
 
     /// True for `sips:`.
@@ -90,7 +98,11 @@ pub(crate) fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
         let end = s.find(']')?;
         let host = s.get(..=end)?;
         let rest = s.get(end + 1..)?;
-        let port = if rest.is_empty() { None } else { Some(rest.strip_prefix(':')?) };
+        let port = if rest.is_empty() {
+            None
+        } else {
+            Some(rest.strip_prefix(':')?)
+        };
         (host, port)
     } else {
         match s.split_once(':') {
@@ -99,11 +111,17 @@ pub(crate) fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
         }
     };
     let valid_host = if let Some(inner) = host.strip_prefix('[') {
-        inner
-            .strip_suffix(']')
-            .is_some_and(|v6| !v6.is_empty() && v6.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'))
+        inner.strip_suffix(']').is_some_and(|v6| {
+            !v6.is_empty()
+                && v6
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        })
     } else {
-        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
     };
     if !valid_host {
         return None;
@@ -122,7 +140,8 @@ mod tests {
 
     #[test]
     fn parses_the_parts() {
-        let u = SipUri::parse("sip:alice:secret@[2001:db8::1]:5061;transport=ws;ob?Subject=x").unwrap();
+        let u =
+            SipUri::parse("sip:alice:secret@[2001:db8::1]:5061;transport=ws;ob?Subject=x").unwrap();
         assert_eq!(u.user, Some("alice"));
         assert_eq!(u.password, Some("secret"));
         assert_eq!(u.host, "[2001:db8::1]");

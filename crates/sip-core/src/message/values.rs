@@ -4,7 +4,9 @@ use std::borrow::Cow;
 
 use super::method::Method;
 use super::params::Params;
-use super::text::{is_lws, is_token, is_token_char, parse_u32, split_outside, take_quoted, trim, unescape};
+use super::text::{
+    is_lws, is_token, is_token_char, parse_u32, split_outside, take_quoted, trim, unescape,
+};
 use super::uri::{is_absolute_uri, split_host_port};
 use super::ParseError;
 
@@ -36,12 +38,20 @@ impl<'a> Via<'a> {
         if !name.eq_ignore_ascii_case("SIP") || version != "2.0" {
             return Err(ParseError::invalid(H, "bad sent-protocol"));
         }
-        let (transport, sent_by_text) = rest.split_once(is_lws).ok_or(ParseError::invalid(H, "no sent-by"))?;
+        let (transport, sent_by_text) = rest
+            .split_once(is_lws)
+            .ok_or(ParseError::invalid(H, "no sent-by"))?;
         if !is_token(transport) {
             return Err(ParseError::invalid(H, "bad transport"));
         }
-        let (host, port) = sent_by(trim(sent_by_text)).ok_or(ParseError::invalid(H, "bad sent-by"))?;
-        Ok(Via { transport, host, port, params })
+        let (host, port) =
+            sent_by(trim(sent_by_text)).ok_or(ParseError::invalid(H, "bad sent-by"))?;
+        Ok(Via {
+            transport,
+            host,
+            port,
+            params,
+        })
     }
 
     /// The `branch` parameter.
@@ -101,10 +111,14 @@ impl<'a> NameAddr<'a> {
     pub fn parse(value: &'a str, header: &'static str) -> Result<NameAddr<'a>, ParseError> {
         let value = trim(value);
         let (display_name, after_display) = if value.starts_with('"') {
-            let (inner, rest) = take_quoted(value).ok_or(ParseError::invalid(header, "unterminated quoted string"))?;
+            let (inner, rest) = take_quoted(value)
+                .ok_or(ParseError::invalid(header, "unterminated quoted string"))?;
             let rest = trim(rest);
             if !rest.starts_with('<') {
-                return Err(ParseError::invalid(header, "quoted display name without <uri>"));
+                return Err(ParseError::invalid(
+                    header,
+                    "quoted display name without <uri>",
+                ));
             }
             (Some(inner), rest)
         } else if let Some(lt) = value.find('<') {
@@ -113,21 +127,34 @@ impl<'a> NameAddr<'a> {
             // unquoted UTF-8 names), separators such as ',' are not (RFC 4475 baddn).
             let word_ok = |w: &str| w.chars().all(|c| is_token_char(c) || !c.is_ascii());
             if !display.split(is_lws).all(word_ok) {
-                return Err(ParseError::invalid(header, "display name is not tokens or a quoted string"));
+                return Err(ParseError::invalid(
+                    header,
+                    "display name is not tokens or a quoted string",
+                ));
             }
             let rest = value.get(lt..).unwrap_or_default();
-            (if display.is_empty() { None } else { Some(display) }, rest)
+            (
+                if display.is_empty() {
+                    None
+                } else {
+                    Some(display)
+                },
+                rest,
+            )
         } else {
             (None, value)
         };
 
         let (uri, params_raw) = if let Some(inner) = after_display.strip_prefix('<') {
-            let (uri, rest) = inner.split_once('>').ok_or(ParseError::invalid(header, "missing '>'"))?;
+            let (uri, rest) = inner
+                .split_once('>')
+                .ok_or(ParseError::invalid(header, "missing '>'"))?;
             let rest = trim(rest);
             let params = if rest.is_empty() {
                 ""
             } else {
-                rest.strip_prefix(';').ok_or(ParseError::invalid(header, "text after '>'"))?
+                rest.strip_prefix(';')
+                    .ok_or(ParseError::invalid(header, "text after '>'"))?
             };
             (uri, params)
         } else {
@@ -135,7 +162,10 @@ impl<'a> NameAddr<'a> {
             let (uri, params) = after_display.split_once(';').unwrap_or((after_display, ""));
             let uri = trim(uri);
             if uri.contains(['?', ',']) {
-                return Err(ParseError::invalid(header, "URI with '?' or ',' outside <>"));
+                return Err(ParseError::invalid(
+                    header,
+                    "URI with '?' or ',' outside <>",
+                ));
             }
             (uri, params)
         };
@@ -143,7 +173,11 @@ impl<'a> NameAddr<'a> {
             return Err(ParseError::invalid(header, "bad URI"));
         }
         let params = Params::parse(params_raw).map_err(|r| ParseError::invalid(header, r))?;
-        Ok(NameAddr { display_name, uri, params })
+        Ok(NameAddr {
+            display_name,
+            uri,
+            params,
+        })
     }
 
     /// The display name with quoted-pairs resolved.
@@ -177,13 +211,20 @@ impl<'a> CSeq<'a> {
     pub fn parse(value: &'a str) -> Result<CSeq<'a>, ParseError> {
         const H: &str = "CSeq";
         let value = trim(value);
-        let (num, method) = value.split_once(is_lws).ok_or(ParseError::invalid(H, "expected number and method"))?;
-        let seq = parse_u32(num).filter(|n| *n < 1 << 31).ok_or(ParseError::invalid(H, "bad sequence number"))?;
+        let (num, method) = value
+            .split_once(is_lws)
+            .ok_or(ParseError::invalid(H, "expected number and method"))?;
+        let seq = parse_u32(num)
+            .filter(|n| *n < 1 << 31)
+            .ok_or(ParseError::invalid(H, "bad sequence number"))?;
         let method = trim(method);
         if !is_token(method) {
             return Err(ParseError::invalid(H, "bad method"));
         }
-        Ok(CSeq { seq, method: Method::parse(method) })
+        Ok(CSeq {
+            seq,
+            method: Method::parse(method),
+        })
     }
 }
 
@@ -213,7 +254,11 @@ pub type Credentials<'a> = Challenge<'a>;
 
 impl<'a> Challenge<'a> {
     /// Parses one header value, which may hold several challenges separated by commas.
-    pub fn parse_all(value: &'a str, kind: AuthKind, header: &'static str) -> Result<Vec<Challenge<'a>>, ParseError> {
+    pub fn parse_all(
+        value: &'a str,
+        kind: AuthKind,
+        header: &'static str,
+    ) -> Result<Vec<Challenge<'a>>, ParseError> {
         let mut out: Vec<Challenge<'a>> = Vec::new();
         for item in split_outside(value, ',', false) {
             let item = trim(item);
@@ -227,7 +272,11 @@ impl<'a> Challenge<'a> {
             };
             let param = if starts_new {
                 let (scheme, rest) = item.split_once(is_lws).unwrap_or((item, ""));
-                out.push(Challenge { kind, scheme, params: Vec::new() });
+                out.push(Challenge {
+                    kind,
+                    scheme,
+                    params: Vec::new(),
+                });
                 trim(rest)
             } else {
                 item
@@ -235,20 +284,29 @@ impl<'a> Challenge<'a> {
             if param.is_empty() {
                 continue;
             }
-            let current = out.last_mut().ok_or(ParseError::invalid(header, "parameter before scheme"))?;
-            let (name, v) = param.split_once('=').ok_or(ParseError::invalid(header, "parameter without '='"))?;
+            let current = out
+                .last_mut()
+                .ok_or(ParseError::invalid(header, "parameter before scheme"))?;
+            let (name, v) = param
+                .split_once('=')
+                .ok_or(ParseError::invalid(header, "parameter without '='"))?;
             let name = trim(name);
             let v = trim(v);
             if !is_token(name) {
                 return Err(ParseError::invalid(header, "bad parameter name"));
             }
             let v = if v.starts_with('"') {
-                let (inner, rest) = take_quoted(v).ok_or(ParseError::invalid(header, "unterminated quoted string"))?;
+                let (inner, rest) = take_quoted(v)
+                    .ok_or(ParseError::invalid(header, "unterminated quoted string"))?;
                 if !trim(rest).is_empty() {
                     return Err(ParseError::invalid(header, "text after quoted string"));
                 }
                 unescape(inner)
-            } else if v.chars().all(|c| is_token_char(c) || matches!(c, '/' | '=' | ':')) && !v.is_empty() {
+            } else if v
+                .chars()
+                .all(|c| is_token_char(c) || matches!(c, '/' | '=' | ':'))
+                && !v.is_empty()
+            {
                 Cow::Borrowed(v)
             } else {
                 return Err(ParseError::invalid(header, "bad parameter value"));
@@ -263,7 +321,10 @@ impl<'a> Challenge<'a> {
 
     /// A parameter by name (case-insensitive).
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref())
+        self.params
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
     }
 
     /// True for the Digest scheme.
@@ -293,12 +354,17 @@ impl<'a> Challenge<'a> {
 
     /// The offered `qop` values (`auth`, `auth-int`), trimmed.
     pub fn qop(&self) -> impl Iterator<Item = &str> {
-        self.param("qop").unwrap_or_default().split(',').map(trim).filter(|s| !s.is_empty())
+        self.param("qop")
+            .unwrap_or_default()
+            .split(',')
+            .map(trim)
+            .filter(|s| !s.is_empty())
     }
 
     /// `stale=true` (case-insensitive): retry with the new nonce without asking the user.
     pub fn stale(&self) -> bool {
-        self.param("stale").is_some_and(|s| s.eq_ignore_ascii_case("true"))
+        self.param("stale")
+            .is_some_and(|s| s.eq_ignore_ascii_case("true"))
     }
 }
 
@@ -317,7 +383,9 @@ impl<'a> ContentType<'a> {
         const H: &str = "Content-Type";
         let (mime, params) = value.split_once(';').unwrap_or((value, ""));
         let mime = trim(mime);
-        let (t, s) = mime.split_once('/').ok_or(ParseError::invalid(H, "expected type/subtype"))?;
+        let (t, s) = mime
+            .split_once('/')
+            .ok_or(ParseError::invalid(H, "expected type/subtype"))?;
         if !is_token(trim(t)) || !is_token(trim(s)) {
             return Err(ParseError::invalid(H, "bad media type"));
         }
@@ -371,15 +439,26 @@ impl<'a> Replaces<'a> {
     /// Parses a Replaces value (also the unescaped `Replaces=` of a Refer-To URI).
     pub fn parse(value: &'a str) -> Result<Replaces<'a>, ParseError> {
         const H: &str = "Replaces";
-        let (call_id, params) = value.split_once(';').ok_or(ParseError::invalid(H, "missing tags"))?;
+        let (call_id, params) = value
+            .split_once(';')
+            .ok_or(ParseError::invalid(H, "missing tags"))?;
         let call_id = trim(call_id);
         if call_id.is_empty() || call_id.contains(is_lws) {
             return Err(ParseError::invalid(H, "bad Call-ID"));
         }
         let params = Params::parse(params).map_err(|r| ParseError::invalid(H, r))?;
-        let to_tag = params.value("to-tag").ok_or(ParseError::invalid(H, "missing to-tag"))?;
-        let from_tag = params.value("from-tag").ok_or(ParseError::invalid(H, "missing from-tag"))?;
-        Ok(Replaces { call_id, to_tag, from_tag, early_only: params.has("early-only") })
+        let to_tag = params
+            .value("to-tag")
+            .ok_or(ParseError::invalid(H, "missing to-tag"))?;
+        let from_tag = params
+            .value("from-tag")
+            .ok_or(ParseError::invalid(H, "missing from-tag"))?;
+        Ok(Replaces {
+            call_id,
+            to_tag,
+            from_tag,
+            early_only: params.has("early-only"),
+        })
     }
 }
 
@@ -390,15 +469,27 @@ mod tests {
 
     #[test]
     fn via_with_lws_and_params() {
-        let v = Via::parse("SIP  / 2.0  / TCP     spindle.example.com   ;\n  branch  =   z9hG4bK9ikj8  ").unwrap();
-        assert_eq!((v.transport, v.host, v.port), ("TCP", "spindle.example.com", None));
+        let v = Via::parse(
+            "SIP  / 2.0  / TCP     spindle.example.com   ;\n  branch  =   z9hG4bK9ikj8  ",
+        )
+        .unwrap();
+        assert_eq!(
+            (v.transport, v.host, v.port),
+            ("TCP", "spindle.example.com", None)
+        );
         assert_eq!(v.branch(), Some("z9hG4bK9ikj8"));
-        let v = Via::parse("SIP/2.0/WSS df7jal23ls0d.invalid;rport=5060;received=1.2.3.4;branch=z9hG4bKabc").unwrap();
+        let v = Via::parse(
+            "SIP/2.0/WSS df7jal23ls0d.invalid;rport=5060;received=1.2.3.4;branch=z9hG4bKabc",
+        )
+        .unwrap();
         assert_eq!(v.transport, "WSS");
         assert_eq!(v.rport(), Some(Some(5060)));
         assert_eq!(v.received(), Some("1.2.3.4"));
         let v = Via::parse("SIP/2.0/UDP 192.0.2.1 : 5070;rport").unwrap();
-        assert_eq!((v.host, v.port, v.rport()), ("192.0.2.1", Some(5070), Some(None)));
+        assert_eq!(
+            (v.host, v.port, v.rport()),
+            ("192.0.2.1", Some(5070), Some(None))
+        );
         let v = Via::parse("SIP/2.0/TCP [2001:db8::9:1]:5061;branch=z9hG4bKx").unwrap();
         assert_eq!((v.host, v.port), ("[2001:db8::9:1]", Some(5061)));
         assert!(Via::parse("SIP/2.0/UDP 192.0.2.15;;").is_err());
@@ -408,16 +499,30 @@ mod tests {
 
     #[test]
     fn name_addr_forms() {
-        let n = NameAddr::parse("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\n  ;\n  tag = 98asjd8", "From").unwrap();
+        let n = NameAddr::parse(
+            "\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\n  ;\n  tag = 98asjd8",
+            "From",
+        )
+        .unwrap();
         assert_eq!(n.display_name, Some("J Rosenberg \\\\\\\""));
         assert_eq!(n.display_name_unescaped().unwrap(), "J Rosenberg \\\"");
         assert_eq!(n.uri, "sip:jdrosen@example.com");
         assert_eq!(n.tag(), Some("98asjd8"));
         let n = NameAddr::parse("caller<sip:caller@example.com>;tag=323", "From").unwrap();
-        assert_eq!((n.display_name, n.uri, n.tag()), (Some("caller"), "sip:caller@example.com", Some("323")));
+        assert_eq!(
+            (n.display_name, n.uri, n.tag()),
+            (Some("caller"), "sip:caller@example.com", Some("323"))
+        );
         let n = NameAddr::parse("sip:user@example.com;tag=1", "To").unwrap();
-        assert_eq!((n.display_name, n.uri, n.tag()), (None, "sip:user@example.com", Some("1")));
-        let n = NameAddr::parse("<sip:a@b;transport=ws;ob>;expires=600;+sip.instance=\"<urn:uuid:1>\";reg-id=1", "Contact").unwrap();
+        assert_eq!(
+            (n.display_name, n.uri, n.tag()),
+            (None, "sip:user@example.com", Some("1"))
+        );
+        let n = NameAddr::parse(
+            "<sip:a@b;transport=ws;ob>;expires=600;+sip.instance=\"<urn:uuid:1>\";reg-id=1",
+            "Contact",
+        )
+        .unwrap();
         assert_eq!(n.uri, "sip:a@b;transport=ws;ob");
         assert_eq!(n.expires(), Some(600));
         assert_eq!(n.params.value("+sip.instance"), Some("<urn:uuid:1>"));
@@ -428,8 +533,14 @@ mod tests {
     fn name_addr_errors() {
         assert!(NameAddr::parse("\"Mr. J. User <sip:j.user@example.com>", "To").is_err());
         assert!(NameAddr::parse("\"Watson, Thomas\" < sip:t.watson@example.org >", "To").is_err());
-        assert!(NameAddr::parse("Bell, Alexander <sip:a.g.bell@example.com>;tag=43", "From").is_err());
-        assert!(NameAddr::parse("sip:user@example.com?Route=%3Csip:sip.example.com%3E", "Contact").is_err());
+        assert!(
+            NameAddr::parse("Bell, Alexander <sip:a.g.bell@example.com>;tag=43", "From").is_err()
+        );
+        assert!(NameAddr::parse(
+            "sip:user@example.com?Route=%3Csip:sip.example.com%3E",
+            "Contact"
+        )
+        .is_err());
         assert!(NameAddr::parse("\"Joe\" <sip:joe@example.org>;;;;", "Contact").is_err());
         assert!(NameAddr::parse("<sip:joe@example.org", "Contact").is_err());
         assert!(NameAddr::parse("Zoë Ünal <sip:z@example.org>", "From").is_ok());
@@ -438,7 +549,13 @@ mod tests {
 
     #[test]
     fn cseq() {
-        assert_eq!(CSeq::parse("0009\n  INVITE").unwrap(), CSeq { seq: 9, method: Method::Invite });
+        assert_eq!(
+            CSeq::parse("0009\n  INVITE").unwrap(),
+            CSeq {
+                seq: 9,
+                method: Method::Invite
+            }
+        );
         assert!(CSeq::parse("36893488147419103232 REGISTER").is_err());
         assert!(CSeq::parse("2147483648 INVITE").is_err());
         assert!(CSeq::parse("1").is_err());
@@ -456,12 +573,24 @@ mod tests {
         assert_eq!(c.algorithm(), Some("SHA-256"));
         assert_eq!(c.nonce(), Some("a/b="));
         assert!(c.stale());
-        let two = Challenge::parse_all("Digest realm=\"a\", nonce=\"1\", Digest realm=\"a\", nonce=\"2\", algorithm=MD5", AuthKind::Proxy, "Proxy-Authenticate").unwrap();
+        let two = Challenge::parse_all(
+            "Digest realm=\"a\", nonce=\"1\", Digest realm=\"a\", nonce=\"2\", algorithm=MD5",
+            AuthKind::Proxy,
+            "Proxy-Authenticate",
+        )
+        .unwrap();
         assert_eq!(two.len(), 2);
         assert_eq!(two[1].nonce(), Some("2"));
-        let other = Challenge::parse_all("NoOneKnowsThisScheme opaque-data=here", AuthKind::Www, "Authorization").unwrap();
+        let other = Challenge::parse_all(
+            "NoOneKnowsThisScheme opaque-data=here",
+            AuthKind::Www,
+            "Authorization",
+        )
+        .unwrap();
         assert_eq!(other[0].scheme, "NoOneKnowsThisScheme");
-        assert!(Challenge::parse_all("Digest realm=\"x", AuthKind::Www, "WWW-Authenticate").is_err());
+        assert!(
+            Challenge::parse_all("Digest realm=\"x", AuthKind::Www, "WWW-Authenticate").is_err()
+        );
     }
 
     #[test]
@@ -471,9 +600,17 @@ mod tests {
         assert_eq!(ct.params.value("charset"), Some("utf-8"));
         assert!(ContentType::parse("sdp").is_err());
         let e = Event::parse("refer;id=93809824").unwrap();
-        assert_eq!((e.package, e.params.value("id")), ("refer", Some("93809824")));
-        let r = Replaces::parse("98732@sip.example.com;from-tag=r33th4x0r;to-tag=ff87ff;early-only").unwrap();
-        assert_eq!((r.call_id, r.to_tag, r.from_tag, r.early_only), ("98732@sip.example.com", "ff87ff", "r33th4x0r", true));
+        assert_eq!(
+            (e.package, e.params.value("id")),
+            ("refer", Some("93809824"))
+        );
+        let r =
+            Replaces::parse("98732@sip.example.com;from-tag=r33th4x0r;to-tag=ff87ff;early-only")
+                .unwrap();
+        assert_eq!(
+            (r.call_id, r.to_tag, r.from_tag, r.early_only),
+            ("98732@sip.example.com", "ff87ff", "r33th4x0r", true)
+        );
         assert!(Replaces::parse("abc;to-tag=1").is_err());
     }
 }

@@ -1,0 +1,257 @@
+// During a call: hold and resume, mute and unmute, DTMF both ways (RFC 4733 and SIP INFO), and
+// two calls at once. The SDK is alice (1001); JsSIP plays bob (1002, RFC 4733 offered as
+// Chromium does) and dave (1003, SDP without telephone-event, so DTMF must go by SIP INFO).
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { launchBrowser } from './lib/browser.mjs';
+import { openFarEnd } from './lib/farend.mjs';
+import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
+import { DEMO, startStack } from './lib/stack.mjs';
+
+const { alice, bob, dave } = DEMO.members;
+/** See sdk-calls.test.mjs: JsSIP's tone arrives unprocessed, the SDK's through noise suppression. */
+const HEARD_BY_SDK = 0.05;
+const HEARD_BY_FAR = 0.01;
+
+/**
+ * Silence is judged against the audio level measured just before in the same call: a tenth of
+ * it, and never above 0.005 (the SDK's noise-suppressed tone settles near 0.02 after an early
+ * AGC swing up to ~0.5, so a tenth of an early peak would be no silence at all).
+ */
+function silenceBelow(level) {
+  return Math.min(Math.max(level / 10, 0.0005), 0.005);
+}
+
+describe('SDK mid-call controls with JsSIP far ends', { timeout: 240_000 }, () => {
+  let stack;
+  let browser;
+  let sdk;
+  let bobUa; // RFC 4733 offered
+  let daveUa; // no telephone-event in its SDP: INFO DTMF only
+
+  before(async () => {
+    requireSdkBuild();
+    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
+    [sdk, bobUa, daveUa] = await Promise.all([
+      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
+      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
+      openFarEnd(browser, stack, { name: 'dave (JsSIP, INFO DTMF)' }),
+    ]);
+    await Promise.all([
+      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme)),
+      stack.credentials(bob.email).then((c) => bobUa.startWith(c)),
+      stack.credentials(dave.email).then((c) => daveUa.startWith(c, { stripTelephoneEvent: true })),
+    ]);
+  });
+
+  afterEach(async () => {
+    const left = await sdk.getCalls();
+    for (const c of left) await sdk.hangup(c.id);
+    assert.deepEqual(left.map((c) => c.id), [], 'no call left in getCalls()');
+    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  /** The SDK calls `ua` (extension), it answers, audio flows both ways. */
+  async function establish(ua, extension) {
+    const fromSdk = await sdk.mark();
+    const fromFar = await ua.mark();
+    const callId = await sdk.must('call', extension);
+    const incoming = await ua.waitFor('incoming', { from: fromFar });
+    await ua.answer(incoming.session);
+    await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': callId } });
+    await ua.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
+      ua.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: incoming.session }),
+    ]);
+    return { callId, session: incoming.session, fromSdk, fromFar };
+  }
+
+  /** The steady audio level both ends hear now (peak over 600 ms, after the first second's AGC swing). */
+  async function levels(callId, ua, session) {
+    const [sdkLevel, farLevel] = await Promise.all([sdk.peakEnergy(600, callId), ua.peakEnergy(600, session)]);
+    return { sdkLevel, farLevel };
+  }
+
+  async function hangupBoth(callId, ua, session) {
+    const from = await ua.mark();
+    await sdk.must('hangup', callId);
+    await ua.waitFor('ended', { from, where: { session } });
+  }
+
+  async function callOf(callId) {
+    return (await sdk.getCalls()).find((c) => c.id === callId);
+  }
+
+  /** Polls getCalls() until the call has every field of `want` (a re-INVITE takes a round trip). */
+  async function waitForCall(callId, want, timeout = 5000) {
+    const deadline = Date.now() + timeout;
+    let call;
+    do {
+      call = await callOf(callId);
+      if (call && Object.entries(want).every(([k, v]) => call[k] === v)) return call;
+      await new Promise((r) => setTimeout(r, 50));
+    } while (Date.now() < deadline);
+    assert.fail(`getCalls() never showed ${JSON.stringify(want)} for ${callId}: ${JSON.stringify(call)}`);
+  }
+
+  test('hold / unhold: JsSIP sees the remote hold and resume; its audio stops and comes back', async () => {
+    const { callId, session, fromFar } = await establish(bobUa, bob.extension);
+    const { sdkLevel, farLevel } = await levels(callId, bobUa, session);
+
+    const fromSdk = await sdk.mark();
+    const hold = await sdk.hold(callId);
+    assert.equal(hold.ok, true, JSON.stringify(hold));
+    const held = await bobUa.waitFor('hold', { from: fromFar, where: { session, originator: 'remote' } });
+    assert.ok(['sendonly', 'inactive'].includes(held.direction), `held with ${held.direction}`);
+    await waitForCall(callId, { held: true, state: 'held' });
+    const updated = (await sdk.eventsOf('callUpdated', fromSdk)).map((e) => e.payload.call.held);
+    assert.ok(updated.includes(true), 'callUpdated reported the hold');
+
+    const quietAtFar = await bobUa.waitForSilence({ threshold: silenceBelow(farLevel), timeout: 8000, sessionId: session });
+    const quietAtSdk = await sdk.waitForSilence({ threshold: silenceBelow(sdkLevel), timeout: 8000, callId });
+
+    const fromFar2 = await bobUa.mark();
+    const unhold = await sdk.unhold(callId);
+    assert.equal(unhold.ok, true, JSON.stringify(unhold));
+    await bobUa.waitFor('unhold', { from: fromFar2, where: { session, originator: 'remote' } });
+    await waitForCall(callId, { held: false, state: 'active' });
+    await Promise.all([
+      bobUa.waitForAudio({ threshold: Math.max(quietAtFar * 10, HEARD_BY_FAR), timeout: 8000, sessionId: session }),
+      sdk.waitForAudio({ threshold: Math.max(quietAtSdk * 10, HEARD_BY_SDK), timeout: 8000, callId }),
+    ]);
+
+    await hangupBoth(callId, bobUa, session);
+  });
+
+  test('mute / unmute: JsSIP\'s audio drops to silence and comes back; getCalls() shows muted', async () => {
+    const { callId, session } = await establish(bobUa, bob.extension);
+    const { farLevel } = await levels(callId, bobUa, session);
+
+    const mute = await sdk.mute(callId);
+    assert.equal(mute.ok, true, JSON.stringify(mute));
+    assert.equal((await callOf(callId)).muted, true, 'getCalls() says muted');
+    const sent = (await sdk.media()).peerConnections.at(-1).senders.map((x) => x.track);
+    assert.ok(sent.length > 0 && sent.every((t) => t && t.enabled === false), `the track the call sends is disabled: ${JSON.stringify(sent)}`);
+    const quiet = await bobUa.waitForSilence({ threshold: silenceBelow(farLevel), timeout: 8000, sessionId: session });
+
+    const unmute = await sdk.unmute(callId);
+    assert.equal(unmute.ok, true, JSON.stringify(unmute));
+    assert.equal((await callOf(callId)).muted, false, 'getCalls() says unmuted');
+    await bobUa.waitForAudio({ threshold: Math.max(quiet * 10, HEARD_BY_FAR), timeout: 8000, sessionId: session });
+
+    await hangupBoth(callId, bobUa, session);
+  });
+
+  test('DTMF from the SDK with RFC 4733 negotiated: the RTP sender plays each tone, no INFO is sent', async () => {
+    const { callId, session, fromFar } = await establish(bobUa, bob.extension);
+    const sdps = await bobUa.events(fromFar);
+    const offer = sdps.find((e) => e.type === 'sdp' && e.originator === 'remote' && e.sdpType === 'offer');
+    const answer = sdps.find((e) => e.type === 'sdp' && e.originator === 'local' && e.sdpType === 'answer');
+    assert.equal(offer?.telephoneEvent, true, 'the SDK offered telephone-event');
+    assert.equal(answer?.telephoneEvent, true, 'JsSIP accepted it');
+
+    const fromSdk = await sdk.mark();
+    const fromFar2 = await bobUa.mark();
+    const r = await sdk.dtmf(callId, '12#');
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const inserted = await sdk.waitFor('insertDTMF', { from: fromSdk, timeout: 5000 });
+    assert.equal(inserted.tones, '12#');
+    // tonechange fires per tone as it starts, then once with '' when the buffer drains.
+    await sdk.waitFor('tonechange', { from: fromSdk, where: { tone: '' }, timeout: 5000 });
+    const tones = (await sdk.eventsOf('tonechange', fromSdk)).map((e) => e.tone);
+    assert.deepEqual(tones, ['1', '2', '#', ''], 'each tone played on the RTP sender, in order');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual((await bobUa.events(fromFar2)).filter((e) => e.type === 'dtmf'), [], 'no SIP INFO as well');
+    assert.deepEqual((await sdk.eventsOf('error', fromSdk)), [], 'no error event');
+
+    const bad = await sdk.dtmf(callId, '12x');
+    assert.equal(bad.ok, false, 'a tone outside 0-9 * # A-D , rejects');
+    assert.equal(bad.code, 'invalid_argument', `${bad.code}: ${bad.message}`);
+
+    await hangupBoth(callId, bobUa, session);
+  });
+
+  test('DTMF from the SDK without telephone-event: SIP INFO tones arrive at JsSIP in order', async () => {
+    const { callId, session, fromFar } = await establish(daveUa, dave.extension);
+    const answer = (await daveUa.events(fromFar)).find((e) => e.type === 'sdp' && e.originator === 'local');
+    assert.equal(answer?.telephoneEvent, false, 'dave\'s answer has no telephone-event');
+
+    const fromSdk = await sdk.mark();
+    const fromFar2 = await daveUa.mark();
+    const r = await sdk.dtmf(callId, '5*9');
+    assert.equal(r.ok, true, JSON.stringify(r));
+    await daveUa.waitFor('dtmf', { from: fromFar2, where: { tone: '9' }, timeout: 8000 });
+    const got = (await daveUa.events(fromFar2)).filter((e) => e.type === 'dtmf');
+    assert.deepEqual(got.map((e) => e.tone), ['5', '*', '9']);
+    assert.ok(got.every((e) => e.originator === 'remote' && e.session === session));
+    assert.deepEqual(await sdk.eventsOf('insertDTMF', fromSdk), [], 'nothing sent in RTP');
+
+    await hangupBoth(callId, daveUa, session);
+  });
+
+  test('INFO DTMF from JsSIP surfaces as the SDK\'s dtmf event', async () => {
+    const { callId, session } = await establish(bobUa, bob.extension);
+    const fromSdk = await sdk.mark();
+    await bobUa.sendDTMF('47*', { duration: 100, interToneGap: 70 }, session);
+    await sdk.waitFor('dtmf', { from: fromSdk, where: { 'payload.tone': '*' }, timeout: 8000 });
+    const tones = (await sdk.eventsOf('dtmf', fromSdk)).map((e) => e.payload);
+    assert.deepEqual(tones, ['4', '7', '*'].map((tone) => ({ callId, tone })));
+    assert.deepEqual(await sdk.eventsOf('error', fromSdk), [], 'no error event');
+    await hangupBoth(callId, bobUa, session);
+  });
+
+  test('two calls at once, one held: getCalls() reflects both, audio follows the active one', async () => {
+    const first = await establish(bobUa, bob.extension);
+    const { farLevel } = await levels(first.callId, bobUa, first.session);
+    await sdk.must('hold', first.callId);
+    await bobUa.waitFor('hold', { from: first.fromFar, where: { session: first.session, originator: 'remote' } });
+
+    const fromSdk = await sdk.mark();
+    const fromDave = await daveUa.mark();
+    const daveSession = await daveUa.call(alice.extension);
+    const incoming = await sdk.waitFor('incoming', { from: fromSdk });
+    const secondId = incoming.payload.call.id;
+    assert.notEqual(secondId, first.callId);
+    assert.equal(incoming.payload.call.direction, 'inbound');
+    assert.equal(incoming.payload.call.remoteNumber, dave.extension);
+
+    let calls = await sdk.getCalls();
+    assert.equal(calls.length, 2, `two calls: ${JSON.stringify(calls)}`);
+
+    await sdk.must('answer', secondId);
+    await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': secondId } });
+    await daveUa.waitFor('confirmed', { from: fromDave, where: { session: daveSession } });
+
+    calls = await sdk.getCalls();
+    const byId = Object.fromEntries(calls.map((c) => [c.id, c]));
+    assert.equal(calls.length, 2);
+    assert.equal(byId[first.callId].held, true, 'the first call is held');
+    assert.equal(byId[first.callId].state, 'held');
+    assert.equal(byId[first.callId].direction, 'outbound');
+    assert.equal(byId[secondId].held, false, 'the second is not');
+    assert.equal(byId[secondId].state, 'active');
+    assert.equal(byId[secondId].direction, 'inbound');
+
+    // dave and the SDK hear each other; bob (held) hears nothing.
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId: secondId }),
+      daveUa.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: daveSession }),
+      bobUa.waitForSilence({ threshold: silenceBelow(farLevel), timeout: 8000, sessionId: first.session }),
+    ]);
+
+    await hangupBoth(secondId, daveUa, daveSession);
+    calls = await sdk.getCalls();
+    assert.deepEqual(calls.map((c) => c.id), [first.callId], 'only the held call is left');
+
+    await sdk.must('unhold', first.callId);
+    await bobUa.waitFor('unhold', { from: first.fromFar, where: { session: first.session, originator: 'remote' } });
+    await bobUa.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: first.session });
+    await hangupBoth(first.callId, bobUa, first.session);
+  });
+});
