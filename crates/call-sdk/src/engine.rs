@@ -120,6 +120,21 @@ fn map_outcome(o: MediaOutcome) -> MediaResult {
     }
 }
 
+fn media_command_name(c: &MediaCommand) -> &'static str {
+    match c {
+        MediaCommand::CreateOffer => "create offer",
+        MediaCommand::CreateAnswer { .. } => "create answer",
+        MediaCommand::ApplyAnswer { .. } => "apply answer",
+        MediaCommand::CreateReoffer { .. } => "create re-offer",
+        MediaCommand::Rollback => "rollback",
+        MediaCommand::InsertDtmf { .. } => "insert DTMF",
+        MediaCommand::SetMuted(true) => "mute",
+        MediaCommand::SetMuted(false) => "unmute",
+        MediaCommand::Close => "close",
+        _ => "other",
+    }
+}
+
 /// `urn:uuid:` + a random version-4 UUID, the RFC 5626 instance id of this page.
 fn instance_id() -> String {
     let mut b = js::random_16().unwrap_or([0x42; 16]);
@@ -476,6 +491,9 @@ impl Shared {
 
     fn media_command(self: &Rc<Self>, call: CallId, command: MediaCommand) {
         let key = call.as_str().to_string();
+        if self.config.log_level >= LogLevel::Debug {
+            self.log(LogLevel::Debug, &["media ", &key, ": ", media_command_name(&command)].concat());
+        }
         if let MediaCommand::Close = command {
             let session = {
                 let mut media = self.media.borrow_mut();

@@ -72,7 +72,20 @@ class ObservedPeerConnection extends NativePeerConnection {
   constructor(...args) {
     super(...args);
     peerConnections.push(this);
-    record('peerConnection', { index: peerConnections.length - 1 });
+    const index = peerConnections.length - 1;
+    record('peerConnection', { index });
+    const seen = new Map(); // stream id -> the MediaStream object an earlier track event carried
+    this.addEventListener('track', (e) => {
+      record('track', {
+        index,
+        trackId: e.track.id,
+        kind: e.track.kind,
+        streams: e.streams.map((st) => st.id),
+        // A stream id seen before but a different object: whoever kept the old one plays nothing.
+        newObjectForKnownId: e.streams.some((st) => seen.has(st.id) && seen.get(st.id) !== st),
+      });
+      for (const st of e.streams) seen.set(st.id, st);
+    });
   }
 }
 window.RTCPeerConnection = ObservedPeerConnection;
