@@ -29,6 +29,12 @@ export interface KlinkCallSdkConfig {
    * ms. Default 100. The SDP is sent earlier when gathering completes.
    */
   iceGatheringTimeoutMs?: number;
+  /**
+   * The microphone constraints given to `getUserMedia` as `audio`: `true` (default) or
+   * `MediaTrackConstraints`, e.g. `{ deviceId: { exact: id } }`. Browsers apply noise
+   * suppression by default, which fades a steady test tone within ~2 s.
+   */
+  audioConstraints?: true | MediaTrackConstraints;
 }
 
 /** Error codes of {@link KlinkCallSdkError}. */

@@ -14,7 +14,7 @@ try {
   await page.evaluate(() => { window.pcs = []; const O = window.RTCPeerConnection; window.RTCPeerConnection = function (...a) { const p = new O(...a); window.pcs.push(p); return p; }; window.RTCPeerConnection.prototype = O.prototype; window.gums = []; const g = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices); navigator.mediaDevices.getUserMedia = async (c) => { const st = await g(c); window.gums.push(st); return st; }; });
   await page.addScriptTag({ url: `${stack.apiBaseUrl}/sdk/klink-call-sdk.iife.js` });
   await page.evaluate(async ([email, token, api]) => {
-    window.sdk = await KlinkCallSdk.init({ userEmail: email, accessToken: token, apiBaseUrl: api, logLevel: 'debug' });
+    window.sdk = await KlinkCallSdk.init({ userEmail: email, accessToken: token, apiBaseUrl: api, logLevel: 'info', audioConstraints: { noiseSuppression: false, autoGainControl: false, echoCancellation: false } });
     window.ev = []; const t = performance.now();
     for (const n of ['ready','incoming','sessionStarted','sessionEnded','remoteStream','connected','disconnected','registeredChange','registrationFailed','error','destroyed','callUpdated','dtmf']) {
       sdk.on(n, (p) => window.ev.push([Math.round(performance.now() - t), n, p && p.call ? { state: p.call.state, muted: p.call.muted } : (p && p.stream ? { callId: p.callId } : p)]));

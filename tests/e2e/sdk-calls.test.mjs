@@ -261,4 +261,20 @@ describe('SDK calls with a JsSIP far end', { timeout: 240_000 }, () => {
     assert.equal(noId.ok, false);
     assert.equal(noId.code, 'invalid_argument', `hangup(''): ${noId.code}`);
   });
+
+  // Last: the SDK is gone afterwards.
+  test('destroy() with a call up: JsSIP gets a BYE, sessionEnded then destroyed, contact and media gone', async () => {
+    const { callId, session, fromSdk, fromFar } = await outboundAnswered();
+    await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': callId } });
+    const r = await sdk.destroy();
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const farEnded = await far.waitFor('ended', { from: fromFar, where: { session } });
+    assert.equal(farEnded.originator, 'remote');
+    assert.equal(farEnded.cause, 'Terminated', 'ended by a BYE');
+    const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': callId } });
+    const destroyed = await sdk.waitFor('destroyed', { from: fromSdk });
+    assert.ok(ended.seq < destroyed.seq, 'sessionEnded before destroyed');
+    assert.deepEqual(await stack.contacts(alice.extension), [], 'unregistered');
+    await assertMediaReleased({ microphone: true });
+  });
 });

@@ -66,6 +66,9 @@ pub struct Config {
     pub reconnect: Reconnect,
     /// Bounded ICE-gathering wait after the first candidate.
     pub ice_gathering_timeout_ms: u32,
+    /// The `audio` member of the `getUserMedia` constraints: `true` or `MediaTrackConstraints`
+    /// (a `deviceId`, or echo cancellation and noise suppression turned off).
+    pub audio_constraints: JsValue,
 }
 
 fn invalid(message: impl Into<String>) -> SdkError {
@@ -220,7 +223,16 @@ impl Config {
         let reconnect = parse_reconnect(cfg)?;
         let ice_gathering_timeout_ms =
             optional_ms(cfg, "iceGatheringTimeoutMs", DEFAULT_ICE_GATHERING_TIMEOUT_MS, 0, 10_000)?;
+        let audio = js::get(cfg, "audioConstraints");
+        let audio_constraints = if audio.is_undefined() || audio.is_null() || audio.as_bool() == Some(true) {
+            JsValue::TRUE
+        } else if audio.is_object() && !Array::is_array(&audio) {
+            audio
+        } else {
+            return Err(invalid("config.audioConstraints must be true or a MediaTrackConstraints object"));
+        };
         Ok(Self {
+            audio_constraints,
             user_email,
             access_token,
             api_base_url,

@@ -88,7 +88,7 @@ pub fn parse_expiry(value: &JsValue) -> Option<f64> {
         Some(n) => n,
         None => {
             let s = value.as_string()?;
-            let n = js_sys::Number::new(&JsValue::from_str(s.trim())).value_of();
+            let n = js::to_number(&JsValue::from_str(s.trim()));
             if n.is_finite() {
                 n
             } else {
@@ -231,6 +231,7 @@ pub async fn fetch(config: &Config) -> Result<Credentials, SdkError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -191,7 +191,11 @@ impl Engine {
         let ua = Ua::new(ua_config(&config, &creds), seed, now());
         let ice_servers = config.ice_servers.clone().unwrap_or_else(|| creds.ice_servers.clone());
         let media_settings =
-            MediaSettings { ice_servers, ice_gathering_timeout_ms: config.ice_gathering_timeout_ms };
+            MediaSettings {
+            ice_servers,
+            ice_gathering_timeout_ms: config.ice_gathering_timeout_ms,
+            audio: config.audio_constraints.clone(),
+        };
         let shared = Rc::new(Shared {
             config,
             clock: WallClock::capture(),
@@ -306,7 +310,7 @@ impl Engine {
         })?;
         el.set_autoplay(true);
         *s.audio.borrow_mut() = Some(el);
-        let latest = s.remote_streams.borrow().last().map(|(_, st)| st.clone());
+        let latest = s.remote_streams.borrow().last().map(|(_, st)| Clone::clone(st));
         if let Some(stream) = latest {
             s.play(&stream);
         }
@@ -555,7 +559,8 @@ impl Shared {
     }
 
     fn remote_stream(self: &Rc<Self>, call_id: &str, stream: MediaStream) {
-        self.remote_streams.borrow_mut().push((call_id.to_string(), stream.clone()));
+        // `Clone::clone`, not `stream.clone()`: the latter is JS `MediaStream.clone()` (new tracks).
+        self.remote_streams.borrow_mut().push((call_id.to_string(), Clone::clone(&stream)));
         self.play(&stream);
         let payload = js::object(&[("callId", JsValue::from_str(call_id)), ("stream", stream.into())]);
         self.emit("remoteStream", &payload.into());
@@ -569,6 +574,10 @@ impl Shared {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
             if let Err(e) = JsFuture::from(promise).await {
+                // AbortError: a newer stream (or none) replaced this one before it played.
+                if e.dyn_ref::<js_sys::Error>().is_some_and(|e| e.name() == "AbortError") {
+                    return;
+                }
                 let Some(s) = weak.upgrade() else { return };
                 let detail = [
                     "the browser refused to play call audio (",
@@ -587,7 +596,7 @@ impl Shared {
         let mut streams = self.remote_streams.borrow_mut();
         let had = streams.iter().any(|(c, _)| c == call_id);
         streams.retain(|(c, _)| c != call_id);
-        let next = streams.last().map(|(_, s)| s.clone());
+        let next = streams.last().map(|(_, s)| Clone::clone(s));
         drop(streams);
         if !had {
             return;

@@ -25,6 +25,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["navigator", "mediaDevices"], js_name = getUserMedia, catch)]
     pub(crate) fn get_user_media(constraints: &JsValue) -> Result<Promise, JsValue>;
 
+    /// `Number(value)`: JS's own number parsing (keeps Rust's float parser out of the wasm).
+    #[wasm_bindgen(js_name = Number)]
+    pub(crate) fn to_number(value: &JsValue) -> f64;
+
     /// `Date.now()`: wall-clock milliseconds since the Unix epoch.
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub(crate) fn date_now() -> f64;

@@ -123,6 +123,8 @@ pub struct MediaSettings {
     pub ice_servers: Array,
     /// How long to keep gathering after the first candidate.
     pub ice_gathering_timeout_ms: u32,
+    /// `getUserMedia`'s `audio` constraints.
+    pub audio: JsValue,
 }
 
 /// The state of the bounded ICE-gathering wait of one offer or answer.
@@ -231,6 +233,11 @@ impl MediaSession {
         if let Some(stream) = self.inner.local.borrow().as_ref() {
             set_tracks_enabled(stream, !muted);
         }
+    }
+
+    /// The track the connection sends (the microphone's), once there is one.
+    pub fn sender_track(&self) -> Option<MediaStreamTrack> {
+        self.inner.audio_sender()?.track()
     }
 
     /// Sends DTMF as RFC 4733 telephone-events on the audio sender.
@@ -409,7 +416,7 @@ impl Inner {
     }
 
     async fn microphone(self: &Rc<Self>) -> Result<MediaStream, JsValue> {
-        let constraints = js::object(&[("audio", JsValue::TRUE), ("video", JsValue::FALSE)]);
+        let constraints = js::object(&[("audio", self.settings.audio.clone()), ("video", JsValue::FALSE)]);
         let promise = js::get_user_media(&constraints)?;
         let stream: MediaStream = await_promise(promise).await?.dyn_into()?;
         if self.closed.get() {
@@ -418,7 +425,9 @@ impl Inner {
             return Err(closed_error());
         }
         set_tracks_enabled(&stream, !self.muted.get());
-        *self.local.borrow_mut() = Some(stream.clone());
+        // `Clone::clone`: `stream.clone()` would be JS `MediaStream.clone()`, new tracks that the
+        // connection does not send (mute would silence nothing).
+        *self.local.borrow_mut() = Some(Clone::clone(&stream));
         Ok(stream)
     }
 

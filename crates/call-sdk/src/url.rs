@@ -61,6 +61,7 @@ pub fn check(url: &str, kind: Kind, allow_insecure: bool) -> Result<(), String> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,6 +1,7 @@
 //! Browser tests, run in headless Chromium by `scripts/test-wasm`: the real WebRTC stack, real
 //! fetch, and the config and error mapping as JS sees them.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -78,6 +79,9 @@ fn config_errors_name_the_field() {
     assert!(msg.contains("requestTimeoutMs"), "{msg}");
     let (_, msg) = config_error(&with(&[("requestTimeoutMs", JsValue::from_f64(-5.0))]));
     assert!(msg.contains("requestTimeoutMs"), "{msg}");
+
+    let (_, msg) = config_error(&with(&[("audioConstraints", JsValue::FALSE)]));
+    assert!(msg.contains("audioConstraints"), "{msg}");
 
     let (_, msg) = config_error(&with(&[("logLevel", "loud".into())]));
     assert!(msg.contains("logLevel"), "{msg}");
@@ -186,7 +190,7 @@ async fn media_session_offers_with_candidates_and_cleans_up() {
         let notices = notices.clone();
         let offer = offer.clone();
         MediaSession::new(
-            MediaSettings { ice_servers: Array::new(), ice_gathering_timeout_ms: 200 },
+            MediaSettings { ice_servers: Array::new(), ice_gathering_timeout_ms: 200, audio: JsValue::TRUE },
             move |n| match n {
                 MediaNotice::Outcome(MediaOutcome::LocalOffer(sdp)) => *offer.borrow_mut() = Some(sdp),
                 other => notices.borrow_mut().push(format!("{other:?}")),
@@ -204,8 +208,12 @@ async fn media_session_offers_with_candidates_and_cleans_up() {
     assert!(sdp.contains("a=candidate:"), "the bounded wait let candidates in: {sdp}");
     web_sys::console::log_1(&format!("ice notices: {:?}", notices.borrow()).into());
 
+    // The track the connection sends must be the microphone's own (not a clone), so that
+    // mute silences what the peer hears and close releases the device.
+    let track = session.sender_track().expect("an audio sender with a track");
     let mic = session.local_stream().expect("microphone acquired");
-    let track: web_sys::MediaStreamTrack = mic.get_audio_tracks().get(0).unchecked_into();
+    let mic_track: web_sys::MediaStreamTrack = mic.get_audio_tracks().get(0).unchecked_into();
+    assert_eq!(track.id(), mic_track.id(), "the sender sends the microphone's track");
     assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Live);
     session.set_muted(true);
     assert!(!track.enabled(), "mute disables the sender's track");
@@ -225,7 +233,7 @@ async fn gather_once(timeout_ms: u32) -> (u64, String, String) {
         let logs = logs.clone();
         let done = done.clone();
         MediaSession::new(
-            MediaSettings { ice_servers: Array::new(), ice_gathering_timeout_ms: timeout_ms },
+            MediaSettings { ice_servers: Array::new(), ice_gathering_timeout_ms: timeout_ms, audio: JsValue::TRUE },
             move |n| match n {
                 MediaNotice::Log(line) => logs.borrow_mut().push(line),
                 MediaNotice::Outcome(_) => *done.borrow_mut() = true,

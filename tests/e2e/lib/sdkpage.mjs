@@ -97,6 +97,10 @@ export class SdkPage {
     return r.value;
   }
 
+  /** Counting listeners on `event` through on/unsubscribe, once, on/off and on; see probeCounts(). */
+  probeListeners(event) { return this.#eval(([e]) => window.sdkPage.probeListeners(e), event); }
+  /** { unsubscribed, once, off, on }: how many times each probe listener ran. */
+  probeCounts() { return this.#eval(() => window.sdkPage.probeCounts()); }
   getCalls() { return this.#eval(() => window.sdkPage.getCalls()); }
   /** { value, type } of the isRegistered property. */
   isRegistered() { return this.#eval(() => window.sdkPage.isRegistered()); }

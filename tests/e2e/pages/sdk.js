@@ -202,6 +202,7 @@ try {
 }
 
 let sdk = null;
+let probe = null;
 
 /** A rejection as JSON: what tests assert on. */
 function describeError(err) {
@@ -319,6 +320,29 @@ window.sdkPage = {
   mute: (callId) => control('mute', callId),
   unmute: (callId) => control('unmute', callId),
   dtmf: (callId, tones) => control('dtmf', callId, tones),
+
+  /**
+   * Subscribes four counting listeners to `event`: `on` then its returned unsubscribe called,
+   * `once`, `on` then `off`, and plain `on`. probeCounts() reads what each received.
+   */
+  probeListeners(event) {
+    const counts = { unsubscribed: 0, once: 0, off: 0, on: 0 };
+    const unsubscribe = sdk.on(event, () => { counts.unsubscribed++; });
+    const returned = typeof unsubscribe;
+    unsubscribe();
+    unsubscribe(); // twice is harmless
+    sdk.once(event, () => { counts.once++; });
+    const removed = () => { counts.off++; };
+    sdk.on(event, removed);
+    sdk.off(event, removed);
+    sdk.on(event, () => { counts.on++; });
+    probe = counts;
+    return { returned };
+  },
+
+  probeCounts() {
+    return probe;
+  },
 
   /** sdk.getCalls() as JSON. */
   getCalls() {
