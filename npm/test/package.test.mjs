@@ -140,7 +140,7 @@ test('engine: credential API statuses map to their codes, slow API is a network_
     const email = new URL(req.url, 'http://h').searchParams.get('email');
     if (email === 'slow@x.test') return; // never answers
     res.writeHead(status[email] ?? 500, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ message: 'from the server' }));
+    res.end(JSON.stringify(email === 'a404@x.test' ? { message: 'from the server' } : { error: { code: 'x', message: 'from the server' } }));
   });
   try {
     const base = { accessToken: 'kpt_test_token', apiBaseUrl: api.url };

@@ -41,7 +41,10 @@ pub struct Reconnect {
 
 impl Default for Reconnect {
     fn default() -> Self {
-        Self { enabled: true, max_delay_ms: 30_000 }
+        Self {
+            enabled: true,
+            max_delay_ms: 30_000,
+        }
     }
 }
 
@@ -76,16 +79,31 @@ fn invalid(message: impl Into<String>) -> SdkError {
 }
 
 /// Reads an optional non-negative whole number of milliseconds within `max`.
-fn optional_ms(cfg: &JsValue, field: &str, default: u32, min: u32, max: u32) -> Result<u32, SdkError> {
+fn optional_ms(
+    cfg: &JsValue,
+    field: &str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, SdkError> {
     let value = js::get(cfg, field);
     if value.is_undefined() || value.is_null() {
         return Ok(default);
     }
     match value.as_f64() {
-        Some(n) if n.is_finite() && n >= f64::from(min) && n <= f64::from(max) => Ok(n.round() as u32),
+        Some(n) if n.is_finite() && n >= f64::from(min) && n <= f64::from(max) => {
+            Ok(n.round() as u32)
+        }
         _ => Err(invalid(
-            ["config.", field, " must be a number of milliseconds from ", &min.to_string(), " to ", &max.to_string()]
-                .concat(),
+            [
+                "config.",
+                field,
+                " must be a number of milliseconds from ",
+                &min.to_string(),
+                " to ",
+                &max.to_string(),
+            ]
+            .concat(),
         )),
     }
 }
@@ -95,18 +113,25 @@ fn optional_bool(cfg: &JsValue, field: &str, default: bool) -> Result<bool, SdkE
     if value.is_undefined() || value.is_null() {
         return Ok(default);
     }
-    value.as_bool().ok_or_else(|| invalid(["config.", field, " must be a boolean"].concat()))
+    value
+        .as_bool()
+        .ok_or_else(|| invalid(["config.", field, " must be a boolean"].concat()))
 }
 
 fn parse_email(cfg: &JsValue) -> Result<String, SdkError> {
     let value = js::get(cfg, "userEmail");
     let Some(email) = value.as_string() else {
-        return Err(invalid("config.userEmail is required: the member's email address"));
+        return Err(invalid(
+            "config.userEmail is required: the member's email address",
+        ));
     };
     let email = email.trim();
     let valid = match email.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !email.chars().any(char::is_whitespace)
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
         }
         None => false,
     };
@@ -119,15 +144,18 @@ fn parse_email(cfg: &JsValue) -> Result<String, SdkError> {
 fn parse_token(cfg: &JsValue) -> Result<String, SdkError> {
     let value = js::get(cfg, "accessToken");
     let Some(token) = value.as_string() else {
-        return Err(invalid("config.accessToken is required: a K-Link API token (kpt_...)"));
+        return Err(invalid(
+            "config.accessToken is required: a K-Link API token (kpt_...)",
+        ));
     };
     let token = token.trim();
-    let valid = token.len() > 4
-        && token.starts_with("kpt_")
-        && token.bytes().all(|b| b.is_ascii_graphic());
+    let valid =
+        token.len() > 4 && token.starts_with("kpt_") && token.bytes().all(|b| b.is_ascii_graphic());
     if !valid {
         // The token itself is a secret: never echo it back.
-        return Err(invalid("config.accessToken must be a K-Link API token starting with kpt_"));
+        return Err(invalid(
+            "config.accessToken must be a K-Link API token starting with kpt_",
+        ));
     }
     Ok(token.to_string())
 }
@@ -141,7 +169,8 @@ fn parse_api_base_url(cfg: &JsValue, allow_insecure: bool) -> Result<String, Sdk
         return Err(invalid("config.apiBaseUrl must be a string URL"));
     };
     let raw = raw.trim().trim_end_matches('/');
-    url::check(raw, url::Kind::Http, allow_insecure).map_err(|why| invalid(["config.apiBaseUrl ", why.as_str()].concat()))?;
+    url::check(raw, url::Kind::Http, allow_insecure)
+        .map_err(|why| invalid(["config.apiBaseUrl ", why.as_str()].concat()))?;
     Ok(raw.to_string())
 }
 
@@ -156,7 +185,9 @@ fn parse_log_level(cfg: &JsValue) -> Result<LogLevel, SdkError> {
         Some("warn") => Ok(LogLevel::Warn),
         Some("info") => Ok(LogLevel::Info),
         Some("debug") => Ok(LogLevel::Debug),
-        _ => Err(invalid("config.logLevel must be one of silent, error, warn, info, debug")),
+        _ => Err(invalid(
+            "config.logLevel must be one of silent, error, warn, info, debug",
+        )),
     }
 }
 
@@ -166,26 +197,48 @@ fn parse_reconnect(cfg: &JsValue) -> Result<Reconnect, SdkError> {
         return Ok(Reconnect::default());
     }
     if let Some(enabled) = value.as_bool() {
-        return Ok(Reconnect { enabled, ..Reconnect::default() });
+        return Ok(Reconnect {
+            enabled,
+            ..Reconnect::default()
+        });
     }
     if !value.is_object() {
-        return Err(invalid("config.reconnect must be a boolean or { maxDelayMs }"));
+        return Err(invalid(
+            "config.reconnect must be a boolean or { maxDelayMs }",
+        ));
     }
-    let max_delay_ms = optional_ms(&value, "maxDelayMs", Reconnect::default().max_delay_ms, 1_000, 3_600_000)
-        .map_err(|e| invalid(["config.reconnect.", e.message.trim_start_matches("config.")].concat()))?;
-    Ok(Reconnect { enabled: true, max_delay_ms })
+    let max_delay_ms = optional_ms(
+        &value,
+        "maxDelayMs",
+        Reconnect::default().max_delay_ms,
+        1_000,
+        3_600_000,
+    )
+    .map_err(|e| {
+        invalid(["config.reconnect.", e.message.trim_start_matches("config.")].concat())
+    })?;
+    Ok(Reconnect {
+        enabled: true,
+        max_delay_ms,
+    })
 }
 
 /// Checks an `RTCIceServer[]`: an array of objects whose `urls` is a string or an array of
 /// strings, each `stun:`, `turn:` or `turns:`.
 pub fn check_ice_servers(value: &JsValue, field: &str) -> Result<Array, SdkError> {
     if !Array::is_array(value) {
-        return Err(invalid([field, " must be an array of RTCIceServer objects"].concat()));
+        return Err(invalid(
+            [field, " must be an array of RTCIceServer objects"].concat(),
+        ));
     }
     let servers = Array::from(value);
     for (i, server) in servers.iter().enumerate() {
         let urls = js::get(&server, "urls");
-        let list: Vec<JsValue> = if Array::is_array(&urls) { Array::from(&urls).to_vec() } else { vec![urls] };
+        let list: Vec<JsValue> = if Array::is_array(&urls) {
+            Array::from(&urls).to_vec()
+        } else {
+            vec![urls]
+        };
         let ok = !list.is_empty()
             && list.iter().all(|u| {
                 u.as_string().is_some_and(|u| {
@@ -195,7 +248,13 @@ pub fn check_ice_servers(value: &JsValue, field: &str) -> Result<Array, SdkError
             });
         if !ok {
             return Err(invalid(
-                [field, "[", &i.to_string(), "].urls must be stun:, turn: or turns: URLs"].concat(),
+                [
+                    field,
+                    "[",
+                    &i.to_string(),
+                    "].urls must be stun:, turn: or turns: URLs",
+                ]
+                .concat(),
             ));
         }
     }
@@ -206,13 +265,21 @@ impl Config {
     /// Parses and validates the object given to `init()`.
     pub fn parse(cfg: &JsValue) -> Result<Self, SdkError> {
         if !cfg.is_object() || Array::is_array(cfg) {
-            return Err(invalid("config must be an object with userEmail and accessToken"));
+            return Err(invalid(
+                "config must be an object with userEmail and accessToken",
+            ));
         }
         let user_email = parse_email(cfg)?;
         let access_token = parse_token(cfg)?;
         let allow_insecure_transport = optional_bool(cfg, "allowInsecureTransport", false)?;
         let api_base_url = parse_api_base_url(cfg, allow_insecure_transport)?;
-        let request_timeout_ms = optional_ms(cfg, "requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT_MS, 1, 600_000)?;
+        let request_timeout_ms = optional_ms(
+            cfg,
+            "requestTimeoutMs",
+            DEFAULT_REQUEST_TIMEOUT_MS,
+            1,
+            600_000,
+        )?;
         let ice = js::get(cfg, "iceServers");
         let ice_servers = if ice.is_undefined() || ice.is_null() {
             None
@@ -221,16 +288,24 @@ impl Config {
         };
         let log_level = parse_log_level(cfg)?;
         let reconnect = parse_reconnect(cfg)?;
-        let ice_gathering_timeout_ms =
-            optional_ms(cfg, "iceGatheringTimeoutMs", DEFAULT_ICE_GATHERING_TIMEOUT_MS, 0, 10_000)?;
+        let ice_gathering_timeout_ms = optional_ms(
+            cfg,
+            "iceGatheringTimeoutMs",
+            DEFAULT_ICE_GATHERING_TIMEOUT_MS,
+            0,
+            10_000,
+        )?;
         let audio = js::get(cfg, "audioConstraints");
-        let audio_constraints = if audio.is_undefined() || audio.is_null() || audio.as_bool() == Some(true) {
-            JsValue::TRUE
-        } else if audio.is_object() && !Array::is_array(&audio) {
-            audio
-        } else {
-            return Err(invalid("config.audioConstraints must be true or a MediaTrackConstraints object"));
-        };
+        let audio_constraints =
+            if audio.is_undefined() || audio.is_null() || audio.as_bool() == Some(true) {
+                JsValue::TRUE
+            } else if audio.is_object() && !Array::is_array(&audio) {
+                audio
+            } else {
+                return Err(invalid(
+                    "config.audioConstraints must be true or a MediaTrackConstraints object",
+                ));
+            };
         Ok(Self {
             audio_constraints,
             user_email,

@@ -64,11 +64,26 @@ pub struct Credentials {
 /// sent one, is appended.
 pub fn status_error(status: u16, server_message: Option<&str>) -> SdkError {
     let (code, message) = match status {
-        401 => (ErrorCode::AuthFailed, "the access token was refused (unknown, malformed, expired or revoked)"),
-        403 => (ErrorCode::AuthFailed, "the access token lacks the telephony ability; issue one that has it"),
-        404 => (ErrorCode::ExtensionNotFound, "no member with that userEmail in the token's tenant"),
-        409 => (ErrorCode::ExtensionNotProvisioned, "the member has no extension; provision one in K-Link first"),
-        _ => (ErrorCode::InitFailed, "the credential API answered with an unexpected status"),
+        401 => (
+            ErrorCode::AuthFailed,
+            "the access token was refused (unknown, malformed, expired or revoked)",
+        ),
+        403 => (
+            ErrorCode::AuthFailed,
+            "the access token lacks the telephony ability; issue one that has it",
+        ),
+        404 => (
+            ErrorCode::ExtensionNotFound,
+            "no member with that userEmail in the token's tenant",
+        ),
+        409 => (
+            ErrorCode::ExtensionNotProvisioned,
+            "the member has no extension; provision one in K-Link first",
+        ),
+        _ => (
+            ErrorCode::InitFailed,
+            "the credential API answered with an unexpected status",
+        ),
     };
     let mut text = String::from(message);
     text.push_str(" (HTTP ");
@@ -120,18 +135,35 @@ pub fn parse_body(body: &JsValue, config: &Config) -> Result<Credentials, SdkErr
     let password = Secret::new(required(body, "password")?);
     let servers = js::get(body, "wsServers");
     let ws_servers: Vec<String> = if Array::is_array(&servers) {
-        Array::from(&servers).iter().filter_map(|v| v.as_string()).collect()
+        Array::from(&servers)
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect()
     } else {
         Vec::new()
     };
     if ws_servers.is_empty() {
-        return Err(SdkError::new(ErrorCode::InitFailed, "the credential response has no wsServers"));
+        return Err(SdkError::new(
+            ErrorCode::InitFailed,
+            "the credential response has no wsServers",
+        ));
     }
     for (i, server) in ws_servers.iter().enumerate() {
-        url::check(server, url::Kind::WebSocket, config.allow_insecure_transport).map_err(|why| {
+        url::check(
+            server,
+            url::Kind::WebSocket,
+            config.allow_insecure_transport,
+        )
+        .map_err(|why| {
             SdkError::new(
                 ErrorCode::InvalidConfig,
-                ["wsServers[", &i.to_string(), "] from the credential API ", &why].concat(),
+                [
+                    "wsServers[",
+                    &i.to_string(),
+                    "] from the credential API ",
+                    &why,
+                ]
+                .concat(),
             )
         })?;
     }
@@ -156,10 +188,24 @@ pub fn parse_body(body: &JsValue, config: &Config) -> Result<Credentials, SdkErr
     })
 }
 
+/// The server's explanation in an error body: `{ error: { message } }` (the K-Link
+/// envelope), `{ message }` or `{ error: "..." }`.
+fn server_message(body: &JsValue) -> Option<String> {
+    let error = js::get(body, "error");
+    js::get_string(&error, "message")
+        .or_else(|| error.as_string())
+        .or_else(|| js::get_string(body, "message"))
+}
+
 /// The request URL for a member.
 pub fn request_url(config: &Config) -> String {
     let email: String = js_sys::encode_uri_component(&config.user_email).into();
-    [config.api_base_url.as_str(), "/v1/telephony/webphone/credentials?email=", &email].concat()
+    [
+        config.api_base_url.as_str(),
+        "/v1/telephony/webphone/credentials?email=",
+        &email,
+    ]
+    .concat()
 }
 
 fn network_error(config: &Config, timed_out: bool, err: &JsValue) -> SdkError {
@@ -176,15 +222,25 @@ fn network_error(config: &Config, timed_out: bool, err: &JsValue) -> SdkError {
     } else {
         SdkError::new(
             ErrorCode::NetworkError,
-            ["could not reach the credential API at ", &config.api_base_url, ": ", &js::describe(err)].concat(),
+            [
+                "could not reach the credential API at ",
+                &config.api_base_url,
+                ": ",
+                &js::describe(err),
+            ]
+            .concat(),
         )
     }
 }
 
 /// Fetches the member's credentials, within `requestTimeoutMs` (headers and body together).
 pub async fn fetch(config: &Config) -> Result<Credentials, SdkError> {
-    let controller = AbortController::new()
-        .map_err(|_| SdkError::new(ErrorCode::InitFailed, "this environment has no AbortController"))?;
+    let controller = AbortController::new().map_err(|_| {
+        SdkError::new(
+            ErrorCode::InitFailed,
+            "this environment has no AbortController",
+        )
+    })?;
     let timed_out = Rc::new(Cell::new(false));
     // Dropped (and so cancelled) when this function returns, whichever way.
     let _deadline = {
@@ -197,7 +253,10 @@ pub async fn fetch(config: &Config) -> Result<Credentials, SdkError> {
     };
 
     let headers = js::object(&[
-        ("Authorization", JsValue::from_str(&["Bearer ", &config.access_token].concat())),
+        (
+            "Authorization",
+            JsValue::from_str(&["Bearer ", &config.access_token].concat()),
+        ),
         ("Accept", JsValue::from_str("application/json")),
     ]);
     let init = RequestInit::new();
@@ -209,7 +268,9 @@ pub async fn fetch(config: &Config) -> Result<Credentials, SdkError> {
 
     let url = request_url(config);
     let promise = js::fetch_with_init(&url, &init).map_err(|e| network_error(config, false, &e))?;
-    let response = JsFuture::from(promise).await.map_err(|e| network_error(config, timed_out.get(), &e))?;
+    let response = JsFuture::from(promise)
+        .await
+        .map_err(|e| network_error(config, timed_out.get(), &e))?;
     let response: Response = response
         .dyn_into()
         .map_err(|_| SdkError::new(ErrorCode::InitFailed, "fetch did not return a Response"))?;
@@ -223,10 +284,11 @@ pub async fn fetch(config: &Config) -> Result<Credentials, SdkError> {
         return Err(network_error(config, true, &JsValue::NULL));
     }
     if !(200..300).contains(&status) {
-        let detail = body.ok().and_then(|b| js::get_string(&b, "message").or_else(|| js::get_string(&b, "error")));
+        let detail = body.ok().as_ref().and_then(server_message);
         return Err(status_error(status, detail.as_deref()));
     }
-    let body = body.map_err(|_| SdkError::new(ErrorCode::InitFailed, "the credential response is not JSON"))?;
+    let body = body
+        .map_err(|_| SdkError::new(ErrorCode::InitFailed, "the credential response is not JSON"))?;
     parse_body(&body, config)
 }
 
@@ -241,9 +303,14 @@ mod tests {
         let forbidden = status_error(403, Some("missing ability telephony:webphone"));
         assert_eq!(forbidden.code, ErrorCode::AuthFailed);
         assert!(forbidden.message.contains("telephony ability"));
-        assert!(forbidden.message.ends_with("missing ability telephony:webphone"));
+        assert!(forbidden
+            .message
+            .ends_with("missing ability telephony:webphone"));
         assert_eq!(status_error(404, None).code, ErrorCode::ExtensionNotFound);
-        assert_eq!(status_error(409, None).code, ErrorCode::ExtensionNotProvisioned);
+        assert_eq!(
+            status_error(409, None).code,
+            ErrorCode::ExtensionNotProvisioned
+        );
         assert_eq!(status_error(500, None).code, ErrorCode::InitFailed);
         assert_eq!(status_error(302, None).code, ErrorCode::InitFailed);
         assert!(status_error(418, None).message.contains("HTTP 418"));

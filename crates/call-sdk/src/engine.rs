@@ -77,25 +77,53 @@ pub struct Engine {
 /// `Display`, which would pull `core::fmt`'s Debug escaping into the wasm.
 fn command_error(err: CommandError) -> JsValue {
     let (code, message): (ErrorCode, String) = match err {
-        CommandError::UnknownCall(id) => (ErrorCode::UnknownCall, ["no call with id ", &id, " (it may have ended)"].concat()),
-        CommandError::WrongState { call, state, command } => (
+        CommandError::UnknownCall(id) => (
+            ErrorCode::UnknownCall,
+            ["no call with id ", &id, " (it may have ended)"].concat(),
+        ),
+        CommandError::WrongState {
+            call,
+            state,
+            command,
+        } => (
             ErrorCode::InvalidState,
-            ["call ", &call, " is ", state, ": cannot ", command, " it now"].concat(),
+            [
+                "call ",
+                &call,
+                " is ",
+                state,
+                ": cannot ",
+                command,
+                " it now",
+            ]
+            .concat(),
         ),
         CommandError::InvalidTone(c) => {
             let mut buf = [0u8; 4];
             (
                 ErrorCode::InvalidArgument,
-                ["invalid DTMF tone '", c.encode_utf8(&mut buf), "': use 0-9, *, #, A-D and ',' for a pause"].concat(),
+                [
+                    "invalid DTMF tone '",
+                    c.encode_utf8(&mut buf),
+                    "': use 0-9, *, #, A-D and ',' for a pause",
+                ]
+                .concat(),
             )
         }
         CommandError::NoTones => (ErrorCode::InvalidArgument, "no DTMF tones given".into()),
-        CommandError::InvalidTarget(t) => {
-            (ErrorCode::InvalidArgument, ["invalid call target '", &t, "': use a number or a sip: URI"].concat())
-        }
-        CommandError::NotConnected => (ErrorCode::InvalidState, "not connected to the SIP server yet".into()),
+        CommandError::InvalidTarget(t) => (
+            ErrorCode::InvalidArgument,
+            ["invalid call target '", &t, "': use a number or a sip: URI"].concat(),
+        ),
+        CommandError::NotConnected => (
+            ErrorCode::InvalidState,
+            "not connected to the SIP server yet".into(),
+        ),
         CommandError::ShutDown => (ErrorCode::InvalidState, "the SDK is shutting down".into()),
-        _ => (ErrorCode::InvalidState, "the command is not possible now".into()),
+        _ => (
+            ErrorCode::InvalidState,
+            "the command is not possible now".into(),
+        ),
     };
     SdkError::new(code, message).into()
 }
@@ -186,12 +214,18 @@ impl Engine {
         install_panic_hook();
         let config = Config::parse(&config)?;
         let creds = credentials::fetch(&config).await?;
-        let seed = js::random_u64()
-            .ok_or_else(|| SdkError::new(ErrorCode::InitFailed, "this environment has no crypto.getRandomValues"))?;
+        let seed = js::random_u64().ok_or_else(|| {
+            SdkError::new(
+                ErrorCode::InitFailed,
+                "this environment has no crypto.getRandomValues",
+            )
+        })?;
         let ua = Ua::new(ua_config(&config, &creds), seed, now());
-        let ice_servers = config.ice_servers.clone().unwrap_or_else(|| creds.ice_servers.clone());
-        let media_settings =
-            MediaSettings {
+        let ice_servers = config
+            .ice_servers
+            .clone()
+            .unwrap_or_else(|| creds.ice_servers.clone());
+        let media_settings = MediaSettings {
             ice_servers,
             ice_gathering_timeout_ms: config.ice_gathering_timeout_ms,
             audio: config.audio_constraints.clone(),
@@ -215,7 +249,10 @@ impl Engine {
             destroy_deadline: RefCell::new(None),
             torn_down: Cell::new(false),
         });
-        shared.log(LogLevel::Info, &["credentials for extension ", &creds.extension, " fetched"].concat());
+        shared.log(
+            LogLevel::Info,
+            &["credentials for extension ", &creds.extension, " fetched"].concat(),
+        );
         Ok(Engine { shared })
     }
 
@@ -274,7 +311,8 @@ impl Engine {
 
     /// Sends DTMF tones (`0-9 * # A-D`, `,` for a pause).
     pub fn dtmf(&self, call_id: &str, tones: &str) -> Result<(), JsValue> {
-        self.shared.command(|ua, t, id| ua.dtmf(t, id, tones), call_id)
+        self.shared
+            .command(|ua, t, id| ua.dtmf(t, id, tones), call_id)
     }
 
     /// Snapshots of every live call.
@@ -282,7 +320,9 @@ impl Engine {
     pub fn get_calls(&self) -> Array {
         let s = &self.shared;
         let ua = s.ua.borrow();
-        ua.calls().map(|c| JsValue::from(payload::call(c, s.clock))).collect()
+        ua.calls()
+            .map(|c| JsValue::from(payload::call(c, s.clock)))
+            .collect()
     }
 
     /// Whether the user agent is registered now.
@@ -310,7 +350,11 @@ impl Engine {
         })?;
         el.set_autoplay(true);
         *s.audio.borrow_mut() = Some(el);
-        let latest = s.remote_streams.borrow().last().map(|(_, st)| Clone::clone(st));
+        let latest = s
+            .remote_streams
+            .borrow()
+            .last()
+            .map(|(_, st)| Clone::clone(st));
         if let Some(stream) = latest {
             s.play(&stream);
         }
@@ -327,7 +371,10 @@ impl Engine {
         let weak = Rc::downgrade(s);
         *s.destroy_deadline.borrow_mut() = Some(Timeout::new(DESTROY_GRACE_MS, move || {
             if let Some(s) = weak.upgrade() {
-                s.log(LogLevel::Warn, "orderly shutdown took too long: tearing down");
+                s.log(
+                    LogLevel::Warn,
+                    "orderly shutdown took too long: tearing down",
+                );
                 s.teardown();
             }
         }));
@@ -339,7 +386,11 @@ impl Engine {
 impl Shared {
     fn check_alive(&self) -> Result<(), JsValue> {
         if self.torn_down.get() || self.destroy_deadline.borrow().is_some() {
-            return Err(SdkError::new(ErrorCode::InvalidState, "the SDK was destroyed; call init() again").into());
+            return Err(SdkError::new(
+                ErrorCode::InvalidState,
+                "the SDK was destroyed; call init() again",
+            )
+            .into());
         }
         Ok(())
     }
@@ -369,8 +420,14 @@ impl Shared {
     }
 
     fn emit(&self, name: &str, payload: &JsValue) {
-        if let Err(e) = self.emit.call2(&JsValue::NULL, &JsValue::from_str(name), payload) {
-            self.log(LogLevel::Error, &["listener of ", name, " threw: ", &js::describe(&e)].concat());
+        if let Err(e) = self
+            .emit
+            .call2(&JsValue::NULL, &JsValue::from_str(name), payload)
+        {
+            self.log(
+                LogLevel::Error,
+                &["listener of ", name, " threw: ", &js::describe(&e)].concat(),
+            );
         }
     }
 
@@ -496,12 +553,18 @@ impl Shared {
     fn media_command(self: &Rc<Self>, call: CallId, command: MediaCommand) {
         let key = call.as_str().to_string();
         if self.config.log_level >= LogLevel::Debug {
-            self.log(LogLevel::Debug, &["media ", &key, ": ", media_command_name(&command)].concat());
+            self.log(
+                LogLevel::Debug,
+                &["media ", &key, ": ", media_command_name(&command)].concat(),
+            );
         }
         if let MediaCommand::Close = command {
             let session = {
                 let mut media = self.media.borrow_mut();
-                media.iter().position(|(k, _)| *k == key).map(|i| media.swap_remove(i))
+                media
+                    .iter()
+                    .position(|(k, _)| *k == key)
+                    .map(|i| media.swap_remove(i))
             };
             drop(session);
             self.release_stream(&key);
@@ -512,12 +575,20 @@ impl Shared {
             self.media.borrow_mut().push((key.clone(), session));
         }
         let media = self.media.borrow();
-        let Some(session) = media.iter().find(|(k, _)| *k == key).map(|(_, s)| s) else { return };
+        let Some(session) = media.iter().find(|(k, _)| *k == key).map(|(_, s)| s) else {
+            return;
+        };
         match command {
             MediaCommand::CreateOffer => session.run(MediaOp::CreateOffer),
-            MediaCommand::CreateAnswer { remote_sdp } => session.run(MediaOp::CreateAnswer(remote_sdp)),
-            MediaCommand::ApplyAnswer { remote_sdp } => session.run(MediaOp::ApplyAnswer(remote_sdp)),
-            MediaCommand::CreateReoffer { direction } => session.run(MediaOp::Reoffer(map_direction(direction))),
+            MediaCommand::CreateAnswer { remote_sdp } => {
+                session.run(MediaOp::CreateAnswer(remote_sdp))
+            }
+            MediaCommand::ApplyAnswer { remote_sdp } => {
+                session.run(MediaOp::ApplyAnswer(remote_sdp))
+            }
+            MediaCommand::CreateReoffer { direction } => {
+                session.run(MediaOp::Reoffer(map_direction(direction)))
+            }
             MediaCommand::Rollback => session.run(MediaOp::Rollback),
             MediaCommand::SetMuted(muted) => session.set_muted(muted),
             MediaCommand::InsertDtmf { tones } => {
@@ -525,7 +596,12 @@ impl Shared {
                     drop(media);
                     let payload = js::object(&[
                         ("scope", JsValue::from_str("media")),
-                        ("detail", JsValue::from_str(&["DTMF not sent on call ", &key, ": ", &why].concat())),
+                        (
+                            "detail",
+                            JsValue::from_str(
+                                &["DTMF not sent on call ", &key, ": ", &why].concat(),
+                            ),
+                        ),
                     ]);
                     self.emit("error", &payload.into());
                 }
@@ -541,18 +617,30 @@ impl Shared {
             match notice {
                 MediaNotice::Outcome(outcome) => {
                     if let MediaOutcome::Failed(why) = &outcome {
-                        s.log(LogLevel::Warn, &["media of call ", call.as_str(), ": ", why].concat());
+                        s.log(
+                            LogLevel::Warn,
+                            &["media of call ", call.as_str(), ": ", why].concat(),
+                        );
                     }
-                    s.input(Input::Media { call: call.clone(), result: map_outcome(outcome) });
+                    s.input(Input::Media {
+                        call: call.clone(),
+                        result: map_outcome(outcome),
+                    });
                 }
                 MediaNotice::RemoteStream(stream) => s.remote_stream(call.as_str(), stream),
                 MediaNotice::ToneSent(tone) => {
                     if !tone.is_empty() {
-                        s.log(LogLevel::Debug, &["DTMF tone ", &tone, " sent on call ", call.as_str()].concat());
+                        s.log(
+                            LogLevel::Debug,
+                            &["DTMF tone ", &tone, " sent on call ", call.as_str()].concat(),
+                        );
                     }
                 }
                 MediaNotice::Log(line) => {
-                    s.log(LogLevel::Info, &["call ", call.as_str(), ": ", &line].concat());
+                    s.log(
+                        LogLevel::Info,
+                        &["call ", call.as_str(), ": ", &line].concat(),
+                    );
                 }
             }
         })
@@ -560,22 +648,31 @@ impl Shared {
 
     fn remote_stream(self: &Rc<Self>, call_id: &str, stream: MediaStream) {
         // `Clone::clone`, not `stream.clone()`: the latter is JS `MediaStream.clone()` (new tracks).
-        self.remote_streams.borrow_mut().push((call_id.to_string(), Clone::clone(&stream)));
+        self.remote_streams
+            .borrow_mut()
+            .push((call_id.to_string(), Clone::clone(&stream)));
         self.play(&stream);
-        let payload = js::object(&[("callId", JsValue::from_str(call_id)), ("stream", stream.into())]);
+        let payload = js::object(&[
+            ("callId", JsValue::from_str(call_id)),
+            ("stream", stream.into()),
+        ]);
         self.emit("remoteStream", &payload.into());
     }
 
     /// Plays `stream` in the attached element; an autoplay refusal becomes an `error` event.
     fn play(self: &Rc<Self>, stream: &MediaStream) {
-        let Some(el) = self.audio.borrow().clone() else { return };
+        let Some(el) = self.audio.borrow().clone() else {
+            return;
+        };
         el.set_src_object(Some(stream));
         let Ok(promise) = el.play() else { return };
         let weak = Rc::downgrade(self);
         spawn_local(async move {
             if let Err(e) = JsFuture::from(promise).await {
                 // AbortError: a newer stream (or none) replaced this one before it played.
-                if e.dyn_ref::<js_sys::Error>().is_some_and(|e| e.name() == "AbortError") {
+                if e.dyn_ref::<js_sys::Error>()
+                    .is_some_and(|e| e.name() == "AbortError")
+                {
                     return;
                 }
                 let Some(s) = weak.upgrade() else { return };
@@ -585,7 +682,10 @@ impl Shared {
                     "): call play() on the attached element after a user gesture",
                 ]
                 .concat();
-                let payload = js::object(&[("scope", JsValue::from_str("media")), ("detail", JsValue::from_str(&detail))]);
+                let payload = js::object(&[
+                    ("scope", JsValue::from_str("media")),
+                    ("detail", JsValue::from_str(&detail)),
+                ]);
                 s.emit("error", &payload.into());
             }
         });
@@ -618,7 +718,14 @@ impl Shared {
                 return;
             }
             Event::RegisteredChange { registered } => {
-                self.log(LogLevel::Info, if *registered { "registered" } else { "unregistered" });
+                self.log(
+                    LogLevel::Info,
+                    if *registered {
+                        "registered"
+                    } else {
+                        "unregistered"
+                    },
+                );
             }
             Event::Error { scope, detail } => {
                 self.log(LogLevel::Warn, &[scope.as_str(), ": ", detail].concat());
@@ -637,7 +744,9 @@ impl Shared {
         }
         let weak = Rc::downgrade(self);
         spawn_local(async move {
-            let Some(config) = weak.upgrade().map(|s| s.config.clone()) else { return };
+            let Some(config) = weak.upgrade().map(|s| s.config.clone()) else {
+                return;
+            };
             let result = credentials::fetch(&config).await;
             let Some(s) = weak.upgrade() else { return };
             s.refreshing.set(false);
@@ -656,18 +765,25 @@ impl Shared {
                     s.pump();
                 }
                 Err(err) => {
-                    let detail = ["credential refresh failed (", err.code.as_str(), "): ", &err.message].concat();
+                    let detail = [
+                        "credential refresh failed (",
+                        err.code.as_str(),
+                        "): ",
+                        &err.message,
+                    ]
+                    .concat();
                     let payload = js::object(&[
                         ("scope", JsValue::from_str("registration")),
                         ("detail", JsValue::from_str(&detail)),
                     ]);
                     s.emit("error", &payload.into());
                     let retry = Rc::downgrade(&s);
-                    *s.refresh_retry.borrow_mut() = Some(Timeout::new(REFRESH_RETRY_MS, move || {
-                        if let Some(s) = retry.upgrade() {
-                            s.refresh_credentials();
-                        }
-                    }));
+                    *s.refresh_retry.borrow_mut() =
+                        Some(Timeout::new(REFRESH_RETRY_MS, move || {
+                            if let Some(s) = retry.upgrade() {
+                                s.refresh_credentials();
+                            }
+                        }));
                 }
             }
         });
@@ -702,7 +818,13 @@ fn install_panic_hook() {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
             std::panic::set_hook(Box::new(|info| {
-                js::console_error(&["[klink-call-sdk] engine panic (a bug, please report): ", &info.to_string()].concat());
+                js::console_error(
+                    &[
+                        "[klink-call-sdk] engine panic (a bug, please report): ",
+                        &info.to_string(),
+                    ]
+                    .concat(),
+                );
             }));
         });
     }

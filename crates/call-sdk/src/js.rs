@@ -19,7 +19,10 @@ extern "C" {
 
     /// The global `fetch(url, init)`.
     #[wasm_bindgen(js_name = fetch, catch)]
-    pub(crate) fn fetch_with_init(url: &str, init: &web_sys::RequestInit) -> Result<Promise, JsValue>;
+    pub(crate) fn fetch_with_init(
+        url: &str,
+        init: &web_sys::RequestInit,
+    ) -> Result<Promise, JsValue>;
 
     /// `navigator.mediaDevices.getUserMedia(constraints)`.
     #[wasm_bindgen(js_namespace = ["navigator", "mediaDevices"], js_name = getUserMedia, catch)]

@@ -38,7 +38,12 @@ extern "C" {
     #[wasm_bindgen(js_name = RTCDTMFSender)]
     type CheckedDtmfSender;
     #[wasm_bindgen(method, catch, js_name = insertDTMF)]
-    fn insert_dtmf(this: &CheckedDtmfSender, tones: &str, duration: u32, gap: u32) -> Result<(), JsValue>;
+    fn insert_dtmf(
+        this: &CheckedDtmfSender,
+        tones: &str,
+        duration: u32,
+        gap: u32,
+    ) -> Result<(), JsValue>;
 }
 
 /// Tone length and gap for RFC 4733 DTMF, as JsSIP and SIP.js use.
@@ -175,7 +180,8 @@ struct Inner {
     callbacks: RefCell<Option<PcCallbacks>>,
     tone_callback: RefCell<Option<ToneCallback>>,
     local: RefCell<Option<MediaStream>>,
-    remote_ids: RefCell<Vec<String>>,
+    /// The call's remote audio, as handed to the app.
+    remote: RefCell<Option<MediaStream>>,
     gathering: RefCell<Option<Gathering>>,
     queue: RefCell<VecDeque<MediaOp>>,
     running: Cell<bool>,
@@ -203,7 +209,7 @@ impl MediaSession {
                 callbacks: RefCell::new(None),
                 tone_callback: RefCell::new(None),
                 local: RefCell::new(None),
-                remote_ids: RefCell::new(Vec::new()),
+                remote: RefCell::new(None),
                 gathering: RefCell::new(None),
                 queue: RefCell::new(VecDeque::new()),
                 running: Cell::new(false),
@@ -230,9 +236,7 @@ impl MediaSession {
     /// Mutes or unmutes the microphone by disabling its track (no renegotiation).
     pub fn set_muted(&self, muted: bool) {
         self.inner.muted.set(muted);
-        if let Some(stream) = self.inner.local.borrow().as_ref() {
-            set_tracks_enabled(stream, !muted);
-        }
+        self.inner.apply_microphone();
     }
 
     /// The track the connection sends (the microphone's), once there is one.
@@ -242,16 +246,14 @@ impl MediaSession {
 
     /// Sends DTMF as RFC 4733 telephone-events on the audio sender.
     pub fn insert_dtmf(&self, tones: &str) -> Result<(), String> {
-        let sender = self.inner.dtmf_sender().ok_or_else(|| String::from("no DTMF sender on this call yet"))?;
+        let sender = self
+            .inner
+            .dtmf_sender()
+            .ok_or_else(|| String::from("no DTMF sender on this call yet"))?;
         sender
             .unchecked_ref::<CheckedDtmfSender>()
             .insert_dtmf(tones, DTMF_DURATION_MS, DTMF_GAP_MS)
             .map_err(|e| js::describe(&e))
-    }
-
-    /// The remote streams seen so far are `ids`; true when `stream` belongs to this call.
-    pub fn owns_remote(&self, stream: &MediaStream) -> bool {
-        self.inner.remote_ids.borrow().iter().any(|id| *id == stream.id())
     }
 
     /// The local microphone stream, once acquired.
@@ -310,6 +312,18 @@ fn closed_error() -> JsValue {
 }
 
 impl Inner {
+    /// The microphone sends only when neither muted nor held by us: a `sendonly` hold
+    /// would otherwise keep the held party hearing us (JsSIP and SIP.js silence it too).
+    fn apply_microphone(&self) {
+        let held = matches!(
+            self.direction.get(),
+            Direction::SendOnly | Direction::Inactive
+        );
+        if let Some(stream) = self.local.borrow().as_ref() {
+            set_tracks_enabled(stream, !self.muted.get() && !held);
+        }
+    }
+
     fn close(&self) {
         if self.closed.replace(true) {
             return;
@@ -338,13 +352,17 @@ impl Inner {
             MediaOp::CreateOffer => {
                 let pc = self.prepare(None).await?;
                 let offer = await_promise(pc.create_offer()).await?;
-                let sdp = self.set_local_and_gather(&pc, RtcSdpType::Offer, &offer).await?;
+                let sdp = self
+                    .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
+                    .await?;
                 MediaOutcome::LocalOffer(sdp)
             }
             MediaOp::CreateAnswer(remote) => {
                 let pc = self.prepare(Some(&remote)).await?;
                 let answer = await_promise(pc.create_answer()).await?;
-                let sdp = self.set_local_and_gather(&pc, RtcSdpType::Answer, &answer).await?;
+                let sdp = self
+                    .set_local_and_gather(&pc, RtcSdpType::Answer, &answer)
+                    .await?;
                 MediaOutcome::LocalAnswer(sdp)
             }
             MediaOp::ApplyAnswer(remote) => {
@@ -356,10 +374,14 @@ impl Inner {
             }
             MediaOp::Reoffer(direction) => {
                 let pc = self.current_pc()?;
-                self.previous_direction.set(self.direction.replace(direction));
+                self.previous_direction
+                    .set(self.direction.replace(direction));
                 set_direction(&pc, direction);
+                self.apply_microphone();
                 let offer = await_promise(pc.create_offer()).await?;
-                let sdp = self.set_local_and_gather(&pc, RtcSdpType::Offer, &offer).await?;
+                let sdp = self
+                    .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
+                    .await?;
                 MediaOutcome::LocalOffer(sdp)
             }
             MediaOp::Rollback => {
@@ -367,6 +389,7 @@ impl Inner {
                 let previous = self.previous_direction.get();
                 self.direction.set(previous);
                 set_direction(&pc, previous);
+                self.apply_microphone();
                 let desc = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
                 await_promise(pc.set_local_description(&desc)).await?;
                 return Ok(None);
@@ -379,12 +402,18 @@ impl Inner {
         if self.closed.get() {
             return Err(closed_error());
         }
-        self.pc.borrow().clone().ok_or_else(|| JsValue::from_str("no peer connection for this call yet"))
+        self.pc
+            .borrow()
+            .clone()
+            .ok_or_else(|| JsValue::from_str("no peer connection for this call yet"))
     }
 
     /// The connection with the microphone attached and, for an answer, the remote offer applied.
     /// A re-INVITE (the connection exists) only applies the new remote offer.
-    async fn prepare(self: &Rc<Self>, remote_offer: Option<&str>) -> Result<RtcPeerConnection, JsValue> {
+    async fn prepare(
+        self: &Rc<Self>,
+        remote_offer: Option<&str>,
+    ) -> Result<RtcPeerConnection, JsValue> {
         if self.closed.get() {
             return Err(closed_error());
         }
@@ -409,14 +438,18 @@ impl Inner {
         }
         for track in stream.get_audio_tracks().iter() {
             let track: MediaStreamTrack = track.unchecked_into();
-            pc.unchecked_ref::<CheckedPeerConnection>().add_track(&track, &stream)?;
+            pc.unchecked_ref::<CheckedPeerConnection>()
+                .add_track(&track, &stream)?;
         }
         self.watch_tones();
         Ok(pc)
     }
 
     async fn microphone(self: &Rc<Self>) -> Result<MediaStream, JsValue> {
-        let constraints = js::object(&[("audio", self.settings.audio.clone()), ("video", JsValue::FALSE)]);
+        let constraints = js::object(&[
+            ("audio", self.settings.audio.clone()),
+            ("video", JsValue::FALSE),
+        ]);
         let promise = js::get_user_media(&constraints)?;
         let stream: MediaStream = await_promise(promise).await?.dyn_into()?;
         if self.closed.get() {
@@ -425,6 +458,7 @@ impl Inner {
             return Err(closed_error());
         }
         set_tracks_enabled(&stream, !self.muted.get());
+        // (A new call is never held: `apply_microphone` takes over from the first re-offer.)
         // `Clone::clone`: `stream.clone()` would be JS `MediaStream.clone()`, new tracks that the
         // connection does not send (mute would silence nothing).
         *self.local.borrow_mut() = Some(Clone::clone(&stream));
@@ -439,11 +473,13 @@ impl Inner {
 
         let on_ice_candidate = {
             let weak = weak.clone();
-            Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(move |ev: RtcPeerConnectionIceEvent| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.on_candidate(ev.candidate().is_some());
-                }
-            })
+            Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
+                move |ev: RtcPeerConnectionIceEvent| {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.on_candidate(ev.candidate().is_some());
+                    }
+                },
+            )
         };
         let on_gathering_change = {
             let weak = weak.clone();
@@ -544,19 +580,25 @@ impl Inner {
         }
         g.first_candidate_ms = Some(js::now_ms());
         let weak = Rc::downgrade(self);
-        g.after_first = Some(Timeout::new(self.settings.ice_gathering_timeout_ms, move || {
-            if let Some(inner) = weak.upgrade() {
-                inner.finish_gathering("bounded wait after the first candidate");
-            }
-        }));
+        g.after_first = Some(Timeout::new(
+            self.settings.ice_gathering_timeout_ms,
+            move || {
+                if let Some(inner) = weak.upgrade() {
+                    inner.finish_gathering("bounded wait after the first candidate");
+                }
+            },
+        ));
     }
 
     fn finish_gathering(&self, why: &str) {
-        let Some(g) = self.gathering.borrow_mut().take() else { return };
+        let Some(g) = self.gathering.borrow_mut().take() else {
+            return;
+        };
         let now = js::now_ms();
-        let first = g
-            .first_candidate_ms
-            .map_or_else(|| String::from("none"), |t| (t.saturating_sub(g.started_ms)).to_string());
+        let first = g.first_candidate_ms.map_or_else(
+            || String::from("none"),
+            |t| (t.saturating_sub(g.started_ms)).to_string(),
+        );
         let _ = g.resolve.call0(&JsValue::NULL);
         drop(g.after_first);
         drop(g.cap);
@@ -592,28 +634,30 @@ impl Inner {
         }
     }
 
+    /// Collects remote tracks into one stream the session owns. The browser's own remote
+    /// stream loses its track while the call is on hold (`sendonly`) and a resume may bring a
+    /// new stream object, so a stream handed to the app (and the attached element) would
+    /// stay silent after a resume; ours keeps the receiver's track throughout.
     fn on_track(&self, ev: &RtcTrackEvent) {
         if self.closed.get() {
             return;
         }
-        let stream = match ev.streams().get(0).dyn_into::<MediaStream>() {
-            Ok(s) => s,
-            Err(_) => match MediaStream::new() {
-                Ok(s) => {
-                    s.add_track(&ev.track());
-                    s
+        let track = ev.track();
+        let existing = self.remote.borrow().as_ref().map(Clone::clone);
+        let stream = match existing {
+            Some(stream) => {
+                if stream.get_track_by_id(&track.id()).is_none() {
+                    stream.add_track(&track);
                 }
+                return;
+            }
+            None => match MediaStream::new() {
+                Ok(stream) => stream,
                 Err(_) => return,
             },
         };
-        let id = stream.id();
-        {
-            let mut ids = self.remote_ids.borrow_mut();
-            if ids.contains(&id) {
-                return;
-            }
-            ids.push(id);
-        }
+        stream.add_track(&track);
+        *self.remote.borrow_mut() = Some(Clone::clone(&stream));
         (self.notify)(MediaNotice::RemoteStream(stream));
     }
 
@@ -631,15 +675,21 @@ impl Inner {
     }
 
     fn watch_tones(self: &Rc<Self>) {
-        let Some(sender) = self.dtmf_sender() else { return };
+        let Some(sender) = self.dtmf_sender() else {
+            return;
+        };
         let weak: Weak<Self> = Rc::downgrade(self);
-        let on_tone = Closure::<dyn FnMut(RtcdtmfToneChangeEvent)>::new(move |ev: RtcdtmfToneChangeEvent| {
-            if let Some(inner) = weak.upgrade() {
-                (inner.notify)(MediaNotice::ToneSent(ev.tone()));
-            }
-        });
+        let on_tone =
+            Closure::<dyn FnMut(RtcdtmfToneChangeEvent)>::new(move |ev: RtcdtmfToneChangeEvent| {
+                if let Some(inner) = weak.upgrade() {
+                    (inner.notify)(MediaNotice::ToneSent(ev.tone()));
+                }
+            });
         sender.set_ontonechange(Some(on_tone.as_ref().unchecked_ref()));
-        *self.tone_callback.borrow_mut() = Some(ToneCallback { sender, _on_tone: on_tone });
+        *self.tone_callback.borrow_mut() = Some(ToneCallback {
+            sender,
+            _on_tone: on_tone,
+        });
     }
 }
 

@@ -17,7 +17,9 @@ pub(crate) struct WallClock {
 impl WallClock {
     /// Captures the offset between the two clocks now.
     pub(crate) fn capture() -> Self {
-        Self { origin_ms: js::date_now() - js::now_ms() as f64 }
+        Self {
+            origin_ms: js::date_now() - js::now_ms() as f64,
+        }
     }
 
     /// The Unix time in milliseconds of a core instant.
@@ -38,8 +40,15 @@ pub(crate) fn call(info: &CallInfo, clock: WallClock) -> Object {
         ("state", JsValue::from_str(info.state.as_str())),
         ("remoteNumber", JsValue::from_str(&info.remote_number)),
         ("remoteName", opt_str(info.remote_name.as_deref())),
-        ("startedAt", JsValue::from_f64(clock.unix_ms(info.started_at))),
-        ("answeredAt", info.answered_at.map_or(JsValue::NULL, |t| JsValue::from_f64(clock.unix_ms(t)))),
+        (
+            "startedAt",
+            JsValue::from_f64(clock.unix_ms(info.started_at)),
+        ),
+        (
+            "answeredAt",
+            info.answered_at
+                .map_or(JsValue::NULL, |t| JsValue::from_f64(clock.unix_ms(t))),
+        ),
         ("muted", JsValue::from_bool(info.muted)),
         ("held", JsValue::from_bool(info.held.local)),
         ("remoteHeld", JsValue::from_bool(info.held.remote)),
@@ -62,10 +71,17 @@ pub(crate) fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsVal
         Event::Incoming(info) | Event::SessionStarted(info) | Event::CallUpdated(info) => {
             js::object(&[("call", call(info, clock).into())]).into()
         }
-        Event::SessionEnded { call, cause, status } => js::object(&[
+        Event::SessionEnded {
+            call,
+            cause,
+            status,
+        } => js::object(&[
             ("callId", JsValue::from_str(call.as_str())),
             ("cause", JsValue::from_str(cause.as_str())),
-            ("status", status.map_or(JsValue::NULL, |s| JsValue::from_f64(f64::from(s)))),
+            (
+                "status",
+                status.map_or(JsValue::NULL, |s| JsValue::from_f64(f64::from(s))),
+            ),
         ])
         .into(),
         Event::Dtmf { call, tone } => {

@@ -59,10 +59,9 @@ impl Socket {
                 let data = ev.data();
                 let text = match data.as_string() {
                     Some(text) => Some(text),
-                    None => data
-                        .dyn_into::<js_sys::ArrayBuffer>()
-                        .ok()
-                        .and_then(|buf| String::from_utf8(js_sys::Uint8Array::new(&buf).to_vec()).ok()),
+                    None => data.dyn_into::<js_sys::ArrayBuffer>().ok().and_then(|buf| {
+                        String::from_utf8(js_sys::Uint8Array::new(&buf).to_vec()).ok()
+                    }),
                 };
                 if let Some(text) = text {
                     sink(SocketEvent::Message(text));
@@ -70,12 +69,20 @@ impl Socket {
             })
         };
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |ev: CloseEvent| {
-            sink(SocketEvent::Closed { code: ev.code(), reason: ev.reason() });
+            sink(SocketEvent::Closed {
+                code: ev.code(),
+                reason: ev.reason(),
+            });
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Ok(Self { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
+        Ok(Self {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
     }
 
     /// Sends one SIP message as a text frame.
@@ -84,11 +91,6 @@ impl Socket {
             return Err("the SIP WebSocket is not open".into());
         }
         self.ws.send_with_str(text).map_err(|e| js::describe(&e))
-    }
-
-    /// The URL this socket was opened with.
-    pub fn url(&self) -> String {
-        self.ws.url()
     }
 }
 

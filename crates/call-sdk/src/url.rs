@@ -67,10 +67,19 @@ mod tests {
 
     #[test]
     fn host_is_found_in_every_form() {
-        assert_eq!(host("https://apigw.klinkcx.com").as_deref(), Some("apigw.klinkcx.com"));
-        assert_eq!(host("http://127.0.0.1:8080/v1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(
+            host("https://apigw.klinkcx.com").as_deref(),
+            Some("apigw.klinkcx.com")
+        );
+        assert_eq!(
+            host("http://127.0.0.1:8080/v1").as_deref(),
+            Some("127.0.0.1")
+        );
         assert_eq!(host("ws://[::1]:5060/ws").as_deref(), Some("[::1]"));
-        assert_eq!(host("wss://user:pw@Example.COM:443?x").as_deref(), Some("example.com"));
+        assert_eq!(
+            host("wss://user:pw@Example.COM:443?x").as_deref(),
+            Some("example.com")
+        );
         assert_eq!(host("not a url"), None);
         assert_eq!(host("https://"), None);
     }

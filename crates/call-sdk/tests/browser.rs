@@ -26,7 +26,10 @@ fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
 }
 
 fn base() -> Vec<(&'static str, JsValue)> {
-    vec![("userEmail", "agent@example.com".into()), ("accessToken", "kpt_abc123".into())]
+    vec![
+        ("userEmail", "agent@example.com".into()),
+        ("accessToken", "kpt_abc123".into()),
+    ]
 }
 
 fn with(extra: &[(&'static str, JsValue)]) -> JsValue {
@@ -42,7 +45,10 @@ fn config_error(cfg: &JsValue) -> (ErrorCode, String) {
 
 async fn sleep(ms: i32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
     });
     JsFuture::from(p).await.unwrap();
 }
@@ -68,11 +74,20 @@ fn config_errors_name_the_field() {
     assert_eq!(code, ErrorCode::InvalidConfig);
     assert!(msg.contains("userEmail"), "{msg}");
 
-    let (_, msg) = config_error(&obj(&[("userEmail", "a@b.c".into()), ("accessToken", "secret-token".into())]));
+    let (_, msg) = config_error(&obj(&[
+        ("userEmail", "a@b.c".into()),
+        ("accessToken", "secret-token".into()),
+    ]));
     assert!(msg.contains("accessToken") && msg.contains("kpt_"), "{msg}");
-    assert!(!msg.contains("secret-token"), "the token must never be echoed: {msg}");
+    assert!(
+        !msg.contains("secret-token"),
+        "the token must never be echoed: {msg}"
+    );
 
-    let (_, msg) = config_error(&obj(&[("userEmail", "not-an-email".into()), ("accessToken", "kpt_x".into())]));
+    let (_, msg) = config_error(&obj(&[
+        ("userEmail", "not-an-email".into()),
+        ("accessToken", "kpt_x".into()),
+    ]));
     assert!(msg.contains("userEmail"), "{msg}");
 
     let (_, msg) = config_error(&with(&[("requestTimeoutMs", "fast".into())]));
@@ -90,7 +105,10 @@ fn config_errors_name_the_field() {
     let (_, msg) = config_error(&with(&[("iceServers", bad_ice.into())]));
     assert!(msg.contains("iceServers[0].urls"), "{msg}");
 
-    let (_, msg) = config_error(&with(&[("reconnect", obj(&[("maxDelayMs", JsValue::from_f64(1.0))]))]));
+    let (_, msg) = config_error(&with(&[(
+        "reconnect",
+        obj(&[("maxDelayMs", JsValue::from_f64(1.0))]),
+    )]));
     assert!(msg.contains("reconnect.maxDelayMs"), "{msg}");
 }
 
@@ -98,10 +116,16 @@ fn config_errors_name_the_field() {
 fn config_refuses_insecure_api_unless_loopback_or_opted_in() {
     let (code, msg) = config_error(&with(&[("apiBaseUrl", "http://api.example.com".into())]));
     assert_eq!(code, ErrorCode::InvalidConfig);
-    assert!(msg.contains("apiBaseUrl") && msg.contains("allowInsecureTransport"), "{msg}");
+    assert!(
+        msg.contains("apiBaseUrl") && msg.contains("allowInsecureTransport"),
+        "{msg}"
+    );
 
     let ok = Config::parse(&with(&[("apiBaseUrl", "http://127.0.0.1:8080/".into())])).unwrap();
-    assert_eq!(ok.api_base_url, "http://127.0.0.1:8080", "trailing slash trimmed");
+    assert_eq!(
+        ok.api_base_url, "http://127.0.0.1:8080",
+        "trailing slash trimmed"
+    );
 
     let opted = Config::parse(&with(&[
         ("apiBaseUrl", "http://api.example.com".into()),
@@ -123,8 +147,14 @@ fn good_body() -> Vec<(&'static str, JsValue)> {
         ("password", "c2lnbmF0dXJl".into()),
         ("realm", "pbx.example.com".into()),
         ("expiresAt", JsValue::from_f64(1_900_000_000.0)),
-        ("wsServers", Array::of1(&"wss://edge.example.com/ws".into()).into()),
-        ("iceServers", Array::of1(&obj(&[("urls", "stun:stun.example.com:3478".into())])).into()),
+        (
+            "wsServers",
+            Array::of1(&"wss://edge.example.com/ws".into()).into(),
+        ),
+        (
+            "iceServers",
+            Array::of1(&obj(&[("urls", "stun:stun.example.com:3478".into())])).into(),
+        ),
     ]
 }
 
@@ -134,13 +164,19 @@ fn credential_response_is_read_and_checked() {
     let creds = credentials::parse_body(&obj(&good_body()), &cfg).unwrap();
     assert_eq!(creds.extension, "1001");
     assert_eq!(creds.password.expose(), "c2lnbmF0dXJl");
-    assert!(!format!("{creds:?}").contains("c2lnbmF0dXJl"), "password leaked into Debug");
+    assert!(
+        !format!("{creds:?}").contains("c2lnbmF0dXJl"),
+        "password leaked into Debug"
+    );
     assert_eq!(creds.expires_at_unix_ms, Some(1_900_000_000_000.0));
     assert_eq!(creds.ice_servers.length(), 1);
 
     // An insecure WebSocket from the API is refused like an insecure config.
     let mut body = good_body();
-    body[7] = ("wsServers", Array::of1(&"ws://edge.example.com/ws".into()).into());
+    body[7] = (
+        "wsServers",
+        Array::of1(&"ws://edge.example.com/ws".into()).into(),
+    );
     let err = credentials::parse_body(&obj(&body), &cfg).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidConfig);
     assert!(err.message.contains("wsServers[0]"), "{}", err.message);
@@ -173,10 +209,16 @@ async fn peer_connection_creates_an_audio_offer() {
     init.set_direction(web_sys::RtcRtpTransceiverDirection::Sendrecv);
     pc.add_transceiver_with_str_and_init("audio", &init);
     let offer = JsFuture::from(pc.create_offer()).await.unwrap();
-    let sdp = Reflect::get(&offer, &"sdp".into()).unwrap().as_string().unwrap();
+    let sdp = Reflect::get(&offer, &"sdp".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
     assert!(sdp.starts_with("v=0"), "{sdp}");
     assert!(sdp.contains("m=audio"), "{sdp}");
-    assert!(sdp.contains("telephone-event"), "RFC 4733 is offered: {sdp}");
+    assert!(
+        sdp.contains("telephone-event"),
+        "RFC 4733 is offered: {sdp}"
+    );
     pc.close();
 }
 
@@ -190,9 +232,15 @@ async fn media_session_offers_with_candidates_and_cleans_up() {
         let notices = notices.clone();
         let offer = offer.clone();
         MediaSession::new(
-            MediaSettings { ice_servers: Array::new(), ice_gathering_timeout_ms: 200, audio: JsValue::TRUE },
+            MediaSettings {
+                ice_servers: Array::new(),
+                ice_gathering_timeout_ms: 200,
+                audio: JsValue::TRUE,
+            },
             move |n| match n {
-                MediaNotice::Outcome(MediaOutcome::LocalOffer(sdp)) => *offer.borrow_mut() = Some(sdp),
+                MediaNotice::Outcome(MediaOutcome::LocalOffer(sdp)) => {
+                    *offer.borrow_mut() = Some(sdp)
+                }
                 other => notices.borrow_mut().push(format!("{other:?}")),
             },
         )
@@ -202,18 +250,30 @@ async fn media_session_offers_with_candidates_and_cleans_up() {
     while offer.borrow().is_none() && js_sys::Date::now() - started < 5_000.0 {
         sleep(20).await;
     }
-    let sdp = offer.borrow().clone().unwrap_or_else(|| panic!("no offer; notices: {:?}", notices.borrow()));
+    let sdp = offer
+        .borrow()
+        .clone()
+        .unwrap_or_else(|| panic!("no offer; notices: {:?}", notices.borrow()));
     assert!(sdp.contains("m=audio"), "{sdp}");
     assert!(sdp.contains("a=sendrecv"), "{sdp}");
-    assert!(sdp.contains("a=candidate:"), "the bounded wait let candidates in: {sdp}");
+    assert!(
+        sdp.contains("a=candidate:"),
+        "the bounded wait let candidates in: {sdp}"
+    );
     web_sys::console::log_1(&format!("ice notices: {:?}", notices.borrow()).into());
 
     // The track the connection sends must be the microphone's own (not a clone), so that
     // mute silences what the peer hears and close releases the device.
-    let track = session.sender_track().expect("an audio sender with a track");
+    let track = session
+        .sender_track()
+        .expect("an audio sender with a track");
     let mic = session.local_stream().expect("microphone acquired");
     let mic_track: web_sys::MediaStreamTrack = mic.get_audio_tracks().get(0).unchecked_into();
-    assert_eq!(track.id(), mic_track.id(), "the sender sends the microphone's track");
+    assert_eq!(
+        track.id(),
+        mic_track.id(),
+        "the sender sends the microphone's track"
+    );
     assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Live);
     session.set_muted(true);
     assert!(!track.enabled(), "mute disables the sender's track");
@@ -221,7 +281,11 @@ async fn media_session_offers_with_candidates_and_cleans_up() {
     assert!(track.enabled());
 
     session.close();
-    assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Ended, "close stops the microphone");
+    assert_eq!(
+        track.ready_state(),
+        web_sys::MediaStreamTrackState::Ended,
+        "close stops the microphone"
+    );
     assert!(session.insert_dtmf("1").is_err(), "no DTMF after close");
 }
 
@@ -233,7 +297,11 @@ async fn gather_once(timeout_ms: u32) -> (u64, String, String) {
         let logs = logs.clone();
         let done = done.clone();
         MediaSession::new(
-            MediaSettings { ice_servers: Array::new(), ice_gathering_timeout_ms: timeout_ms, audio: JsValue::TRUE },
+            MediaSettings {
+                ice_servers: Array::new(),
+                ice_gathering_timeout_ms: timeout_ms,
+                audio: JsValue::TRUE,
+            },
             move |n| match n {
                 MediaNotice::Log(line) => logs.borrow_mut().push(line),
                 MediaNotice::Outcome(_) => *done.borrow_mut() = true,
@@ -247,11 +315,30 @@ async fn gather_once(timeout_ms: u32) -> (u64, String, String) {
         sleep(5).await;
     }
     session.close();
-    let line = logs.borrow().iter().find(|l| l.starts_with("ice gathering")).cloned().expect("gathering logged");
+    let line = logs
+        .borrow()
+        .iter()
+        .find(|l| l.starts_with("ice gathering"))
+        .cloned()
+        .expect("gathering logged");
     // "ice gathering: sent after N ms (WHY), first candidate at M ms"
-    let after: u64 = line.split("sent after ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
-    let why = line.split('(').nth(1).and_then(|r| r.split(')').next()).unwrap().to_string();
-    let first = line.rsplit("first candidate at ").next().unwrap().to_string();
+    let after: u64 = line
+        .split("sent after ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let why = line
+        .split('(')
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap()
+        .to_string();
+    let first = line
+        .rsplit("first candidate at ")
+        .next()
+        .unwrap()
+        .to_string();
     (after, why, first)
 }
 
@@ -260,13 +347,146 @@ async fn gather_once(timeout_ms: u32) -> (u64, String, String) {
 #[wasm_bindgen_test]
 async fn ice_wait_is_bounded_after_the_first_candidate() {
     let (full_ms, full_why, first) = gather_once(5_000).await;
-    web_sys::console::log_1(&format!("unbounded: sent after {full_ms} ms ({full_why}), first candidate at {first}").into());
-    assert!(full_why.contains("complete") || full_why.contains("end of candidates"), "{full_why}");
+    web_sys::console::log_1(
+        &format!("unbounded: sent after {full_ms} ms ({full_why}), first candidate at {first}")
+            .into(),
+    );
+    assert!(
+        full_why.contains("complete") || full_why.contains("end of candidates"),
+        "{full_why}"
+    );
     for bound in [0u32, 20, 50, 100, 200] {
         let (ms, why, first) = gather_once(bound).await;
-        web_sys::console::log_1(&format!("bound {bound} ms: sent after {ms} ms ({why}), first candidate at {first}").into());
+        web_sys::console::log_1(
+            &format!("bound {bound} ms: sent after {ms} ms ({why}), first candidate at {first}")
+                .into(),
+        );
     }
     let (short_ms, short_why, _) = gather_once(0).await;
     assert!(short_why.contains("bounded wait"), "{short_why}");
-    assert!(short_ms < full_ms, "bounded {short_ms} ms vs complete {full_ms} ms");
+    assert!(
+        short_ms < full_ms,
+        "bounded {short_ms} ms vs complete {full_ms} ms"
+    );
+}
+
+/// A media session whose notices are collected, for driving two of them against each other.
+struct Probe {
+    session: MediaSession,
+    outcomes: Rc<RefCell<Vec<MediaOutcome>>>,
+    streams: Rc<RefCell<Vec<web_sys::MediaStream>>>,
+}
+
+impl Probe {
+    fn new() -> Self {
+        let outcomes: Rc<RefCell<Vec<MediaOutcome>>> = Rc::default();
+        let streams: Rc<RefCell<Vec<web_sys::MediaStream>>> = Rc::default();
+        let session = {
+            let (outcomes, streams) = (outcomes.clone(), streams.clone());
+            MediaSession::new(
+                MediaSettings {
+                    ice_servers: Array::new(),
+                    ice_gathering_timeout_ms: 50,
+                    audio: JsValue::TRUE,
+                },
+                move |n| match n {
+                    MediaNotice::Outcome(o) => outcomes.borrow_mut().push(o),
+                    MediaNotice::RemoteStream(s) => streams.borrow_mut().push(s),
+                    _ => {}
+                },
+            )
+        };
+        Self {
+            session,
+            outcomes,
+            streams,
+        }
+    }
+
+    /// Runs `op` and waits for its outcome (ICE reports are skipped).
+    async fn step(&self, op: MediaOp) -> MediaOutcome {
+        let seen = self.outcomes.borrow().len();
+        self.session.run(op);
+        let started = js_sys::Date::now();
+        loop {
+            let found = self
+                .outcomes
+                .borrow()
+                .iter()
+                .skip(seen)
+                .find(|o| !matches!(o, MediaOutcome::IceConnected))
+                .cloned();
+            if let Some(o) = found {
+                return o;
+            }
+            assert!(
+                js_sys::Date::now() - started < 5_000.0,
+                "no outcome for the step"
+            );
+            sleep(10).await;
+        }
+    }
+}
+
+fn sdp_of(o: MediaOutcome) -> String {
+    match o {
+        MediaOutcome::LocalOffer(s) | MediaOutcome::LocalAnswer(s) => s,
+        other => panic!("expected an SDP, got {other:?}"),
+    }
+}
+
+/// Two sessions in one page negotiate, hold and resume as the core would drive them: hold
+/// offers `sendonly` and silences our microphone, resume restores both, and the remote stream
+/// handed out once keeps a live track through the hold (the browser's own stream loses it).
+#[wasm_bindgen_test]
+async fn hold_and_resume_between_two_sessions() {
+    let (a, b) = (Probe::new(), Probe::new());
+    let offer = sdp_of(a.step(MediaOp::CreateOffer).await);
+    let answer = sdp_of(b.step(MediaOp::CreateAnswer(offer)).await);
+    assert!(answer.contains("a=sendrecv"), "{answer}");
+    assert_eq!(
+        a.step(MediaOp::ApplyAnswer(answer)).await,
+        MediaOutcome::RemoteApplied
+    );
+
+    let mic = a.session.sender_track().expect("a sends its microphone");
+    let hold = sdp_of(
+        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendOnly))
+            .await,
+    );
+    assert!(hold.contains("a=sendonly"), "{hold}");
+    assert!(!mic.enabled(), "on hold our microphone is silenced");
+    let held = sdp_of(b.step(MediaOp::CreateAnswer(hold)).await);
+    assert!(held.contains("a=recvonly"), "{held}");
+    assert_eq!(
+        a.step(MediaOp::ApplyAnswer(held)).await,
+        MediaOutcome::RemoteApplied
+    );
+
+    let resume = sdp_of(
+        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendRecv))
+            .await,
+    );
+    assert!(resume.contains("a=sendrecv"), "{resume}");
+    assert!(mic.enabled(), "resume un-silences the microphone");
+    let resumed = sdp_of(b.step(MediaOp::CreateAnswer(resume)).await);
+    assert_eq!(
+        a.step(MediaOp::ApplyAnswer(resumed)).await,
+        MediaOutcome::RemoteApplied
+    );
+
+    for probe in [&a, &b] {
+        let streams = probe.streams.borrow();
+        assert_eq!(streams.len(), 1, "one remoteStream per call");
+        let tracks = streams[0].get_audio_tracks();
+        assert_eq!(
+            tracks.length(),
+            1,
+            "the remote stream still has its track after hold and resume"
+        );
+        let track: web_sys::MediaStreamTrack = tracks.get(0).unchecked_into();
+        assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Live);
+    }
+    a.session.close();
+    b.session.close();
 }

@@ -109,7 +109,7 @@ pub(crate) fn sent_by(host: &str, port: Option<u16>) -> String {
         Some(p) => {
             let mut s = host.to_owned();
             s.push(':');
-            s.push_str(&p.to_string());
+            crate::decimal::push(&mut s, u64::from(p));
             s
         }
         None => host.to_owned(),
@@ -282,7 +282,7 @@ pub(crate) fn info_body(tone: char) -> String {
     let mut s = String::from("Signal=");
     s.push(tone);
     s.push_str("\r\nDuration=");
-    s.push_str(&DTMF_DURATION.to_string());
+    crate::decimal::push(&mut s, u64::from(DTMF_DURATION));
     s.push_str("\r\n");
     s
 }

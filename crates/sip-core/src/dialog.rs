@@ -82,7 +82,7 @@ pub(crate) fn tagged(uri: &str, tag: &str) -> String {
 
 /// `1 INVITE`.
 pub(crate) fn format_cseq(n: u32, method: &str) -> String {
-    let mut s = n.to_string();
+    let mut s = crate::decimal::string(u64::from(n));
     s.push(' ');
     s.push_str(method);
     s

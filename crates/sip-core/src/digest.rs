@@ -2,9 +2,7 @@
 //! compatible): computes the Authorization or Proxy-Authorization value for a
 //! challenge. The cnonce comes from the caller, whose RNG is seeded by the driver.
 
-use md5::Md5;
-use sha2::Sha256;
-
+use crate::hash::{hex_digest, hex_digit, Hash};
 use crate::message::{AuthKind, Challenge};
 
 /// Hash algorithms of RFC 7616 that a SIP UA meets (SHA-512-256 is not used in SIP).
@@ -51,29 +49,12 @@ impl Algorithm {
     }
 
     fn hex(&self, parts: &[&str]) -> String {
-        match self {
-            Algorithm::Md5 | Algorithm::Md5Sess => hex_digest::<Md5>(parts),
-            Algorithm::Sha256 | Algorithm::Sha256Sess => hex_digest::<Sha256>(parts),
-        }
+        let hash = match self {
+            Algorithm::Md5 | Algorithm::Md5Sess => Hash::Md5,
+            Algorithm::Sha256 | Algorithm::Sha256Sess => Hash::Sha256,
+        };
+        hex_digest(hash, parts)
     }
-}
-
-fn hex_digest<D: sha2::Digest>(parts: &[&str]) -> String {
-    let mut d = D::new();
-    for p in parts {
-        d.update(p.as_bytes());
-    }
-    let bytes = d.finalize();
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes.iter() {
-        out.push(nibble(b >> 4));
-        out.push(nibble(b & 0x0f));
-    }
-    out
-}
-
-fn nibble(n: u8) -> char {
-    char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
 }
 
 /// Why no credentials could be computed.
@@ -150,7 +131,7 @@ fn qop_choice(c: &Challenge<'_>) -> Result<bool, DigestError> {
 pub fn nonce_count_hex(nc: u32) -> String {
     let mut out = String::with_capacity(8);
     for shift in (0..8).rev() {
-        out.push(nibble(((nc >> (shift * 4)) & 0xf) as u8));
+        out.push(hex_digit(((nc >> (shift * 4)) & 0xf) as u8));
     }
     out
 }

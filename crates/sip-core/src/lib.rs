@@ -5,12 +5,14 @@
 //! driver loop.
 #![cfg_attr(not(test), warn(missing_docs))]
 
+pub mod decimal;
 pub mod digest;
 pub mod message;
 pub mod sdp;
 
 mod call;
 mod dialog;
+mod hash;
 pub mod emitter;
 pub mod error;
 pub mod events;
@@ -18,6 +20,7 @@ pub mod media;
 mod outgoing;
 mod registration;
 pub mod rng;
+pub mod search;
 pub mod timer;
 pub mod transaction;
 pub mod ua;

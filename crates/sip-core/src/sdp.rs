@@ -316,7 +316,7 @@ pub fn with_direction_at(sdp: &str, index: usize, dir: Direction) -> String {
 }
 
 fn rewrite(sdp: &str, choose: impl Fn(usize, &str) -> Option<Direction>) -> String {
-    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let eol = if crate::search::contains(sdp, "\r\n") { "\r\n" } else { "\n" };
     let mut out = String::with_capacity(sdp.len() + 16);
     let mut section: Option<usize> = None;
     let mut target: Option<Direction> = None;

@@ -1,41 +1,35 @@
 //! The typed parse error: precise enough to put in a 400 reason phrase.
+//!
+//! The text is built with `push_str` rather than `#[error("...{}...")]` so that reporting
+//! a malformed message does not pull `core::fmt` into the wasm engine (`docs/size.md`);
+//! [`Display`](std::fmt::Display) writes the same text.
 
 /// Why a received message (or one of its header values) was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
     /// Nothing but blank lines.
-    #[error("empty message")]
     Empty,
     /// The first line is neither a Request-Line nor a Status-Line.
-    #[error("malformed start line")]
     StartLine,
     /// The SIP version is not SIP/2.0.
-    #[error("unsupported SIP version")]
     Version,
     /// The status code is not three digits in 100..=699.
-    #[error("invalid status code")]
     StatusCode,
     /// The method is not a token.
-    #[error("invalid method")]
     Method,
     /// The Request-URI is malformed (or carries URI headers, RFC 3261 §19.1.5).
-    #[error("invalid Request-URI")]
     RequestUri,
     /// A header line has no colon or its name is not a token.
-    #[error("malformed header line {line}")]
     HeaderLine {
         /// 1-based line number in the message head.
         line: usize,
     },
     /// A mandatory header is absent.
-    #[error("missing {0} header")]
     Missing(&'static str),
     /// A header that allows one value appears more than once.
-    #[error("more than one {0} header")]
     Duplicate(&'static str),
     /// A header value does not follow its grammar.
-    #[error("invalid {header} header: {reason}")]
     Invalid {
         /// Canonical header name.
         header: &'static str,
@@ -43,7 +37,6 @@ pub enum ParseError {
         reason: &'static str,
     },
     /// The body length differs from Content-Length.
-    #[error("Content-Length {declared} does not match body length {actual}")]
     ContentLength {
         /// The value of the Content-Length header.
         declared: u32,
@@ -51,15 +44,84 @@ pub enum ParseError {
         actual: usize,
     },
     /// The CSeq method differs from the Request-Line method.
-    #[error("CSeq method does not match the request method")]
     CSeqMethod,
     /// A URI is malformed.
-    #[error("invalid URI: {0}")]
     Uri(&'static str),
 }
 
 impl ParseError {
+    /// The human-readable description (what `Display` writes).
+    #[must_use]
+    pub fn message(&self) -> String {
+        let mut out = String::new();
+        self.write_to(&mut out);
+        out
+    }
+
+    /// Appends the description to `out`.
+    pub fn write_to(&self, out: &mut String) {
+        let parts: [&str; 4] = match self {
+            ParseError::Empty => ["empty message", "", "", ""],
+            ParseError::StartLine => ["malformed start line", "", "", ""],
+            ParseError::Version => ["unsupported SIP version", "", "", ""],
+            ParseError::StatusCode => ["invalid status code", "", "", ""],
+            ParseError::Method => ["invalid method", "", "", ""],
+            ParseError::RequestUri => ["invalid Request-URI", "", "", ""],
+            ParseError::HeaderLine { line } => {
+                out.push_str("malformed header line ");
+                crate::decimal::push(out, *line as u64);
+                return;
+            }
+            ParseError::Missing(name) => ["missing ", name, " header", ""],
+            ParseError::Duplicate(name) => ["more than one ", name, " header", ""],
+            ParseError::Invalid { header, reason } => ["invalid ", header, " header: ", reason],
+            ParseError::ContentLength { declared, actual } => {
+                out.push_str("Content-Length ");
+                crate::decimal::push(out, u64::from(*declared));
+                out.push_str(" does not match body length ");
+                crate::decimal::push(out, *actual as u64);
+                return;
+            }
+            ParseError::CSeqMethod => ["CSeq method does not match the request method", "", "", ""],
+            ParseError::Uri(reason) => ["invalid URI: ", reason, "", ""],
+        };
+        for p in parts {
+            out.push_str(p);
+        }
+    }
+
     pub(crate) fn invalid(header: &'static str, reason: &'static str) -> Self {
         ParseError::Invalid { header, reason }
+    }
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ParseError;
+
+    #[test]
+    fn messages() {
+        let cases = [
+            (ParseError::Empty, "empty message"),
+            (ParseError::HeaderLine { line: 12 }, "malformed header line 12"),
+            (ParseError::Missing("Via"), "missing Via header"),
+            (ParseError::Duplicate("CSeq"), "more than one CSeq header"),
+            (ParseError::invalid("Via", "no branch"), "invalid Via header: no branch"),
+            (
+                ParseError::ContentLength { declared: 99, actual: 0 },
+                "Content-Length 99 does not match body length 0",
+            ),
+            (ParseError::Uri("empty host"), "invalid URI: empty host"),
+        ];
+        for (err, text) in cases {
+            assert_eq!(err.message(), text);
+            assert_eq!(err.to_string(), text);
+        }
     }
 }

@@ -131,22 +131,7 @@ pub(crate) fn parse_u32(s: &str) -> Option<u32> {
 
 /// Appends the decimal form of `n` without the formatting machinery.
 pub(crate) fn push_u32(out: &mut String, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut len = 0;
-    let mut v = n;
-    loop {
-        if let Some(slot) = digits.get_mut(len) {
-            *slot = b'0' + (v % 10) as u8;
-        }
-        len += 1;
-        v /= 10;
-        if v == 0 || len == digits.len() {
-            break;
-        }
-    }
-    for d in digits.iter().take(len).rev() {
-        out.push(char::from(*d));
-    }
+    crate::decimal::push(out, u64::from(n));
 }
 
 #[cfg(test)]

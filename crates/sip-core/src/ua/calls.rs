@@ -664,7 +664,7 @@ impl Ua {
                 call.local_hold_wanted = call.info.held.local;
                 call.refresh_wanted = false;
                 let mut detail = String::from("the peer refused the re-INVITE: ");
-                detail.push_str(&status.to_string());
+                crate::decimal::push(&mut detail, u64::from(status));
                 self.emit(Event::Error { scope: ErrorScope::Call, detail });
             }
         }
@@ -701,7 +701,7 @@ impl Ua {
         }
         if call.reinvite_in.is_some() || call.pending != Pending::None || call.timers.is_set(CallTimer::AckWait) {
             let mut r = head.response(500, "Server Internal Error", None);
-            let wait = self.rng.below(10).to_string();
+            let wait = crate::decimal::string(self.rng.below(10));
             r.push("Retry-After", wait);
             self.send_response(now, Some(server), &r);
             return;
@@ -960,7 +960,7 @@ impl Ua {
             _ => {
                 call.dtmf_queue.clear();
                 let mut detail = String::from("the peer refused a DTMF INFO: ");
-                detail.push_str(&status.to_string());
+                crate::decimal::push(&mut detail, u64::from(status));
                 self.emit(Event::Error { scope: ErrorScope::Call, detail });
             }
         }
@@ -1053,7 +1053,7 @@ fn target_uri(target: &str, domain: &str) -> Result<(String, String), CommandErr
         u
     };
     let parsed = SipUri::parse(&uri).map_err(|_| invalid())?;
-    let number = parsed.user.ok_or_else(invalid)?.replace("%23", "#");
+    let number = crate::search::replace(parsed.user.ok_or_else(invalid)?, "%23", "#");
     Ok((uri, number))
 }
 

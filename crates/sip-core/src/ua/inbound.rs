@@ -15,11 +15,12 @@ impl Ua {
         let msg = match message::parse(text) {
             Ok(m) => m,
             Err(err) => {
-                if let Some(reply) = bad_request(text, &err.to_string()) {
+                let why = err.message();
+                if let Some(reply) = bad_request(text, &why) {
                     self.transmit(reply);
                 }
                 let mut detail = String::from("dropped a malformed message: ");
-                detail.push_str(&err.to_string());
+                detail.push_str(&why);
                 self.emit(Event::Error { scope: ErrorScope::Protocol, detail });
                 return;
             }
@@ -270,7 +271,8 @@ fn failure_ack(invite: &Outgoing, response: &Message<'_>) -> Outgoing {
 /// response (request line, Via, From, To, Call-ID, CSeq): a lenient line scan, never
 /// trusted beyond copying those lines back.
 fn bad_request(text: &str, why: &str) -> Option<String> {
-    let mut lines = text.split("\r\n").flat_map(|l| l.split('\n'));
+    // Lines end in CRLF or a bare LF; a CR left at the very end is trimmed with the value.
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let first = lines.next()?;
     let mut parts = first.split(' ');
     let method = parts.next()?;
@@ -311,7 +313,7 @@ fn bad_request(text: &str, why: &str) -> Option<String> {
     }
     r.push("From", from?.to_owned());
     let mut to = to?.to_owned();
-    if !to.contains(";tag=") {
+    if !crate::search::contains(&to, ";tag=") {
         to.push_str(";tag=400");
     }
     r.push("To", to).push("Call-ID", call_id?.to_owned()).push("CSeq", cseq?.to_owned());

@@ -534,7 +534,8 @@ impl Ua {
     pub(crate) fn send_request(&mut self, now: Instant, owner: Owner, request: Outgoing, auth_attempts: u8) -> String {
         let branch = request
             .get("Via")
-            .and_then(|v| v.split(";branch=").nth(1))
+            .and_then(|v| crate::search::split_once(v, ";branch="))
+            .map(|(_, after)| after)
             .map(|b| b.split(';').next().unwrap_or(b).to_owned())
             .unwrap_or_default();
         let method = request.method().unwrap_or_default().to_owned();

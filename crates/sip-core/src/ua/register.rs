@@ -57,7 +57,7 @@ impl Ua {
         uri.push_str(&self.local.domain);
         let mut m = Outgoing::request("REGISTER", &uri);
         let from_tag = self.rng.tag();
-        let expires_text = expires.to_string();
+        let expires_text = crate::decimal::string(u64::from(expires));
         let mut contact = self.local.contact.clone();
         contact.push_str(";+sip.ice;reg-id=1;+sip.instance=\"<");
         contact.push_str(&self.config.instance_id);
