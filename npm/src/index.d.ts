@@ -25,6 +25,12 @@ export interface KlinkCallSdkConfig {
    */
   reconnect?: boolean | { maxDelayMs?: number };
   /**
+   * The registration lifetime to ask the SIP registrar for, in seconds (10 to 86400). Default
+   * 600. The registrar may grant less or insist on a minimum; the SDK re-registers at half the
+   * granted lifetime.
+   */
+  registerExpires?: number;
+  /**
    * How long to keep gathering ICE candidates after the first one before sending the SDP, in
    * ms. Default 100. The SDP is sent earlier when gathering completes.
    */
@@ -113,8 +119,17 @@ export interface KlinkCallSdkEvents {
   registeredChange: { registered: boolean };
   /** The registrar refused or did not answer (`code` is the SIP status). */
   registrationFailed: { code: number; message: string };
-  /** Trouble that is not a call's end nor a registration answer. */
-  error: { scope: 'transport' | 'registration' | 'call' | 'protocol' | 'media'; detail: string };
+  /**
+   * Trouble that is not a call's end nor a registration answer, reported without throwing: a
+   * connection attempt (`transport`,
+   * retried with backoff), a registration or credential refresh (`registration`; a refresh
+   * failure carries the `code`, e.g. `auth_failed` for a revoked token), a call, media.
+   */
+  error: {
+    scope: 'transport' | 'registration' | 'call' | 'protocol' | 'media';
+    detail: string;
+    code?: KlinkCallSdkErrorCode;
+  };
   /** `destroy()` finished: nothing is left running. */
   destroyed: void;
   /** Extension: a call changed (ringing, early media, hold, mute). */

@@ -3,8 +3,11 @@
 import { KlinkCallSdk, KlinkCallSdkError, setEngineLoader } from './sdk.js';
 
 setEngineLoader(async () => {
+  // The wasm download starts with the glue's, not after it: the glue awaits the response.
+  const wasm = fetch(new URL('./engine_bg.wasm', import.meta.url));
+  wasm.catch(() => {}); // reported by the glue when it awaits it, not as unhandled
   const engine = await import('./engine.js');
-  await engine.default({ module_or_path: new URL('./engine_bg.wasm', import.meta.url) });
+  await engine.default({ module_or_path: wasm });
   return engine.Engine;
 });
 

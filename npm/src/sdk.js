@@ -104,6 +104,8 @@ export class KlinkCallSdk {
   #destroyed = false;
   #destroying = null;
   #resolveDestroyed = null;
+  /** Delivers the events queued during init(); later calls do nothing. */
+  #release = () => {};
 
   /** @private Use `KlinkCallSdk.init(config)`. */
   constructor(token, engine) {
@@ -114,8 +116,9 @@ export class KlinkCallSdk {
   }
 
   /**
-   * Validates the config, fetches the member's SIP credentials with the access token, then
-   * (after the promise resolves) emits `ready` and connects and registers.
+   * Validates the config, fetches the member's SIP credentials with the access token and
+   * starts connecting; after the promise resolves, emits `ready`, then `connected` and
+   * `registeredChange` as the registration completes.
    * @param {object} config
    * @returns {Promise<KlinkCallSdk>}
    */
@@ -129,10 +132,12 @@ export class KlinkCallSdk {
     }
     const Engine = await loadEngine();
     let sdk = null;
-    const early = [];
+    // Events wait here until the caller, resumed by init()'s promise, has had its turn to
+    // subscribe; the connection itself starts at once (opening a socket takes a round trip).
+    let early = [];
     const emit = (name, payload) => {
-      if (sdk) sdk.#dispatch(name, payload);
-      else early.push([name, payload]);
+      if (early) early.push([name, payload]);
+      else sdk.#dispatch(name, payload);
     };
     let engine;
     try {
@@ -141,17 +146,19 @@ export class KlinkCallSdk {
       throw toError(err, 'init_failed');
     }
     sdk = new KlinkCallSdk(INTERNAL, engine);
-    // Listeners are attached once init() resolves: start on the next task so they see it all.
-    setTimeout(() => {
-      if (sdk.#destroyed || sdk.#destroying) return;
-      sdk.#dispatch('ready', undefined);
-      for (const [name, payload] of early) sdk.#dispatch(name, payload);
-      try {
-        engine.start();
-      } catch (err) {
-        sdk.#dispatch('error', { scope: 'transport', detail: toError(err, 'init_failed').message });
-      }
-    }, 0);
+    try {
+      engine.start();
+    } catch (err) {
+      early.push(['error', { scope: 'transport', detail: toError(err, 'init_failed').message }]);
+    }
+    sdk.#release = () => {
+      const queued = early;
+      if (!queued) return;
+      early = null;
+      if (!sdk.#destroyed && !sdk.#destroying) sdk.#dispatch('ready', undefined);
+      for (const [name, payload] of queued) sdk.#dispatch(name, payload);
+    };
+    setTimeout(sdk.#release, 0);
     return sdk;
   }
 
@@ -322,6 +329,8 @@ export class KlinkCallSdk {
     this.#destroying = new Promise((resolve) => {
       this.#resolveDestroyed = resolve;
     });
+    // Destroyed before init()'s next task: what happened so far is delivered first.
+    this.#release();
     try {
       this.#engine.destroy();
     } catch (err) {

@@ -15,6 +15,12 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 15_000;
 /// docs/js-api.md ("ICE gathering") has the measurement behind it.
 pub const DEFAULT_ICE_GATHERING_TIMEOUT_MS: u32 = 100;
 
+/// The registration lifetime asked of the registrar, in seconds (it may grant less, or answer
+/// 423 with a minimum); the binding is refreshed at half the granted lifetime.
+pub const DEFAULT_REGISTER_EXPIRES_SECS: u32 = 600;
+/// Bounds of `registerExpires`.
+const REGISTER_EXPIRES_RANGE: (u32, u32) = (10, 86_400);
+
 /// How much the engine writes to the console.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
@@ -69,6 +75,8 @@ pub struct Config {
     pub reconnect: Reconnect,
     /// Bounded ICE-gathering wait after the first candidate.
     pub ice_gathering_timeout_ms: u32,
+    /// The registration lifetime to ask for, in seconds.
+    pub register_expires_secs: u32,
     /// The `audio` member of the `getUserMedia` constraints: `true` or `MediaTrackConstraints`
     /// (a `deviceId`, or echo cancellation and noise suppression turned off).
     pub audio_constraints: JsValue,
@@ -172,6 +180,28 @@ fn parse_api_base_url(cfg: &JsValue, allow_insecure: bool) -> Result<String, Sdk
     url::check(raw, url::Kind::Http, allow_insecure)
         .map_err(|why| invalid(["config.apiBaseUrl ", why.as_str()].concat()))?;
     Ok(raw.to_string())
+}
+
+fn parse_register_expires(cfg: &JsValue) -> Result<u32, SdkError> {
+    let value = js::get(cfg, "registerExpires");
+    if value.is_undefined() || value.is_null() {
+        return Ok(DEFAULT_REGISTER_EXPIRES_SECS);
+    }
+    let (min, max) = REGISTER_EXPIRES_RANGE;
+    match value.as_f64() {
+        Some(n) if n.is_finite() && n >= f64::from(min) && n <= f64::from(max) => {
+            Ok(n.round() as u32)
+        }
+        _ => Err(invalid(
+            [
+                "config.registerExpires must be a number of seconds from ",
+                &min.to_string(),
+                " to ",
+                &max.to_string(),
+            ]
+            .concat(),
+        )),
+    }
 }
 
 fn parse_log_level(cfg: &JsValue) -> Result<LogLevel, SdkError> {
@@ -295,6 +325,7 @@ impl Config {
             0,
             10_000,
         )?;
+        let register_expires_secs = parse_register_expires(cfg)?;
         let audio = js::get(cfg, "audioConstraints");
         let audio_constraints =
             if audio.is_undefined() || audio.is_null() || audio.as_bool() == Some(true) {
@@ -308,6 +339,7 @@ impl Config {
             };
         Ok(Self {
             audio_constraints,
+            register_expires_secs,
             user_email,
             access_token,
             api_base_url,

@@ -34,8 +34,15 @@ use crate::socket::{Socket, SocketEvent};
 /// After `destroy()`, how long to wait for the core's orderly shutdown (unREGISTER, BYEs)
 /// before tearing down anyway.
 const DESTROY_GRACE_MS: u32 = 4_000;
-/// How long to wait before retrying a failed credential refresh.
-const REFRESH_RETRY_MS: u32 = 30_000;
+/// Credentials are refreshed a quarter of their lifetime before they expire, at most this long
+/// before (an hour-long credential is refreshed a minute ahead).
+const MAX_REFRESH_MARGIN_MS: f64 = 60_000.0;
+/// The soonest a refresh is scheduled: a server handing out credentials that are already (nearly)
+/// expired must not start a fetch loop.
+const MIN_REFRESH_DELAY_MS: f64 = 5_000.0;
+/// The first retry of a refresh that failed for a passing reason; doubles up to the maximum.
+const REFRESH_RETRY_MS: u32 = 2_000;
+const REFRESH_RETRY_MAX_MS: u32 = 30_000;
 
 fn now() -> Instant {
     Instant(js::now_ms())
@@ -61,7 +68,13 @@ struct Shared {
     pending: RefCell<VecDeque<Output>>,
     dispatching: Cell<bool>,
     refreshing: Cell<bool>,
+    /// Credential refreshes failed in a row (sets the retry delay).
+    refresh_failures: Cell<u32>,
     refresh_retry: RefCell<Option<Timeout>>,
+    /// The URL of the current socket, and whether it ever opened: a socket that closes
+    /// without opening is a failed connection attempt, reported as a transport error.
+    socket_url: RefCell<String>,
+    socket_opened: Cell<bool>,
     destroy_deadline: RefCell<Option<Timeout>>,
     torn_down: Cell<bool>,
 }
@@ -180,11 +193,28 @@ fn instance_id() -> String {
     s
 }
 
-/// The core's expiry instant for credentials that stop working at `unix_ms`.
-fn expiry_instant(creds: &Credentials) -> Option<Instant> {
-    let unix_ms = creds.expires_at_unix_ms?;
-    let remaining = unix_ms - js::date_now();
-    Some(now().plus(if remaining > 0.0 { remaining as u64 } else { 0 }))
+/// When to fetch new credentials: a quarter of their remaining lifetime before they expire (at
+/// most a minute before), never sooner than `MIN_REFRESH_DELAY_MS` from now. The engine hands
+/// this instant to the core as the expiry with a zero margin, so the core's
+/// `CredentialsExpiring` fires exactly then whatever the credential lifetime (the core's fixed
+/// 60 s default margin would fire at once, and after every refresh, for short-lived ones).
+fn refresh_instant(creds: &Credentials) -> Option<Instant> {
+    let remaining = (creds.expires_at_unix_ms? - js::date_now()).max(0.0);
+    let margin = (remaining / 4.0).min(MAX_REFRESH_MARGIN_MS);
+    let delay = (remaining - margin).max(MIN_REFRESH_DELAY_MS);
+    Some(now().plus(delay as u64))
+}
+
+/// Whether a failed credential fetch can succeed later without the integrator's help
+/// (a network error can; a refused or revoked token cannot).
+fn refresh_may_recover(code: ErrorCode) -> bool {
+    !matches!(
+        code,
+        ErrorCode::AuthFailed
+            | ErrorCode::ExtensionNotFound
+            | ErrorCode::ExtensionNotProvisioned
+            | ErrorCode::InvalidConfig
+    )
 }
 
 fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
@@ -198,7 +228,9 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
     ua.realm = Some(creds.realm.clone()).filter(|r| !r.is_empty());
     ua.user_agent = ["klink-call-sdk/", env!("CARGO_PKG_VERSION")].concat();
     ua.instance_id = instance_id();
-    ua.credentials_expire_at = expiry_instant(creds);
+    ua.register_expires = config.register_expires_secs;
+    ua.credentials_refresh_margin = 0;
+    ua.credentials_expire_at = refresh_instant(creds);
     ua.reconnect.max_delay = u64::from(config.reconnect.max_delay_ms);
     if !config.reconnect.enabled {
         ua.reconnect.max_attempts = Some(0);
@@ -245,7 +277,10 @@ impl Engine {
             pending: RefCell::new(VecDeque::new()),
             dispatching: Cell::new(false),
             refreshing: Cell::new(false),
+            refresh_failures: Cell::new(0),
             refresh_retry: RefCell::new(None),
+            socket_url: RefCell::new(String::new()),
+            socket_opened: Cell::new(false),
             destroy_deadline: RefCell::new(None),
             torn_down: Cell::new(false),
         });
@@ -493,7 +528,10 @@ impl Shared {
     fn dispatch(self: &Rc<Self>, output: Output) {
         match output {
             Output::Transmit(text) => {
-                self.log(LogLevel::Debug, &["send:\n", &text].concat());
+                // Checked first: the copy of every message would cost on the hot path.
+                if self.config.log_level >= LogLevel::Debug {
+                    self.log(LogLevel::Debug, &["send:\n", &text].concat());
+                }
                 let sent = self.socket.borrow().as_ref().map(|s| s.send(&text));
                 if let Some(Err(why)) = sent {
                     self.log(LogLevel::Warn, &["could not send: ", &why].concat());
@@ -524,27 +562,56 @@ impl Shared {
             }
         });
         self.log(LogLevel::Info, &["connecting to ", url].concat());
+        *self.socket_url.borrow_mut() = url.to_string();
+        self.socket_opened.set(false);
         match Socket::open(url, sink) {
             Ok(socket) => *self.socket.borrow_mut() = Some(socket),
             Err(why) => {
-                self.log(LogLevel::Warn, &["cannot open ", url, ": ", &why].concat());
+                self.connect_failed(&why);
                 self.input(Input::TransportClosed { reason: why });
             }
         }
     }
 
+    /// Reports a connection attempt that failed; the core retries with backoff (or gives up
+    /// and says so), so this is news for the application, not a final verdict.
+    fn connect_failed(&self, why: &str) {
+        let detail = [
+            "cannot connect to ",
+            self.socket_url.borrow().as_str(),
+            ": ",
+            why,
+        ]
+        .concat();
+        self.log(LogLevel::Warn, &detail);
+        let payload = js::object(&[
+            ("scope", JsValue::from_str("transport")),
+            ("detail", JsValue::from_str(&detail)),
+        ]);
+        self.emit("error", &payload.into());
+    }
+
     fn on_socket(self: &Rc<Self>, ev: SocketEvent) {
         match ev {
-            SocketEvent::Open => self.input(Input::TransportConnected),
+            SocketEvent::Open => {
+                self.socket_opened.set(true);
+                self.input(Input::TransportConnected);
+            }
             SocketEvent::Message(text) => {
-                self.log(LogLevel::Debug, &["recv:\n", &text].concat());
+                if self.config.log_level >= LogLevel::Debug {
+                    self.log(LogLevel::Debug, &["recv:\n", &text].concat());
+                }
                 self.input(Input::Received(&text));
             }
             SocketEvent::Closed { code, reason } => {
                 let old = self.socket.borrow_mut().take();
                 drop(old);
                 let reason = ["WebSocket closed (", &code.to_string(), ") ", &reason].concat();
-                self.log(LogLevel::Info, &reason);
+                if self.socket_opened.get() {
+                    self.log(LogLevel::Info, &reason);
+                } else {
+                    self.connect_failed(reason.trim_end());
+                }
                 self.input(Input::TransportClosed { reason });
             }
         }
@@ -756,37 +823,57 @@ impl Shared {
             match result {
                 Ok(creds) => {
                     s.log(LogLevel::Info, "credentials refreshed");
+                    s.refresh_failures.set(0);
                     s.ua.borrow_mut().update_credentials(
                         now(),
                         creds.authorization_user.clone(),
                         creds.password.expose().to_string(),
-                        expiry_instant(&creds),
+                        refresh_instant(&creds),
                     );
                     s.pump();
                 }
-                Err(err) => {
-                    let detail = [
-                        "credential refresh failed (",
-                        err.code.as_str(),
-                        "): ",
-                        &err.message,
-                    ]
-                    .concat();
-                    let payload = js::object(&[
-                        ("scope", JsValue::from_str("registration")),
-                        ("detail", JsValue::from_str(&detail)),
-                    ]);
-                    s.emit("error", &payload.into());
-                    let retry = Rc::downgrade(&s);
-                    *s.refresh_retry.borrow_mut() =
-                        Some(Timeout::new(REFRESH_RETRY_MS, move || {
-                            if let Some(s) = retry.upgrade() {
-                                s.refresh_credentials();
-                            }
-                        }));
-                }
+                Err(err) => s.refresh_failed(&err),
             }
         });
+    }
+
+    /// Reports a failed refresh as an `error` (scope `registration`, with the `code`); calls go
+    /// on. A passing failure is retried with backoff; a refused token is not: registration
+    /// ends when the current credentials expire, until `init()` runs again with a valid token.
+    fn refresh_failed(self: &Rc<Self>, err: &SdkError) {
+        let failures = self.refresh_failures.get().saturating_add(1);
+        self.refresh_failures.set(failures);
+        let recoverable = refresh_may_recover(err.code);
+        let detail = [
+            "credential refresh failed (",
+            err.code.as_str(),
+            "): ",
+            &err.message,
+            if recoverable {
+                "; retrying"
+            } else {
+                "; calls go on, but registration ends when the current credentials expire: call init() again with a valid token"
+            },
+        ]
+        .concat();
+        let payload = js::object(&[
+            ("scope", JsValue::from_str("registration")),
+            ("code", JsValue::from_str(err.code.as_str())),
+            ("detail", JsValue::from_str(&detail)),
+        ]);
+        self.emit("error", &payload.into());
+        if !recoverable {
+            return;
+        }
+        let delay = REFRESH_RETRY_MS
+            .saturating_mul(1 << failures.saturating_sub(1).min(5))
+            .min(REFRESH_RETRY_MAX_MS);
+        let retry = Rc::downgrade(self);
+        *self.refresh_retry.borrow_mut() = Some(Timeout::new(delay, move || {
+            if let Some(s) = retry.upgrade() {
+                s.refresh_credentials();
+            }
+        }));
     }
 
     /// Drops every browser resource and emits `destroyed` once.

@@ -97,23 +97,35 @@ impl<T: TimerKind, const N: usize> TimerTable<T, N> {
     /// The earliest armed deadline of this table.
     #[must_use]
     pub fn earliest(&self) -> Option<Instant> {
-        self.deadlines.iter().flatten().min().copied()
+        earliest_slot(&self.deadlines).map(|(_, at)| at)
     }
 
-    /// Disarms and returns the earliest timer whose deadline is at or before `now`.
+    /// Disarms and returns the earliest timer whose deadline is at or before `now`
+    /// (on a tie, the first in slot order).
     pub fn pop_expired(&mut self, now: Instant) -> Option<T> {
-        let mut best: Option<(T, Instant)> = None;
-        for &timer in T::VALUES {
-            if let Some(at) = self.get(timer) {
-                if at <= now && best.is_none_or(|(_, b)| at < b) {
-                    best = Some((timer, at));
-                }
+        let (slot, at) = earliest_slot(&self.deadlines)?;
+        if at > now {
+            return None;
+        }
+        if let Some(d) = self.deadlines.get_mut(slot) {
+            *d = None;
+        }
+        T::VALUES.get(slot).copied()
+    }
+}
+
+/// The first slot holding the earliest deadline. Not generic, so the tables of every
+/// owner share one copy in the wasm engine.
+fn earliest_slot(deadlines: &[Option<Instant>]) -> Option<(usize, Instant)> {
+    let mut best: Option<(usize, Instant)> = None;
+    for (slot, at) in deadlines.iter().enumerate() {
+        if let Some(at) = *at {
+            if best.is_none_or(|(_, b)| at < b) {
+                best = Some((slot, at));
             }
         }
-        let (timer, _) = best?;
-        self.stop(timer);
-        Some(timer)
     }
+    best
 }
 
 /// The earliest of two optional deadlines.

@@ -34,7 +34,7 @@ export function gatewayBinary() {
  * opts: { wsUrl (required: the wsServers it hands out), config (dev/gateway.toml),
  *         ttlSecs, static ({ prefix: dir }, merged over E2E_STATIC), args ([] extra),
  *         timeoutMs (15000) }.
- * Returns { pid, baseUrl, request(email, token), credentials(email, token), stop() }.
+ * Returns { pid, baseUrl, request(email, token), credentials(email, token), log(), stop() }.
  */
 export async function startGateway({
   wsUrl,
@@ -99,6 +99,8 @@ export async function startGateway({
     pid: child.pid,
     baseUrl,
     request,
+    /** Everything the gateway wrote so far (one access-log line per request: `GET /path 200 …`). */
+    log: () => output,
     /** The credential JSON for a member; throws unless the gateway answers 200. */
     async credentials(email, token) {
       const { status, body } = await request(email, token);

@@ -32,7 +32,7 @@ export async function openSdkPage(browserHandle, stack, { name = 'sdk', esm, iif
   const page = await browserHandle.newPage(stack.pageUrl(`sdk.html${qs ? `?${qs}` : ''}`));
   await page.waitForFunction(() => Boolean(window.sdkPage), null, { timeout: 15000 });
   const sdk = new SdkPage(page, name);
-  page.on('console', (m) => sdk.console.push({ type: m.type(), text: m.text() }));
+  page.on('console', (m) => sdk.console.push({ type: m.type(), text: m.text(), at: Date.now() }));
   const info = await sdk.info();
   if (!info.loaded) throw new Error(`${name}: the SDK did not load: ${info.error}`);
   return sdk;
@@ -53,7 +53,7 @@ export class SdkPage {
   constructor(page, name) {
     this.page = page;
     this.name = name;
-    /** The page's console messages since it opened: { type, text }. */
+    /** The page's console messages since it opened: { type, text, at (Date.now() in Node) }. */
     this.console = [];
   }
 

@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 
 macro_rules! header_names {
+    (@compact) => { "" };
+    (@compact $compact:literal) => { $compact };
     ($( $(#[$doc:meta])* $variant:ident = $canon:literal $(, $compact:literal)? ; )*) => {
         /// A header name. Known names are matched case-insensitively, compact forms
         /// (RFC 3261 §7.3.3 and the IANA registry) map to their full name, and any other
@@ -16,13 +18,20 @@ macro_rules! header_names {
         }
 
         impl<'a> HeaderName<'a> {
+            /// Every known name with its canonical and compact forms (`""`: none), in
+            /// declaration order. A table scan rather than a chain of comparisons keeps
+            /// the wasm engine small.
+            const KNOWN: &'static [(HeaderName<'static>, &'static str, &'static str)] = &[
+                $( (HeaderName::$variant, $canon, header_names!(@compact $($compact)?)), )*
+            ];
+
             /// Resolves a received header name.
             pub fn parse(name: &'a str) -> HeaderName<'a> {
-                $(
-                    if name.eq_ignore_ascii_case($canon) $( || name.eq_ignore_ascii_case($compact) )? {
-                        return HeaderName::$variant;
+                for (known, canon, compact) in Self::KNOWN {
+                    if name.eq_ignore_ascii_case(canon) || (!compact.is_empty() && name.eq_ignore_ascii_case(compact)) {
+                        return *known;
                     }
-                )*
+                }
                 HeaderName::Other(name)
             }
 
