@@ -39,10 +39,15 @@
     }
   }
 
+  let rendered = null;
   function renderCalls() {
     const box = $('calls');
-    box.textContent = '';
     const calls = sdk ? sdk.getCalls() : [];
+    // Rebuild only on change: a rebuilt button under the pointer would swallow the click.
+    const snapshot = JSON.stringify(calls);
+    if (snapshot === rendered) return;
+    rendered = snapshot;
+    box.textContent = '';
     if (calls.length === 0) {
       box.innerHTML = '<p class="empty">No calls.</p>';
       return;
@@ -120,9 +125,9 @@
   }, 'call');
 
   $('destroy').onclick = () => run(async () => {
+    await sdk.destroy();
     unsubscribers.forEach((off) => off());
     unsubscribers = [];
-    await sdk.destroy();
     sdk = null;
     renderCalls();
     $('reg-state').textContent = 'stopped';

@@ -121,9 +121,9 @@ export interface KlinkCallSdkEvents {
   registrationFailed: { code: number; message: string };
   /**
    * Trouble that is not a call's end nor a registration answer, reported without throwing: a
-   * connection attempt (`transport`,
-   * retried with backoff), a registration or credential refresh (`registration`; a refresh
-   * failure carries the `code`, e.g. `auth_failed` for a revoked token), a call, media.
+   * failed connection attempt (`transport`, retried with backoff), a registration or credential
+   * refresh (`registration`; a refresh failure carries the `code`, e.g. `auth_failed` for a
+   * revoked token), a call, media.
    */
   error: {
     scope: 'transport' | 'registration' | 'call' | 'protocol' | 'media';

@@ -129,6 +129,8 @@ describe('SDK resilience: reconnect, failover, credential refresh', { timeout: 1
     assert.deepEqual(sdkEvents.filter((e) => e.type === 'sessionEnded'), [], `no sessionEnded: ${names.join(', ')}`);
     const unregistered = sdkEvents.find((e) => e.type === 'registeredChange' && e.payload.registered === false);
     assert.ok(unregistered && unregistered.seq < registered.seq, `registeredChange false, then true: ${names.join(', ')}`);
+    assert.deepEqual(names.filter((n) => n !== 'callUpdated').slice(0, 4),
+      ['disconnected', 'registeredChange', 'connected', 'registeredChange'], `the flicker's events: ${names.join(', ')}`);
     const errors = sdkEvents.filter((e) => e.type === 'error' || e.type === 'registrationFailed');
     assert.deepEqual(errors, [], `no error while recovering: ${JSON.stringify(errors)}`);
 
@@ -295,6 +297,9 @@ describe('SDK resilience: reconnect, failover, credential refresh', { timeout: 1
     const authFailed = errors.find((e) => e.payload.code === 'auth_failed');
     assert.ok(authFailed, `an error event with code auth_failed: ${JSON.stringify(errors)}`);
     assert.match(authFailed.payload.detail, /auth_failed|refused/);
+    // Without a fresh credential dave's next REGISTER is refused: the refresh above was real.
+    const refused = await d.sdk.waitFor('registrationFailed', { from: fromDave, timeout: 8000 });
+    assert.ok([401, 403].includes(refused.payload.code), `expired credential refused: ${JSON.stringify(refused.payload)}`);
     assert.deepEqual(await d.sdk.eventsOf('sessionEnded', fromDave), [], 'the call was not cut');
     const [live] = await d.sdk.getCalls();
     assert.equal(live?.state, 'active');

@@ -33,6 +33,12 @@ extern "C" {
         track: &MediaStreamTrack,
         stream: &MediaStream,
     ) -> Result<RtcRtpSender, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = addTransceiver)]
+    fn add_transceiver(
+        this: &CheckedPeerConnection,
+        kind: &str,
+        init: &JsValue,
+    ) -> Result<RtcRtpTransceiver, JsValue>;
 
     /// A view of `RTCDTMFSender`: `insertDTMF` throws on a bad tone or a sender that cannot send.
     #[wasm_bindgen(js_name = RTCDTMFSender)]
@@ -454,16 +460,9 @@ impl Inner {
     /// Runs one step; `None` for a step that reports nothing (rollback).
     async fn perform(self: &Rc<Self>, op: MediaOp) -> Result<Option<MediaOutcome>, JsValue> {
         let outcome = match op {
-            MediaOp::CreateOffer => {
-                let pc = self.prepare(None).await?;
-                let offer = await_promise(pc.create_offer()).await?;
-                let sdp = self
-                    .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
-                    .await?;
-                MediaOutcome::LocalOffer(sdp)
-            }
+            MediaOp::CreateOffer => MediaOutcome::LocalOffer(self.offer().await?),
             MediaOp::CreateAnswer(remote) => {
-                let pc = self.prepare(Some(&remote)).await?;
+                let pc = self.prepare_answer(&remote).await?;
                 let answer = await_promise(pc.create_answer()).await?;
                 let sdp = self
                     .set_local_and_gather(&pc, RtcSdpType::Answer, &answer)
@@ -513,34 +512,84 @@ impl Inner {
             .ok_or_else(|| JsValue::from_str("no peer connection for this call yet"))
     }
 
-    /// The connection with the microphone attached and, for an answer, the remote offer applied.
-    /// A re-INVITE (the connection exists) only applies the new remote offer.
-    async fn prepare(
+    /// An offer. The first one asks for the microphone while the connection is made and
+    /// gathers: its audio transceiver starts without a track and gets the microphone's with
+    /// `replaceTrack` before the SDP goes out, so audio flows from the first packet and the
+    /// slower of the two sets the pace, not their sum (docs/decisions/0003).
+    async fn offer(self: &Rc<Self>) -> Result<String, JsValue> {
+        if self.closed.get() {
+            return Err(closed_error());
+        }
+        let existing = self.pc.borrow().clone();
+        if let Some(pc) = existing {
+            let offer = await_promise(pc.create_offer()).await?;
+            return self
+                .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
+                .await;
+        }
+        let microphone = self.request_microphone()?;
+        // No `?` before the microphone is awaited: it must be kept (or stopped) either way.
+        let offered = self.offer_without_track().await;
+        let stream = microphone.await?;
+        let (sender, sdp) = offered?;
+        if let Some(track) = stream.get_audio_tracks().iter().next() {
+            let track: MediaStreamTrack = track.unchecked_into();
+            await_promise(sender.replace_track(Some(&track))).await?;
+        }
+        if self.closed.get() {
+            return Err(closed_error());
+        }
+        self.watch_tones();
+        Ok(sdp)
+    }
+
+    /// A new connection with one `sendrecv` audio transceiver and no track yet, and its offer
+    /// after the bounded ICE wait.
+    async fn offer_without_track(self: &Rc<Self>) -> Result<(RtcRtpSender, String), JsValue> {
+        let pc = self.connect()?;
+        // A stream id for the SDP's `a=msid`, so the far end's `track` event has a stream.
+        let streams = Array::of1(&MediaStream::new()?.into());
+        let init = js::object(&[
+            ("direction", JsValue::from_str("sendrecv")),
+            ("streams", streams.into()),
+        ]);
+        let transceiver = pc
+            .unchecked_ref::<CheckedPeerConnection>()
+            .add_transceiver("audio", &init)?;
+        let offer = await_promise(pc.create_offer()).await?;
+        let sdp = self
+            .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
+            .await?;
+        Ok((transceiver.sender(), sdp))
+    }
+
+    /// The connection with the remote offer applied and the microphone attached; the
+    /// microphone is asked for while the offer is applied. A re-INVITE (the connection
+    /// exists) only applies the new remote offer.
+    async fn prepare_answer(
         self: &Rc<Self>,
-        remote_offer: Option<&str>,
+        remote_offer: &str,
     ) -> Result<RtcPeerConnection, JsValue> {
         if self.closed.get() {
             return Err(closed_error());
         }
         let existing = self.pc.borrow().clone();
         if let Some(pc) = existing {
-            if let Some(sdp) = remote_offer {
-                let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-                desc.set_sdp(sdp);
-                await_promise(pc.set_remote_description(&desc)).await?;
-            }
+            apply_offer(&pc, remote_offer).await?;
             return Ok(pc);
         }
-        let stream = self.microphone().await?;
-        let pc = self.connect()?;
-        if let Some(sdp) = remote_offer {
-            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-            desc.set_sdp(sdp);
-            await_promise(pc.set_remote_description(&desc)).await?;
-            if self.closed.get() {
-                return Err(closed_error());
-            }
+        let microphone = self.request_microphone()?;
+        // No `?` before the microphone is awaited: it must be kept (or stopped) either way.
+        let connected = match self.connect() {
+            Ok(pc) => apply_offer(&pc, remote_offer).await.map(|()| pc),
+            Err(e) => Err(e),
+        };
+        let stream = microphone.await?;
+        let pc = connected?;
+        if self.closed.get() {
+            return Err(closed_error());
         }
+        // `addTrack` takes over the transceiver the remote offer created and makes it sendrecv.
         for track in stream.get_audio_tracks().iter() {
             let track: MediaStreamTrack = track.unchecked_into();
             pc.unchecked_ref::<CheckedPeerConnection>()
@@ -550,24 +599,31 @@ impl Inner {
         Ok(pc)
     }
 
-    async fn microphone(self: &Rc<Self>) -> Result<MediaStream, JsValue> {
+    /// Starts `getUserMedia` now. The returned future must be awaited: it keeps the stream
+    /// where `close` stops it, or stops it at once when the call ended meanwhile.
+    fn request_microphone(
+        self: &Rc<Self>,
+    ) -> Result<impl std::future::Future<Output = Result<MediaStream, JsValue>>, JsValue> {
         let constraints = js::object(&[
             ("audio", self.settings.audio.clone()),
             ("video", JsValue::FALSE),
         ]);
         let promise = js::get_user_media(&constraints)?;
-        let stream: MediaStream = await_promise(promise).await?.dyn_into()?;
-        if self.closed.get() {
-            // The call ended while the user was asked: give the microphone back at once.
-            stop_tracks(&stream);
-            return Err(closed_error());
-        }
-        set_tracks_enabled(&stream, !self.muted.get());
-        // (A new call is never held: `apply_microphone` takes over from the first re-offer.)
-        // `Clone::clone`: `stream.clone()` would be JS `MediaStream.clone()`, new tracks that the
-        // connection does not send (mute would silence nothing).
-        *self.local.borrow_mut() = Some(Clone::clone(&stream));
-        Ok(stream)
+        let inner = self.clone();
+        Ok(async move {
+            let stream: MediaStream = await_promise(promise).await?.dyn_into()?;
+            if inner.closed.get() {
+                // The call ended while the user was asked: give the microphone back at once.
+                stop_tracks(&stream);
+                return Err(closed_error());
+            }
+            set_tracks_enabled(&stream, !inner.muted.get());
+            // (A new call is never held: `apply_microphone` takes over from the first re-offer.)
+            // `Clone::clone`: `stream.clone()` would be JS `MediaStream.clone()`, new tracks that
+            // the connection does not send (mute would silence nothing).
+            *inner.local.borrow_mut() = Some(Clone::clone(&stream));
+            Ok(stream)
+        })
     }
 
     fn connect(self: &Rc<Self>) -> Result<RtcPeerConnection, JsValue> {
@@ -828,6 +884,13 @@ impl Inner {
             _on_tone: on_tone,
         });
     }
+}
+
+async fn apply_offer(pc: &RtcPeerConnection, sdp: &str) -> Result<(), JsValue> {
+    let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+    desc.set_sdp(sdp);
+    await_promise(pc.set_remote_description(&desc)).await?;
+    Ok(())
 }
 
 fn set_direction(pc: &RtcPeerConnection, direction: Direction) {

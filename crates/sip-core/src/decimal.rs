@@ -39,7 +39,18 @@ mod tests {
 
     #[test]
     fn matches_display() {
-        for n in [0, 1, 9, 10, 99, 100, 65_535, u64::from(u32::MAX), u64::MAX / 10, u64::MAX] {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            65_535,
+            u64::from(u32::MAX),
+            u64::MAX / 10,
+            u64::MAX,
+        ] {
             assert_eq!(string(n), n.to_string());
         }
         let mut s = String::from("x=");

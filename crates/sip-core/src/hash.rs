@@ -30,10 +30,25 @@ pub(crate) struct Hasher {
 impl Hasher {
     pub(crate) fn new(hash: Hash) -> Hasher {
         let state = match hash {
-            Hash::Md5 => [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476, 0, 0, 0, 0],
+            Hash::Md5 => [
+                0x6745_2301,
+                0xefcd_ab89,
+                0x98ba_dcfe,
+                0x1032_5476,
+                0,
+                0,
+                0,
+                0,
+            ],
             Hash::Sha256 => SHA256_INIT,
         };
-        Hasher { hash, state, block: [0; 64], filled: 0, len: 0 }
+        Hasher {
+            hash,
+            state,
+            block: [0; 64],
+            filled: 0,
+            len: 0,
+        }
     }
 
     pub(crate) fn update(&mut self, data: &[u8]) {
@@ -143,15 +158,31 @@ fn sha256_rounds(state: &mut [u32; 8], mut w: [u32; 16]) {
             let w2 = w[(t + 14) % 16];
             let s0 = w15.rotate_right(7) ^ w15.rotate_right(18) ^ (w15 >> 3);
             let s1 = w2.rotate_right(17) ^ w2.rotate_right(19) ^ (w2 >> 10);
-            w[t % 16] = w[t % 16].wrapping_add(s0).wrapping_add(w[(t + 9) % 16]).wrapping_add(s1);
+            w[t % 16] = w[t % 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[(t + 9) % 16])
+                .wrapping_add(s1);
         }
         let [a, b, c, d, e, f, g, h] = v;
         let big_s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
         let ch = (e & f) ^ (!e & g);
-        let t1 = h.wrapping_add(big_s1).wrapping_add(ch).wrapping_add(*k).wrapping_add(w[t % 16]);
+        let t1 = h
+            .wrapping_add(big_s1)
+            .wrapping_add(ch)
+            .wrapping_add(*k)
+            .wrapping_add(w[t % 16]);
         let big_s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
         let maj = (a & b) ^ (a & c) ^ (b & c);
-        v = [t1.wrapping_add(big_s0).wrapping_add(maj), a, b, c, d.wrapping_add(t1), e, f, g];
+        v = [
+            t1.wrapping_add(big_s0).wrapping_add(maj),
+            a,
+            b,
+            c,
+            d.wrapping_add(t1),
+            e,
+            f,
+            g,
+        ];
     }
     for (s, x) in state.iter_mut().zip(v) {
         *s = s.wrapping_add(x);
@@ -174,7 +205,9 @@ const MD5_K: [u32; 64] = [
 ];
 
 /// First 32 bits of the fractional parts of the square roots of the first 8 primes.
-const SHA256_INIT: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+const SHA256_INIT: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
 
 /// First 32 bits of the fractional parts of the cube roots of the first 64 primes.
 const SHA256_K: [u32; 64] = [
@@ -198,20 +231,35 @@ mod tests {
             Hash::Md5 => md5::Md5::digest(data).to_vec(),
             Hash::Sha256 => sha2::Sha256::digest(data).to_vec(),
         };
-        bytes.iter().flat_map(|b| [hex_digit(b >> 4), hex_digit(b & 0x0f)]).collect()
+        bytes
+            .iter()
+            .flat_map(|b| [hex_digit(b >> 4), hex_digit(b & 0x0f)])
+            .collect()
     }
 
     #[test]
     fn published_vectors() {
-        assert_eq!(hex_digest(Hash::Md5, &[""]), "d41d8cd98f00b204e9800998ecf8427e");
-        assert_eq!(hex_digest(Hash::Md5, &["a", "bc"]), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            hex_digest(Hash::Md5, &[""]),
+            "d41d8cd98f00b204e9800998ecf8427e"
+        );
+        assert_eq!(
+            hex_digest(Hash::Md5, &["a", "bc"]),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
         assert_eq!(
             hex_digest(Hash::Md5, &["12345678901234567890123456789012345678901234567890123456789012345678901234567890"]),
             "57edf4a22be3c955ac49da2e2107b67a"
         );
-        assert_eq!(hex_digest(Hash::Sha256, &["abc"]), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(
-            hex_digest(Hash::Sha256, &["abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"]),
+            hex_digest(Hash::Sha256, &["abc"]),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex_digest(
+                Hash::Sha256,
+                &["abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"]
+            ),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
         );
     }
@@ -220,7 +268,9 @@ mod tests {
     /// point, against the `md-5` and `sha2` crates.
     #[test]
     fn matches_the_reference_crates() {
-        let data: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..300u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         for hash in [Hash::Md5, Hash::Sha256] {
             for len in 0..data.len() {
                 let input = &data[..len];
@@ -228,7 +278,11 @@ mod tests {
                 let mut h = Hasher::new(hash);
                 h.update(&input[..split]);
                 h.update(&input[split..]);
-                assert_eq!(h.finish_hex(), reference(hash, input), "{hash:?} of {len} bytes");
+                assert_eq!(
+                    h.finish_hex(),
+                    reference(hash, input),
+                    "{hash:?} of {len} bytes"
+                );
             }
         }
     }

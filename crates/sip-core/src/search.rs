@@ -12,7 +12,10 @@ pub fn find(haystack: &str, needle: &str) -> Option<usize> {
     if needle.is_empty() {
         return Some(0);
     }
-    haystack.as_bytes().windows(needle.len()).position(|w| w == needle)
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w == needle)
 }
 
 /// Whether `needle` occurs in `haystack`.
@@ -51,7 +54,15 @@ mod tests {
 
     #[test]
     fn agrees_with_str() {
-        let texts = ["", "a", ";tag=1", "x;tag=;tag=2", "%23%2323", "ééé;branch=z", "\r\n\r\n"];
+        let texts = [
+            "",
+            "a",
+            ";tag=1",
+            "x;tag=;tag=2",
+            "%23%2323",
+            "ééé;branch=z",
+            "\r\n\r\n",
+        ];
         let needles = [";tag=", "%23", ";branch=", "\r\n", "é", "a"];
         for t in texts {
             for n in needles {

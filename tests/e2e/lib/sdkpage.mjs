@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './build.mjs';
 
-/** The built package's files (scripts/build-npm). */
-export const NPM_DIST = join(REPO_ROOT, 'npm', 'dist');
+/** The built package's files (scripts/build-npm); `SDK_DIST` points elsewhere, e.g. a private build. */
+export const NPM_DIST = process.env.SDK_DIST ?? join(REPO_ROOT, 'npm', 'dist');
 
 /** Static mounts for startStack: the built SDK at /sdk/. */
 export const SDK_STATIC = Object.freeze({ '/sdk': NPM_DIST });
@@ -14,7 +14,7 @@ export const SDK_STATIC = Object.freeze({ '/sdk': NPM_DIST });
 export function requireSdkBuild() {
   for (const f of ['index.js', 'engine.js', 'engine_bg.wasm', 'klink-call-sdk.iife.js']) {
     if (!existsSync(join(NPM_DIST, f))) {
-      throw new Error(`npm/dist/${f} is missing: run bash scripts/build-npm first`);
+      throw new Error(`${join(NPM_DIST, f)} is missing: run bash scripts/build-npm first`);
     }
   }
 }
