@@ -128,11 +128,37 @@ async function main() {
     await stack.stop();
   }
 
+  const problems = check(results);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   writeFileSync(join(OUT, `bench-${stamp}.json`), JSON.stringify(results, null, 2));
   const table = render(results);
   writeFileSync(join(OUT, 'latest.md'), table);
   process.stdout.write(table);
+  if (problems.length) {
+    console.error(`bench: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    process.exit(1);
+  }
+}
+
+/** What must hold for the numbers to mean anything: every sample measured, nothing left running. */
+function check(r) {
+  const problems = [];
+  for (const [who, samples] of Object.entries(r.runs)) {
+    for (const [i, s] of samples.entries()) {
+      for (const [k, v] of Object.entries(s)) {
+        if (!Number.isFinite(v) || v < 0) problems.push(`${who} run ${i + 1}: ${k} = ${v}`);
+      }
+    }
+  }
+  for (const key of ['ours', 'jssip']) {
+    if (!r.parse[key].every((x) => Number.isFinite(x) && x > 0)) problems.push(`parse ${key}: ${r.parse[key]}`);
+  }
+  if (r.soak) {
+    if (r.soak.afterSequential.peers !== 0) problems.push(`${r.soak.afterSequential.peers} peer connections left after sequential calls`);
+    if (r.soak.afterConcurrent.peers !== 0) problems.push(`${r.soak.afterConcurrent.peers} peer connections left after concurrent calls`);
+    if (r.soak.during.calls !== r.soak.concurrent) problems.push(`getCalls() showed ${r.soak.during.calls} of ${r.soak.concurrent} concurrent calls`);
+  }
+  return problems;
 }
 
 function render(r) {
