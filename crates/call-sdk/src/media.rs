@@ -527,11 +527,30 @@ impl Inner {
                 .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
                 .await;
         }
+        // The connection first: it is the longer path (offer, ICE wait).
+        let pc = self.connect()?;
+        // A stream id for the SDP's `a=msid`, so the far end's `track` event has a stream.
+        let streams = Array::of1(&MediaStream::new()?.into());
+        let init = js::object(&[
+            ("direction", JsValue::from_str("sendrecv")),
+            ("streams", streams.into()),
+        ]);
+        let sender = pc
+            .unchecked_ref::<CheckedPeerConnection>()
+            .add_transceiver("audio", &init)?
+            .sender();
+        let created = pc.create_offer();
         let microphone = self.request_microphone()?;
         // No `?` before the microphone is awaited: it must be kept (or stopped) either way.
-        let offered = self.offer_without_track().await;
+        let offered = match await_promise(created).await {
+            Ok(offer) => {
+                self.set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         let stream = microphone.await?;
-        let (sender, sdp) = offered?;
+        let sdp = offered?;
         if let Some(track) = stream.get_audio_tracks().iter().next() {
             let track: MediaStreamTrack = track.unchecked_into();
             await_promise(sender.replace_track(Some(&track))).await?;
@@ -541,26 +560,6 @@ impl Inner {
         }
         self.watch_tones();
         Ok(sdp)
-    }
-
-    /// A new connection with one `sendrecv` audio transceiver and no track yet, and its offer
-    /// after the bounded ICE wait.
-    async fn offer_without_track(self: &Rc<Self>) -> Result<(RtcRtpSender, String), JsValue> {
-        let pc = self.connect()?;
-        // A stream id for the SDP's `a=msid`, so the far end's `track` event has a stream.
-        let streams = Array::of1(&MediaStream::new()?.into());
-        let init = js::object(&[
-            ("direction", JsValue::from_str("sendrecv")),
-            ("streams", streams.into()),
-        ]);
-        let transceiver = pc
-            .unchecked_ref::<CheckedPeerConnection>()
-            .add_transceiver("audio", &init)?;
-        let offer = await_promise(pc.create_offer()).await?;
-        let sdp = self
-            .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
-            .await?;
-        Ok((transceiver.sender(), sdp))
     }
 
     /// The connection with the remote offer applied and the microphone attached; the

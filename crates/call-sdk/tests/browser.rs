@@ -289,8 +289,9 @@ async fn media_session_offers_with_candidates_and_cleans_up() {
     assert!(session.insert_dtmf("1").is_err(), "no DTMF after close");
 }
 
-/// Runs one offer with the given bounded wait; returns (sent after ms, why, first candidate ms).
-async fn gather_once(timeout_ms: u32) -> (u64, String, String) {
+/// Runs one offer with the given bounded wait and ICE servers; returns (sent after ms, why,
+/// first candidate ms).
+async fn gather_once(timeout_ms: u32, ice_servers: Array) -> (u64, String, String) {
     let logs: Rc<RefCell<Vec<String>>> = Rc::default();
     let done: Rc<RefCell<bool>> = Rc::default();
     let session = {
@@ -298,7 +299,7 @@ async fn gather_once(timeout_ms: u32) -> (u64, String, String) {
         let done = done.clone();
         MediaSession::new(
             MediaSettings {
-                ice_servers: Array::new(),
+                ice_servers,
                 ice_gathering_timeout_ms: timeout_ms,
                 audio: JsValue::TRUE,
             },
@@ -342,31 +343,40 @@ async fn gather_once(timeout_ms: u32) -> (u64, String, String) {
     (after, why, first)
 }
 
-/// The bounded wait sends before gathering completes when the bound is shorter, and waits for
-/// `complete` when it comes first. Run with `-- --nocapture` to see the timeline.
+/// Without STUN or TURN the offer goes out once the first burst of host candidates went quiet,
+/// long before gathering completes (~130 ms, when the TCP candidates come); with a STUN server
+/// it waits for a server-reflexive candidate, here one that never comes, up to the bound.
+/// Run with `-- --nocapture` to see the timeline.
 #[wasm_bindgen_test]
 async fn ice_wait_is_bounded_after_the_first_candidate() {
-    let (full_ms, full_why, first) = gather_once(5_000).await;
+    let (host_ms, host_why, first) = gather_once(5_000, Array::new()).await;
     web_sys::console::log_1(
-        &format!("unbounded: sent after {full_ms} ms ({full_why}), first candidate at {first}")
+        &format!("host only: sent after {host_ms} ms ({host_why}), first candidate at {first}")
             .into(),
     );
+    assert!(host_why.contains("quiet after host"), "{host_why}");
     assert!(
-        full_why.contains("complete") || full_why.contains("end of candidates"),
-        "{full_why}"
+        host_ms < 100,
+        "host candidates need no long wait: {host_ms} ms"
     );
-    for bound in [0u32, 20, 50, 100, 200] {
-        let (ms, why, first) = gather_once(bound).await;
-        web_sys::console::log_1(
-            &format!("bound {bound} ms: sent after {ms} ms ({why}), first candidate at {first}")
-                .into(),
-        );
-    }
-    let (short_ms, short_why, _) = gather_once(0).await;
+
+    let unreachable_stun = Array::of1(&obj(&[("urls", "stun:127.0.0.1:9".into())]));
+    let (stun_ms, stun_why, first) = gather_once(150, unreachable_stun).await;
+    web_sys::console::log_1(
+        &format!("silent STUN, bound 150 ms: sent after {stun_ms} ms ({stun_why}), first candidate at {first}")
+            .into(),
+    );
+    assert!(stun_why.contains("bounded wait"), "{stun_why}");
+    assert!(
+        stun_ms >= 150,
+        "waited for a server-reflexive candidate: {stun_ms} ms"
+    );
+
+    let (short_ms, short_why, _) = gather_once(0, Array::new()).await;
     assert!(short_why.contains("bounded wait"), "{short_why}");
     assert!(
-        short_ms < full_ms,
-        "bounded {short_ms} ms vs complete {full_ms} ms"
+        short_ms <= host_ms,
+        "bound 0 {short_ms} ms vs quiet period {host_ms} ms"
     );
 }
 
