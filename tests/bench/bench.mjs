@@ -58,7 +58,9 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const summary = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs), n: xs.length });
+const summary = (xs) => (xs.length
+  ? { min: Math.min(...xs), median: median(xs), max: Math.max(...xs), n: xs.length }
+  : { min: NaN, median: NaN, max: NaN, n: 0 });
 const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
 async function main() {
@@ -168,10 +170,6 @@ function render(r) {
   lines.push('| metric | ours min / median / max | JsSIP min / median / max | SIP.js median | ours ÷ JsSIP (median) |');
   lines.push('| --- | --- | --- | --- | --- |');
   const metric = (label, key) => {
-    if (!r.runs.ours.length || !r.runs.jssip.length || !r.runs.sipjs.length) {
-      lines.push(`| ${label} (ms) | ${JSON.stringify(r.runs.ours.map((s) => s[key]))} | ${JSON.stringify(r.runs.jssip.map((s) => s[key]))} | ${JSON.stringify(r.runs.sipjs.map((s) => s[key]))} | |`);
-      return;
-    }
     const o = summary(r.runs.ours.map((s) => s[key]));
     const j = summary(r.runs.jssip.map((s) => s[key]));
     const s = summary(r.runs.sipjs.map((x) => x[key]));
