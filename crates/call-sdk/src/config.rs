@@ -1,6 +1,7 @@
 //! The `init(config)` object: parsing, defaults and validation, each failure naming its field.
 
 use js_sys::Array;
+use sip_core::decimal;
 use wasm_bindgen::JsValue;
 
 use crate::error::{ErrorCode, SdkError};
@@ -107,9 +108,9 @@ fn optional_ms(
                 "config.",
                 field,
                 " must be a number of milliseconds from ",
-                &min.to_string(),
+                &decimal::string(min.into()),
                 " to ",
-                &max.to_string(),
+                &decimal::string(max.into()),
             ]
             .concat(),
         )),
@@ -195,9 +196,9 @@ fn parse_register_expires(cfg: &JsValue) -> Result<u32, SdkError> {
         _ => Err(invalid(
             [
                 "config.registerExpires must be a number of seconds from ",
-                &min.to_string(),
+                &decimal::string(min.into()),
                 " to ",
-                &max.to_string(),
+                &decimal::string(max.into()),
             ]
             .concat(),
         )),
@@ -245,7 +246,13 @@ fn parse_reconnect(cfg: &JsValue) -> Result<Reconnect, SdkError> {
         3_600_000,
     )
     .map_err(|e| {
-        invalid(["config.reconnect.", e.message.trim_start_matches("config.")].concat())
+        invalid(
+            [
+                "config.reconnect.",
+                e.message.strip_prefix("config.").unwrap_or(&e.message),
+            ]
+            .concat(),
+        )
     })?;
     Ok(Reconnect {
         enabled: true,
@@ -281,7 +288,7 @@ pub fn check_ice_servers(value: &JsValue, field: &str) -> Result<Array, SdkError
                 [
                     field,
                     "[",
-                    &i.to_string(),
+                    &decimal::string(i as u64),
                     "].urls must be stun:, turn: or turns: URLs",
                 ]
                 .concat(),

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use js_sys::Array;
+use sip_core::decimal;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestInit, Response};
@@ -87,7 +88,7 @@ pub fn status_error(status: u16, server_message: Option<&str>) -> SdkError {
     };
     let mut text = String::from(message);
     text.push_str(" (HTTP ");
-    text.push_str(&status.to_string());
+    decimal::push(&mut text, status.into());
     text.push(')');
     if let Some(detail) = server_message.filter(|m| !m.is_empty()) {
         text.push_str(": ");
@@ -159,7 +160,7 @@ pub fn parse_body(body: &JsValue, config: &Config) -> Result<Credentials, SdkErr
                 ErrorCode::InvalidConfig,
                 [
                     "wsServers[",
-                    &i.to_string(),
+                    &decimal::string(i as u64),
                     "] from the credential API ",
                     &why,
                 ]
@@ -214,7 +215,7 @@ fn network_error(config: &Config, timed_out: bool, err: &JsValue) -> SdkError {
             ErrorCode::NetworkError,
             [
                 "the credential API did not answer within requestTimeoutMs (",
-                &config.request_timeout_ms.to_string(),
+                &decimal::string(config.request_timeout_ms.into()),
                 " ms)",
             ]
             .concat(),

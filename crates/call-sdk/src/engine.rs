@@ -606,7 +606,13 @@ impl Shared {
             SocketEvent::Closed { code, reason } => {
                 let old = self.socket.borrow_mut().take();
                 drop(old);
-                let reason = ["WebSocket closed (", &code.to_string(), ") ", &reason].concat();
+                let reason = [
+                    "WebSocket closed (",
+                    &sip_core::decimal::string(code.into()),
+                    ") ",
+                    &reason,
+                ]
+                .concat();
                 if self.socket_opened.get() {
                     self.log(LogLevel::Info, &reason);
                 } else {

@@ -788,7 +788,7 @@ impl Inner {
         let now = js::now_ms();
         let first = g.first_candidate_ms.map_or_else(
             || String::from("none"),
-            |t| (t.saturating_sub(g.started_ms)).to_string(),
+            |t| sip_core::decimal::string(t.saturating_sub(g.started_ms)),
         );
         let _ = g.resolve.call0(&JsValue::NULL);
         drop(g.after_first);
@@ -797,7 +797,7 @@ impl Inner {
         (self.notify)(MediaNotice::Log(
             [
                 "ice gathering: sent after ",
-                &now.saturating_sub(g.started_ms).to_string(),
+                &sip_core::decimal::string(now.saturating_sub(g.started_ms)),
                 " ms (",
                 why,
                 "), first candidate at ",

@@ -14,7 +14,7 @@ pub enum Kind {
 
 /// The host part of an absolute URL (`[::1]` keeps its brackets), lowercased.
 pub fn host(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
+    let (_, rest) = sip_core::search::split_once(url, "://")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = if host_port.starts_with('[') {
@@ -41,7 +41,7 @@ pub fn check(url: &str, kind: Kind, allow_insecure: bool) -> Result<(), String> 
         Kind::Http => ("https", "http"),
         Kind::WebSocket => ("wss", "ws"),
     };
-    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    let scheme = sip_core::search::split_once(url, "://").map(|(s, _)| s.to_ascii_lowercase());
     let Some(host) = host(url) else {
         return Err(["must be an absolute ", secure, ":// URL"].concat());
     };

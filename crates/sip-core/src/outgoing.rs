@@ -54,6 +54,12 @@ impl Outgoing {
         self
     }
 
+    /// Drops every header `name`.
+    pub(crate) fn remove(&mut self, name: &str) -> &mut Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+
     /// The first value of header `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())

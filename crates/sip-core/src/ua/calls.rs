@@ -6,7 +6,7 @@ use crate::dialog::{angle, format_cseq, tagged, Dialog, Role};
 use crate::error::CommandError;
 use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
 use crate::media::{MediaCommand, MediaResult};
-use crate::message::{HeaderName, Message, SipUri};
+use crate::message::{AuthKind, HeaderName, Message, SipUri};
 use crate::outgoing::Outgoing;
 use crate::timer::{Instant, T1_X64};
 
@@ -322,6 +322,8 @@ impl Ua {
             .push("Supported", "outbound")
             .push("User-Agent", self.config.user_agent.clone())
             .with_body("application/sdp", sdp.clone());
+        // Proxies authorize dialog-creating requests with 407 (RFC 3261 §22.3).
+        self.preauthorize(&mut m, AuthKind::Proxy);
         if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
             call.invite = Some(m.clone());
             call.local_sdp = Some(sdp);
@@ -659,6 +661,7 @@ impl Ua {
                     call.timers.set(CallTimer::Glare, now.plus(wait));
                 }
             }
+            408 if call.refresh_wanted => self.refresh_failed(id, status),
             408 | 481 => self.dialog_failed(now, id, status),
             _ => {
                 call.local_hold_wanted = call.info.held.local;
@@ -668,6 +671,20 @@ impl Ua {
                 self.emit(Event::Error { scope: ErrorScope::Call, detail });
             }
         }
+    }
+
+    /// A re-INVITE sent after a reconnect timed out. RFC 3261 §12.2.1.2 would end the
+    /// dialog, but it only told the peer about our new flow: media may still flow, so
+    /// the call stays and the application hears of it (a 481 still ends the call).
+    fn refresh_failed(&mut self, id: &CallId, status: u16) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        call.refresh_wanted = false;
+        call.local_hold_wanted = call.info.held.local;
+        let mut detail = String::from("the peer did not confirm the reconnected call: ");
+        crate::decimal::push(&mut detail, u64::from(status));
+        self.emit(Event::Error { scope: ErrorScope::Call, detail });
     }
 
     /// RFC 3261 §12.2.1.2: a 408 or 481 to an in-dialog request ends the dialog.
@@ -979,8 +996,13 @@ impl Ua {
             Purpose::Invite => self.end_call(now, id, EndCause::Failed, Some(408)),
             Purpose::ReInvite => {
                 call.reinvite_out = None;
+                let refresh = call.refresh_wanted;
                 self.media(id, MediaCommand::Rollback);
-                self.dialog_failed(now, id, 408);
+                if refresh {
+                    self.refresh_failed(id, 408);
+                } else {
+                    self.dialog_failed(now, id, 408);
+                }
             }
             Purpose::Info => {
                 call.dtmf_in_flight = false;

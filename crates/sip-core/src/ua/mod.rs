@@ -64,6 +64,7 @@
 //! `ws_servers`), and after reconnecting the user agent registers again and sends each
 //! answered call a re-INVITE so the peer and proxies learn the new flow.
 
+mod auth;
 mod calls;
 mod inbound;
 mod register;
@@ -129,7 +130,8 @@ pub struct UaConfig {
     pub instance_id: String,
     /// When the credentials stop working; [`Event::CredentialsExpiring`] fires before.
     pub credentials_expire_at: Option<Instant>,
-    /// How long before `credentials_expire_at` to ask for new ones, in ms.
+    /// How long before `credentials_expire_at` to ask for new ones, in ms; capped at a
+    /// quarter of the remaining lifetime (but not under 5 s) each time the timer is armed.
     pub credentials_refresh_margin: Millis,
     /// Reconnect behaviour.
     pub reconnect: ReconnectPolicy,
@@ -309,9 +311,13 @@ pub struct Ua {
     /// Connected at least once (later connects are reconnects).
     was_connected: bool,
     server_index: usize,
+    /// Backoff rounds failed in a row (a round tries every server once).
     attempts: u32,
+    /// Servers that refused a connect in the current round.
+    round_failures: usize,
     timers: TimerTable<UaTimer, 3>,
     pub(crate) reg: Registration,
+    pub(crate) auth: auth::AuthCache,
     pub(crate) calls: Vec<Call>,
     pub(crate) clients: Vec<ClientEntry>,
     pub(crate) servers: Vec<ServerEntry>,
@@ -366,8 +372,10 @@ impl Ua {
             was_connected: false,
             server_index: 0,
             attempts: 0,
+            round_failures: 0,
             timers: TimerTable::default(),
             reg,
+            auth: auth::AuthCache::default(),
             calls: Vec::new(),
             clients: Vec::new(),
             servers: Vec::new(),
@@ -596,6 +604,7 @@ impl Ua {
         }
         self.link = Link::Connected;
         self.attempts = 0;
+        self.round_failures = 0;
         self.timers.stop(UaTimer::Reconnect);
         self.emit(Event::Connected);
         let reconnect = self.was_connected;
@@ -640,9 +649,24 @@ impl Ua {
                 self.emit(Event::RegisteredChange { registered: false });
             }
         } else {
-            // The server could not be reached: fail over to the next one.
+            // The server could not be reached: say so, and fail over to the next one
+            // at once; only a round where every server failed waits for the backoff.
+            let mut detail = String::from("could not connect to ");
+            let servers = self.config.ws_servers.len().max(1);
+            if let Some(url) = self.config.ws_servers.get(self.server_index % servers) {
+                detail.push_str(url);
+            }
+            detail.push_str(": ");
+            detail.push_str(reason);
+            self.emit(Event::Error { scope: ErrorScope::Transport, detail });
             self.server_index = self.server_index.wrapping_add(1);
+            self.round_failures += 1;
+            if self.round_failures < servers {
+                self.connect(now);
+                return;
+            }
         }
+        self.round_failures = 0;
         self.attempts = self.attempts.saturating_add(1);
         if self.config.reconnect.max_attempts.is_some_and(|max| self.attempts > max) {
             self.link = Link::Down;
@@ -666,9 +690,12 @@ impl Ua {
         half + self.rng.below(full - half + 1)
     }
 
-    fn arm_credentials_timer(&mut self, _now: Instant) {
+    fn arm_credentials_timer(&mut self, now: Instant) {
         match self.config.credentials_expire_at {
-            Some(at) => self.timers.set(UaTimer::CredentialsExpiring, at.minus(self.config.credentials_refresh_margin)),
+            Some(at) => {
+                let margin = refresh_margin(self.config.credentials_refresh_margin, at.since(now));
+                self.timers.set(UaTimer::CredentialsExpiring, at.minus(margin));
+            }
             None => self.timers.stop(UaTimer::CredentialsExpiring),
         }
     }
@@ -792,6 +819,17 @@ impl Ua {
             }
         }
     }
+}
+
+/// The smallest refresh margin worth keeping: below it a fetch could not finish in time.
+const MIN_REFRESH_MARGIN: Millis = 5_000;
+
+/// How long before expiry to warn, for credentials valid `remaining` ms more: the
+/// configured margin, but at most a quarter of the lifetime (never under
+/// [`MIN_REFRESH_MARGIN`] unless configured lower), so short-lived credentials are not
+/// reported expiring at once and again after every refresh.
+fn refresh_margin(configured: Millis, remaining: Millis) -> Millis {
+    configured.min((remaining / 4).max(MIN_REFRESH_MARGIN))
 }
 
 /// Splits `sip:user@domain` (scheme optional, parameters ignored) into user and domain.

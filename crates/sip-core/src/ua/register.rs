@@ -4,7 +4,7 @@ use super::{Owner, Purpose, Ua};
 use crate::dialog::{format_cseq, tagged};
 use crate::digest::{self, DigestRequest};
 use crate::events::{ErrorScope, Event};
-use crate::message::Message;
+use crate::message::{AuthKind, Message};
 use crate::outgoing::Outgoing;
 use crate::registration::{granted_expires, RegAction, RegTimer, Registration, RETRY_DELAY};
 use crate::timer::Instant;
@@ -74,6 +74,7 @@ impl Ua {
             .push("Allow", super::ALLOW)
             .push("Supported", "path, outbound")
             .push("User-Agent", self.config.user_agent.clone());
+        self.preauthorize(&mut m, AuthKind::Www);
         self.send_request(now, Owner::Register, m, 0);
     }
 
@@ -204,7 +205,10 @@ impl Ua {
         let (_, via) = self.new_via();
         request.set("Via", via);
         request.set("CSeq", format_cseq(cseq, &method));
+        // Pre-emptive credentials the server just refused must not ride along.
+        request.remove("Authorization").remove("Proxy-Authorization");
         request.set(answer.header_name, answer.value);
+        self.remember_challenge(challenge);
         if let Owner::Call(id, Purpose::Invite) = &owner {
             if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
                 call.invite = Some(request.clone());
