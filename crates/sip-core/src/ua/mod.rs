@@ -60,8 +60,9 @@
 //! ```
 //!
 //! Calls survive a transport flicker: when the WebSocket closes the dialogs are kept,
-//! the driver is asked to reconnect (exponential backoff with jitter, rotating through
-//! `ws_servers`), and after reconnecting the user agent registers again and sends each
+//! the driver is asked to reconnect (a failed connect is reported as a transport
+//! [`Event::Error`] and the next of `ws_servers` is tried at once; exponential backoff
+//! with jitter after each full round), and after reconnecting the user agent registers again and sends each
 //! answered call a re-INVITE so the peer and proxies learn the new flow.
 
 mod auth;
@@ -851,5 +852,14 @@ mod tests {
         assert_eq!(split_aor("sip:1001@pbx.example.com"), ("1001".into(), "pbx.example.com".into()));
         assert_eq!(split_aor("sip:1001@pbx.example.com;transport=ws"), ("1001".into(), "pbx.example.com".into()));
         assert_eq!(split_aor("example.com"), (String::new(), "example.com".into()));
+    }
+
+    #[test]
+    fn refresh_margin_shrinks_for_short_lived_credentials() {
+        assert_eq!(refresh_margin(60_000, 3_600_000), 60_000);
+        assert_eq!(refresh_margin(60_000, 20_000), 5_000);
+        assert_eq!(refresh_margin(60_000, 40_000), 10_000);
+        assert_eq!(refresh_margin(60_000, 8_000), 5_000, "floor");
+        assert_eq!(refresh_margin(0, 20_000), 0, "a zero margin stays zero");
     }
 }

@@ -304,3 +304,45 @@ fn options_are_answered() {
     assert!(reply.starts_with("SIP/2.0 200 OK"));
     assert!(reply.contains("Allow: INVITE, ACK, CANCEL, BYE, INFO, OPTIONS"));
 }
+
+fn two_authorizing() -> (Net, usize, usize) {
+    let mut net = Net::new();
+    net.proxy.auth_invites = true;
+    let a = net.phone("1001");
+    let b = net.phone("1002");
+    (net, a, b)
+}
+
+#[test]
+fn first_invite_carries_credentials_and_is_not_challenged() {
+    let (mut net, a, b) = two_authorizing();
+    let challenges = net.proxy.challenges;
+    let (ca, _cb) = net.connect_call(a, "1002", b);
+    assert_eq!(net.proxy.challenges, challenges, "no 407");
+    let invites = net.sent(a, "INVITE ");
+    assert_eq!(invites.len(), 1, "no INVITE / 407 / ACK / INVITE round trip");
+    let inv = message::parse(&invites[0]).unwrap();
+    let creds = inv.credentials().unwrap();
+    assert_eq!(creds[0].kind, message::AuthKind::Proxy);
+    assert_eq!(creds[0].param("nc"), Some("00000002"));
+    assert!(!net.phones[a].received.iter().any(|m| m.starts_with("SIP/2.0 407 ")), "no 407 to ACK");
+    assert_eq!(net.state(a, &ca), Some(CallState::Active));
+}
+
+#[test]
+fn invite_with_a_stale_reused_nonce_falls_back_to_the_challenge() {
+    let (mut net, a, b) = two_authorizing();
+    net.proxy.rotate_nonce();
+    let challenges = net.proxy.challenges;
+    let (ca, _cb) = net.connect_call(a, "1002", b);
+    assert_eq!(net.proxy.challenges, challenges + 1, "one 407, no loop");
+    assert_eq!(net.sent(a, "INVITE ").len(), 2);
+    assert_eq!(net.state(a, &ca), Some(CallState::Active));
+    // A challenge for a realm we never saw, and wrong credentials: answered once, then given up.
+    net.proxy.rotate_nonce();
+    net.proxy.password = "other".into();
+    let id = net.with(a, |ua, now| ua.call(now, "1002")).unwrap();
+    net.drive();
+    assert_eq!(net.ended(a, &id).map(|e| e.1), Some(Some(407)));
+    assert_eq!(net.sent(a, "INVITE ").len(), 4, "pre-emptive + one answer only");
+}

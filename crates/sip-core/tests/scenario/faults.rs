@@ -100,9 +100,10 @@ fn reconnect_backoff_grows() {
     net.reachable[a] = false;
     net.cut(a);
     net.advance(120_000);
-    let n = net.phones[a].connects.len();
+    // Each round tries both servers back to back, then waits.
+    let n = net.phones[a].connects.len() / 2;
     // 0.5, 1, 2, 4, 8, 16, 30, 30... s (with jitter): far fewer than one per second.
-    assert!((6..=14).contains(&n), "{n} attempts");
+    assert!((6..=14).contains(&n), "{n} rounds");
 }
 
 #[test]
@@ -166,4 +167,79 @@ fn shutdown_hangs_up_unregisters_and_closes() {
     assert!(net.events(a).contains(&Event::Destroyed));
     assert_eq!(net.phones[a].closes, 1);
     assert_eq!(net.phones[a].ua.poll_timeout(), None);
+}
+
+fn transport_errors(net: &Net, i: usize) -> Vec<String> {
+    net.events(i)
+        .iter()
+        .filter_map(|e| match e {
+            Event::Error { scope: sip_core::ua::ErrorScope::Transport, detail } => Some(detail.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn failed_connect_is_reported_and_the_next_server_is_tried_at_once() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    net.down.push("wss://edge1.test/ws".into());
+    net.take_events(a);
+    net.cut(a);
+    // First retry after 250-500 ms to edge1, which refuses; edge2 follows without a backoff.
+    net.advance(600);
+    assert!(net.phones[a].ua.is_connected(), "{:?}", net.phones[a].connects);
+    let connects = &net.phones[a].connects;
+    assert_eq!(connects[connects.len() - 2..], ["wss://edge1.test/ws".to_owned(), "wss://edge2.test/ws".to_owned()]);
+    let errors = transport_errors(&net, a);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("edge1"), "{errors:?}");
+    net.drive();
+    assert!(net.phones[a].ua.is_registered());
+    // Every server down: one error per failed connect, a backoff after each full round.
+    net.down.push("wss://edge2.test/ws".into());
+    net.take_events(a);
+    let before = net.phones[a].connects.len();
+    net.cut(a);
+    net.advance(20_000);
+    let attempts = net.phones[a].connects.len() - before;
+    assert_eq!(transport_errors(&net, a).len(), attempts);
+    assert!((6..=12).contains(&attempts), "{attempts} connects in rounds of two");
+}
+
+#[test]
+fn refresh_reinvite_timeout_after_reconnect_keeps_the_call() {
+    let (mut net, a, b) = two();
+    let (ca, cb) = net.connect_call(a, "1002", b);
+    net.cut(a);
+    net.drive();
+    // The peer is unreachable for the re-INVITE that announces the new flow.
+    net.fault = Box::new(move |to, text| match to {
+        Dest::Phone(p) if p == b && text.starts_with("INVITE ") => Fault::Drop,
+        _ => Fault::Deliver,
+    });
+    net.advance(5_000);
+    assert!(net.phones[a].ua.is_registered());
+    assert_eq!(net.sent(a, "INVITE ").len(), 2, "the refresh re-INVITE went out");
+    net.advance(33_000);
+    assert!(net.ended(a, &ca).is_none(), "a timed-out refresh does not end the call");
+    assert_eq!(net.state(a, &ca), Some(CallState::Active));
+    assert!(net.sent(a, "BYE ").is_empty());
+    assert!(net.events(a).iter().any(|e| matches!(e, Event::Error { scope: sip_core::ua::ErrorScope::Call, .. })));
+    net.fault = Box::new(|_, _| Fault::Deliver);
+    net.with(b, |ua, now| ua.dtmf(now, &cb, "5")).unwrap();
+    net.drive();
+    assert!(net.events(a).iter().any(|e| matches!(e, Event::Dtmf { tone: '5', .. })), "the dialog still works");
+}
+
+#[test]
+fn refresh_reinvite_answered_481_ends_the_call() {
+    let (mut net, a, b) = two();
+    let (ca, cb) = net.connect_call(a, "1002", b);
+    net.cut(a);
+    net.drive();
+    // The peer hangs up while we are away: its BYE is lost, the dialog is gone there.
+    net.with(b, |ua, now| ua.hangup(now, &cb)).unwrap();
+    net.advance(5_000);
+    assert_eq!(net.ended(a, &ca), Some((EndCause::Failed, Some(481))));
 }

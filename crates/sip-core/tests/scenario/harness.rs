@@ -128,6 +128,8 @@ pub struct Net {
     pub latency: u64,
     /// Whether connect attempts of a phone succeed.
     pub reachable: Vec<bool>,
+    /// Server URLs that refuse every connect.
+    pub down: Vec<String>,
     pub fault: Box<dyn FnMut(Dest, &str) -> Fault>,
 }
 
@@ -148,6 +150,7 @@ impl Net {
             seq: 0,
             latency: 10,
             reachable: Vec::new(),
+            down: Vec::new(),
             fault: Box::new(|_, _| Fault::Deliver),
         }
     }
@@ -218,8 +221,8 @@ impl Net {
                         self.send(Dest::Proxy { from: i }, text);
                     }
                     Output::Transport(TransportCommand::Connect { url }) => {
-                        self.phones[i].connects.push(url);
-                        let what = if self.reachable[i] { What::Connected } else { What::Closed };
+                        self.phones[i].connects.push(url.clone());
+                        let what = if self.reachable[i] && !self.down.contains(&url) { What::Connected } else { What::Closed };
                         let at = self.now.plus(5);
                         self.push(at, Dest::Phone(i), what);
                     }

@@ -33,6 +33,15 @@ pub struct Proxy {
     pub registers: Vec<String>,
     /// Every request forwarded or answered, as text (requests from phones).
     pub seen: Vec<String>,
+    /// Demand Proxy-Authorization on initial INVITEs (407), like Kamailio's auth_challenge.
+    pub auth_invites: bool,
+    /// Refuse a nonce-count not above the last one seen for the nonce (Kamailio's
+    /// `nonce_count` on); off, a nonce is reusable until rotated (its default).
+    pub strict_nc: bool,
+    /// The highest nc accepted per nonce.
+    pub last_nc: std::collections::HashMap<String, u32>,
+    /// Challenges sent (401 and 407).
+    pub challenges: usize,
 }
 
 impl Proxy {
@@ -47,6 +56,10 @@ impl Proxy {
             bindings: Vec::new(),
             registers: Vec::new(),
             seen: Vec::new(),
+            auth_invites: false,
+            strict_nc: false,
+            last_nc: Default::default(),
+            challenges: 0,
         }
     }
 
@@ -66,6 +79,18 @@ impl Proxy {
                 self.registers.push(text.to_owned());
                 return vec![(phone, self.register(phone, &msg))];
             }
+            let method = msg.method().map(|m| m.as_str().to_owned()).unwrap_or_default();
+            if self.auth_invites && msg.to().tag() == Some("proxytag") {
+                // The ACK of our own 407.
+                return Vec::new();
+            }
+            if self.auth_invites && method == "INVITE" && msg.to().tag().is_none() {
+                match self.check_auth(&msg, "INVITE", AuthKind::Proxy) {
+                    Auth::Ok => {}
+                    Auth::Stale => return vec![(phone, self.challenge(&msg, true, AuthKind::Proxy))],
+                    Auth::Missing | Auth::Wrong => return vec![(phone, self.challenge(&msg, false, AuthKind::Proxy))],
+                }
+            }
             self.forward_request(phone, text, &msg)
         } else {
             forward_response(text)
@@ -74,11 +99,11 @@ impl Proxy {
 
     fn register(&mut self, phone: usize, msg: &message::Message<'_>) -> String {
         let user = sip_core::message::SipUri::parse(msg.to().uri).ok().and_then(|u| u.user).unwrap_or("").to_owned();
-        match self.check_auth(msg, "REGISTER") {
+        match self.check_auth(msg, "REGISTER", AuthKind::Www) {
             Auth::Ok => {}
-            Auth::Missing => return self.challenge(msg, false),
-            Auth::Stale => return self.challenge(msg, true),
-            Auth::Wrong => return self.challenge(msg, false),
+            Auth::Missing => return self.challenge(msg, false, AuthKind::Www),
+            Auth::Stale => return self.challenge(msg, true, AuthKind::Www),
+            Auth::Wrong => return self.challenge(msg, false, AuthKind::Www),
         }
         let contact = msg.contacts().into_iter().next();
         let expires = contact.as_ref().and_then(|c| c.expires()).or(msg.expires().ok().flatten()).unwrap_or(3600);
@@ -112,20 +137,24 @@ impl Proxy {
         fix_len(r)
     }
 
-    fn challenge(&mut self, msg: &message::Message<'_>, stale: bool) -> String {
+    fn challenge(&mut self, msg: &message::Message<'_>, stale: bool, kind: AuthKind) -> String {
+        self.challenges += 1;
         let alg = if self.sha256 { "SHA-256" } else { "MD5" };
-        let mut r = reply(msg, 401, "Unauthorized");
+        let (mut r, header) = match kind {
+            AuthKind::Www => (reply(msg, 401, "Unauthorized"), "WWW-Authenticate"),
+            AuthKind::Proxy => (reply(msg, 407, "Proxy Authentication Required"), "Proxy-Authenticate"),
+        };
         let stale = if stale { ", stale=true" } else { "" };
         r.insert_str(
             r.len() - 2,
-            &format!("WWW-Authenticate: Digest realm=\"{DOMAIN}\", nonce=\"{}\", qop=\"auth\", algorithm={alg}{stale}\r\n", self.nonce),
+            &format!("{header}: Digest realm=\"{DOMAIN}\", nonce=\"{}\", qop=\"auth\", algorithm={alg}{stale}\r\n", self.nonce),
         );
         fix_len(r)
     }
 
-    fn check_auth(&self, msg: &message::Message<'_>, method: &str) -> Auth {
+    fn check_auth(&mut self, msg: &message::Message<'_>, method: &str, kind: AuthKind) -> Auth {
         let creds = msg.credentials().unwrap_or_default();
-        let Some(c) = creds.iter().find(|c| c.kind == AuthKind::Www) else {
+        let Some(c) = creds.iter().find(|c| c.kind == kind) else {
             return Auth::Missing;
         };
         let p = |n: &str| c.param(n).unwrap_or("").to_owned();
@@ -150,6 +179,12 @@ impl Proxy {
         if p("nonce") != self.nonce {
             return Auth::Stale;
         }
+        let nc = u32::from_str_radix(&p("nc"), 16).unwrap_or(0);
+        let last = self.last_nc.entry(p("nonce")).or_insert(0);
+        if self.strict_nc && nc <= *last {
+            return Auth::Stale;
+        }
+        *last = (*last).max(nc);
         Auth::Ok
     }
 

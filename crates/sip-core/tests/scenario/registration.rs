@@ -153,3 +153,75 @@ fn credentials_expiring_is_announced_and_new_ones_are_used() {
     net.advance(300_000);
     assert!(net.phones[a].ua.is_registered(), "refresh used the new password");
 }
+
+#[test]
+fn short_lived_credentials_are_not_reported_expiring_at_once() {
+    let mut net = Net::new();
+    let start = net.now;
+    let mut c = config("1001");
+    c.credentials_expire_at = Some(start.plus(20_000));
+    let a = net.add(c);
+    net.start(a);
+    net.drive();
+    // A quarter of 20 s before expiry, not the 60 s default margin (which is "now").
+    net.advance(start.plus(14_900).since(net.now));
+    assert!(!net.events(a).contains(&Event::CredentialsExpiring));
+    net.advance(200);
+    assert!(net.events(a).contains(&Event::CredentialsExpiring));
+    net.take_events(a);
+    let renewed = net.now;
+    net.with(a, |ua, now| ua.update_credentials(now, "1001".into(), "secret".into(), Some(now.plus(40_000))));
+    net.advance(29_900);
+    assert!(!net.events(a).contains(&Event::CredentialsExpiring), "not again right after the refresh");
+    net.advance(renewed.plus(30_100).since(net.now));
+    assert!(net.events(a).contains(&Event::CredentialsExpiring));
+}
+
+#[test]
+fn register_refresh_reuses_the_accepted_challenge() {
+    for strict_nc in [false, true] {
+        let mut net = Net::new();
+        net.proxy.grant = Some(120);
+        net.proxy.strict_nc = strict_nc;
+        let a = net.phone("1001");
+        assert_eq!(net.proxy.challenges, 1);
+        net.advance(61_000);
+        net.drive();
+        assert_eq!(net.proxy.registers.len(), 3, "the refresh is not challenged (strict nc: {strict_nc})");
+        assert_eq!(net.proxy.challenges, 1);
+        let answered = message::parse(&net.proxy.registers[1]).unwrap();
+        let refresh = message::parse(&net.proxy.registers[2]).unwrap();
+        let (c1, c2) = (&answered.credentials().unwrap()[0], &refresh.credentials().unwrap()[0]);
+        assert_eq!(c2.param("nonce"), c1.param("nonce"));
+        assert_eq!(c1.param("nc"), Some("00000001"));
+        assert_eq!(c2.param("nc"), Some("00000002"));
+        assert_ne!(c2.param("cnonce"), c1.param("cnonce"));
+        assert!(net.phones[a].ua.is_registered());
+        // The next refresh counts on.
+        net.advance(61_000);
+        net.drive();
+        assert_eq!(net.proxy.challenges, 1);
+        let third = message::parse(net.proxy.registers.last().unwrap()).unwrap();
+        assert_eq!(third.credentials().unwrap()[0].param("nc"), Some("00000003"));
+    }
+}
+
+#[test]
+fn reused_nonce_gone_stale_is_challenged_and_recovers() {
+    let mut net = Net::new();
+    net.proxy.grant = Some(120);
+    let a = net.phone("1001");
+    net.proxy.rotate_nonce();
+    net.advance(61_000);
+    net.drive();
+    // Pre-emptive REGISTER with the old nonce, stale challenge, answered REGISTER.
+    assert_eq!(net.proxy.registers.len(), 4);
+    assert_eq!(net.proxy.challenges, 2);
+    assert!(net.phones[a].ua.is_registered());
+    assert!(!net.events(a).iter().any(|e| matches!(e, Event::RegistrationFailed { .. })));
+    // The new nonce is reused from then on.
+    net.advance(61_000);
+    net.drive();
+    assert_eq!(net.proxy.registers.len(), 5);
+    assert_eq!(net.proxy.challenges, 2);
+}
