@@ -311,43 +311,43 @@ impl Engine {
 
     /// Answers an incoming call.
     pub fn answer(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(|ua, t, id| ua.answer(t, id), call_id)
+        self.shared.command(&|ua, t, id| ua.answer(t, id), call_id)
     }
 
     /// Rejects an incoming call (486 Busy Here).
     pub fn reject(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(|ua, t, id| ua.reject(t, id), call_id)
+        self.shared.command(&|ua, t, id| ua.reject(t, id), call_id)
     }
 
     /// Ends a call in any state (CANCEL, BYE, or reject).
     pub fn hangup(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(|ua, t, id| ua.hangup(t, id), call_id)
+        self.shared.command(&|ua, t, id| ua.hangup(t, id), call_id)
     }
 
     /// Puts a call on hold (re-INVITE with `sendonly`).
     pub fn hold(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(|ua, t, id| ua.hold(t, id), call_id)
+        self.shared.command(&|ua, t, id| ua.hold(t, id), call_id)
     }
 
     /// Resumes a held call.
     pub fn unhold(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(|ua, t, id| ua.unhold(t, id), call_id)
+        self.shared.command(&|ua, t, id| ua.unhold(t, id), call_id)
     }
 
     /// Mutes the microphone of a call.
     pub fn mute(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(|ua, t, id| ua.mute(t, id), call_id)
+        self.shared.command(&|ua, t, id| ua.mute(t, id), call_id)
     }
 
     /// Unmutes the microphone of a call.
     pub fn unmute(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(|ua, t, id| ua.unmute(t, id), call_id)
+        self.shared.command(&|ua, t, id| ua.unmute(t, id), call_id)
     }
 
     /// Sends DTMF tones (`0-9 * # A-D`, `,` for a pause).
     pub fn dtmf(&self, call_id: &str, tones: &str) -> Result<(), JsValue> {
         self.shared
-            .command(|ua, t, id| ua.dtmf(t, id, tones), call_id)
+            .command(&|ua, t, id| ua.dtmf(t, id, tones), call_id)
     }
 
     /// Snapshots of every live call.
@@ -430,9 +430,11 @@ impl Shared {
         Ok(())
     }
 
+    /// One copy for every per-call command: `f` is a trait object, not a generic, so each
+    /// exported method adds only its own core call to the wasm.
     fn command(
         self: &Rc<Self>,
-        f: impl FnOnce(&mut Ua, Instant, &CallId) -> Result<(), CommandError>,
+        f: &dyn Fn(&mut Ua, Instant, &CallId) -> Result<(), CommandError>,
         call_id: &str,
     ) -> Result<(), JsValue> {
         self.check_alive()?;
