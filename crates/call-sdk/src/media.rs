@@ -301,6 +301,11 @@ struct Inner {
     direction: Cell<Direction>,
     previous_direction: Cell<Direction>,
     closed: Cell<bool>,
+    /// Settles when the session closes. Every step races its browser promise against it:
+    /// a closed `RTCPeerConnection` never settles the operations it had in flight, and a
+    /// step left waiting on one would keep the session (and its SDP) for the page's lifetime.
+    closed_signal: Promise,
+    signal_closed: RefCell<Option<Function>>,
     ice_reported: Cell<bool>,
 }
 
@@ -312,6 +317,8 @@ pub struct MediaSession {
 impl MediaSession {
     /// A session that reports through `notify`. Nothing is created until the first step.
     pub fn new(settings: MediaSettings, notify: impl Fn(MediaNotice) + 'static) -> Self {
+        let mut signal_closed = None;
+        let closed_signal = Promise::new(&mut |resolve, _reject| signal_closed = Some(resolve));
         Self {
             inner: Rc::new(Inner {
                 settings,
@@ -328,6 +335,8 @@ impl MediaSession {
                 direction: Cell::new(Direction::SendRecv),
                 previous_direction: Cell::new(Direction::SendRecv),
                 closed: Cell::new(false),
+                closed_signal,
+                signal_closed: RefCell::new(signal_closed),
                 ice_reported: Cell::new(false),
             }),
         }
@@ -370,6 +379,12 @@ impl MediaSession {
     /// The local microphone stream, once acquired.
     pub fn local_stream(&self) -> Option<MediaStream> {
         self.inner.local.borrow().clone()
+    }
+
+    /// Whether a step is running or queued (for tests: a closed session must go idle).
+    #[doc(hidden)]
+    pub fn is_busy(&self) -> bool {
+        self.inner.running.get()
     }
 
     /// Stops everything now; later steps and callbacks do nothing.
@@ -418,6 +433,19 @@ async fn await_promise(p: Promise) -> Result<JsValue, JsValue> {
     JsFuture::from(p).await
 }
 
+impl Inner {
+    /// Awaits a promise of the connection, or the session's close, whichever comes first;
+    /// a closed session is an error.
+    async fn settle(&self, p: Promise) -> Result<JsValue, JsValue> {
+        let raced = Promise::race(&Array::of2(&p, &self.closed_signal));
+        let result = JsFuture::from(raced).await;
+        if self.closed.get() {
+            return Err(closed_error());
+        }
+        result
+    }
+}
+
 fn closed_error() -> JsValue {
     JsValue::from_str("the call's media was closed")
 }
@@ -440,6 +468,10 @@ impl Inner {
             return;
         }
         self.queue.borrow_mut().clear();
+        let signal = self.signal_closed.borrow_mut().take();
+        if let Some(resolve) = signal {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
         // Let a pending ICE wait finish at once; the step then sees `closed`.
         let gathering = self.gathering.borrow_mut().take();
         if let Some(g) = gathering {
@@ -463,7 +495,7 @@ impl Inner {
             MediaOp::CreateOffer => MediaOutcome::LocalOffer(self.offer().await?),
             MediaOp::CreateAnswer(remote) => {
                 let pc = self.prepare_answer(&remote).await?;
-                let answer = await_promise(pc.create_answer()).await?;
+                let answer = self.settle(pc.create_answer()).await?;
                 let sdp = self
                     .set_local_and_gather(&pc, RtcSdpType::Answer, &answer)
                     .await?;
@@ -473,7 +505,7 @@ impl Inner {
                 let pc = self.current_pc()?;
                 let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
                 desc.set_sdp(&remote);
-                await_promise(pc.set_remote_description(&desc)).await?;
+                self.settle(pc.set_remote_description(&desc)).await?;
                 MediaOutcome::RemoteApplied
             }
             MediaOp::Reoffer(direction) => {
@@ -482,7 +514,7 @@ impl Inner {
                     .set(self.direction.replace(direction));
                 set_direction(&pc, direction);
                 self.apply_microphone();
-                let offer = await_promise(pc.create_offer()).await?;
+                let offer = self.settle(pc.create_offer()).await?;
                 let sdp = self
                     .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
                     .await?;
@@ -495,7 +527,7 @@ impl Inner {
                 set_direction(&pc, previous);
                 self.apply_microphone();
                 let desc = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
-                await_promise(pc.set_local_description(&desc)).await?;
+                self.settle(pc.set_local_description(&desc)).await?;
                 return Ok(None);
             }
         };
@@ -522,7 +554,7 @@ impl Inner {
         }
         let existing = self.pc.borrow().clone();
         if let Some(pc) = existing {
-            let offer = await_promise(pc.create_offer()).await?;
+            let offer = self.settle(pc.create_offer()).await?;
             return self
                 .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
                 .await;
@@ -542,7 +574,7 @@ impl Inner {
         let created = pc.create_offer();
         let microphone = self.request_microphone()?;
         // No `?` before the microphone is awaited: it must be kept (or stopped) either way.
-        let offered = match await_promise(created).await {
+        let offered = match self.settle(created).await {
             Ok(offer) => {
                 self.set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
                     .await
@@ -553,7 +585,7 @@ impl Inner {
         let sdp = offered?;
         if let Some(track) = stream.get_audio_tracks().iter().next() {
             let track: MediaStreamTrack = track.unchecked_into();
-            await_promise(sender.replace_track(Some(&track))).await?;
+            self.settle(sender.replace_track(Some(&track))).await?;
         }
         if self.closed.get() {
             return Err(closed_error());
@@ -574,13 +606,13 @@ impl Inner {
         }
         let existing = self.pc.borrow().clone();
         if let Some(pc) = existing {
-            apply_offer(&pc, remote_offer).await?;
+            apply_offer(self, &pc, remote_offer).await?;
             return Ok(pc);
         }
         let microphone = self.request_microphone()?;
         // No `?` before the microphone is awaited: it must be kept (or stopped) either way.
         let connected = match self.connect() {
-            Ok(pc) => apply_offer(&pc, remote_offer).await.map(|()| pc),
+            Ok(pc) => apply_offer(self, &pc, remote_offer).await.map(|()| pc),
             Err(e) => Err(e),
         };
         let stream = microphone.await?;
@@ -697,11 +729,11 @@ impl Inner {
         let desc = RtcSessionDescriptionInit::new(kind);
         desc.set_sdp(&sdp);
         let wait = self.begin_gathering();
-        await_promise(pc.set_local_description(&desc)).await?;
+        self.settle(pc.set_local_description(&desc)).await?;
         if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
             self.finish_gathering("already complete");
         }
-        let _ = await_promise(wait).await;
+        let _ = self.settle(wait).await;
         if self.closed.get() {
             return Err(closed_error());
         }
@@ -885,10 +917,10 @@ impl Inner {
     }
 }
 
-async fn apply_offer(pc: &RtcPeerConnection, sdp: &str) -> Result<(), JsValue> {
+async fn apply_offer(inner: &Inner, pc: &RtcPeerConnection, sdp: &str) -> Result<(), JsValue> {
     let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
     desc.set_sdp(sdp);
-    await_promise(pc.set_remote_description(&desc)).await?;
+    inner.settle(pc.set_remote_description(&desc)).await?;
     Ok(())
 }
 

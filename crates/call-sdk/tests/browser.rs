@@ -500,3 +500,25 @@ async fn hold_and_resume_between_two_sessions() {
     a.session.close();
     b.session.close();
 }
+
+/// A closed `RTCPeerConnection` never settles the operations it had in flight: a session
+/// closed in the middle of a step must still finish the step, or the pending step keeps the
+/// session and its SDP in memory for the page's lifetime (one per call).
+#[wasm_bindgen_test]
+async fn a_step_in_flight_ends_when_the_session_closes() {
+    let (a, b) = (Probe::new(), Probe::new());
+    let offer = sdp_of(a.step(MediaOp::CreateOffer).await);
+    let answer = sdp_of(b.step(MediaOp::CreateAnswer(offer)).await);
+    a.session.run(MediaOp::ApplyAnswer(answer));
+    // One microtask: the step has started and awaits setRemoteDescription.
+    let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await;
+    assert!(a.session.is_busy(), "the step is in flight");
+    a.session.close();
+    sleep(200).await;
+    assert!(!a.session.is_busy(), "the step ended with the session");
+    assert!(
+        !a.outcomes.borrow().contains(&MediaOutcome::RemoteApplied),
+        "a closed session reports nothing"
+    );
+    b.session.close();
+}

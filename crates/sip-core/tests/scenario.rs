@@ -14,3 +14,5 @@ mod registration;
 mod calls;
 #[path = "scenario/faults.rs"]
 mod faults;
+#[path = "scenario/soak.rs"]
+mod soak;

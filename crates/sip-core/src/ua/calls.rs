@@ -209,7 +209,21 @@ impl Ua {
         call.ended = true;
         call.info.state = CallState::Ended;
         call.info.ended_at = Some(now);
-        call.dtmf_queue.clear();
+        call.dtmf_queue = Default::default();
+        // An ended call may stay up to 64*T1 for its INVITE transaction (2xx retransmissions and
+        // forks are still ACKed): keep only what that needs, not the session descriptions.
+        call.local_sdp = None;
+        call.remote_sdp = None;
+        call.remote_offer = None;
+        if let Some(invite) = call.invite.as_mut() {
+            invite.body = None;
+            if call.dialog.as_ref().is_some_and(|d| d.confirmed) {
+                // Answered: no CANCEL can follow; a late 2xx only needs the INVITE's CSeq,
+                // and its ACK is built again from the dialog.
+                invite.headers.retain(|(name, _)| *name == "CSeq");
+                call.ack = None;
+            }
+        }
         for t in [CallTimer::NoAnswer, CallTimer::Glare, CallTimer::Dtmf] {
             call.timers.stop(t);
         }
@@ -499,10 +513,13 @@ impl Ua {
         let invite_cseq = call.invite.as_ref().map_or(1, cseq_of);
         if let Some(d) = call.dialog.as_ref().filter(|d| d.confirmed) {
             if d.remote_tag == tag {
-                // A retransmitted 2xx: ACK again.
-                if let Some(ack) = call.ack.clone() {
-                    self.transmit(ack);
-                }
+                // A retransmitted 2xx: ACK again (an ended call kept no copy of its ACK).
+                let (ack, dialog) = (call.ack.clone(), d.clone());
+                let ack = ack.unwrap_or_else(|| {
+                    let (_, via) = self.new_via();
+                    dialog.request("ACK", invite_cseq, via).render()
+                });
+                self.transmit(ack);
             } else {
                 // RFC 3261 §13.2.2.4: a second fork answered; ACK it, then BYE it.
                 let mut fork = self.uac_dialog(call, msg, true);

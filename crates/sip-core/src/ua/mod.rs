@@ -77,7 +77,7 @@ use crate::dialog::angle;
 use crate::outgoing::{quote_display_name, Outgoing};
 use crate::rng::Rng;
 use crate::timer::{earliest, Millis, TimerKind, TimerTable};
-use crate::transaction::{ClientTx, Expiry, ServerTx};
+use crate::transaction::{ClientState, ClientTx, Expiry, ServerTx};
 
 pub use crate::error::CommandError;
 pub use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
@@ -288,6 +288,22 @@ pub(crate) struct ServerEntry {
     pub(crate) tx: ServerTx,
 }
 
+/// The sizes of the user agent's collections, from [`Ua::debug_sizes`].
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DebugSizes {
+    /// Calls, ended ones still awaiting their INVITE transaction included.
+    pub calls: usize,
+    /// Client transactions.
+    pub clients: usize,
+    /// Server transactions.
+    pub servers: usize,
+    /// Outputs not yet polled.
+    pub outputs: usize,
+    /// Bytes of message text (SDP, requests, ACKs) held by ended calls and final transactions.
+    pub lingering_text: usize,
+}
+
 /// Our identity on the wire.
 #[derive(Clone, Debug)]
 pub(crate) struct Local {
@@ -464,6 +480,39 @@ impl Ua {
     #[must_use]
     pub fn call_info(&self, id: &CallId) -> Option<&CallInfo> {
         self.calls().find(|c| &c.id == id)
+    }
+
+    /// How many calls, transactions and queued outputs the user agent holds, ended calls
+    /// included: a soak test checks these return to their idle size after every call.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn debug_sizes(&self) -> DebugSizes {
+        DebugSizes {
+            calls: self.calls.len(),
+            clients: self.clients.len(),
+            servers: self.servers.len(),
+            outputs: self.outputs.len(),
+            lingering_text: self.lingering_text(),
+        }
+    }
+
+    /// Bytes of message text (SDP, requests, ACKs) held by ended calls and final transactions.
+    fn lingering_text(&self) -> usize {
+        let outgoing = |o: &Outgoing| -> usize {
+            o.headers.iter().map(|(_, v)| v.len()).sum::<usize>() + o.body.as_ref().map_or(0, |(t, b)| t.len() + b.len())
+        };
+        let calls: usize = self
+            .calls
+            .iter()
+            .filter(|c| c.ended)
+            .map(|c| {
+                [&c.local_sdp, &c.remote_sdp, &c.remote_offer, &c.ack].iter().map(|s| s.as_ref().map_or(0, String::len)).sum::<usize>()
+                    + c.invite.as_ref().map_or(0, outgoing)
+            })
+            .sum();
+        let clients: usize =
+            self.clients.iter().filter(|c| c.tx.is_final()).map(|c| c.tx.request.len() + outgoing(&c.request)).sum();
+        calls + clients
     }
 
     /// Whether the registrar holds our binding.
@@ -806,6 +855,16 @@ impl Ua {
     fn after(&mut self, _now: Instant) {
         self.clients.retain(|c| !c.tx.is_terminated());
         self.servers.retain(|s| !s.tx.is_terminated());
+        // A final transaction is never resent nor re-authorized, but an INVITE's lingers 64*T1
+        // (Timer M): drop its copies of the request body and text meanwhile.
+        for c in self.clients.iter_mut().filter(|c| c.tx.is_final()) {
+            c.request.body = None;
+            c.tx.request = String::new();
+            if c.tx.state() == ClientState::Accepted {
+                // Later 2xx go to the call, which does not need the request again.
+                c.request.headers = Vec::new();
+            }
+        }
         let clients = &self.clients;
         self.calls.retain(|c| {
             !c.ended
