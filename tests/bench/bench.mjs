@@ -26,6 +26,7 @@ function option(name, fallback) {
 const REPS = Number(option('reps', 10));
 const SOAK = Number(option('soak', 200));
 const CONCURRENT = Number(option('concurrent', 10));
+const SETTLE_MS = Number(option('settle-ms', 34000));
 const OUT = option('out', join(ROOT, 'bench-results'));
 const STACKS = option('only', 'ours,jssip,sipjs').split(',');
 
@@ -123,7 +124,7 @@ async function main() {
 
     if (STACKS.includes('ours') && (SOAK > 0 || CONCURRENT > 0)) {
       results.soak = await caller.evaluate((a) => window.bench.sdkSoak(a),
-        { config, target, sequential: SOAK, concurrent: CONCURRENT });
+        { config, target, sequential: SOAK, concurrent: CONCURRENT, settleMs: SETTLE_MS });
     }
   } finally {
     await browser.close();
@@ -196,6 +197,7 @@ function render(r) {
     lines.push('', `| memory (ours) | JS heap (KB) | wasm memory (KB) | live RTCPeerConnections |`, '| --- | --- | --- | --- |');
     lines.push(`| after 1 warm-up call | ${kb(s.before.js)} | ${kb(s.before.wasm)} | ${s.before.peers} |`);
     lines.push(`| after ${s.sequential} sequential calls | ${kb(s.afterSequential.js)} | ${kb(s.afterSequential.wasm)} | ${s.afterSequential.peers} (max between calls: ${s.peersLeftMax}) |`);
+    if (s.settled.afterMs > 0) lines.push(`| ${fmt(s.settled.afterMs / 1000, 0)} s later (ended calls past RFC 6026 Timer M) | ${kb(s.settled.js)} | ${kb(s.settled.wasm)} | ${s.settled.peers} |`);
     lines.push(`| during ${s.concurrent} concurrent calls | ${kb(s.during.js)} | ${kb(s.during.wasm)} | ${s.during.peers} |`);
     lines.push(`| after they ended | ${kb(s.afterConcurrent.js)} | ${kb(s.afterConcurrent.wasm)} | ${s.afterConcurrent.peers} |`);
   }

@@ -575,8 +575,8 @@ impl Shared {
         }
     }
 
-    /// Reports a connection attempt that failed; the core retries with backoff (or gives up
-    /// and says so), so this is news for the application, not a final verdict.
+    /// Logs a connection attempt that failed. The core reports it to the application (an
+    /// `error` event with scope `transport`) and retries the next server or backs off.
     fn connect_failed(&self, why: &str) {
         let detail = [
             "cannot connect to ",
@@ -586,11 +586,6 @@ impl Shared {
         ]
         .concat();
         self.log(LogLevel::Warn, &detail);
-        let payload = js::object(&[
-            ("scope", JsValue::from_str("transport")),
-            ("detail", JsValue::from_str(&detail)),
-        ]);
-        self.emit("error", &payload.into());
     }
 
     fn on_socket(self: &Rc<Self>, ev: SocketEvent) {

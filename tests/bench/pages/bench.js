@@ -184,7 +184,7 @@ async function sipjsRun({ creds, target }) {
 }
 
 /** Many calls one after another, then several at once: memory and peer connections. */
-async function sdkSoak({ config, target, sequential, concurrent }) {
+async function sdkSoak({ config, target, sequential, concurrent, settleMs = 0 }) {
   const gc = () => (window.gc ? window.gc() : undefined);
   const heap = () => (performance.memory ? performance.memory.usedJSHeapSize : NaN);
   const sdk = await KlinkCallSdk.init(config);
@@ -228,6 +228,10 @@ async function sdkSoak({ config, target, sequential, concurrent }) {
   }
   gc();
   const afterSequential = { js: heap(), wasm: probe.wasmMemoryBytes(), peers: probe.livePeers() };
+  // Ended calls are kept 32 s (RFC 6026 Timer M) to re-ACK a late 2xx: measure past that too.
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+  gc();
+  const settled = { js: heap(), wasm: probe.wasmMemoryBytes(), peers: probe.livePeers(), afterMs: settleMs };
   const ids = [];
   for (let i = 0; i < concurrent; i++) ids.push(await oneCall());
   const during = { js: heap(), wasm: probe.wasmMemoryBytes(), peers: probe.livePeers(), calls: sdk.getCalls().length };
@@ -235,7 +239,7 @@ async function sdkSoak({ config, target, sequential, concurrent }) {
   gc();
   const afterConcurrent = { js: heap(), wasm: probe.wasmMemoryBytes(), peers: probe.livePeers() };
   await sdk.destroy();
-  return { before, afterSequential, during, afterConcurrent, peersLeftMax, sequential, concurrent };
+  return { before, afterSequential, settled, during, afterConcurrent, peersLeftMax, sequential, concurrent };
 }
 
 /** The far end: answers every call at once and hangs up when the caller does. */
