@@ -31,6 +31,15 @@ const EVENTS = [
   'dtmf',
 ];
 
+/**
+ * The engine's commands: `Engine.command` takes a command's position in this list
+ * (`mod command` of crates/call-sdk/src/engine.rs numbers them the same way).
+ */
+const COMMANDS = ['answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy'];
+
+/** Runs an engine command; `id` is the call's id (the target for `call`), `arg` the tones. */
+const run = (engine, name, id = '', arg = '') => engine.command(COMMANDS.indexOf(name), id, arg);
+
 /** The error every promise of the SDK rejects with. */
 export class KlinkCallSdkError extends Error {
   /**
@@ -147,7 +156,7 @@ export class KlinkCallSdk {
     }
     sdk = new KlinkCallSdk(INTERNAL, engine);
     try {
-      engine.start();
+      run(engine, 'start');
     } catch (err) {
       early.push(['error', { scope: 'transport', detail: toError(err, 'init_failed').message }]);
     }
@@ -235,13 +244,20 @@ export class KlinkCallSdk {
     return this.#engine;
   }
 
-  async #control(name, callId, fn) {
+  /** Runs a command on a call: `tones` only for `dtmf`. */
+  async #control(name, callId, tones) {
     const engine = this.#use();
     if (typeof callId !== 'string' || callId === '') {
       throw new KlinkCallSdkError('invalid_argument', `${name}(callId) needs the call's id (a string)`);
     }
+    if (name === 'dtmf') {
+      if (typeof tones === 'number') tones = String(tones);
+      if (typeof tones !== 'string' || tones === '') {
+        throw new KlinkCallSdkError('invalid_argument', 'dtmf(callId, tones) needs tones such as "123#"');
+      }
+    }
     try {
-      return fn(engine);
+      return run(engine, name, callId, tones);
     } catch (err) {
       throw toError(err, 'invalid_state');
     }
@@ -259,41 +275,33 @@ export class KlinkCallSdk {
       throw new KlinkCallSdkError('invalid_argument', 'call(number) needs a number or a sip: URI');
     }
     try {
-      return engine.call(number.trim());
+      return run(engine, 'call', number.trim());
     } catch (err) {
       throw toError(err, 'invalid_state');
     }
   }
 
   /** Answers an incoming call. */
-  answer(callId) { return this.#control('answer', callId, (e) => e.answer(callId)); }
+  answer(callId) { return this.#control('answer', callId); }
   /** Rejects an incoming call. */
-  reject(callId) { return this.#control('reject', callId, (e) => e.reject(callId)); }
+  reject(callId) { return this.#control('reject', callId); }
   /** Ends a call: cancels it while ringing, hangs it up once answered. */
-  hangup(callId) { return this.#control('hangup', callId, (e) => e.hangup(callId)); }
+  hangup(callId) { return this.#control('hangup', callId); }
   /** Puts a call on hold. */
-  hold(callId) { return this.#control('hold', callId, (e) => e.hold(callId)); }
+  hold(callId) { return this.#control('hold', callId); }
   /** Resumes a held call. */
-  unhold(callId) { return this.#control('unhold', callId, (e) => e.unhold(callId)); }
+  unhold(callId) { return this.#control('unhold', callId); }
   /** Mutes the microphone on a call. */
-  mute(callId) { return this.#control('mute', callId, (e) => e.mute(callId)); }
+  mute(callId) { return this.#control('mute', callId); }
   /** Unmutes the microphone on a call. */
-  unmute(callId) { return this.#control('unmute', callId, (e) => e.unmute(callId)); }
+  unmute(callId) { return this.#control('unmute', callId); }
 
   /**
    * Sends DTMF tones: `0-9 * # A-D`, and `,` for a pause.
    * @param {string} callId
    * @param {string} tones
    */
-  dtmf(callId, tones) {
-    return this.#control('dtmf', callId, (e) => {
-      if (typeof tones === 'number') tones = String(tones);
-      if (typeof tones !== 'string' || tones === '') {
-        throw new KlinkCallSdkError('invalid_argument', 'dtmf(callId, tones) needs tones such as "123#"');
-      }
-      return e.dtmf(callId, tones);
-    });
-  }
+  dtmf(callId, tones) { return this.#control('dtmf', callId, tones); }
 
   /**
    * Plays every call's remote audio in this element (`<audio>` or `<video>`); `null` detaches.
@@ -332,7 +340,7 @@ export class KlinkCallSdk {
     // Destroyed before init()'s next task: what happened so far is delivered first.
     this.#release();
     try {
-      this.#engine.destroy();
+      run(this.#engine, 'destroy');
     } catch (err) {
       // The engine could not shut down in order: announce the end anyway.
       report(err);

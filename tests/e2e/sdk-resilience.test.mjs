@@ -1,5 +1,6 @@
 // Calls and registration survive network trouble: the SDK's WebSocket is cut mid-call (TCP
-// reset through a relay, as on a Wi-Fi drop or a network change), the server is down at start
+// reset through a relay, as on a Wi-Fi drop or a network change) or dies silently (the relay
+// swallows its bytes without closing: the keepalive notices), the server is down at start
 // or for a while, the first server of wsServers is dead, and the ephemeral SIP credential
 // expires (refreshed with the token; a revoked token is reported without cutting the call).
 import assert from 'node:assert/strict';
@@ -189,6 +190,71 @@ describe('SDK resilience: reconnect, failover, credential refresh', { timeout: 1
     assert.equal(farEnded.cause, 'Terminated', 'JsSIP got the BYE');
     const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': call.callId } });
     assert.equal(ended.payload.cause, 'hangup_local');
+    await finish(sdk);
+  });
+
+  /**
+   * Freezes the SDK's flow under an answered call (no reset, no close: bytes vanish) and checks
+   * that the keepalive notices, the SDK reconnects on a new connection, registers again and
+   * re-INVITEs, and the call goes on with audio both ways. `nudge` runs right after the
+   * freeze. Returns the ms from the freeze to `disconnected`.
+   */
+  async function freezeAndRecover(sdk, relay, { callId, session }, nudge = async () => {}) {
+    const fromSdk = await sdk.mark();
+    const fromFar = await far.mark();
+    const attemptsBefore = relay.attempts.length;
+    const frozenAt = Date.now();
+    assert.equal(relay.freeze(), 1, 'one live connection (the SDK\'s) was frozen');
+    await nudge();
+
+    // Keepalive during a call: a probe after 10 s without traffic, dead 5 s later.
+    const disconnected = await sdk.waitFor('disconnected', { from: fromSdk, timeout: 18_000 });
+    const detectedMs = Date.now() - frozenAt;
+    const connected = await sdk.waitFor('connected', { from: disconnected.seq, timeout: MAX_DELAY_MS + 3000 });
+    await sdk.waitFor('registeredChange', { from: connected.seq, timeout: 5000, where: { 'payload.registered': true } });
+    assert.ok(relay.attempts.length > attemptsBefore, 'registered again over a new connection');
+    assert.equal(relay.live(), 2, 'the frozen connection is still open (never reset), beside the new one');
+    const reinvite = await far.waitFor('reinvite', { from: fromFar, timeout: 5000, where: { session } });
+    assert.equal(reinvite.direction, 'sendrecv', 're-INVITE keeps the call two-way');
+
+    const sdkEvents = (await sdk.events(fromSdk)).filter((e) => e.source === 'sdk');
+    const names = sdkEvents.map((e) => e.type);
+    assert.deepEqual(names.filter((n) => n !== 'callUpdated').slice(0, 4),
+      ['disconnected', 'registeredChange', 'connected', 'registeredChange'], `the recovery's events: ${names.join(', ')}`);
+    assert.deepEqual(sdkEvents.filter((e) => e.type === 'sessionEnded'), [], `no sessionEnded: ${names.join(', ')}`);
+    const [call] = await sdk.getCalls();
+    assert.equal(call?.id, callId);
+    assert.equal(call?.state, 'active');
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 5000, callId }),
+      far.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 5000, sessionId: session }),
+    ]);
+    assert.equal((await far.session(session)).ended, false, 'JsSIP still has the call');
+    return detectedMs;
+  }
+
+  test('silent network death mid-call: the keepalive detects it, reconnect, re-register, re-INVITE; audio goes on', async () => {
+    const relay = await proxy();
+    const gateway = await stack.startGateway({ wsUrl: relay.wsUrl });
+    const { sdk, config } = await sdkOn(gateway, alice, DEMO.tokens.acme, 'alice (SDK)');
+    await sdk.initRegistered(config);
+    const call = await answeredCall(sdk);
+    const detectedMs = await freezeAndRecover(sdk, relay, call);
+    console.log(`# frozen flow → disconnected: ${detectedMs} ms`);
+    assert.ok(detectedMs >= 4500, `not before the probe's bound: ${detectedMs} ms`);
+    await finish(sdk);
+  });
+
+  test('silent network death, then the browser reports the network back (online): detected within the probe bound', async () => {
+    const relay = await proxy();
+    const gateway = await stack.startGateway({ wsUrl: relay.wsUrl });
+    const { sdk, config } = await sdkOn(gateway, alice, DEMO.tokens.acme, 'alice (SDK)');
+    await sdk.initRegistered(config);
+    const call = await answeredCall(sdk);
+    const detectedMs = await freezeAndRecover(sdk, relay, call,
+      () => sdk.page.evaluate(() => window.dispatchEvent(new Event('online'))));
+    console.log(`# frozen flow + online event → disconnected: ${detectedMs} ms`);
+    assert.ok(detectedMs < 7000, `probed at once, dead after the 5 s bound: ${detectedMs} ms`);
     await finish(sdk);
   });
 

@@ -15,7 +15,6 @@ use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function};
 use sip_core::events::{CallId, Event};
 use sip_core::media::{MediaCommand, MediaResult};
-use sip_core::sdp::Direction as SdpDirection;
 use sip_core::timer::Instant;
 use sip_core::ua::{CommandError, Input, Output, TransportCommand, Ua, UaConfig};
 use wasm_bindgen::prelude::*;
@@ -27,9 +26,9 @@ use crate::config::{Config, LogLevel};
 use crate::credentials::{self, Credentials};
 use crate::error::{ErrorCode, SdkError};
 use crate::js;
-use crate::media::{Direction, MediaNotice, MediaOp, MediaOutcome, MediaSession, MediaSettings};
+use crate::media::{MediaNotice, MediaOp, MediaSession, MediaSettings};
 use crate::payload::{self, WallClock};
-use crate::socket::{Socket, SocketEvent};
+use crate::socket::{NetworkWatch, Socket, SocketEvent};
 
 /// After `destroy()`, how long to wait for the core's orderly shutdown (unREGISTER, BYEs)
 /// before tearing down anyway.
@@ -43,6 +42,21 @@ const MIN_REFRESH_DELAY_MS: f64 = 5_000.0;
 /// The first retry of a refresh that failed for a passing reason; doubles up to the maximum.
 const REFRESH_RETRY_MS: u32 = 2_000;
 const REFRESH_RETRY_MAX_MS: u32 = 30_000;
+
+/// The numbers of `Engine::command`: positions in `COMMANDS` of npm/src/sdk.js.
+mod command {
+    pub(super) const ANSWER: u32 = 0;
+    pub(super) const REJECT: u32 = 1;
+    pub(super) const HANGUP: u32 = 2;
+    pub(super) const HOLD: u32 = 3;
+    pub(super) const UNHOLD: u32 = 4;
+    pub(super) const MUTE: u32 = 5;
+    pub(super) const UNMUTE: u32 = 6;
+    pub(super) const DTMF: u32 = 7;
+    pub(super) const CALL: u32 = 8;
+    pub(super) const START: u32 = 9;
+    pub(super) const DESTROY: u32 = 10;
+}
 
 fn now() -> Instant {
     Instant(js::now_ms())
@@ -77,6 +91,8 @@ struct Shared {
     socket_opened: Cell<bool>,
     destroy_deadline: RefCell<Option<Timeout>>,
     torn_down: Cell<bool>,
+    /// Network changes make the core probe the socket at once.
+    network_watch: RefCell<Option<NetworkWatch>>,
 }
 
 /// The engine behind `KlinkCallSdk`. All methods take `&self` so a listener may call any of
@@ -139,26 +155,6 @@ fn command_error(err: CommandError) -> JsValue {
         ),
     };
     SdkError::new(code, message).into()
-}
-
-fn map_direction(d: SdpDirection) -> Direction {
-    match d {
-        SdpDirection::SendRecv => Direction::SendRecv,
-        SdpDirection::SendOnly => Direction::SendOnly,
-        SdpDirection::RecvOnly => Direction::RecvOnly,
-        SdpDirection::Inactive => Direction::Inactive,
-    }
-}
-
-fn map_outcome(o: MediaOutcome) -> MediaResult {
-    match o {
-        MediaOutcome::LocalOffer(sdp) => MediaResult::LocalOffer(sdp),
-        MediaOutcome::LocalAnswer(sdp) => MediaResult::LocalAnswer(sdp),
-        MediaOutcome::RemoteApplied => MediaResult::RemoteApplied,
-        MediaOutcome::Failed(why) => MediaResult::Failed(why),
-        MediaOutcome::IceConnected => MediaResult::IceConnected,
-        MediaOutcome::IceFailed => MediaResult::IceFailed,
-    }
 }
 
 fn media_command_name(c: &MediaCommand) -> &'static str {
@@ -283,7 +279,14 @@ impl Engine {
             socket_opened: Cell::new(false),
             destroy_deadline: RefCell::new(None),
             torn_down: Cell::new(false),
+            network_watch: RefCell::new(None),
         });
+        let weak = Rc::downgrade(&shared);
+        *shared.network_watch.borrow_mut() = Some(NetworkWatch::new(Rc::new(move || {
+            if let Some(s) = weak.upgrade() {
+                s.input(Input::NetworkChanged);
+            }
+        })));
         shared.log(
             LogLevel::Info,
             &["credentials for extension ", &creds.extension, " fetched"].concat(),
@@ -291,63 +294,53 @@ impl Engine {
         Ok(Engine { shared })
     }
 
-    /// Connects and registers.
-    pub fn start(&self) -> Result<(), JsValue> {
+    /// Runs one command: a single export serves them all, as each export costs a shim in the
+    /// wasm and a wrapper in the glue. `kind` is the position of the command's name in
+    /// `COMMANDS` of npm/src/sdk.js; `call_id` names the call (the target for `call`) and `arg`
+    /// holds the DTMF tones. Returns the new call's id for `call`, else `undefined`.
+    pub fn command(&self, kind: u32, call_id: &str, arg: &str) -> Result<JsValue, JsValue> {
         let s = &self.shared;
+        if kind == command::DESTROY {
+            s.destroy();
+            return Ok(JsValue::UNDEFINED);
+        }
         s.check_alive()?;
-        s.ua.borrow_mut().start(now());
+        let t = now();
+        let id = CallId::from(call_id);
+        let mut id_out = None;
+        let result = {
+            let mut ua = s.ua.borrow_mut();
+            match kind {
+                command::ANSWER => ua.answer(t, &id),
+                command::REJECT => ua.reject(t, &id),
+                command::HANGUP => ua.hangup(t, &id),
+                command::HOLD => ua.hold(t, &id),
+                command::UNHOLD => ua.unhold(t, &id),
+                command::MUTE => ua.mute(t, &id),
+                command::UNMUTE => ua.unmute(t, &id),
+                command::DTMF => ua.dtmf(t, &id, arg),
+                command::CALL => ua.call(t, call_id).map(|new| {
+                    id_out = Some(new);
+                }),
+                command::START => {
+                    ua.start(t);
+                    Ok(())
+                }
+                _ => {
+                    return Err(
+                        SdkError::new(ErrorCode::InvalidArgument, "unknown engine command").into(),
+                    )
+                }
+            }
+        };
         s.pump();
-        Ok(())
+        result.map_err(command_error)?;
+        Ok(id_out.map_or(JsValue::UNDEFINED, |new| JsValue::from_str(new.as_str())))
     }
 
-    /// Places a call; returns its id.
-    pub fn call(&self, target: &str) -> Result<String, JsValue> {
-        let s = &self.shared;
-        s.check_alive()?;
-        let id = s.ua.borrow_mut().call(now(), target).map_err(command_error);
-        s.pump();
-        Ok(id?.as_str().to_string())
-    }
-
-    /// Answers an incoming call.
-    pub fn answer(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(&|ua, t, id| ua.answer(t, id), call_id)
-    }
-
-    /// Rejects an incoming call (486 Busy Here).
-    pub fn reject(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(&|ua, t, id| ua.reject(t, id), call_id)
-    }
-
-    /// Ends a call in any state (CANCEL, BYE, or reject).
+    /// Ends a call in any state (CANCEL, BYE, or reject); the same as `command` with `HANGUP`.
     pub fn hangup(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(&|ua, t, id| ua.hangup(t, id), call_id)
-    }
-
-    /// Puts a call on hold (re-INVITE with `sendonly`).
-    pub fn hold(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(&|ua, t, id| ua.hold(t, id), call_id)
-    }
-
-    /// Resumes a held call.
-    pub fn unhold(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(&|ua, t, id| ua.unhold(t, id), call_id)
-    }
-
-    /// Mutes the microphone of a call.
-    pub fn mute(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(&|ua, t, id| ua.mute(t, id), call_id)
-    }
-
-    /// Unmutes the microphone of a call.
-    pub fn unmute(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.command(&|ua, t, id| ua.unmute(t, id), call_id)
-    }
-
-    /// Sends DTMF tones (`0-9 * # A-D`, `,` for a pause).
-    pub fn dtmf(&self, call_id: &str, tones: &str) -> Result<(), JsValue> {
-        self.shared
-            .command(&|ua, t, id| ua.dtmf(t, id, tones), call_id)
+        self.command(command::HANGUP, call_id, "").map(drop)
     }
 
     /// Snapshots of every live call.
@@ -395,27 +388,6 @@ impl Engine {
         }
         Ok(())
     }
-
-    /// Starts an orderly shutdown: unregister, end calls, close the socket. `destroyed` is
-    /// emitted when done, or after a grace period at the latest.
-    pub fn destroy(&self) {
-        let s = &self.shared;
-        if s.torn_down.get() || s.destroy_deadline.borrow().is_some() {
-            return;
-        }
-        let weak = Rc::downgrade(s);
-        *s.destroy_deadline.borrow_mut() = Some(Timeout::new(DESTROY_GRACE_MS, move || {
-            if let Some(s) = weak.upgrade() {
-                s.log(
-                    LogLevel::Warn,
-                    "orderly shutdown took too long: tearing down",
-                );
-                s.teardown();
-            }
-        }));
-        s.ua.borrow_mut().shutdown(now());
-        s.pump();
-    }
 }
 
 impl Shared {
@@ -430,18 +402,24 @@ impl Shared {
         Ok(())
     }
 
-    /// One copy for every per-call command: `f` is a trait object, not a generic, so each
-    /// exported method adds only its own core call to the wasm.
-    fn command(
-        self: &Rc<Self>,
-        f: &dyn Fn(&mut Ua, Instant, &CallId) -> Result<(), CommandError>,
-        call_id: &str,
-    ) -> Result<(), JsValue> {
-        self.check_alive()?;
-        let id = CallId::from(call_id);
-        let result = f(&mut self.ua.borrow_mut(), now(), &id);
+    /// Starts an orderly shutdown: unregister, end calls, close the socket. `destroyed` is
+    /// emitted when done, or after a grace period at the latest.
+    fn destroy(self: &Rc<Self>) {
+        if self.torn_down.get() || self.destroy_deadline.borrow().is_some() {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        *self.destroy_deadline.borrow_mut() = Some(Timeout::new(DESTROY_GRACE_MS, move || {
+            if let Some(s) = weak.upgrade() {
+                s.log(
+                    LogLevel::Warn,
+                    "orderly shutdown took too long: tearing down",
+                );
+                s.teardown();
+            }
+        }));
+        self.ua.borrow_mut().shutdown(now());
         self.pump();
-        result.map_err(command_error)
     }
 
     fn log(&self, level: LogLevel, msg: &str) {
@@ -657,7 +635,7 @@ impl Shared {
                 session.run(MediaOp::ApplyAnswer(remote_sdp))
             }
             MediaCommand::CreateReoffer { direction } => {
-                session.run(MediaOp::Reoffer(map_direction(direction)))
+                session.run(MediaOp::Reoffer(direction))
             }
             MediaCommand::Rollback => session.run(MediaOp::Rollback),
             MediaCommand::SetMuted(muted) => session.set_muted(muted),
@@ -686,7 +664,7 @@ impl Shared {
             let Some(s) = weak.upgrade() else { return };
             match notice {
                 MediaNotice::Outcome(outcome) => {
-                    if let MediaOutcome::Failed(why) = &outcome {
+                    if let MediaResult::Failed(why) = &outcome {
                         s.log(
                             LogLevel::Warn,
                             &["media of call ", call.as_str(), ": ", why].concat(),
@@ -694,7 +672,7 @@ impl Shared {
                     }
                     s.input(Input::Media {
                         call: call.clone(),
-                        result: map_outcome(outcome),
+                        result: outcome,
                     });
                 }
                 MediaNotice::RemoteStream(stream) => s.remote_stream(call.as_str(), stream),
@@ -887,6 +865,7 @@ impl Shared {
         drop(self.destroy_deadline.borrow_mut().take());
         drop(self.timer.borrow_mut().take());
         drop(self.refresh_retry.borrow_mut().take());
+        drop(self.network_watch.borrow_mut().take());
         drop(self.socket.borrow_mut().take());
         let sessions: Vec<(String, MediaSession)> = self.media.borrow_mut().drain(..).collect();
         drop(sessions);

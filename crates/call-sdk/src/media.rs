@@ -7,7 +7,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function, Promise};
@@ -21,6 +21,11 @@ use web_sys::{
 };
 
 use crate::js;
+
+/// The direction of a re-offer: the core's own type, so no conversion sits between them.
+pub use sip_core::sdp::Direction;
+/// What a step produced: the core's media result, handed to it unchanged.
+pub use sip_core::media::MediaResult as MediaOutcome;
 
 #[wasm_bindgen]
 extern "C" {
@@ -159,30 +164,6 @@ impl CandidateWait {
     }
 }
 
-/// The direction the local side asks for in a re-offer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// Two-way audio.
-    SendRecv,
-    /// Local hold: we send (music or silence), do not receive.
-    SendOnly,
-    /// We only receive.
-    RecvOnly,
-    /// Both sides on hold.
-    Inactive,
-}
-
-impl Direction {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::SendRecv => "sendrecv",
-            Self::SendOnly => "sendonly",
-            Self::RecvOnly => "recvonly",
-            Self::Inactive => "inactive",
-        }
-    }
-}
-
 /// A step that awaits the browser.
 #[derive(Clone, Debug)]
 pub enum MediaOp {
@@ -196,23 +177,6 @@ pub enum MediaOp {
     Reoffer(Direction),
     /// Undo our last offer, which the peer refused; reports nothing.
     Rollback,
-}
-
-/// What a step produced, for the core.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MediaOutcome {
-    /// Our offer SDP, with the candidates gathered so far.
-    LocalOffer(String),
-    /// Our answer SDP.
-    LocalAnswer(String),
-    /// The remote description is in place.
-    RemoteApplied,
-    /// The step failed (no microphone, bad SDP, ...).
-    Failed(String),
-    /// ICE connected: media flows.
-    IceConnected,
-    /// ICE failed: no media path.
-    IceFailed,
 }
 
 /// Everything the session tells its owner.
@@ -254,13 +218,12 @@ struct Gathering {
     cap: Option<Timeout>,
 }
 
-/// The browser callbacks of a connection; they detach when dropped.
+/// The one browser callback of a connection (every event of the connection and of its DTMF
+/// sender goes through it: one closure costs less wasm than one per event); detaches when
+/// dropped.
 struct PcCallbacks {
     pc: RtcPeerConnection,
-    _on_ice_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
-    _on_gathering_change: Closure<dyn FnMut(web_sys::Event)>,
-    _on_ice_state: Closure<dyn FnMut(web_sys::Event)>,
-    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+    on_event: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Drop for PcCallbacks {
@@ -272,10 +235,9 @@ impl Drop for PcCallbacks {
     }
 }
 
-/// The DTMF sender's `tonechange` callback; detaches when dropped.
+/// The DTMF sender whose `tonechange` goes to the connection's callback; detaches when dropped.
 struct ToneCallback {
     sender: RtcdtmfSender,
-    _on_tone: Closure<dyn FnMut(RtcdtmfToneChangeEvent)>,
 }
 
 impl Drop for ToneCallback {
@@ -662,55 +624,35 @@ impl Inner {
         config.set_ice_servers(&self.settings.ice_servers);
         let pc = RtcPeerConnection::new_with_configuration(&config)?;
         let weak = Rc::downgrade(self);
-
-        let on_ice_candidate = {
-            let weak = weak.clone();
-            Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
-                move |ev: RtcPeerConnectionIceEvent| {
-                    if let Some(inner) = weak.upgrade() {
-                        match ev.candidate() {
-                            Some(c) => inner.on_candidate(&c.candidate()),
-                            None => inner.finish_gathering("end of candidates"),
-                        }
-                    }
+        let target = pc.clone();
+        let on_event = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+            let Some(inner) = weak.upgrade() else { return };
+            match ev.type_().as_str() {
+                "icecandidate" => match ev.unchecked_ref::<RtcPeerConnectionIceEvent>().candidate() {
+                    Some(c) => inner.on_candidate(&c.candidate()),
+                    None => inner.finish_gathering("end of candidates"),
                 },
-            )
-        };
-        let on_gathering_change = {
-            let weak = weak.clone();
-            let pc = pc.clone();
-            Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-                if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
-                    if let Some(inner) = weak.upgrade() {
+                "icegatheringstatechange" => {
+                    if target.ice_gathering_state() == RtcIceGatheringState::Complete {
                         inner.finish_gathering("complete");
                     }
                 }
-            })
-        };
-        let on_ice_state = {
-            let weak = weak.clone();
-            let pc = pc.clone();
-            Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.on_ice_state(pc.ice_connection_state());
-                }
-            })
-        };
-        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
-            if let Some(inner) = weak.upgrade() {
-                inner.on_track(&ev);
+                "iceconnectionstatechange" => inner.on_ice_state(target.ice_connection_state()),
+                "track" => inner.on_track(ev.unchecked_ref()),
+                "tonechange" => (inner.notify)(MediaNotice::ToneSent(
+                    ev.unchecked_ref::<RtcdtmfToneChangeEvent>().tone(),
+                )),
+                _ => {}
             }
         });
-        pc.set_onicecandidate(Some(on_ice_candidate.as_ref().unchecked_ref()));
-        pc.set_onicegatheringstatechange(Some(on_gathering_change.as_ref().unchecked_ref()));
-        pc.set_oniceconnectionstatechange(Some(on_ice_state.as_ref().unchecked_ref()));
-        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        let handler = Some(on_event.as_ref().unchecked_ref());
+        pc.set_onicecandidate(handler);
+        pc.set_onicegatheringstatechange(handler);
+        pc.set_oniceconnectionstatechange(handler);
+        pc.set_ontrack(handler);
         *self.callbacks.borrow_mut() = Some(PcCallbacks {
             pc: pc.clone(),
-            _on_ice_candidate: on_ice_candidate,
-            _on_gathering_change: on_gathering_change,
-            _on_ice_state: on_ice_state,
-            _on_track: on_track,
+            on_event,
         });
         *self.pc.borrow_mut() = Some(pc.clone());
         Ok(pc)
@@ -898,22 +840,16 @@ impl Inner {
         self.audio_sender()?.dtmf()
     }
 
-    fn watch_tones(self: &Rc<Self>) {
+    fn watch_tones(&self) {
         let Some(sender) = self.dtmf_sender() else {
             return;
         };
-        let weak: Weak<Self> = Rc::downgrade(self);
-        let on_tone =
-            Closure::<dyn FnMut(RtcdtmfToneChangeEvent)>::new(move |ev: RtcdtmfToneChangeEvent| {
-                if let Some(inner) = weak.upgrade() {
-                    (inner.notify)(MediaNotice::ToneSent(ev.tone()));
-                }
-            });
-        sender.set_ontonechange(Some(on_tone.as_ref().unchecked_ref()));
-        *self.tone_callback.borrow_mut() = Some(ToneCallback {
-            sender,
-            _on_tone: on_tone,
-        });
+        let callbacks = self.callbacks.borrow();
+        let Some(callbacks) = callbacks.as_ref() else {
+            return;
+        };
+        sender.set_ontonechange(Some(callbacks.on_event.as_ref().unchecked_ref()));
+        *self.tone_callback.borrow_mut() = Some(ToneCallback { sender });
     }
 }
 

@@ -1,13 +1,18 @@
 //! The WebSocket driver: one SIP-over-WebSocket connection (RFC 7118, subprotocol `sip`).
 //!
 //! A [`Socket`] owns the browser socket and its callbacks; dropping it detaches the callbacks
-//! and closes the connection, so a closed transport leaves nothing behind.
+//! and closes the connection, so a closed transport leaves nothing behind. That is also how a
+//! half-dead socket (a flow that died without a close) is abandoned: once dropped it reports
+//! nothing more, so a reconnect need not wait for a closing handshake that never completes.
+//!
+//! A [`NetworkWatch`] reports the browser's network changes, after which a socket that still
+//! looks open may be dead.
 
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, EventTarget, MessageEvent, WebSocket};
 
 use crate::js;
 
@@ -100,5 +105,52 @@ impl Drop for Socket {
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
         let _ = self.ws.close_with_code(1000);
+    }
+}
+
+/// Calls back when the browser says the network changed: the global scope's `online` event
+/// and, where the Network Information API exists, `navigator.connection`'s `change` (a new
+/// network type or link). Dropping it removes the listeners.
+pub struct NetworkWatch {
+    targets: Vec<(EventTarget, &'static str)>,
+    callback: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl NetworkWatch {
+    /// Listens wherever this environment can tell; in one without those events it does nothing.
+    pub fn new(on_change: Rc<dyn Fn()>) -> Self {
+        let callback =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| on_change());
+        let global = js_sys::global();
+        let connection = js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
+            .ok()
+            .filter(|n| n.is_object())
+            .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("connection")).ok());
+        let mut targets = Vec::new();
+        let candidates = [
+            (JsValue::from(global), "online"),
+            (connection.unwrap_or(JsValue::UNDEFINED), "change"),
+        ];
+        for (target, event) in candidates {
+            let Ok(target) = target.dyn_into::<EventTarget>() else {
+                continue;
+            };
+            if target
+                .add_event_listener_with_callback(event, callback.as_ref().unchecked_ref())
+                .is_ok()
+            {
+                targets.push((target, event));
+            }
+        }
+        Self { targets, callback }
+    }
+}
+
+impl Drop for NetworkWatch {
+    fn drop(&mut self) {
+        for (target, event) in &self.targets {
+            let _ = target
+                .remove_event_listener_with_callback(event, self.callback.as_ref().unchecked_ref());
+        }
     }
 }

@@ -16,3 +16,5 @@ mod calls;
 mod faults;
 #[path = "scenario/soak.rs"]
 mod soak;
+#[path = "scenario/keepalive.rs"]
+mod keepalive;

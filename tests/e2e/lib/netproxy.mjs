@@ -1,15 +1,20 @@
 // A TCP relay between a client (the SDK's WebSocket) and a server (Kamailio) that a test can
 // break the way networks break: cut every live connection with a TCP reset (a Wi-Fi drop, a
-// network change), or refuse new connections by resetting them at once (a server that is down
-// behind its address). Only 127.0.0.1; stopped with close().
+// network change), freeze them (the flow dies silently: no reset, no close, bytes vanish, as
+// when a NAT forgets the mapping or the laptop moves to another access point), or refuse new
+// connections by resetting them at once (a server that is down behind its address). Only
+// 127.0.0.1; stopped with close().
 import { createServer, connect } from 'node:net';
 
 /**
  * Starts relaying 127.0.0.1:<free port> → 127.0.0.1:targetPort.
- * Returns { port, wsUrl, mode, setMode(mode), cut(), attempts, live(), close() }:
+ * Returns { port, wsUrl, mode, setMode(mode), cut(), freeze(), attempts, live(), close() }:
  *   mode       'forward' (relay) or 'refuse' (accept, then reset at once: the client sees the
  *              connection fail, as with a server that is down),
  *   cut()      resets every live connection on both sides; resolves with how many it cut,
+ *   freeze()   stops relaying on every live connection, both ways, without closing either
+ *              side (bytes are read and dropped); connections opened later relay normally;
+ *              returns how many it froze,
  *   attempts   [{ at: Date.now(), mode }] for every connection the client opened,
  *   live()     how many relayed connections are open now.
  */
@@ -36,8 +41,15 @@ export async function startTcpProxy({ targetPort, mode: initialMode = 'forward' 
     upstream.on('error', done);
     client.on('close', done);
     upstream.on('close', done);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Relayed by hand rather than piped, so a frozen pair can swallow bytes while both
+    // sockets stay open.
+    pair.frozen = false;
+    client.on('data', (chunk) => {
+      if (!pair.frozen) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!pair.frozen) client.write(chunk);
+    });
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -64,6 +76,10 @@ export async function startTcpProxy({ targetPort, mode: initialMode = 'forward' 
       }
       pairs.clear();
       return n;
+    },
+    freeze() {
+      for (const pair of pairs) pair.frozen = true;
+      return pairs.size;
     },
     live: () => pairs.size,
     close() {

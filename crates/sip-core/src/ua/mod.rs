@@ -64,11 +64,21 @@
 //! [`Event::Error`] and the next of `ws_servers` is tried at once; exponential backoff
 //! with jitter after each full round), and after reconnecting the user agent registers again and sends each
 //! answered call a re-INVITE so the peer and proxies learn the new flow.
+//!
+//! A flow that dies silently (no close, no reset: the network changed or a NAT forgot
+//! us) is caught by a keepalive ([`KeepalivePolicy`]): after a quiet interval the user
+//! agent sends an RFC 5626 CRLF ping, and when nothing arrives within the bound it emits
+//! [`TransportCommand::Close`] (the driver drops that socket at once and reports nothing
+//! more of it) and reconnects as above. Feed [`Input::NetworkChanged`] when the platform
+//! says the network changed, to probe at once.
 
 mod auth;
 mod calls;
 mod inbound;
+mod keepalive;
 mod register;
+
+pub use keepalive::KeepalivePolicy;
 
 use std::collections::VecDeque;
 
@@ -138,6 +148,8 @@ pub struct UaConfig {
     pub reconnect: ReconnectPolicy,
     /// Inbound calls not answered within this many ms are rejected with 480.
     pub no_answer_timeout: Millis,
+    /// Liveness probing of the transport (`None`: trust the transport's own close).
+    pub keepalive: Option<KeepalivePolicy>,
 }
 
 impl UaConfig {
@@ -159,6 +171,7 @@ impl UaConfig {
             credentials_refresh_margin: 60_000,
             reconnect: ReconnectPolicy::default(),
             no_answer_timeout: 60_000,
+            keepalive: Some(KeepalivePolicy::default()),
         }
     }
 }
@@ -182,6 +195,9 @@ pub enum Input<'a> {
         /// What happened.
         result: MediaResult,
     },
+    /// The platform reports a network change (the browser's `online` event, a new
+    /// connection type): the transport may be dead without knowing it, so it is probed now.
+    NetworkChanged,
 }
 
 /// What the driver must do with its WebSocket.
@@ -193,7 +209,8 @@ pub enum TransportCommand {
         /// The server URL.
         url: String,
     },
-    /// Close the WebSocket.
+    /// Close the WebSocket. The user agent counts it closed at once: the driver drops it
+    /// without waiting for a closing handshake and reports nothing more of it.
     Close,
 }
 
@@ -226,10 +243,20 @@ enum UaTimer {
     CredentialsExpiring,
     /// Shutdown waited long enough for BYE and un-REGISTER answers.
     ShutdownGrace,
+    /// The transport was quiet for the keepalive interval: probe it.
+    KeepalivePing,
+    /// The probe went unanswered: the transport is dead.
+    KeepaliveDeadline,
 }
 
 impl TimerKind for UaTimer {
-    const VALUES: &'static [Self] = &[UaTimer::Reconnect, UaTimer::CredentialsExpiring, UaTimer::ShutdownGrace];
+    const VALUES: &'static [Self] = &[
+        UaTimer::Reconnect,
+        UaTimer::CredentialsExpiring,
+        UaTimer::ShutdownGrace,
+        UaTimer::KeepalivePing,
+        UaTimer::KeepaliveDeadline,
+    ];
     fn index(self) -> usize {
         self as usize
     }
@@ -332,7 +359,9 @@ pub struct Ua {
     attempts: u32,
     /// Servers that refused a connect in the current round.
     round_failures: usize,
-    timers: TimerTable<UaTimer, 3>,
+    timers: TimerTable<UaTimer, 5>,
+    /// When the server was last heard from on the current flow (keepalive).
+    last_heard: Instant,
     pub(crate) reg: Registration,
     pub(crate) auth: auth::AuthCache,
     pub(crate) calls: Vec<Call>,
@@ -391,6 +420,7 @@ impl Ua {
             attempts: 0,
             round_failures: 0,
             timers: TimerTable::default(),
+            last_heard: now,
             reg,
             auth: auth::AuthCache::default(),
             calls: Vec::new(),
@@ -421,10 +451,16 @@ impl Ua {
             return;
         }
         match input {
-            Input::Received(text) => self.on_received(now, text),
+            Input::Received(text) => {
+                self.keepalive_heard(now, text);
+                if !keepalive::is_keepalive(text) {
+                    self.on_received(now, text);
+                }
+            }
             Input::TransportConnected => self.on_connected(now),
             Input::TransportClosed { reason } => self.on_closed(now, &reason),
             Input::Media { call, result } => self.on_media(now, &call, result),
+            Input::NetworkChanged => self.on_network_changed(now),
         }
         self.after(now);
     }
@@ -653,6 +689,7 @@ impl Ua {
             return;
         }
         self.link = Link::Connected;
+        self.last_heard = now;
         self.attempts = 0;
         self.round_failures = 0;
         self.timers.stop(UaTimer::Reconnect);
@@ -789,6 +826,8 @@ impl Ua {
                 }
                 UaTimer::CredentialsExpiring => self.emit(Event::CredentialsExpiring),
                 UaTimer::ShutdownGrace => self.finish_shutdown(),
+                UaTimer::KeepalivePing => self.keepalive_probe(now),
+                UaTimer::KeepaliveDeadline => self.keepalive_expired(now),
             }
         }
         if self.destroyed {
@@ -872,6 +911,7 @@ impl Ua {
                 || c.timers.is_set(CallTimer::AckWait)
                 || clients.iter().any(|e| matches!(&e.owner, Owner::Call(id, Purpose::Invite) if id == &c.info.id))
         });
+        self.arm_keepalive();
         if self.shutting_down && !self.destroyed {
             let waiting = self.clients.iter().any(|c| !c.tx.is_final() && c.owner != Owner::Detached);
             if !waiting || self.link != Link::Connected {

@@ -117,6 +117,16 @@ pub struct Phone {
     /// Every message delivered to this phone.
     pub received: Vec<String>,
     pub closes: usize,
+    /// Counts the phone's flows: every connect that succeeds starts a new one.
+    pub flow: u32,
+    /// A flow that died silently: its frames vanish both ways, nothing closes.
+    pub frozen_flow: Option<u32>,
+}
+
+impl Phone {
+    fn frozen(&self) -> bool {
+        self.frozen_flow == Some(self.flow)
+    }
 }
 
 pub struct Net {
@@ -169,6 +179,8 @@ impl Net {
             sent: Vec::new(),
             received: Vec::new(),
             closes: 0,
+            flow: 0,
+            frozen_flow: None,
         });
         self.reachable.push(true);
         idx
@@ -218,7 +230,9 @@ impl Net {
                     Output::Transmit(text) => {
                         assert!(self.phones[i].connected, "phone {i} transmits while disconnected");
                         self.phones[i].sent.push(text.clone());
-                        self.send(Dest::Proxy { from: i }, text);
+                        if !self.phones[i].frozen() {
+                            self.send(Dest::Proxy { from: i }, text);
+                        }
                     }
                     Output::Transport(TransportCommand::Connect { url }) => {
                         self.phones[i].connects.push(url.clone());
@@ -265,7 +279,7 @@ impl Net {
                 }
             }
             (Dest::Phone(i), What::Sip(text)) => {
-                if !self.phones[i].connected {
+                if !self.phones[i].connected || self.phones[i].frozen() {
                     return;
                 }
                 self.phones[i].received.push(text.clone());
@@ -275,6 +289,7 @@ impl Net {
             }
             (Dest::Phone(i), What::Connected) => {
                 self.phones[i].connected = true;
+                self.phones[i].flow += 1;
                 let now = self.now;
                 self.phones[i].ua.handle_input(now, Input::TransportConnected);
                 self.drain(i);
@@ -366,6 +381,14 @@ impl Net {
         self.queue.retain(|p| p.to != Dest::Phone(i) && p.to != Dest::Proxy { from: i });
         let at = self.now;
         self.push(at, Dest::Phone(i), What::Closed);
+    }
+
+    /// The phone's current flow dies silently (a network switch, a NAT that forgot the
+    /// mapping): frames in flight and later ones vanish both ways, nothing closes. Flows
+    /// opened afterwards work.
+    pub fn freeze(&mut self, i: usize) {
+        self.queue.retain(|p| p.to != Dest::Phone(i) && p.to != Dest::Proxy { from: i });
+        self.phones[i].frozen_flow = Some(self.phones[i].flow);
     }
 
     // ----- assertions helpers ---------------------------------------------------

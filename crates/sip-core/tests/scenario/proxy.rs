@@ -42,6 +42,8 @@ pub struct Proxy {
     pub last_nc: std::collections::HashMap<String, u32>,
     /// Challenges sent (401 and 407).
     pub challenges: usize,
+    /// Keepalive pings answered.
+    pub pings: usize,
 }
 
 impl Proxy {
@@ -60,6 +62,7 @@ impl Proxy {
             strict_nc: false,
             last_nc: Default::default(),
             challenges: 0,
+            pings: 0,
         }
     }
 
@@ -70,6 +73,11 @@ impl Proxy {
 
     /// Handles a message from `phone`; returns what to deliver where.
     pub fn handle(&mut self, phone: usize, text: &str) -> Vec<Forward> {
+        // RFC 5626 §4.4.1 keepalive, answered like Kamailio's websocket module does.
+        if text == "\r\n\r\n" {
+            self.pings += 1;
+            return vec![(phone, "\r\n".to_owned())];
+        }
         let Ok(msg) = message::parse(text) else {
             return Vec::new();
         };

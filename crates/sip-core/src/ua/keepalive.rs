@@ -1,0 +1,131 @@
+//! Transport liveness: proves the WebSocket still reaches the server, so a flow that died
+//! silently (an access point switch, a NAT that dropped its mapping, a sleeping laptop: no
+//! close, no reset) is noticed in seconds instead of when the browser gives up minutes later.
+//!
+//! The probe is RFC 5626 §4.4.1's CRLF keepalive sent as a WebSocket text frame: a ping
+//! `"\r\n\r\n"` that the edge answers with a pong `"\r\n"` (Kamailio's websocket module does).
+//! Any frame received counts as proof of life, so the probe only goes out after an interval
+//! without traffic from the server. An unanswered probe closes the transport and runs the
+//! reconnect path, which registers again and re-INVITEs the calls.
+
+use super::{Link, Output, TransportCommand, Ua, UaTimer};
+use crate::timer::{Instant, Millis};
+
+/// The keepalive ping (RFC 5626 §4.4.1).
+pub(crate) const PING: &str = "\r\n\r\n";
+/// The keepalive pong.
+pub(crate) const PONG: &str = "\r\n";
+
+/// When to probe the transport and how long to wait for the answer.
+///
+/// The defaults probe after 25 s without traffic while idle: short enough that an idle
+/// phone learns of a dead flow within half a minute (and below the 30-60 s idle timeouts of
+/// common proxies and load balancers), rare enough to cost nothing. During a call a lost
+/// flow loses the call's signalling (hold, transfer, BYE), so the probe runs every 10 s:
+/// with the 5 s answer bound a silent death is noticed within 15 s at worst. The bound is
+/// half RFC 5626's 10 s, which a WebSocket round trip meets with a wide margin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeepalivePolicy {
+    /// Probe after this many ms without a frame from the server while no call is live.
+    pub idle_interval: Millis,
+    /// The same while at least one call is live.
+    pub call_interval: Millis,
+    /// The transport is dead when nothing arrives within this many ms of a probe.
+    pub timeout: Millis,
+}
+
+impl Default for KeepalivePolicy {
+    fn default() -> Self {
+        KeepalivePolicy { idle_interval: 25_000, call_interval: 10_000, timeout: 5_000 }
+    }
+}
+
+/// Whether a frame is a keepalive (ping or pong) rather than a SIP message.
+pub(crate) fn is_keepalive(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b == b'\r' || b == b'\n')
+}
+
+impl Ua {
+    /// A frame arrived: the flow is alive; a ping from the server gets its pong.
+    pub(super) fn keepalive_heard(&mut self, now: Instant, text: &str) {
+        if self.link != Link::Connected {
+            return;
+        }
+        self.last_heard = now;
+        self.timers.stop(UaTimer::KeepaliveDeadline);
+        if text == PING {
+            self.transmit(PONG.to_owned());
+        }
+    }
+
+    /// Sends a probe now, unless one is already waiting for its answer.
+    pub(super) fn keepalive_probe(&mut self, now: Instant) {
+        if self.link != Link::Connected || self.timers.is_set(UaTimer::KeepaliveDeadline) {
+            return;
+        }
+        let timeout = self.config.keepalive.as_ref().map_or(KeepalivePolicy::default().timeout, |p| p.timeout);
+        self.transmit(PING.to_owned());
+        self.timers.set(UaTimer::KeepaliveDeadline, now.plus(timeout));
+    }
+
+    /// The probe went unanswered: the flow is dead even though it never closed. The driver
+    /// drops the socket at once (no closing handshake to wait for) and we reconnect.
+    pub(super) fn keepalive_expired(&mut self, now: Instant) {
+        if self.link != Link::Connected || self.shutting_down {
+            return;
+        }
+        self.outputs.push_back(Output::Transport(TransportCommand::Close));
+        let mut reason = String::from("no answer to a keepalive within ");
+        let timeout = self.config.keepalive.as_ref().map_or(KeepalivePolicy::default().timeout, |p| p.timeout);
+        reason.push_str(&crate::decimal::string(timeout));
+        reason.push_str(" ms");
+        self.on_closed(now, &reason);
+    }
+
+    /// The network changed under us (the browser went online, or switched networks):
+    /// prove the flow now rather than at the next interval, and retry a waiting
+    /// reconnect at once instead of sitting out its backoff.
+    pub(super) fn on_network_changed(&mut self, now: Instant) {
+        match self.link {
+            Link::Connected => self.keepalive_probe(now),
+            Link::Waiting => {
+                self.timers.stop(UaTimer::Reconnect);
+                self.connect(now);
+            }
+            Link::Idle | Link::Connecting | Link::Down => {}
+        }
+    }
+
+    /// Keeps the probe timer at "last frame + interval" while connected; nothing otherwise.
+    pub(super) fn arm_keepalive(&mut self) {
+        let policy = match &self.config.keepalive {
+            Some(p) if self.link == Link::Connected && !self.shutting_down && !self.destroyed => p,
+            _ => {
+                self.timers.stop(UaTimer::KeepalivePing);
+                if self.link != Link::Connected {
+                    self.timers.stop(UaTimer::KeepaliveDeadline);
+                }
+                return;
+            }
+        };
+        if self.timers.is_set(UaTimer::KeepaliveDeadline) {
+            self.timers.stop(UaTimer::KeepalivePing);
+            return;
+        }
+        let interval = if self.calls.iter().any(|c| !c.ended) { policy.call_interval } else { policy.idle_interval };
+        self.timers.set(UaTimer::KeepalivePing, self.last_heard.plus(interval));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalive_frames_are_only_line_breaks() {
+        assert!(is_keepalive(PING));
+        assert!(is_keepalive(PONG));
+        assert!(!is_keepalive(""));
+        assert!(!is_keepalive("\r\nOPTIONS sip:x SIP/2.0\r\n\r\n"));
+    }
+}
