@@ -35,10 +35,13 @@ const EVENTS = [
  * The engine's commands: `Engine.command` takes a command's position in this list
  * (`mod command` of crates/call-sdk/src/engine.rs numbers them the same way).
  */
-const COMMANDS = ['answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy'];
+const COMMANDS = ['answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio'];
 
-/** Runs an engine command; `id` is the call's id (the target for `call`), `arg` the tones. */
-const run = (engine, name, id = '', arg = '') => engine.command(COMMANDS.indexOf(name), id, arg);
+/**
+ * Runs an engine command; `id` is the call's id (the target for `call`), `arg` the DTMF tones
+ * or the element of `attachAudio`.
+ */
+const run = (engine, name, id = '', arg) => engine.command(COMMANDS.indexOf(name), id, arg);
 
 /** The error every promise of the SDK rejects with. */
 export class KlinkCallSdkError extends Error {
@@ -310,7 +313,7 @@ export class KlinkCallSdk {
   attachAudio(element) {
     const engine = this.#use();
     try {
-      engine.attachAudio(element ?? null);
+      run(engine, 'attachAudio', '', element ?? null);
     } catch (err) {
       throw toError(err, 'invalid_argument');
     }

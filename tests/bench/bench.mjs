@@ -158,6 +158,11 @@ function check(r) {
   }
   if (r.soak) {
     if (r.soak.afterSequential.peers !== 0) problems.push(`${r.soak.afterSequential.peers} peer connections left after sequential calls`);
+    if (r.soak.secondBatch.peers !== 0) problems.push(`${r.soak.secondBatch.peers} peer connections left after the second batch`);
+    // A leak grows linear memory past the first batch's high-water mark (a 64 KB page of slack).
+    if (r.soak.sequential >= 50 && r.soak.secondBatch.wasm > r.soak.afterSequential.wasm + 65536) {
+      problems.push(`wasm memory grew from ${r.soak.afterSequential.wasm} to ${r.soak.secondBatch.wasm} B over a second batch of calls`);
+    }
     if (r.soak.afterConcurrent.peers !== 0) problems.push(`${r.soak.afterConcurrent.peers} peer connections left after concurrent calls`);
     if (r.soak.during.calls !== r.soak.concurrent) problems.push(`getCalls() showed ${r.soak.during.calls} of ${r.soak.concurrent} concurrent calls`);
   }
@@ -198,6 +203,7 @@ function render(r) {
     lines.push(`| after 1 warm-up call | ${kb(s.before.js)} | ${kb(s.before.wasm)} | ${s.before.peers} |`);
     lines.push(`| after ${s.sequential} sequential calls | ${kb(s.afterSequential.js)} | ${kb(s.afterSequential.wasm)} | ${s.afterSequential.peers} (max between calls: ${s.peersLeftMax}) |`);
     if (s.settled.afterMs > 0) lines.push(`| ${fmt(s.settled.afterMs / 1000, 0)} s later (ended calls past RFC 6026 Timer M) | ${kb(s.settled.js)} | ${kb(s.settled.wasm)} | ${s.settled.peers} |`);
+    lines.push(`| after ${s.sequential} more sequential calls | ${kb(s.secondBatch.js)} | ${kb(s.secondBatch.wasm)} | ${s.secondBatch.peers} |`);
     lines.push(`| during ${s.concurrent} concurrent calls | ${kb(s.during.js)} | ${kb(s.during.wasm)} | ${s.during.peers} |`);
     lines.push(`| after they ended | ${kb(s.afterConcurrent.js)} | ${kb(s.afterConcurrent.wasm)} | ${s.afterConcurrent.peers} |`);
   }

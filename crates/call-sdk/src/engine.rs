@@ -56,6 +56,7 @@ mod command {
     pub(super) const CALL: u32 = 8;
     pub(super) const START: u32 = 9;
     pub(super) const DESTROY: u32 = 10;
+    pub(super) const ATTACH_AUDIO: u32 = 11;
 }
 
 fn now() -> Instant {
@@ -296,14 +297,45 @@ impl Engine {
 
     /// Runs one command: a single export serves them all, as each export costs a shim in the
     /// wasm and a wrapper in the glue. `kind` is the position of the command's name in
-    /// `COMMANDS` of npm/src/sdk.js; `call_id` names the call (the target for `call`) and `arg`
-    /// holds the DTMF tones. Returns the new call's id for `call`, else `undefined`.
-    pub fn command(&self, kind: u32, call_id: &str, arg: &str) -> Result<JsValue, JsValue> {
+    /// `COMMANDS` of npm/src/sdk.js; `call_id` names the call (the target for `call`); `arg`
+    /// holds the DTMF tones, or the element of `attachAudio`. Returns the new call's id for
+    /// `call`, else `undefined`.
+    pub fn command(&self, kind: u32, call_id: &str, arg: JsValue) -> Result<JsValue, JsValue> {
         let s = &self.shared;
-        if kind == command::DESTROY {
-            s.destroy();
-            return Ok(JsValue::UNDEFINED);
+        match kind {
+            command::DESTROY => s.destroy(),
+            command::ATTACH_AUDIO => s.attach_audio(arg)?,
+            _ => return s.call_command(kind, call_id, &arg.as_string().unwrap_or_default()),
         }
+        Ok(JsValue::UNDEFINED)
+    }
+
+    /// Ends a call in any state (CANCEL, BYE, or reject); the same as `command` with `HANGUP`.
+    pub fn hangup(&self, call_id: &str) -> Result<(), JsValue> {
+        self.shared.call_command(command::HANGUP, call_id, "").map(drop)
+    }
+
+    /// Snapshots of every live call.
+    #[wasm_bindgen(js_name = getCalls)]
+    pub fn get_calls(&self) -> Array {
+        let s = &self.shared;
+        let ua = s.ua.borrow();
+        ua.calls()
+            .map(|c| JsValue::from(payload::call(c, s.clock)))
+            .collect()
+    }
+
+    /// Whether the user agent is registered now.
+    #[wasm_bindgen(js_name = isRegistered)]
+    pub fn is_registered(&self) -> bool {
+        !self.shared.torn_down.get() && self.shared.ua.borrow().is_registered()
+    }
+}
+
+impl Shared {
+    /// The commands that need a live user agent: everything but `destroy` and `attachAudio`.
+    fn call_command(self: &Rc<Self>, kind: u32, call_id: &str, arg: &str) -> Result<JsValue, JsValue> {
+        let s = self;
         s.check_alive()?;
         let t = now();
         let id = CallId::from(call_id);
@@ -338,31 +370,9 @@ impl Engine {
         Ok(id_out.map_or(JsValue::UNDEFINED, |new| JsValue::from_str(new.as_str())))
     }
 
-    /// Ends a call in any state (CANCEL, BYE, or reject); the same as `command` with `HANGUP`.
-    pub fn hangup(&self, call_id: &str) -> Result<(), JsValue> {
-        self.command(command::HANGUP, call_id, "").map(drop)
-    }
-
-    /// Snapshots of every live call.
-    #[wasm_bindgen(js_name = getCalls)]
-    pub fn get_calls(&self) -> Array {
-        let s = &self.shared;
-        let ua = s.ua.borrow();
-        ua.calls()
-            .map(|c| JsValue::from(payload::call(c, s.clock)))
-            .collect()
-    }
-
-    /// Whether the user agent is registered now.
-    #[wasm_bindgen(js_name = isRegistered)]
-    pub fn is_registered(&self) -> bool {
-        !self.shared.torn_down.get() && self.shared.ua.borrow().is_registered()
-    }
-
     /// Plays every call's remote audio in `element` (an `<audio>` or `<video>`); `null` detaches.
-    #[wasm_bindgen(js_name = attachAudio)]
-    pub fn attach_audio(&self, element: JsValue) -> Result<(), JsValue> {
-        let s = &self.shared;
+    fn attach_audio(self: &Rc<Self>, element: JsValue) -> Result<(), JsValue> {
+        let s = self;
         if element.is_null() || element.is_undefined() {
             let old = s.audio.borrow_mut().take();
             if let Some(el) = old {
@@ -388,9 +398,7 @@ impl Engine {
         }
         Ok(())
     }
-}
 
-impl Shared {
     fn check_alive(&self) -> Result<(), JsValue> {
         if self.torn_down.get() || self.destroy_deadline.borrow().is_some() {
             return Err(SdkError::new(

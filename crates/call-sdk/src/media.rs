@@ -218,12 +218,11 @@ struct Gathering {
     cap: Option<Timeout>,
 }
 
-/// The one browser callback of a connection (every event of the connection and of its DTMF
-/// sender goes through it: one closure costs less wasm than one per event); detaches when
-/// dropped.
+/// The one browser callback of a connection: its four events share one closure, which costs
+/// less wasm than one closure per event. Detaches when dropped.
 struct PcCallbacks {
     pc: RtcPeerConnection,
-    on_event: Closure<dyn FnMut(web_sys::Event)>,
+    _on_event: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Drop for PcCallbacks {
@@ -235,9 +234,10 @@ impl Drop for PcCallbacks {
     }
 }
 
-/// The DTMF sender whose `tonechange` goes to the connection's callback; detaches when dropped.
+/// The DTMF sender's `tonechange` callback; detaches when dropped.
 struct ToneCallback {
     sender: RtcdtmfSender,
+    _on_tone: Closure<dyn FnMut(RtcdtmfToneChangeEvent)>,
 }
 
 impl Drop for ToneCallback {
@@ -639,9 +639,6 @@ impl Inner {
                 }
                 "iceconnectionstatechange" => inner.on_ice_state(target.ice_connection_state()),
                 "track" => inner.on_track(ev.unchecked_ref()),
-                "tonechange" => (inner.notify)(MediaNotice::ToneSent(
-                    ev.unchecked_ref::<RtcdtmfToneChangeEvent>().tone(),
-                )),
                 _ => {}
             }
         });
@@ -652,7 +649,7 @@ impl Inner {
         pc.set_ontrack(handler);
         *self.callbacks.borrow_mut() = Some(PcCallbacks {
             pc: pc.clone(),
-            on_event,
+            _on_event: on_event,
         });
         *self.pc.borrow_mut() = Some(pc.clone());
         Ok(pc)
@@ -840,16 +837,22 @@ impl Inner {
         self.audio_sender()?.dtmf()
     }
 
-    fn watch_tones(&self) {
+    fn watch_tones(self: &Rc<Self>) {
         let Some(sender) = self.dtmf_sender() else {
             return;
         };
-        let callbacks = self.callbacks.borrow();
-        let Some(callbacks) = callbacks.as_ref() else {
-            return;
-        };
-        sender.set_ontonechange(Some(callbacks.on_event.as_ref().unchecked_ref()));
-        *self.tone_callback.borrow_mut() = Some(ToneCallback { sender });
+        let weak = Rc::downgrade(self);
+        let on_tone =
+            Closure::<dyn FnMut(RtcdtmfToneChangeEvent)>::new(move |ev: RtcdtmfToneChangeEvent| {
+                if let Some(inner) = weak.upgrade() {
+                    (inner.notify)(MediaNotice::ToneSent(ev.tone()));
+                }
+            });
+        sender.set_ontonechange(Some(on_tone.as_ref().unchecked_ref()));
+        *self.tone_callback.borrow_mut() = Some(ToneCallback {
+            sender,
+            _on_tone: on_tone,
+        });
     }
 }
 

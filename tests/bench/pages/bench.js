@@ -232,6 +232,11 @@ async function sdkSoak({ config, target, sequential, concurrent, settleMs = 0 })
   if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
   gc();
   const settled = { js: heap(), wasm: probe.wasmMemoryBytes(), peers: probe.livePeers(), afterMs: settleMs };
+  // Linear memory never shrinks: a second batch as long as the first shows a leak as growth
+  // past the first batch's high-water mark.
+  for (let i = 0; i < sequential; i++) await endAll([await oneCall()]);
+  gc();
+  const secondBatch = { js: heap(), wasm: probe.wasmMemoryBytes(), peers: probe.livePeers() };
   const ids = [];
   for (let i = 0; i < concurrent; i++) ids.push(await oneCall());
   const during = { js: heap(), wasm: probe.wasmMemoryBytes(), peers: probe.livePeers(), calls: sdk.getCalls().length };
@@ -239,7 +244,7 @@ async function sdkSoak({ config, target, sequential, concurrent, settleMs = 0 })
   gc();
   const afterConcurrent = { js: heap(), wasm: probe.wasmMemoryBytes(), peers: probe.livePeers() };
   await sdk.destroy();
-  return { before, afterSequential, settled, during, afterConcurrent, peersLeftMax, sequential, concurrent };
+  return { before, afterSequential, settled, secondBatch, during, afterConcurrent, peersLeftMax, sequential, concurrent };
 }
 
 /** The far end: answers every call at once and hangs up when the caller does. */
