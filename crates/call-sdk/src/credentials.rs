@@ -5,7 +5,6 @@ use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
 use js_sys::Array;
 use sip_core::decimal;
 use wasm_bindgen::{JsCast, JsValue};
@@ -247,10 +246,13 @@ pub async fn fetch(config: &Config) -> Result<Credentials, SdkError> {
     let _deadline = {
         let controller = controller.clone();
         let timed_out = timed_out.clone();
-        Timeout::new(config.request_timeout_ms, move || {
-            timed_out.set(true);
-            controller.abort();
-        })
+        js::timeout(
+            config.request_timeout_ms,
+            Box::new(move || {
+                timed_out.set(true);
+                controller.abort();
+            }),
+        )
     };
 
     let headers = js::object(&[

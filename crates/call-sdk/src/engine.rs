@@ -59,6 +59,17 @@ mod command {
     pub(super) const ATTACH_AUDIO: u32 = 11;
 }
 
+/// What a browser timer of the engine is for.
+#[derive(Clone, Copy)]
+enum Wake {
+    /// The core's next deadline.
+    Core,
+    /// `destroy()`'s grace period is over.
+    DestroyDeadline,
+    /// Time to retry a failed credential refresh.
+    RefreshRetry,
+}
+
 fn now() -> Instant {
     Instant(js::now_ms())
 }
@@ -312,7 +323,9 @@ impl Engine {
 
     /// Ends a call in any state (CANCEL, BYE, or reject); the same as `command` with `HANGUP`.
     pub fn hangup(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared.call_command(command::HANGUP, call_id, "").map(drop)
+        self.shared
+            .call_command(command::HANGUP, call_id, "")
+            .map(drop)
     }
 
     /// Snapshots of every live call.
@@ -334,7 +347,12 @@ impl Engine {
 
 impl Shared {
     /// The commands that need a live user agent: everything but `destroy` and `attachAudio`.
-    fn call_command(self: &Rc<Self>, kind: u32, call_id: &str, arg: &str) -> Result<JsValue, JsValue> {
+    fn call_command(
+        self: &Rc<Self>,
+        kind: u32,
+        call_id: &str,
+        arg: &str,
+    ) -> Result<JsValue, JsValue> {
         let s = self;
         s.check_alive()?;
         let t = now();
@@ -416,16 +434,8 @@ impl Shared {
         if self.torn_down.get() || self.destroy_deadline.borrow().is_some() {
             return;
         }
-        let weak = Rc::downgrade(self);
-        *self.destroy_deadline.borrow_mut() = Some(Timeout::new(DESTROY_GRACE_MS, move || {
-            if let Some(s) = weak.upgrade() {
-                s.log(
-                    LogLevel::Warn,
-                    "orderly shutdown took too long: tearing down",
-                );
-                s.teardown();
-            }
-        }));
+        *self.destroy_deadline.borrow_mut() =
+            Some(self.after(DESTROY_GRACE_MS, Wake::DestroyDeadline));
         self.ua.borrow_mut().shutdown(now());
         self.pump();
     }
@@ -492,17 +502,39 @@ impl Shared {
             return;
         }
         let delay = at.0.saturating_sub(js::now_ms()).min(u64::from(u32::MAX));
+        *timer = Some((at, self.after(delay as u32, Wake::Core)));
+    }
+
+    /// A browser timer that calls [`Shared::wake`]. One closure type serves every timer of the
+    /// engine (each closure type costs its own wasm glue).
+    fn after(self: &Rc<Self>, ms: u32, what: Wake) -> Timeout {
         let weak = Rc::downgrade(self);
-        *timer = Some((
-            at,
-            Timeout::new(delay as u32, move || {
+        js::timeout(
+            ms,
+            Box::new(move || {
                 if let Some(s) = weak.upgrade() {
-                    s.timer.borrow_mut().take();
-                    s.ua.borrow_mut().handle_timeout(now());
-                    s.pump();
+                    s.wake(what);
                 }
             }),
-        ));
+        )
+    }
+
+    fn wake(self: &Rc<Self>, what: Wake) {
+        match what {
+            Wake::Core => {
+                self.timer.borrow_mut().take();
+                self.ua.borrow_mut().handle_timeout(now());
+                self.pump();
+            }
+            Wake::DestroyDeadline => {
+                self.log(
+                    LogLevel::Warn,
+                    "orderly shutdown took too long: tearing down",
+                );
+                self.teardown();
+            }
+            Wake::RefreshRetry => self.refresh_credentials(),
+        }
     }
 
     fn input(self: &Rc<Self>, input: Input<'_>) {
@@ -642,9 +674,7 @@ impl Shared {
             MediaCommand::ApplyAnswer { remote_sdp } => {
                 session.run(MediaOp::ApplyAnswer(remote_sdp))
             }
-            MediaCommand::CreateReoffer { direction } => {
-                session.run(MediaOp::Reoffer(direction))
-            }
+            MediaCommand::CreateReoffer { direction } => session.run(MediaOp::Reoffer(direction)),
             MediaCommand::Rollback => session.run(MediaOp::Rollback),
             MediaCommand::SetMuted(muted) => session.set_muted(muted),
             MediaCommand::InsertDtmf { tones } => {
@@ -857,12 +887,7 @@ impl Shared {
         let delay = REFRESH_RETRY_MS
             .saturating_mul(1 << failures.saturating_sub(1).min(5))
             .min(REFRESH_RETRY_MAX_MS);
-        let retry = Rc::downgrade(self);
-        *self.refresh_retry.borrow_mut() = Some(Timeout::new(delay, move || {
-            if let Some(s) = retry.upgrade() {
-                s.refresh_credentials();
-            }
-        }));
+        *self.refresh_retry.borrow_mut() = Some(self.after(delay, Wake::RefreshRetry));
     }
 
     /// Drops every browser resource and emits `destroyed` once.

@@ -7,6 +7,12 @@ use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// A browser timer that runs `f` once; dropping it cancels. Every timer of the engine goes
+/// through this one closure type, as each closure type costs its own wasm glue.
+pub(crate) fn timeout(ms: u32, f: Box<dyn FnOnce()>) -> gloo_timers::callback::Timeout {
+    gloo_timers::callback::Timeout::new(ms, f)
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// `performance.now()`: monotonic milliseconds since the page started.

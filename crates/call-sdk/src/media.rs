@@ -22,10 +22,10 @@ use web_sys::{
 
 use crate::js;
 
-/// The direction of a re-offer: the core's own type, so no conversion sits between them.
-pub use sip_core::sdp::Direction;
 /// What a step produced: the core's media result, handed to it unchanged.
 pub use sip_core::media::MediaResult as MediaOutcome;
+/// The direction of a re-offer: the core's own type, so no conversion sits between them.
+pub use sip_core::sdp::Direction;
 
 #[wasm_bindgen]
 extern "C" {
@@ -113,11 +113,12 @@ impl CandidateKind {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// Why the wait ended when candidates of this kind went quiet (for the log).
+    fn quiet_reason(self) -> &'static str {
         match self {
-            Self::Host => "host",
-            Self::ServerReflexive => "srflx",
-            Self::Relay => "relay",
+            Self::Host => "quiet after host candidates",
+            Self::ServerReflexive => "quiet after srflx candidates",
+            Self::Relay => "quiet after relay candidates",
         }
     }
 }
@@ -628,14 +629,15 @@ impl Inner {
         let on_event = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
             let Some(inner) = weak.upgrade() else { return };
             match ev.type_().as_str() {
-                "icecandidate" => match ev.unchecked_ref::<RtcPeerConnectionIceEvent>().candidate() {
+                "icecandidate" => match ev.unchecked_ref::<RtcPeerConnectionIceEvent>().candidate()
+                {
                     Some(c) => inner.on_candidate(&c.candidate()),
                     None => inner.finish_gathering("end of candidates"),
                 },
-                "icegatheringstatechange" => {
-                    if target.ice_gathering_state() == RtcIceGatheringState::Complete {
-                        inner.finish_gathering("complete");
-                    }
+                "icegatheringstatechange"
+                    if target.ice_gathering_state() == RtcIceGatheringState::Complete =>
+                {
+                    inner.finish_gathering("complete");
                 }
                 "iceconnectionstatechange" => inner.on_ice_state(target.ice_connection_state()),
                 "track" => inner.on_track(ev.unchecked_ref()),
@@ -687,12 +689,7 @@ impl Inner {
         let Some(resolve) = resolve_fn else {
             return Promise::resolve(&JsValue::UNDEFINED);
         };
-        let weak = Rc::downgrade(self);
-        let cap = Timeout::new(ICE_GATHERING_CAP_MS, move || {
-            if let Some(inner) = weak.upgrade() {
-                inner.finish_gathering("cap reached");
-            }
-        });
+        let cap = self.gathering_timer(ICE_GATHERING_CAP_MS, "cap reached");
         *self.gathering.borrow_mut() = Some(Gathering {
             resolve,
             wait: CandidateWait::new(self.wanted_kind()),
@@ -728,28 +725,29 @@ impl Inner {
         let step = g.wait.candidate(kind);
         if step.start_bound {
             g.first_candidate_ms = Some(js::now_ms());
-            let weak = Rc::downgrade(self);
-            g.after_first = Some(Timeout::new(
+            g.after_first = Some(self.gathering_timer(
                 self.settings.ice_gathering_timeout_ms,
-                move || {
-                    if let Some(inner) = weak.upgrade() {
-                        inner.finish_gathering("bounded wait after the first candidate");
-                    }
-                },
+                "bounded wait after the first candidate",
             ));
         }
         if step.restart_quiet {
-            let weak = Rc::downgrade(self);
-            let wanted = g.wait.wanted;
             // Replacing the handle cancels the previous quiet timer.
-            g.quiet = Some(Timeout::new(ICE_QUIET_MS, move || {
-                if let Some(inner) = weak.upgrade() {
-                    inner.finish_gathering(
-                        &["quiet after ", wanted.as_str(), " candidates"].concat(),
-                    );
-                }
-            }));
+            g.quiet = Some(self.gathering_timer(ICE_QUIET_MS, g.wait.wanted.quiet_reason()));
         }
+    }
+
+    /// A timer that ends the ICE wait, logging `why`. One closure type serves the cap, the
+    /// bound and the quiet period (each closure type costs its own wasm glue).
+    fn gathering_timer(self: &Rc<Self>, ms: u32, why: &'static str) -> Timeout {
+        let weak = Rc::downgrade(self);
+        js::timeout(
+            ms,
+            Box::new(move || {
+                if let Some(inner) = weak.upgrade() {
+                    inner.finish_gathering(why);
+                }
+            }),
+        )
     }
 
     fn finish_gathering(&self, why: &str) {
