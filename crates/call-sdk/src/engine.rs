@@ -559,6 +559,10 @@ impl Shared {
             }
             Output::Transport(TransportCommand::Connect { url }) => self.connect(&url),
             Output::Transport(TransportCommand::Close) => {
+                // A new generation silences anything the dropped socket still reports: the core
+                // has already given up on it (keepalive or connect deadline).
+                self.socket_generation
+                    .set(self.socket_generation.get().wrapping_add(1));
                 let old = self.socket.borrow_mut().take();
                 drop(old);
             }

@@ -18,3 +18,5 @@ mod faults;
 mod soak;
 #[path = "scenario/keepalive.rs"]
 mod keepalive;
+#[path = "scenario/connect_timeout.rs"]
+mod connect_timeout;

@@ -62,7 +62,8 @@
 //! Calls survive a transport flicker: when the WebSocket closes the dialogs are kept,
 //! the driver is asked to reconnect (a failed connect is reported as a transport
 //! [`Event::Error`] and the next of `ws_servers` is tried at once; exponential backoff
-//! with jitter after each full round), and after reconnecting the user agent registers again and sends each
+//! with jitter after each full round; a connect the driver leaves unanswered for
+//! [`ReconnectPolicy::connect_timeout`] is closed and counts as refused), and after reconnecting the user agent registers again and sends each
 //! answered call a re-INVITE so the peer and proxies learn the new flow.
 //!
 //! A flow that dies silently (no close, no reset: the network changed or a NAT forgot
@@ -108,11 +109,17 @@ pub struct ReconnectPolicy {
     pub max_delay: Millis,
     /// Give up after this many failed attempts in a row (`None`: never).
     pub max_attempts: Option<u32>,
+    /// A connect not answered within this many ms counts as refused: the socket is
+    /// dropped and the next server tried. Without it a browser WebSocket on a network
+    /// that drops packets silently stays CONNECTING for minutes. The 10 s default is far
+    /// above a healthy WebSocket handshake (TCP, TLS and HTTP upgrade: well under 1 s
+    /// even across continents) yet fails over before a user gives up on the phone.
+    pub connect_timeout: Millis,
 }
 
 impl Default for ReconnectPolicy {
     fn default() -> Self {
-        ReconnectPolicy { initial_delay: 500, max_delay: 30_000, max_attempts: None }
+        ReconnectPolicy { initial_delay: 500, max_delay: 30_000, max_attempts: None, connect_timeout: 10_000 }
     }
 }
 
@@ -204,7 +211,8 @@ pub enum Input<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransportCommand {
     /// Open a WebSocket (subprotocol `sip`) to `url`; answer with
-    /// [`Input::TransportConnected`] or [`Input::TransportClosed`].
+    /// [`Input::TransportConnected`] or [`Input::TransportClosed`]. Unanswered after
+    /// [`ReconnectPolicy::connect_timeout`], it is abandoned with [`TransportCommand::Close`].
     Connect {
         /// The server URL.
         url: String,
@@ -247,6 +255,8 @@ enum UaTimer {
     KeepalivePing,
     /// The probe went unanswered: the transport is dead.
     KeepaliveDeadline,
+    /// The driver never answered a connect: count it refused.
+    ConnectDeadline,
 }
 
 impl TimerKind for UaTimer {
@@ -256,6 +266,7 @@ impl TimerKind for UaTimer {
         UaTimer::ShutdownGrace,
         UaTimer::KeepalivePing,
         UaTimer::KeepaliveDeadline,
+        UaTimer::ConnectDeadline,
     ];
     fn index(self) -> usize {
         self as usize
@@ -359,7 +370,7 @@ pub struct Ua {
     attempts: u32,
     /// Servers that refused a connect in the current round.
     round_failures: usize,
-    timers: TimerTable<UaTimer, 5>,
+    timers: TimerTable<UaTimer, 6>,
     /// When the server was last heard from on the current flow (keepalive).
     last_heard: Instant,
     pub(crate) reg: Registration,
@@ -674,14 +685,28 @@ impl Ua {
 
     // ----- transport ------------------------------------------------------------
 
-    fn connect(&mut self, _now: Instant) {
+    fn connect(&mut self, now: Instant) {
         let Some(url) = self.config.ws_servers.get(self.server_index % self.config.ws_servers.len().max(1)).cloned() else {
             self.link = Link::Down;
             self.emit(Event::Error { scope: ErrorScope::Transport, detail: String::from("no WebSocket server configured") });
             return;
         };
         self.link = Link::Connecting;
+        self.timers.set(UaTimer::ConnectDeadline, now.plus(self.config.reconnect.connect_timeout));
         self.outputs.push_back(Output::Transport(TransportCommand::Connect { url }));
+    }
+
+    /// The connect went unanswered: the driver drops that socket (and reports nothing
+    /// more of it) and the attempt fails like a refused one, so the next server is tried.
+    fn connect_expired(&mut self, now: Instant) {
+        if self.link != Link::Connecting || self.shutting_down {
+            return;
+        }
+        self.outputs.push_back(Output::Transport(TransportCommand::Close));
+        let mut reason = String::from("no answer within ");
+        reason.push_str(&crate::decimal::string(self.config.reconnect.connect_timeout));
+        reason.push_str(" ms");
+        self.on_closed(now, &reason);
     }
 
     fn on_connected(&mut self, now: Instant) {
@@ -689,6 +714,7 @@ impl Ua {
             return;
         }
         self.link = Link::Connected;
+        self.timers.stop(UaTimer::ConnectDeadline);
         self.last_heard = now;
         self.attempts = 0;
         self.round_failures = 0;
@@ -723,6 +749,7 @@ impl Ua {
         if matches!(was, Link::Idle | Link::Down | Link::Waiting) {
             return;
         }
+        self.timers.stop(UaTimer::ConnectDeadline);
         if was == Link::Connected {
             self.emit(Event::Disconnected);
             // The REGISTER in flight died with the flow; a new one follows the reconnect.
@@ -828,6 +855,7 @@ impl Ua {
                 UaTimer::ShutdownGrace => self.finish_shutdown(),
                 UaTimer::KeepalivePing => self.keepalive_probe(now),
                 UaTimer::KeepaliveDeadline => self.keepalive_expired(now),
+                UaTimer::ConnectDeadline => self.connect_expired(now),
             }
         }
         if self.destroyed {

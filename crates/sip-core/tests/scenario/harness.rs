@@ -140,6 +140,8 @@ pub struct Net {
     pub reachable: Vec<bool>,
     /// Server URLs that refuse every connect.
     pub down: Vec<String>,
+    /// Server URLs that never answer a connect (packets dropped silently on the way).
+    pub hang: Vec<String>,
     pub fault: Box<dyn FnMut(Dest, &str) -> Fault>,
 }
 
@@ -161,6 +163,7 @@ impl Net {
             latency: 10,
             reachable: Vec::new(),
             down: Vec::new(),
+            hang: Vec::new(),
             fault: Box::new(|_, _| Fault::Deliver),
         }
     }
@@ -236,6 +239,9 @@ impl Net {
                     }
                     Output::Transport(TransportCommand::Connect { url }) => {
                         self.phones[i].connects.push(url.clone());
+                        if self.hang.contains(&url) {
+                            continue;
+                        }
                         let what = if self.reachable[i] && !self.down.contains(&url) { What::Connected } else { What::Closed };
                         let at = self.now.plus(5);
                         self.push(at, Dest::Phone(i), what);
