@@ -70,11 +70,15 @@ async function main() {
   const jssipBundle = await ensureJssipBundle();
   const sipjsBundle = await bundle(require.resolve('sip.js'), 'SIP', 'sipjs.js');
   await bundle(require.resolve('jssip/lib/Parser.js'), 'JsSIPParser', 'jssip-parser.js');
-  if (!existsSync(join(BUILD, 'parse_bench_bg.wasm'))) throw new Error('parse_bench wasm missing: run scripts/bench');
+  for (const f of ['parse_bench_bg.wasm', 'core_probe_bg.wasm']) {
+    if (!existsSync(join(BUILD, f))) throw new Error(`${f} missing: run scripts/bench`);
+  }
 
   const size = {
     ours_esm: sizes(['index.js', 'engine.js', 'engine_bg.wasm'].map((f) => join(DIST, f))),
     ours_script_tag: sizes(['klink-call-sdk.iife.js', 'engine_bg.wasm'].map((f) => join(DIST, f))),
+    ours_wasm: sizes([join(DIST, 'engine_bg.wasm')]),
+    ours_core_alone: sizes(['core_probe.min.js', 'core_probe_bg.wasm'].map((f) => join(BUILD, f))),
     jssip: sizes([jssipBundle]),
     sipjs: sizes([sipjsBundle]),
   };
@@ -192,7 +196,7 @@ function render(r) {
   const np = r.nativeParse.native_parse_msgs_per_s;
   lines.push(`| parse, messages/s native (sip-core) | ${fmt(np.min, 0)} / **${fmt(np.median, 0)}** / ${fmt(np.max, 0)} | | | |`);
   lines.push('', '| what a page downloads to call | raw (B) | gzip -9 (B) | brotli (B) | ours ÷ JsSIP (gzip) |', '| --- | --- | --- | --- | --- |');
-  for (const [label, key] of [['ours, ESM (index.js + engine.js + engine_bg.wasm)', 'ours_esm'], ['ours, script tag (iife + wasm)', 'ours_script_tag'], ['JsSIP 3.13.8 (esbuild, minified)', 'jssip'], ['SIP.js 0.21.2 (esbuild, minified)', 'sipjs']]) {
+  for (const [label, key] of [['ours, ESM (index.js + engine.js + engine_bg.wasm)', 'ours_esm'], ['ours, script tag (iife + wasm)', 'ours_script_tag'], ['ours, engine wasm alone (core + browser drivers)', 'ours_wasm'], ['sans-IO core alone, not shipped (crates/core-probe: wasm + glue, no drivers)', 'ours_core_alone'], ['JsSIP 3.13.8 (esbuild, minified)', 'jssip'], ['SIP.js 0.21.2 (esbuild, minified)', 'sipjs']]) {
     const s = r.size[key];
     lines.push(`| ${label} | ${s.raw} | ${s.gzip} | ${s.brotli} | ${fmt(s.gzip / r.size.jssip.gzip, 2)} |`);
   }

@@ -1,0 +1,39 @@
+# Sourced by scripts/build-npm and scripts/bench: builds a cdylib of the workspace for wasm32 the
+# way the shipped engine is built, so sizes compare like with like.
+#
+# size_build PACKAGE sets SIZE_BUILD_WASM to the built .wasm. The size build (docs/size.md):
+# std rebuilt from source with panic=immediate-abort (a panic is a bare wasm trap: no panic
+# handler, no message formatting, no location strings) and without Debug formatting. It needs
+# Debian's rustc-web toolchain with its std source (packages rustc-web, cargo-web, rust-web-src,
+# lld-22); RUSTC_BOOTSTRAP enables the unstable flags on that stable compiler. Its own target
+# directory keeps the different RUSTFLAGS from rebuilding the shared wasm artifacts of
+# scripts/test-wasm. Without that toolchain, or with KLINK_NPM_PLAIN_BUILD=1: the plain release
+# build (about 6.5 KB gzip larger), and SIZE_BUILD_KIND says so.
+size_build() {
+  local package=$1 root std_src=/usr/lib/rustlib/src/rust/library target_dir
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  if [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] && [ -f "$std_src/std/Cargo.toml" ] \
+    && [ -f "$std_src/Cargo.lock" ] && [ "${KLINK_NPM_PLAIN_BUILD:-}" != 1 ]; then
+    SIZE_BUILD_KIND="size build (Debian rustc-web, -Zbuild-std, panic=immediate-abort)"
+    target_dir=$root/target/npm
+    env -u RUSTUP_TOOLCHAIN PATH="/usr/bin:$PATH" CARGO_TARGET_DIR="$target_dir" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+      RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
+      /usr/bin/cargo build --quiet --release --target wasm32-unknown-unknown -p "$package" --lib \
+      -Zbuild-std=std,panic_abort
+  else
+    SIZE_BUILD_KIND="plain release build (no Debian rustc-web with std source, or KLINK_NPM_PLAIN_BUILD=1; see docs/size.md)"
+    target_dir=${CARGO_TARGET_DIR:-$root/target}
+    cargo build --quiet --release --target wasm32-unknown-unknown -p "$package" --lib
+  fi
+  SIZE_BUILD_WASM=$target_dir/wasm32-unknown-unknown/release/${package//-/_}.wasm
+}
+
+# wasm_opt_size IN OUT: the optimisation the shipped engine gets. The feature flags are those
+# rustc emits for wasm32 (DESIGN.md §7).
+wasm_opt_size() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  "$root/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue "$1" -o "$2"
+}
