@@ -146,7 +146,8 @@ export class KlinkCallSdk {
   private constructor();
   /**
    * Validates the config, exchanges the token for SIP credentials, then emits `ready`,
-   * connects and registers. Rejects with a {@link KlinkCallSdkError}.
+   * connects and registers. Rejects with a {@link KlinkCallSdkError}; a bad config rejects
+   * with `invalid_config` at once, before the engine (`engine_bg.wasm`) is fetched.
    */
   static init(config: KlinkCallSdkConfig): Promise<KlinkCallSdk>;
   /** Subscribes; returns a function that unsubscribes. */

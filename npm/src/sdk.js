@@ -1,5 +1,9 @@
 // The public API of @klink.cloud/call-sdk: a thin wrapper over the wasm engine.
 // Nothing here runs at import time but declarations: importing is safe during SSR and in Node.
+import { parseConfig } from './config.js';
+import { KlinkCallSdkError } from './error.js';
+
+export { KlinkCallSdkError };
 
 /** The init error codes of the K-Link SDK, then the codes of misused methods. */
 const CODES = [
@@ -35,26 +39,16 @@ const EVENTS = [
  * The engine's commands: `Engine.command` takes a command's position in this list
  * (`mod command` of crates/call-sdk/src/engine.rs numbers them the same way).
  */
-const COMMANDS = ['answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio'];
+const COMMANDS = [
+  'answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio',
+  'getCalls', 'isRegistered',
+];
 
 /**
  * Runs an engine command; `id` is the call's id (the target for `call`), `arg` the DTMF tones
  * or the element of `attachAudio`.
  */
 const run = (engine, name, id = '', arg) => engine.command(COMMANDS.indexOf(name), id, arg);
-
-/** The error every promise of the SDK rejects with. */
-export class KlinkCallSdkError extends Error {
-  /**
-   * @param {string} code one of the documented codes
-   * @param {string} message what went wrong and what to do
-   */
-  constructor(code, message) {
-    super(message);
-    this.name = 'KlinkCallSdkError';
-    this.code = code;
-  }
-}
 
 /** Turns whatever the engine threw into a KlinkCallSdkError. */
 function toError(err, fallbackCode) {
@@ -128,13 +122,15 @@ export class KlinkCallSdk {
   }
 
   /**
-   * Validates the config, fetches the member's SIP credentials with the access token and
-   * starts connecting; after the promise resolves, emits `ready`, then `connected` and
-   * `registeredChange` as the registration completes.
+   * Checks the config (a bad one rejects with `invalid_config` before the engine is loaded),
+   * fetches the member's SIP credentials with the access token and starts connecting; after
+   * the promise resolves, emits `ready`, then `connected` and `registeredChange` as the
+   * registration completes.
    * @param {object} config
    * @returns {Promise<KlinkCallSdk>}
    */
   static async init(config) {
+    const settings = parseConfig(config);
     const missing = missingBrowserApi();
     if (missing) {
       throw new KlinkCallSdkError(
@@ -153,7 +149,7 @@ export class KlinkCallSdk {
     };
     let engine;
     try {
-      engine = await Engine.create(config, emit);
+      engine = await Engine.create(settings, emit);
     } catch (err) {
       throw toError(err, 'init_failed');
     }
@@ -322,12 +318,12 @@ export class KlinkCallSdk {
   /** Snapshots of the calls in progress. */
   getCalls() {
     if (this.#destroyed || !this.#engine) return [];
-    return this.#engine.getCalls();
+    return run(this.#engine, 'getCalls');
   }
 
   /** Whether the extension is registered right now. */
   get isRegistered() {
-    return !this.#destroyed && !!this.#engine && this.#engine.isRegistered();
+    return !this.#destroyed && !!this.#engine && run(this.#engine, 'isRegistered');
   }
 
   /**

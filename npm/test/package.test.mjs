@@ -1,7 +1,7 @@
 // Tests of the built package (npm/dist, made by scripts/build-npm) as Node sees it: SSR-safe
 // import, clean rejection without a browser, the script-tag build, the types, the engine's
-// config and credential error mapping against a real HTTP server, and `npm pack` installed
-// into a fresh directory.
+// own config refusals and credential error mapping against a real HTTP server, and `npm pack`
+// installed into a fresh directory. The wrapper's field-by-field config checks: config.test.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
+import { parseConfig } from '../src/config.js';
 
 const NPM_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 const DIST = join(NPM_DIR, 'dist');
@@ -58,6 +59,14 @@ test('init() without a browser rejects with init_failed', async () => {
   assert.equal(err.name, 'KlinkCallSdkError');
   assert.equal(err.code, 'init_failed');
   assert.match(err.message, /browser/);
+});
+
+test('init() with a bad config rejects with invalid_config, even without a browser', async () => {
+  const { KlinkCallSdk, KlinkCallSdkError } = await import(pathToFileURL(join(DIST, 'index.js')).href);
+  const err = await KlinkCallSdk.init({ userEmail: 'a@b.test', accessToken: 'Bearer x' }).catch((e) => e);
+  assert.ok(err instanceof KlinkCallSdkError);
+  assert.equal(err.code, 'invalid_config');
+  assert.match(err.message, /accessToken/);
 });
 
 test('the script-tag build defines window.KlinkCallSdk and nothing at load but that', () => {
@@ -117,18 +126,29 @@ async function createError(Engine, config) {
   assert.fail('Engine.create resolved');
 }
 
-test('engine: invalid config is refused naming the field', async () => {
+/** The engine's settings as the wrapper makes them from `config`. */
+const settings = (config) => parseConfig({ userEmail: 'a@b.test', accessToken: 'kpt_1', ...config });
+
+test('engine: without the wrapper, garbage and insecure URLs are refused naming the field', async () => {
   const Engine = await loadEngine();
   let err = await createError(Engine, undefined);
   assert.equal(err.code, 'invalid_config');
-  err = await createError(Engine, { accessToken: 'kpt_1' });
+  assert.match(err.message, /config/);
+  // The user's own object is not what the engine reads: fields the wrapper adds are missing.
+  err = await createError(Engine, { userEmail: 'a@b.test', accessToken: 'kpt_1' });
+  assert.equal(err.code, 'invalid_config');
+  const { userEmail, ...noEmail } = settings({});
+  err = await createError(Engine, noEmail);
   assert.equal(err.code, 'invalid_config');
   assert.match(err.message, /userEmail/);
-  err = await createError(Engine, { userEmail: 'a@b.test', accessToken: 'nope' });
-  assert.match(err.message, /accessToken/);
-  err = await createError(Engine, { userEmail: 'a@b.test', accessToken: 'kpt_1', apiBaseUrl: 'http://api.example.com' });
-  assert.equal(err.code, 'invalid_config');
-  assert.match(err.message, /apiBaseUrl.*allowInsecureTransport/);
+  err = await createError(Engine, { ...settings({}), requestTimeoutMs: 'soon' });
+  assert.match(err.message, /requestTimeoutMs/);
+  // The token goes only where the engine sends it: the engine refuses an insecure API itself.
+  for (const apiBaseUrl of ['http://api.example.com', 'http://evil.com\\@127.0.0.1']) {
+    err = await createError(Engine, { ...settings({}), apiBaseUrl });
+    assert.equal(err.code, 'invalid_config');
+    assert.match(err.message, /apiBaseUrl.*allowInsecureTransport/);
+  }
 });
 
 test('engine: credential API statuses map to their codes, slow API is a network_error', async () => {
@@ -144,9 +164,10 @@ test('engine: credential API statuses map to their codes, slow API is a network_
   });
   try {
     const base = { accessToken: 'kpt_test_token', apiBaseUrl: api.url };
+    const make = (config) => settings({ ...base, ...config });
     const expect = { a401: 'auth_failed', a403: 'auth_failed', a404: 'extension_not_found', a409: 'extension_not_provisioned', a500: 'init_failed' };
     for (const [user, code] of Object.entries(expect)) {
-      const err = await createError(Engine, { ...base, userEmail: `${user}@x.test` });
+      const err = await createError(Engine, make({ userEmail: `${user}@x.test` }));
       assert.equal(err.code, code, `${user}: ${err.message}`);
       assert.match(err.message, /from the server/);
     }
@@ -154,7 +175,7 @@ test('engine: credential API statuses map to their codes, slow API is a network_
     assert.equal(seen[0].auth, 'Bearer kpt_test_token');
 
     const started = Date.now();
-    const err = await createError(Engine, { ...base, userEmail: 'slow@x.test', requestTimeoutMs: 300 });
+    const err = await createError(Engine, make({ userEmail: 'slow@x.test', requestTimeoutMs: 300 }));
     const took = Date.now() - started;
     assert.equal(err.code, 'network_error');
     assert.match(err.message, /requestTimeoutMs/);
@@ -162,7 +183,7 @@ test('engine: credential API statuses map to their codes, slow API is a network_
   } finally {
     await api.close();
   }
-  const closed = await createError(Engine, { userEmail: 'a@x.test', accessToken: 'kpt_1', apiBaseUrl: api.url });
+  const closed = await createError(Engine, settings({ apiBaseUrl: api.url }));
   assert.equal(closed.code, 'network_error');
 });
 
@@ -179,14 +200,18 @@ test('engine: good credentials make an engine; the password is not in anything J
   try {
     const events = [];
     const engine = await Engine.create(
-      { userEmail: 'agent@x.test', accessToken: 'kpt_1', apiBaseUrl: api.url, logLevel: 'silent' },
+      settings({ userEmail: 'agent@x.test', apiBaseUrl: api.url, logLevel: 'silent' }),
       (name, payload) => events.push([name, payload]),
     );
-    assert.deepEqual(engine.getCalls(), []);
-    assert.equal(engine.isRegistered(), false);
+    // `command` takes the position of a name in COMMANDS of npm/src/sdk.js.
+    const command = (name, id = '') => engine.command(
+      ['answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy',
+        'attachAudio', 'getCalls', 'isRegistered'].indexOf(name), id, undefined);
+    assert.deepEqual(command('getCalls'), []);
+    assert.equal(command('isRegistered'), false);
     const visible = JSON.stringify(Object.getOwnPropertyNames(engine).map((k) => String(engine[k])));
     assert.ok(!visible.includes(password));
-    const misuse = (() => { try { engine.hangup('no-such-call'); } catch (e) { return e; } })();
+    const misuse = (() => { try { command('hangup', 'no-such-call'); } catch (e) { return e; } })();
     assert.equal(misuse.code, 'unknown_call');
     engine.free();
   } finally {

@@ -57,6 +57,8 @@ mod command {
     pub(super) const START: u32 = 9;
     pub(super) const DESTROY: u32 = 10;
     pub(super) const ATTACH_AUDIO: u32 = 11;
+    pub(super) const GET_CALLS: u32 = 12;
+    pub(super) const IS_REGISTERED: u32 = 13;
 }
 
 /// What a browser timer of the engine is for.
@@ -248,11 +250,12 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Validates the config, fetches the SIP credentials and builds the engine. Nothing is
-    /// connected until [`Engine::start`]. Rejects with `{ code, message }`.
+    /// Reads the config (as npm/src/config.js completes it), fetches the SIP credentials and
+    /// builds the engine. Nothing is connected until the `start` command. Rejects with
+    /// `{ code, message }`.
     pub async fn create(config: JsValue, emit: Function) -> Result<Engine, JsValue> {
         install_panic_hook();
-        let config = Config::parse(&config)?;
+        let config = Config::read(&config)?;
         let creds = credentials::fetch(&config).await?;
         let seed = js::random_u64().ok_or_else(|| {
             SdkError::new(
@@ -310,38 +313,28 @@ impl Engine {
     /// wasm and a wrapper in the glue. `kind` is the position of the command's name in
     /// `COMMANDS` of npm/src/sdk.js; `call_id` names the call (the target for `call`); `arg`
     /// holds the DTMF tones, or the element of `attachAudio`. Returns the new call's id for
-    /// `call`, else `undefined`.
+    /// `call`, the snapshots of the live calls for `getCalls`, whether the user agent is
+    /// registered for `isRegistered`, else `undefined`.
     pub fn command(&self, kind: u32, call_id: &str, arg: JsValue) -> Result<JsValue, JsValue> {
         let s = &self.shared;
         match kind {
             command::DESTROY => s.destroy(),
             command::ATTACH_AUDIO => s.attach_audio(arg)?,
+            command::GET_CALLS => {
+                let ua = s.ua.borrow();
+                let calls: Array = ua
+                    .calls()
+                    .map(|c| JsValue::from(payload::call(c, s.clock)))
+                    .collect();
+                return Ok(calls.into());
+            }
+            command::IS_REGISTERED => {
+                let registered = !s.torn_down.get() && s.ua.borrow().is_registered();
+                return Ok(JsValue::from_bool(registered));
+            }
             _ => return s.call_command(kind, call_id, &arg.as_string().unwrap_or_default()),
         }
         Ok(JsValue::UNDEFINED)
-    }
-
-    /// Ends a call in any state (CANCEL, BYE, or reject); the same as `command` with `HANGUP`.
-    pub fn hangup(&self, call_id: &str) -> Result<(), JsValue> {
-        self.shared
-            .call_command(command::HANGUP, call_id, "")
-            .map(drop)
-    }
-
-    /// Snapshots of every live call.
-    #[wasm_bindgen(js_name = getCalls)]
-    pub fn get_calls(&self) -> Array {
-        let s = &self.shared;
-        let ua = s.ua.borrow();
-        ua.calls()
-            .map(|c| JsValue::from(payload::call(c, s.clock)))
-            .collect()
-    }
-
-    /// Whether the user agent is registered now.
-    #[wasm_bindgen(js_name = isRegistered)]
-    pub fn is_registered(&self) -> bool {
-        !self.shared.torn_down.get() && self.shared.ua.borrow().is_registered()
     }
 }
 

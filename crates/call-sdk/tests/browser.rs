@@ -1,12 +1,12 @@
 //! Browser tests, run in headless Chromium by `scripts/test-wasm`: the real WebRTC stack, real
-//! fetch, and the config and error mapping as JS sees them.
+//! fetch, and the engine's reading of its settings and error mapping as JS sees them.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use call_sdk::config::{Config, LogLevel, DEFAULT_API_BASE_URL, DEFAULT_REQUEST_TIMEOUT_MS};
+use call_sdk::config::{Config, LogLevel};
 use call_sdk::credentials;
 use call_sdk::error::ErrorCode;
 use call_sdk::media::{MediaNotice, MediaOp, MediaOutcome, MediaSession, MediaSettings};
@@ -25,21 +25,39 @@ fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
-fn base() -> Vec<(&'static str, JsValue)> {
-    vec![
+/// The settings npm/src/config.js makes from `{ userEmail, accessToken }`, with `extra` set
+/// over them (`undefined` removes a field).
+fn settings(extra: &[(&str, JsValue)]) -> JsValue {
+    let reconnect = obj(&[
+        ("enabled", JsValue::TRUE),
+        ("maxDelayMs", JsValue::from_f64(30_000.0)),
+    ]);
+    let o = obj(&[
         ("userEmail", "agent@example.com".into()),
         ("accessToken", "kpt_abc123".into()),
-    ]
-}
-
-fn with(extra: &[(&'static str, JsValue)]) -> JsValue {
-    let mut pairs = base();
-    pairs.extend_from_slice(extra);
-    obj(&pairs)
+        ("apiBaseUrl", "https://apigw.klinkcx.com".into()),
+        ("requestTimeoutMs", JsValue::from_f64(15_000.0)),
+        ("iceServers", JsValue::NULL),
+        ("logLevel", "warn".into()),
+        ("allowInsecureTransport", JsValue::FALSE),
+        ("reconnect", reconnect),
+        ("iceGatheringTimeoutMs", JsValue::from_f64(100.0)),
+        ("registerExpires", JsValue::from_f64(600.0)),
+        ("audioConstraints", JsValue::TRUE),
+    ]);
+    for (k, v) in extra {
+        if v.is_undefined() {
+            Reflect::delete_property(o.unchecked_ref::<js_sys::Object>(), &JsValue::from_str(k))
+                .unwrap();
+        } else {
+            Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+        }
+    }
+    o
 }
 
 fn config_error(cfg: &JsValue) -> (ErrorCode, String) {
-    let err = Config::parse(cfg).unwrap_err();
+    let err = Config::read(cfg).unwrap_err();
     (err.code, err.message)
 }
 
@@ -53,89 +71,179 @@ async fn sleep(ms: i32) {
     JsFuture::from(p).await.unwrap();
 }
 
+// The config's field-by-field checks and defaults are the JS wrapper's (npm/test/config.test.mjs).
+// These check what the engine still owns: reading the wrapper's settings, refusing anything
+// else without a panic, and refusing to send the token over an insecure transport.
+
 #[wasm_bindgen_test]
-fn config_defaults_apply() {
-    let cfg = Config::parse(&with(&[])).unwrap();
-    assert_eq!(cfg.api_base_url, DEFAULT_API_BASE_URL);
-    assert_eq!(cfg.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS);
+fn engine_reads_the_settings_of_the_wrapper() {
+    let cfg = Config::read(&settings(&[])).unwrap();
+    assert_eq!(cfg.user_email, "agent@example.com");
+    assert_eq!(cfg.access_token, "kpt_abc123");
+    assert_eq!(cfg.api_base_url, "https://apigw.klinkcx.com");
+    assert_eq!(cfg.request_timeout_ms, 15_000);
     assert_eq!(cfg.log_level, LogLevel::Warn);
     assert!(!cfg.allow_insecure_transport);
     assert!(cfg.reconnect.enabled);
+    assert_eq!(cfg.reconnect.max_delay_ms, 30_000);
     assert!(cfg.ice_servers.is_none());
+    assert_eq!(cfg.ice_gathering_timeout_ms, 100);
+    assert_eq!(cfg.register_expires_secs, 600);
+    assert_eq!(cfg.audio_constraints, JsValue::TRUE);
+
+    let ice = Array::of1(&obj(&[("urls", "stun:stun.example.com".into())]));
+    let cfg = Config::read(&settings(&[
+        ("logLevel", "debug".into()),
+        ("iceServers", ice.into()),
+        (
+            "reconnect",
+            obj(&[
+                ("enabled", JsValue::FALSE),
+                ("maxDelayMs", JsValue::from_f64(5_000.0)),
+            ]),
+        ),
+        (
+            "audioConstraints",
+            obj(&[("echoCancellation", JsValue::FALSE)]),
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(cfg.log_level, LogLevel::Debug);
+    assert_eq!(cfg.ice_servers.map(|a| a.length()), Some(1));
+    assert!(!cfg.reconnect.enabled);
+    assert_eq!(cfg.reconnect.max_delay_ms, 5_000);
+    assert!(cfg.audio_constraints.is_object());
 }
 
 #[wasm_bindgen_test]
-fn config_errors_name_the_field() {
-    let (code, msg) = config_error(&JsValue::UNDEFINED);
-    assert_eq!(code, ErrorCode::InvalidConfig);
-    assert!(msg.contains("config"), "{msg}");
-
-    let (code, msg) = config_error(&obj(&[("accessToken", "kpt_x1".into())]));
-    assert_eq!(code, ErrorCode::InvalidConfig);
-    assert!(msg.contains("userEmail"), "{msg}");
-
-    let (_, msg) = config_error(&obj(&[
-        ("userEmail", "a@b.c".into()),
-        ("accessToken", "secret-token".into()),
-    ]));
-    assert!(msg.contains("accessToken") && msg.contains("kpt_"), "{msg}");
-    assert!(
-        !msg.contains("secret-token"),
-        "the token must never be echoed: {msg}"
-    );
-
-    let (_, msg) = config_error(&obj(&[
-        ("userEmail", "not-an-email".into()),
-        ("accessToken", "kpt_x".into()),
-    ]));
-    assert!(msg.contains("userEmail"), "{msg}");
-
-    let (_, msg) = config_error(&with(&[("requestTimeoutMs", "fast".into())]));
-    assert!(msg.contains("requestTimeoutMs"), "{msg}");
-    let (_, msg) = config_error(&with(&[("requestTimeoutMs", JsValue::from_f64(-5.0))]));
-    assert!(msg.contains("requestTimeoutMs"), "{msg}");
-
-    let (_, msg) = config_error(&with(&[("audioConstraints", JsValue::FALSE)]));
-    assert!(msg.contains("audioConstraints"), "{msg}");
-
-    let (_, msg) = config_error(&with(&[("logLevel", "loud".into())]));
-    assert!(msg.contains("logLevel"), "{msg}");
-
-    let bad_ice = Array::of1(&obj(&[("urls", "http://stun.example.com".into())]));
-    let (_, msg) = config_error(&with(&[("iceServers", bad_ice.into())]));
-    assert!(msg.contains("iceServers[0].urls"), "{msg}");
-
-    let (_, msg) = config_error(&with(&[(
+fn engine_refuses_garbage_naming_the_field_without_panicking() {
+    for garbage in [
+        JsValue::UNDEFINED,
+        JsValue::NULL,
+        "agent@example.com".into(),
+        Array::new().into(),
+        obj(&[]),
+    ] {
+        let (code, msg) = config_error(&garbage);
+        assert_eq!(code, ErrorCode::InvalidConfig);
+        assert!(msg.contains("config"), "{msg}");
+    }
+    let fields = [
+        "userEmail",
+        "accessToken",
+        "apiBaseUrl",
+        "requestTimeoutMs",
+        "iceServers",
+        "logLevel",
+        "allowInsecureTransport",
         "reconnect",
-        obj(&[("maxDelayMs", JsValue::from_f64(1.0))]),
+        "iceGatheringTimeoutMs",
+        "registerExpires",
+        "audioConstraints",
+    ];
+    for field in fields {
+        let (code, msg) = config_error(&settings(&[(field, JsValue::UNDEFINED)]));
+        assert_eq!(code, ErrorCode::InvalidConfig, "{field} missing");
+        assert!(msg.contains(field), "{field} missing: {msg}");
+    }
+    let wrong: [(&str, JsValue); 14] = [
+        ("userEmail", JsValue::from_f64(5.0)),
+        ("accessToken", JsValue::TRUE),
+        ("apiBaseUrl", obj(&[])),
+        ("requestTimeoutMs", "15000".into()),
+        ("requestTimeoutMs", JsValue::from_f64(-5.0)),
+        ("iceServers", "stun:stun.example.com".into()),
+        ("logLevel", "loud".into()),
+        ("allowInsecureTransport", "yes".into()),
+        ("reconnect", JsValue::TRUE),
+        ("iceGatheringTimeoutMs", JsValue::from_f64(f64::NAN)),
+        ("iceGatheringTimeoutMs", JsValue::from_f64(f64::INFINITY)),
+        ("registerExpires", JsValue::from_f64(0.0)),
+        ("audioConstraints", JsValue::FALSE),
+        ("audioConstraints", "default".into()),
+    ];
+    for (field, value) in wrong {
+        let (code, msg) = config_error(&settings(&[(field, value)]));
+        assert_eq!(code, ErrorCode::InvalidConfig, "{field}");
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
+    let (_, msg) = config_error(&settings(&[(
+        "reconnect",
+        obj(&[
+            ("enabled", JsValue::TRUE),
+            ("maxDelayMs", JsValue::from_f64(1.0)),
+        ]),
     )]));
     assert!(msg.contains("reconnect.maxDelayMs"), "{msg}");
+    // The token is a secret: a message never echoes a field's value.
+    let (_, msg) = config_error(&settings(&[
+        ("accessToken", "kpt_secret_token".into()),
+        ("apiBaseUrl", JsValue::NULL),
+    ]));
+    assert!(!msg.contains("kpt_secret_token"), "{msg}");
 }
 
 #[wasm_bindgen_test]
-fn config_refuses_insecure_api_unless_loopback_or_opted_in() {
-    let (code, msg) = config_error(&with(&[("apiBaseUrl", "http://api.example.com".into())]));
-    assert_eq!(code, ErrorCode::InvalidConfig);
-    assert!(
-        msg.contains("apiBaseUrl") && msg.contains("allowInsecureTransport"),
-        "{msg}"
-    );
+fn engine_refuses_an_insecure_api_unless_loopback_or_opted_in() {
+    for insecure in [
+        "http://api.example.com",
+        // The browser's URL parser reads this host as evil.com, not 127.0.0.1.
+        "http://evil.com\\@127.0.0.1",
+    ] {
+        let (code, msg) = config_error(&settings(&[("apiBaseUrl", insecure.into())]));
+        assert_eq!(code, ErrorCode::InvalidConfig, "{insecure}");
+        assert!(
+            msg.contains("apiBaseUrl") && msg.contains("allowInsecureTransport"),
+            "{msg}"
+        );
+    }
+    for not_http in ["ftp://127.0.0.1", "not a url", "wss://api.example.com"] {
+        let (code, msg) = config_error(&settings(&[("apiBaseUrl", not_http.into())]));
+        assert_eq!(code, ErrorCode::InvalidConfig, "{not_http}");
+        assert!(msg.contains("apiBaseUrl"), "{msg}");
+    }
 
-    let ok = Config::parse(&with(&[("apiBaseUrl", "http://127.0.0.1:8080/".into())])).unwrap();
-    assert_eq!(
-        ok.api_base_url, "http://127.0.0.1:8080",
-        "trailing slash trimmed"
-    );
+    for loopback in [
+        "http://127.0.0.1:8080",
+        "http://localhost:9",
+        "http://[::1]:9",
+    ] {
+        let ok = Config::read(&settings(&[("apiBaseUrl", loopback.into())])).unwrap();
+        assert_eq!(ok.api_base_url, loopback);
+    }
 
-    let opted = Config::parse(&with(&[
+    let opted = Config::read(&settings(&[
         ("apiBaseUrl", "http://api.example.com".into()),
         ("allowInsecureTransport", JsValue::TRUE),
     ]))
     .unwrap();
     assert!(opted.allow_insecure_transport);
+}
 
-    let (_, msg) = config_error(&with(&[("allowInsecureTransport", "yes".into())]));
-    assert!(msg.contains("allowInsecureTransport"), "{msg}");
+/// Through the exported entry, as a page calling the engine without the wrapper would: the
+/// promise rejects `{ code: "invalid_config" }` before anything is fetched.
+#[wasm_bindgen_test]
+async fn engine_create_rejects_garbage_and_insecure_urls() {
+    let emit = js_sys::Function::new_no_args("");
+    let configs = [
+        JsValue::UNDEFINED,
+        "config".into(),
+        obj(&[
+            ("userEmail", "agent@example.com".into()),
+            ("accessToken", "kpt_abc123".into()),
+        ]),
+        settings(&[("apiBaseUrl", "http://api.example.com".into())]),
+    ];
+    for config in configs {
+        let err = match call_sdk::Engine::create(config, emit.clone()).await {
+            Ok(_) => panic!("Engine.create resolved"),
+            Err(e) => e,
+        };
+        let code = Reflect::get(&err, &"code".into()).unwrap();
+        assert_eq!(code.as_string().as_deref(), Some("invalid_config"));
+        let message = Reflect::get(&err, &"message".into()).unwrap();
+        assert!(message.as_string().unwrap().starts_with("config"));
+    }
 }
 
 fn good_body() -> Vec<(&'static str, JsValue)> {
@@ -160,7 +268,7 @@ fn good_body() -> Vec<(&'static str, JsValue)> {
 
 #[wasm_bindgen_test]
 fn credential_response_is_read_and_checked() {
-    let cfg = Config::parse(&with(&[])).unwrap();
+    let cfg = Config::read(&settings(&[])).unwrap();
     let creds = credentials::parse_body(&obj(&good_body()), &cfg).unwrap();
     assert_eq!(creds.extension, "1001");
     assert_eq!(creds.password.expose(), "c2lnbmF0dXJl");
@@ -181,6 +289,17 @@ fn credential_response_is_read_and_checked() {
     assert_eq!(err.code, ErrorCode::InvalidConfig);
     assert!(err.message.contains("wsServers[0]"), "{}", err.message);
 
+    // The list must be an array; each server's URLs are left to the peer connection (below).
+    let mut body = good_body();
+    body[8] = ("iceServers", "stun:stun.example.com".into());
+    let err = credentials::parse_body(&obj(&body), &cfg).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InitFailed);
+    assert!(err.message.contains("iceServers"), "{}", err.message);
+    let mut body = good_body();
+    body.retain(|(k, _)| *k != "iceServers");
+    let creds = credentials::parse_body(&obj(&body), &cfg).unwrap();
+    assert_eq!(creds.ice_servers.length(), 0);
+
     let mut body = good_body();
     body.retain(|(k, _)| *k != "password");
     let err = credentials::parse_body(&obj(&body), &cfg).unwrap_err();
@@ -193,10 +312,48 @@ fn credential_response_is_read_and_checked() {
     );
 }
 
+/// The transport check reads URLs with the browser's parser, so it sees the host that fetch and
+/// WebSocket would connect to.
+#[wasm_bindgen_test]
+fn url_check_allows_secure_schemes_and_insecure_only_to_loopback() {
+    use call_sdk::url::{check, Kind};
+    for (url, kind) in [
+        ("https://apigw.klinkcx.com", Kind::Http),
+        ("HTTPS://Example.COM/v1", Kind::Http),
+        ("wss://edge.example.com/ws", Kind::WebSocket),
+        ("http://127.0.0.1:9000", Kind::Http),
+        ("http://localhost:9000", Kind::Http),
+        ("http://user@127.0.0.1", Kind::Http),
+        ("ws://[::1]:8080", Kind::WebSocket),
+    ] {
+        assert!(check(url, kind, false).is_ok(), "{url}");
+    }
+    let err = check("http://api.example.com", Kind::Http, false).unwrap_err();
+    assert!(err.contains("allowInsecureTransport"), "{err}");
+    assert!(check("ws://10.0.0.5:8080", Kind::WebSocket, false).is_err());
+    assert!(check("ws://10.0.0.5:8080", Kind::WebSocket, true).is_ok());
+    // Loopback-looking URLs whose host is not loopback stay insecure.
+    for url in [
+        "http://127.0.0.1.evil.com",
+        "http://127.0.0.1@evil.com",
+        "http://evil.com\\@127.0.0.1/",
+        "http://evil.com#@127.0.0.1",
+    ] {
+        let err = check(url, Kind::Http, false).unwrap_err();
+        assert!(err.contains("allowInsecureTransport"), "{url}: {err}");
+    }
+    assert!(check("ws://evil.com\\@localhost/ws", Kind::WebSocket, false).is_err());
+    // The wrong family of scheme is refused even with the opt-in.
+    assert!(check("wss://edge.example.com", Kind::Http, true).is_err());
+    assert!(check("ftp://127.0.0.1", Kind::Http, true).is_err());
+    let err = check("not a url", Kind::WebSocket, true).unwrap_err();
+    assert!(err.contains("absolute wss://"), "{err}");
+}
+
 #[wasm_bindgen_test]
 async fn unreachable_api_is_a_network_error() {
     // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
-    let cfg = Config::parse(&with(&[("apiBaseUrl", "http://127.0.0.1:9".into())])).unwrap();
+    let cfg = Config::read(&settings(&[("apiBaseUrl", "http://127.0.0.1:9".into())])).unwrap();
     let err = credentials::fetch(&cfg).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NetworkError, "{}", err.message);
     assert!(err.message.contains("127.0.0.1:9"), "{}", err.message);
@@ -287,6 +444,36 @@ async fn media_session_offers_with_candidates_and_cleans_up() {
         "close stops the microphone"
     );
     assert!(session.insert_dtmf("1").is_err(), "no DTMF after close");
+}
+
+/// ICE servers the browser refuses (their URLs were not checked by the engine) fail the media
+/// step with a message; nothing panics.
+#[wasm_bindgen_test]
+async fn refused_ice_servers_fail_the_offer() {
+    let failed: Rc<RefCell<Option<String>>> = Rc::default();
+    let session = {
+        let failed = failed.clone();
+        MediaSession::new(
+            MediaSettings {
+                ice_servers: Array::of1(&obj(&[("urls", "http://stun.example.com".into())])),
+                ice_gathering_timeout_ms: 100,
+                audio: JsValue::TRUE,
+            },
+            move |n| {
+                if let MediaNotice::Outcome(MediaOutcome::Failed(why)) = n {
+                    *failed.borrow_mut() = Some(why);
+                }
+            },
+        )
+    };
+    session.run(MediaOp::CreateOffer);
+    let started = js_sys::Date::now();
+    while failed.borrow().is_none() && js_sys::Date::now() - started < 5_000.0 {
+        sleep(20).await;
+    }
+    let why = failed.borrow().clone().expect("the offer failed");
+    assert!(!why.is_empty());
+    session.close();
 }
 
 /// Runs one offer with the given bounded wait and ICE servers; returns (sent after ms, why,

@@ -1,0 +1,97 @@
+// The init(config) object: checked, and completed with the defaults, before the engine is
+// loaded, so a bad config fails at once and the wasm carries no validation code. The engine
+// reads the object returned here, and checks again only that the access token goes nowhere
+// insecure (a page calling the engine directly must not get around that).
+import { KlinkCallSdkError } from './error.js';
+
+const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'];
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+
+function fail(message) {
+  throw new KlinkCallSdkError('invalid_config', message);
+}
+
+/** A number from `min` to `max`, rounded; `fallback` when not given (`undefined` or `null`). */
+function whole(value, field, fallback, min, max, unit = 'milliseconds') {
+  if (value == null) return fallback;
+  if (typeof value !== 'number' || !(value >= min && value <= max)) {
+    fail(`config.${field} must be a number of ${unit} from ${min} to ${max}`);
+  }
+  return Math.round(value);
+}
+
+/** The credential API as the browser parses it (so the engine sees the host fetch will use). */
+function apiBaseUrl(value, allowInsecure) {
+  if (value == null) return 'https://apigw.klinkcx.com';
+  if (typeof value !== 'string') fail('config.apiBaseUrl must be a string URL');
+  let url;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    fail('config.apiBaseUrl must be an absolute https:// URL');
+  }
+  if (url.protocol === 'http:' && !allowInsecure && !LOOPBACK.includes(url.hostname)) {
+    fail('config.apiBaseUrl uses http:// to a non-loopback host: use https:// (or set allowInsecureTransport: true for a test network)');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('config.apiBaseUrl must be a https:// URL');
+  return url.href.replace(/\/+$/, '');
+}
+
+/** An `RTCIceServer[]` whose every URL is `stun:`, `turn:` or `turns:`; `null` when not given. */
+function iceServers(value) {
+  if (value == null) return null;
+  if (!Array.isArray(value)) fail('config.iceServers must be an array of RTCIceServer objects');
+  value.forEach((server, i) => {
+    const urls = server && typeof server === 'object' ? server.urls : undefined;
+    const list = Array.isArray(urls) ? urls : [urls];
+    if (!list.length || !list.every((u) => typeof u === 'string' && /^(stun|turns?):/i.test(u))) {
+      fail(`config.iceServers[${i}].urls must be stun:, turn: or turns: URLs`);
+    }
+  });
+  return value;
+}
+
+function reconnect(value) {
+  if (value == null || typeof value === 'boolean') return { enabled: value !== false, maxDelayMs: 30000 };
+  if (typeof value !== 'object') fail('config.reconnect must be a boolean or { maxDelayMs }');
+  return { enabled: true, maxDelayMs: whole(value.maxDelayMs, 'reconnect.maxDelayMs', 30000, 1000, 3600000) };
+}
+
+/**
+ * Checks the object given to `init()` and returns the engine's settings: the same fields, each
+ * present, with the defaults applied, `apiBaseUrl` normalized and `reconnect` as
+ * `{ enabled, maxDelayMs }`.
+ * @throws {KlinkCallSdkError} `invalid_config`, the message naming the field
+ */
+export function parseConfig(config) {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) {
+    fail('config must be an object with userEmail and accessToken');
+  }
+  const { userEmail, accessToken } = config;
+  if (typeof userEmail !== 'string') fail("config.userEmail is required: the member's email address");
+  if (!/^[^\s@]+@[^\s@]+$/.test(userEmail.trim())) fail('config.userEmail is not an email address');
+  if (typeof accessToken !== 'string') fail('config.accessToken is required: a K-Link API token (kpt_...)');
+  // The token is a secret: the message never echoes it.
+  if (!/^kpt_[\x21-\x7e]+$/.test(accessToken.trim())) fail('config.accessToken must be a K-Link API token starting with kpt_');
+  const allowInsecureTransport = config.allowInsecureTransport ?? false;
+  if (typeof allowInsecureTransport !== 'boolean') fail('config.allowInsecureTransport must be a boolean');
+  const settings = {
+    userEmail: userEmail.trim(),
+    accessToken: accessToken.trim(),
+    apiBaseUrl: apiBaseUrl(config.apiBaseUrl, allowInsecureTransport),
+    requestTimeoutMs: whole(config.requestTimeoutMs, 'requestTimeoutMs', 15000, 1, 600000),
+    iceServers: iceServers(config.iceServers),
+    logLevel: config.logLevel ?? 'warn',
+    allowInsecureTransport,
+  };
+  if (!LOG_LEVELS.includes(settings.logLevel)) fail(`config.logLevel must be one of ${LOG_LEVELS.join(', ')}`);
+  settings.reconnect = reconnect(config.reconnect);
+  settings.iceGatheringTimeoutMs = whole(config.iceGatheringTimeoutMs, 'iceGatheringTimeoutMs', 100, 0, 10000);
+  settings.registerExpires = whole(config.registerExpires, 'registerExpires', 600, 10, 86400, 'seconds');
+  const audio = config.audioConstraints ?? true;
+  if (audio !== true && (typeof audio !== 'object' || Array.isArray(audio))) {
+    fail('config.audioConstraints must be true or a MediaTrackConstraints object');
+  }
+  settings.audioConstraints = audio;
+  return settings;
+}

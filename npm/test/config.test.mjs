@@ -1,0 +1,181 @@
+// The init(config) checks of the JS wrapper (npm/src/config.js): every bad field rejects with
+// invalid_config naming it, the defaults are applied, insecure URLs are refused; and init()
+// gives that error before the engine is loaded. The engine's own refusal of insecure URLs and
+// of garbage is tested in crates/call-sdk/tests/browser.rs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../src/config.js';
+import { KlinkCallSdkError } from '../src/error.js';
+import { KlinkCallSdk, setEngineLoader } from '../src/sdk.js';
+
+const base = { userEmail: 'agent@example.com', accessToken: 'kpt_abc123' };
+const withBase = (extra) => ({ ...base, ...extra });
+
+/** parseConfig(config) must throw invalid_config; returns the message. */
+function configError(config) {
+  try {
+    parseConfig(config);
+  } catch (err) {
+    assert.ok(err instanceof KlinkCallSdkError, `a KlinkCallSdkError: ${err}`);
+    assert.equal(err.code, 'invalid_config', err.message);
+    return err.message;
+  }
+  assert.fail(`accepted ${JSON.stringify(config)}`);
+}
+
+test('defaults apply, and the result has every field the engine reads', () => {
+  assert.deepEqual(parseConfig(base), {
+    userEmail: 'agent@example.com',
+    accessToken: 'kpt_abc123',
+    apiBaseUrl: 'https://apigw.klinkcx.com',
+    requestTimeoutMs: 15000,
+    iceServers: null,
+    logLevel: 'warn',
+    allowInsecureTransport: false,
+    reconnect: { enabled: true, maxDelayMs: 30000 },
+    iceGatheringTimeoutMs: 100,
+    registerExpires: 600,
+    audioConstraints: true,
+  });
+  // null means "not given", as undefined does.
+  const nulls = Object.fromEntries(
+    ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect',
+      'iceGatheringTimeoutMs', 'registerExpires', 'audioConstraints'].map((k) => [k, null]),
+  );
+  assert.deepEqual(parseConfig(withBase(nulls)), parseConfig(base));
+});
+
+test('given values are kept, trimmed and rounded', () => {
+  const ice = [{ urls: ['stun:stun.example.com', 'TURNS:turn.example.com'], username: 'u', credential: 'c' }];
+  const audio = { echoCancellation: false };
+  const cfg = parseConfig({
+    userEmail: '  agent@example.com ',
+    accessToken: ' kpt_abc123\n',
+    apiBaseUrl: 'https://api.example.com/base/',
+    requestTimeoutMs: 2500.4,
+    iceServers: ice,
+    logLevel: 'debug',
+    allowInsecureTransport: true,
+    reconnect: { maxDelayMs: 5000 },
+    iceGatheringTimeoutMs: 0,
+    registerExpires: 3600,
+    audioConstraints: audio,
+  });
+  assert.equal(cfg.userEmail, 'agent@example.com');
+  assert.equal(cfg.accessToken, 'kpt_abc123');
+  assert.equal(cfg.apiBaseUrl, 'https://api.example.com/base');
+  assert.equal(cfg.requestTimeoutMs, 2500);
+  assert.equal(cfg.iceServers, ice);
+  assert.equal(cfg.logLevel, 'debug');
+  assert.equal(cfg.allowInsecureTransport, true);
+  assert.deepEqual(cfg.reconnect, { enabled: true, maxDelayMs: 5000 });
+  assert.equal(cfg.iceGatheringTimeoutMs, 0);
+  assert.equal(cfg.registerExpires, 3600);
+  assert.equal(cfg.audioConstraints, audio);
+  assert.deepEqual(parseConfig(withBase({ reconnect: false })).reconnect, { enabled: false, maxDelayMs: 30000 });
+  assert.deepEqual(parseConfig(withBase({ reconnect: true })).reconnect, { enabled: true, maxDelayMs: 30000 });
+  assert.deepEqual(parseConfig(withBase({ reconnect: {} })).reconnect, { enabled: true, maxDelayMs: 30000 });
+});
+
+test('a config that is not an object is refused', () => {
+  for (const config of [undefined, null, 'agent@example.com', 42, [base], () => base]) {
+    assert.match(configError(config), /^config must be an object/);
+  }
+});
+
+test('each bad field is refused naming it', () => {
+  const cases = [
+    [{ accessToken: 'kpt_x1' }, /config\.userEmail is required/],
+    [withBase({ userEmail: 42 }), /config\.userEmail is required/],
+    [withBase({ userEmail: 'not-an-email' }), /config\.userEmail is not an email/],
+    [withBase({ userEmail: 'a@b@c' }), /config\.userEmail/],
+    [withBase({ userEmail: 'a b@c.d' }), /config\.userEmail/],
+    [withBase({ userEmail: '@c.d' }), /config\.userEmail/],
+    [{ userEmail: 'a@b.c' }, /config\.accessToken is required/],
+    [withBase({ accessToken: 'Bearer abc' }), /config\.accessToken must be a K-Link API token starting with kpt_/],
+    [withBase({ accessToken: 'kpt_' }), /config\.accessToken/],
+    [withBase({ accessToken: 'kpt_a b' }), /config\.accessToken/],
+    [withBase({ allowInsecureTransport: 'yes' }), /config\.allowInsecureTransport must be a boolean/],
+    [withBase({ apiBaseUrl: 42 }), /config\.apiBaseUrl must be a string URL/],
+    [withBase({ requestTimeoutMs: 'fast' }), /config\.requestTimeoutMs must be a number of milliseconds from 1 to 600000/],
+    [withBase({ requestTimeoutMs: -5 }), /config\.requestTimeoutMs/],
+    [withBase({ requestTimeoutMs: 0 }), /config\.requestTimeoutMs/],
+    [withBase({ requestTimeoutMs: NaN }), /config\.requestTimeoutMs/],
+    [withBase({ requestTimeoutMs: Infinity }), /config\.requestTimeoutMs/],
+    [withBase({ iceServers: { urls: 'stun:x' } }), /config\.iceServers must be an array of RTCIceServer objects/],
+    [withBase({ iceServers: [{ urls: 'http://stun.example.com' }] }), /config\.iceServers\[0\]\.urls must be stun:, turn: or turns: URLs/],
+    [withBase({ iceServers: [{ urls: 'stun:a' }, { urls: [] }] }), /config\.iceServers\[1\]\.urls/],
+    [withBase({ iceServers: [{ urls: ['stun:a', 7] }] }), /config\.iceServers\[0\]\.urls/],
+    [withBase({ iceServers: ['stun:a'] }), /config\.iceServers\[0\]\.urls/],
+    [withBase({ logLevel: 'loud' }), /config\.logLevel must be one of silent, error, warn, info, debug/],
+    [withBase({ reconnect: 'yes' }), /config\.reconnect must be a boolean or \{ maxDelayMs \}/],
+    [withBase({ reconnect: { maxDelayMs: 1 } }), /config\.reconnect\.maxDelayMs must be a number of milliseconds from 1000 to 3600000/],
+    [withBase({ iceGatheringTimeoutMs: 10001 }), /config\.iceGatheringTimeoutMs must be a number of milliseconds from 0 to 10000/],
+    [withBase({ registerExpires: 5 }), /config\.registerExpires must be a number of seconds from 10 to 86400/],
+    [withBase({ registerExpires: '600' }), /config\.registerExpires/],
+    [withBase({ audioConstraints: false }), /config\.audioConstraints must be true or a MediaTrackConstraints object/],
+    [withBase({ audioConstraints: [] }), /config\.audioConstraints/],
+  ];
+  for (const [config, message] of cases) {
+    assert.match(configError(config), message, JSON.stringify(config));
+  }
+});
+
+test('the access token is never echoed in an error', () => {
+  const message = configError(withBase({ accessToken: 'secret-token' }));
+  assert.match(message, /accessToken/);
+  assert.ok(!message.includes('secret-token'), message);
+});
+
+test('an insecure apiBaseUrl is refused unless loopback or opted in', () => {
+  for (const url of ['http://api.example.com', 'HTTP://api.example.com/', 'http://127.0.0.1.evil.com',
+    // The URL parser (fetch's) reads this host as evil.com.
+    'http://evil.com\\@127.0.0.1/']) {
+    assert.match(configError(withBase({ apiBaseUrl: url })), /config\.apiBaseUrl uses http:\/\/ .*allowInsecureTransport/, url);
+  }
+  assert.match(configError(withBase({ apiBaseUrl: 'not a url' })), /config\.apiBaseUrl must be an absolute https:\/\/ URL/);
+  assert.match(configError(withBase({ apiBaseUrl: 'https://' })), /config\.apiBaseUrl/);
+  assert.match(configError(withBase({ apiBaseUrl: 'ftp://127.0.0.1/' })), /config\.apiBaseUrl must be a https:\/\/ URL/);
+  assert.match(configError(withBase({ apiBaseUrl: 'wss://api.example.com', allowInsecureTransport: true })), /config\.apiBaseUrl/);
+
+  const loopback = {
+    'http://127.0.0.1:8080/': 'http://127.0.0.1:8080',
+    'http://localhost:9000//': 'http://localhost:9000',
+    'http://[::1]:9000/v1': 'http://[::1]:9000/v1',
+    ' https://API.example.com ': 'https://api.example.com',
+  };
+  for (const [url, normalized] of Object.entries(loopback)) {
+    assert.equal(parseConfig(withBase({ apiBaseUrl: url })).apiBaseUrl, normalized, url);
+  }
+  const opted = parseConfig(withBase({ apiBaseUrl: 'http://api.example.com', allowInsecureTransport: true }));
+  assert.equal(opted.apiBaseUrl, 'http://api.example.com');
+  assert.equal(opted.allowInsecureTransport, true);
+});
+
+test('init() with a bad config rejects invalid_config before the engine is loaded', async (t) => {
+  let loads = 0;
+  setEngineLoader(async () => {
+    loads += 1;
+    throw new Error('no engine in this test');
+  });
+  // What init() looks for before loading the engine; Node lacks these two.
+  const stand_ins = ['WebSocket', 'RTCPeerConnection'].filter((name) => typeof globalThis[name] !== 'function');
+  for (const name of stand_ins) globalThis[name] = function () {};
+  t.after(() => {
+    for (const name of stand_ins) delete globalThis[name];
+  });
+
+  for (const config of [undefined, { accessToken: 'kpt_x1' }, withBase({ apiBaseUrl: 'http://api.example.com' }),
+    withBase({ requestTimeoutMs: 'soon' })]) {
+    await assert.rejects(KlinkCallSdk.init(config), (err) => {
+      assert.ok(err instanceof KlinkCallSdkError);
+      assert.equal(err.code, 'invalid_config');
+      return true;
+    });
+  }
+  assert.equal(loads, 0, 'the engine loader was not called');
+
+  // A good config does reach the loader (here it fails: init_failed).
+  await assert.rejects(KlinkCallSdk.init(base), { code: 'init_failed', message: /could not load the call engine/ });
+  assert.equal(loads, 1);
+});
