@@ -1,8 +1,6 @@
 //! One call's state: the public [`CallInfo`] plus what the user agent needs to drive
 //! the INVITE, the dialog, hold renegotiation and DTMF.
 
-use std::collections::VecDeque;
-
 use crate::dialog::{format_cseq, Dialog};
 use crate::error::CommandError;
 use crate::events::{CallInfo, CallState};
@@ -159,7 +157,8 @@ pub(crate) struct Call {
     pub(crate) refresh_wanted: bool,
     /// Inbound: hung up before the ACK of our 2xx arrived; BYE once it does.
     pub(crate) bye_after_ack: bool,
-    pub(crate) dtmf_queue: VecDeque<char>,
+    /// DTMF by INFO: the tones still to send (validated, so ASCII).
+    pub(crate) dtmf_queue: String,
     pub(crate) dtmf_in_flight: bool,
     pub(crate) timers: TimerTable<CallTimer, 5>,
 }
@@ -189,7 +188,7 @@ impl Call {
             local_hold_wanted: false,
             refresh_wanted: false,
             bye_after_ack: false,
-            dtmf_queue: VecDeque::new(),
+            dtmf_queue: String::new(),
             dtmf_in_flight: false,
             timers: TimerTable::default(),
         }
@@ -217,6 +216,15 @@ impl Call {
         self.remote_sdp.as_deref().is_some_and(|s| !crate::sdp::telephone_events(s).is_empty())
     }
 
+    /// Takes the next queued DTMF tone (a few characters: removing the first is cheap).
+    pub(crate) fn next_dtmf(&mut self) -> Option<char> {
+        if self.dtmf_queue.is_empty() {
+            None
+        } else {
+            Some(self.dtmf_queue.remove(0))
+        }
+    }
+
     /// The direction our next offer must carry.
     pub(crate) fn offer_direction(&self) -> Direction {
         crate::media::hold_direction(self.local_hold_wanted, self.info.held.remote)
@@ -232,17 +240,15 @@ pub(crate) fn validate_tones(tones: &str) -> Result<String, CommandError> {
     if tones.is_empty() {
         return Err(CommandError::NoTones);
     }
-    tones
-        .chars()
-        .map(|c| {
-            let c = c.to_ascii_uppercase();
-            if c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D' | ',') {
-                Ok(c)
-            } else {
-                Err(CommandError::InvalidTone(c))
-            }
-        })
-        .collect()
+    let mut valid = String::with_capacity(tones.len());
+    for c in tones.chars() {
+        let c = c.to_ascii_uppercase();
+        if !(c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D' | ',')) {
+            return Err(CommandError::InvalidTone(c));
+        }
+        valid.push(c);
+    }
+    Ok(valid)
 }
 
 /// The tone of an INFO body: `application/dtmf-relay` (`Signal=5`) or `application/dtmf` (`5`).

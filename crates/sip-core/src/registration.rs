@@ -73,7 +73,8 @@ impl Registration {
 /// of the Contact that matches ours (by URI user and host, or `+sip.instance`), else the
 /// Expires header, else `requested`.
 pub(crate) fn granted_expires(msg: &Message<'_>, contact_user: &str, contact_host: &str, instance: &str, requested: u32) -> u32 {
-    let ours = msg.contacts().into_iter().find(|c| {
+    let contacts = msg.contacts();
+    let ours = contacts.iter().find(|c| {
         let by_uri = SipUri::parse(c.uri)
             .map(|u| u.user == Some(contact_user) && u.host.eq_ignore_ascii_case(contact_host))
             .unwrap_or(false);

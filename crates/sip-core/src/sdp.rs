@@ -108,20 +108,36 @@ pub fn validate(sdp: &str) -> Result<(), SdpError> {
 }
 
 /// Lines without their terminator (CRLF or LF).
-fn lines(sdp: &str) -> impl Iterator<Item = &str> {
-    sdp.split_terminator('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+fn lines(sdp: &str) -> Lines<'_> {
+    Lines { rest: sdp }
+}
+
+/// The iterator of [`lines`]: one concrete type, so its callers share one `next`.
+struct Lines<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, rest) = match self.rest.bytes().position(|b| b == b'\n') {
+            Some(i) => (self.rest.get(..i)?, self.rest.get(i + 1..)?),
+            None => (self.rest, ""),
+        };
+        self.rest = rest;
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
 }
 
 fn parse_m_line(m: &str) -> Option<(&str, u16, &str, &str)> {
     let mut it = m.splitn(4, ' ');
     let media = it.next().filter(|s| !s.is_empty())?;
     let port = it.next()?;
-    let port = port
-        .split_once('/')
-        .map_or(port, |(p, _)| p)
-        .parse::<u16>()
-        .ok()?;
+    let port = parse_number(port.split_once('/').map_or(port, |(p, _)| p))?;
     let proto = it.next().filter(|s| !s.is_empty())?;
     let fmts = it.next().unwrap_or_default();
     Some((media, port, proto, fmts))
@@ -155,22 +171,37 @@ impl<'a> MediaSection<'a> {
 
     /// Payload types of `a=rtpmap:<pt> telephone-event/<rate>` with their clock rate.
     pub fn telephone_events(&self) -> Vec<TelephoneEvent> {
-        attributes(self.text)
-            .filter_map(|a| a.strip_prefix("rtpmap:"))
-            .filter_map(|m| {
-                let (pt, enc) = m.split_once(' ')?;
-                let (name, rest) = enc.split_once('/')?;
-                if !name.eq_ignore_ascii_case("telephone-event") {
-                    return None;
-                }
-                let rate = rest.split('/').next()?.trim().parse().ok()?;
-                Some(TelephoneEvent {
-                    payload_type: pt.trim().parse().ok()?,
-                    clock_rate: rate,
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.push_telephone_events(&mut out);
+        out
     }
+
+    fn push_telephone_events(&self, out: &mut Vec<TelephoneEvent>) {
+        for attribute in attributes(self.text) {
+            if let Some(event) = attribute.strip_prefix("rtpmap:").and_then(telephone_event) {
+                out.push(event);
+            }
+        }
+    }
+}
+
+/// The telephone-event of an `rtpmap` value (`<pt> telephone-event/<rate>`).
+fn telephone_event(rtpmap: &str) -> Option<TelephoneEvent> {
+    let (pt, enc) = rtpmap.split_once(' ')?;
+    let (name, rest) = enc.split_once('/')?;
+    if !name.eq_ignore_ascii_case("telephone-event") {
+        return None;
+    }
+    let rate = parse_number(rest.split('/').next()?.trim())?;
+    Some(TelephoneEvent {
+        payload_type: parse_number(pt.trim())?,
+        clock_rate: rate,
+    })
+}
+
+/// A decimal number as `str::parse` reads it, through one `u32` parser for every width.
+fn parse_number<T: TryFrom<u32>>(text: &str) -> Option<T> {
+    T::try_from(text.parse::<u32>().ok()?).ok()
 }
 
 /// A telephone-event (RFC 4733) payload type offered in an audio section.
@@ -182,10 +213,24 @@ pub struct TelephoneEvent {
     pub clock_rate: u32,
 }
 
-fn attributes(text: &str) -> impl Iterator<Item = &str> {
-    lines(text)
-        .filter_map(|l| l.strip_prefix("a="))
-        .map(str::trim_end)
+/// The values of the `a=` lines of `text`, in order.
+fn attributes(text: &str) -> Attributes<'_> {
+    Attributes(lines(text))
+}
+
+/// The iterator of [`attributes`].
+struct Attributes<'a>(Lines<'a>);
+
+impl<'a> Iterator for Attributes<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            if let Some(value) = self.0.next()?.strip_prefix("a=") {
+                return Some(value.trim_end());
+            }
+        }
+    }
 }
 
 fn connection_address_in(text: &str) -> Option<&str> {
@@ -268,11 +313,13 @@ pub fn directions(sdp: &str) -> Vec<Direction> {
 
 /// Telephone-event payload types of all active audio sections.
 pub fn telephone_events(sdp: &str) -> Vec<TelephoneEvent> {
-    sections(sdp)
-        .iter()
-        .filter(|s| s.media == "audio" && s.port != 0)
-        .flat_map(|s| s.telephone_events())
-        .collect()
+    let mut out = Vec::new();
+    for section in sections(sdp) {
+        if section.media == "audio" && section.port != 0 {
+            section.push_telephone_events(&mut out);
+        }
+    }
+    out
 }
 
 /// The session-level `c=` address, else the first section's.
@@ -286,19 +333,23 @@ pub fn connection_address(sdp: &str) -> Option<&str> {
 pub fn is_hold(sdp: &str) -> bool {
     let session_dir = session_direction(sdp);
     let session_addr = connection_address_in(session_part(sdp));
-    let media: Vec<_> = sections(sdp)
-        .into_iter()
-        .filter(|s| s.port != 0 && (s.media == "audio" || s.media == "video"))
-        .collect();
-    !media.is_empty()
-        && media.iter().all(|s| {
-            let dir = s
-                .direction_attribute()
-                .or(session_dir)
-                .unwrap_or(Direction::SendRecv);
-            let addr = s.connection_address().or(session_addr);
-            matches!(dir, Direction::SendOnly | Direction::Inactive) || addr == Some("0.0.0.0")
-        })
+    let mut any_media = false;
+    for s in sections(sdp) {
+        if s.port == 0 || !(s.media == "audio" || s.media == "video") {
+            continue;
+        }
+        any_media = true;
+        let dir = s
+            .direction_attribute()
+            .or(session_dir)
+            .unwrap_or(Direction::SendRecv);
+        let addr = s.connection_address().or(session_addr);
+        let held = matches!(dir, Direction::SendOnly | Direction::Inactive) || addr == Some("0.0.0.0");
+        if !held {
+            return false;
+        }
+    }
+    any_media
 }
 
 /// Sets `dir` on every audio/video section (replacing its direction line, or adding
@@ -504,6 +555,22 @@ a=sctp-port:5000\r\n";
             "v=0\r\nm=audio 0 RTP/AVP 101\r\na=rtpmap:101 telephone-event/8000\r\n"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn line_and_number_helpers_agree_with_str() {
+        for text in ["", "\n", "a", "a\n", "a\r\nb", "a\n\nb\r\n", "\r\n\r\n", "x\r", "é\r\nü"] {
+            let expected: Vec<&str> = text
+                .split_terminator('\n')
+                .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                .collect();
+            assert_eq!(lines(text).collect::<Vec<_>>(), expected, "{text:?}");
+        }
+        for text in ["0", "+7", "255", "256", "65535", "65536", "-1", "", " 1", "4294967296", "١"] {
+            assert_eq!(parse_number::<u8>(text), text.parse::<u8>().ok(), "{text:?}");
+            assert_eq!(parse_number::<u16>(text), text.parse::<u16>().ok(), "{text:?}");
+            assert_eq!(parse_number::<u32>(text), text.parse::<u32>().ok(), "{text:?}");
+        }
     }
 
     #[test]

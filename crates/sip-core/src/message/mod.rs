@@ -136,10 +136,11 @@ impl<'a> Message<'a> {
         &'s self,
         name: impl Into<HeaderName<'s>>,
     ) -> impl Iterator<Item = &'s str> + 's {
-        self.header_lines(name)
-            .flat_map(|v| split_outside(v, ',', true))
-            .map(trim)
-            .filter(|s| !s.is_empty())
+        ListElements {
+            headers: self.headers.iter(),
+            name: name.into(),
+            line: None,
+        }
     }
 
     /// Call-ID (checked by [`parse`]).
@@ -352,6 +353,35 @@ impl<'a> Message<'a> {
         out.push_str("\r\n");
         out.push_str(self.body);
         out
+    }
+}
+
+/// The elements of [`Message::list`]: one concrete iterator (not an adapter chain), so
+/// every caller shares one `next`.
+struct ListElements<'s> {
+    headers: std::slice::Iter<'s, Header<'s>>,
+    name: HeaderName<'s>,
+    /// The rest of the header line being split.
+    line: Option<text::SplitOutside<'s>>,
+}
+
+impl<'s> Iterator for ListElements<'s> {
+    type Item = &'s str;
+
+    fn next(&mut self) -> Option<&'s str> {
+        loop {
+            if let Some(line) = self.line.as_mut() {
+                for element in line.by_ref() {
+                    let element = trim(element);
+                    if !element.is_empty() {
+                        return Some(element);
+                    }
+                }
+            }
+            let name = self.name;
+            let header = self.headers.find(|h| h.name == name)?;
+            self.line = Some(split_outside(&header.value, ',', true));
+        }
     }
 }
 

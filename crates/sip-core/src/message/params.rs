@@ -58,9 +58,16 @@ impl<'a> Params<'a> {
 
     /// `Some(Some(v))` for `name=v`, `Some(None)` for a bare `name`, `None` when absent.
     pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        if trim(self.raw).is_empty() {
+            return None;
+        }
+        for piece in split_outside(self.raw, ';', false) {
+            let (n, v) = split_param(piece);
+            if n.eq_ignore_ascii_case(name) {
+                return Some(v.map(unquote_raw));
+            }
+        }
+        None
     }
 
     /// The value of `name=value` (`None` when absent or a flag).

@@ -322,3 +322,15 @@ Event: refer;id=7\r\nr: <sip:x@y?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>\r
     assert!(m.routes().is_err());
     assert_eq!(m.min_expires(), Ok(None));
 }
+
+#[test]
+fn list_splits_every_line_outside_quotes_and_angles() {
+    let text = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/WSS h.invalid;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nRecord-Route: <sip:p1;lr>, ,\"a,b\" <sip:p2;lr>\r\nSupported: timer\r\nrecord-route:  <sip:p3,x;lr> ,\r\nContent-Length: 0\r\n\r\n";
+    let m = parse(text).unwrap();
+    assert_eq!(
+        m.list(HeaderName::RecordRoute).collect::<Vec<_>>(),
+        vec!["<sip:p1;lr>", "\"a,b\" <sip:p2;lr>", "<sip:p3,x;lr>"]
+    );
+    assert_eq!(m.list("Supported").collect::<Vec<_>>(), vec!["timer"]);
+    assert_eq!(m.list("Require").next(), None);
+}

@@ -21,12 +21,12 @@ pub(crate) struct Reusable {
 impl Reusable {
     /// Keeps `challenge` (answered once, with nc=1); `stale` is not carried over.
     pub(crate) fn new(challenge: &Challenge<'_>) -> Reusable {
-        let params = challenge
-            .params
-            .iter()
-            .filter(|(n, _)| !n.eq_ignore_ascii_case("stale"))
-            .map(|(n, v)| ((*n).to_owned(), v.as_ref().to_owned()))
-            .collect();
+        let mut params = Vec::with_capacity(challenge.params.len());
+        for (name, value) in &challenge.params {
+            if !name.eq_ignore_ascii_case("stale") {
+                params.push(((*name).to_owned(), value.as_ref().to_owned()));
+            }
+        }
         Reusable { params, nonce_count: 1 }
     }
 

@@ -49,8 +49,7 @@ impl Ua {
 
     /// Answers an incoming call: asks the media layer for the answer, then sends 200.
     pub fn answer(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        let i = self.live_call(id)?;
-        let call = self.calls.get_mut(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        let call = self.live_call(id)?;
         if call.info.direction != CallDirection::Inbound || call.info.state != CallState::Ringing || call.pending != Pending::None {
             return Err(call.wrong_state("answer"));
         }
@@ -71,8 +70,7 @@ impl Ua {
         if !(300..=699).contains(&status) {
             return Err(CommandError::InvalidStatus(status));
         }
-        let i = self.live_call(id)?;
-        let call = self.calls.get(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        let call = self.live_call(id)?;
         if call.info.direction != CallDirection::Inbound || call.is_answered() {
             return Err(call.wrong_state("reject"));
         }
@@ -112,15 +110,14 @@ impl Ua {
     /// layer when the peer offered telephone-event, else one SIP INFO per tone.
     pub fn dtmf(&mut self, now: Instant, id: &CallId, tones: &str) -> Result<(), CommandError> {
         let tones = validate_tones(tones)?;
-        let i = self.live_call(id)?;
-        let call = self.calls.get_mut(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        let call = self.live_call(id)?;
         if !call.is_answered() && call.info.state != CallState::Early {
             return Err(call.wrong_state("send DTMF"));
         }
         if call.telephone_event() {
             self.media(id, MediaCommand::InsertDtmf { tones });
         } else {
-            call.dtmf_queue.extend(tones.chars());
+            call.dtmf_queue.push_str(&tones);
             if !call.dtmf_in_flight && !call.timers.is_set(CallTimer::Dtmf) {
                 self.send_next_dtmf(now, id);
             }
@@ -130,8 +127,7 @@ impl Ua {
     }
 
     fn set_hold(&mut self, now: Instant, id: &CallId, hold: bool, command: &'static str) -> Result<(), CommandError> {
-        let i = self.live_call(id)?;
-        let call = self.calls.get_mut(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        let call = self.live_call(id)?;
         if !call.is_answered() {
             return Err(call.wrong_state(command));
         }
@@ -142,8 +138,7 @@ impl Ua {
     }
 
     fn set_muted(&mut self, now: Instant, id: &CallId, muted: bool) -> Result<(), CommandError> {
-        let i = self.live_call(id)?;
-        let call = self.calls.get_mut(i).ok_or_else(|| CommandError::UnknownCall(id.0.clone()))?;
+        let call = self.live_call(id)?;
         if call.info.muted != muted {
             call.info.muted = muted;
             let info = call.info.clone();
@@ -155,10 +150,7 @@ impl Ua {
     }
 
     pub(crate) fn hangup_inner(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        let i = self.live_call(id)?;
-        let Some(call) = self.calls.get_mut(i) else {
-            return Err(CommandError::UnknownCall(id.0.clone()));
-        };
+        let call = self.live_call(id)?;
         if call.is_answered() {
             if call.timers.is_set(CallTimer::AckWait) {
                 // §15: no BYE before the ACK of our 2xx; it follows the ACK.
@@ -190,7 +182,7 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
             return;
         };
-        if let Some(head) = call.uas_invite.clone() {
+        if let Some(head) = &call.uas_invite {
             let r = head.response(status, reason(status), Some(&call.local_tag));
             let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
             self.send_response(now, server, &r);
@@ -209,7 +201,7 @@ impl Ua {
         call.ended = true;
         call.info.state = CallState::Ended;
         call.info.ended_at = Some(now);
-        call.dtmf_queue = Default::default();
+        call.dtmf_queue = String::new();
         // An ended call may stay up to 64*T1 for its INVITE transaction (2xx retransmissions and
         // forks are still ACKed): keep only what that needs, not the session descriptions.
         call.local_sdp = None;
@@ -349,22 +341,13 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
-        let Some(invite) = call.invite.clone() else {
+        let Some(invite) = &call.invite else {
             return;
         };
+        let to = invite.get("To").unwrap_or_default().to_owned();
+        let m = invite_sibling(invite, "CANCEL", to);
         call.cancel_sent = true;
         call.timers.set(CallTimer::CancelGuard, now.plus(T1_X64));
-        let mut m = Outgoing::request("CANCEL", invite.uri().unwrap_or_default());
-        m.push("Via", invite.get("Via").unwrap_or_default().to_owned()).push("Max-Forwards", "70");
-        for (name, value) in &invite.headers {
-            if name.eq_ignore_ascii_case("Route") {
-                m.push("Route", value.clone());
-            }
-        }
-        for name in ["To", "From", "Call-ID"] {
-            m.push(name, invite.get(name).unwrap_or_default().to_owned());
-        }
-        m.push("CSeq", format_cseq(cseq_of(&invite), "CANCEL"));
         self.send_request(now, Owner::Call(id.clone(), Purpose::Cancel), m, 0);
     }
 
@@ -514,11 +497,10 @@ impl Ua {
         if let Some(d) = call.dialog.as_ref().filter(|d| d.confirmed) {
             if d.remote_tag == tag {
                 // A retransmitted 2xx: ACK again (an ended call kept no copy of its ACK).
-                let (ack, dialog) = (call.ack.clone(), d.clone());
-                let ack = ack.unwrap_or_else(|| {
-                    let (_, via) = self.new_via();
-                    dialog.request("ACK", invite_cseq, via).render()
-                });
+                let ack = match &call.ack {
+                    Some(ack) => ack.clone(),
+                    None => d.request("ACK", invite_cseq, super::fresh_via(&mut self.rng, &self.local.host).1).render(),
+                };
                 self.transmit(ack);
             } else {
                 // RFC 3261 §13.2.2.4: a second fork answered; ACK it, then BYE it.
@@ -683,9 +665,7 @@ impl Ua {
             _ => {
                 call.local_hold_wanted = call.info.held.local;
                 call.refresh_wanted = false;
-                let mut detail = String::from("the peer refused the re-INVITE: ");
-                crate::decimal::push(&mut detail, u64::from(status));
-                self.emit(Event::Error { scope: ErrorScope::Call, detail });
+                self.call_error("the peer refused the re-INVITE: ", status);
             }
         }
     }
@@ -699,9 +679,7 @@ impl Ua {
         };
         call.refresh_wanted = false;
         call.local_hold_wanted = call.info.held.local;
-        let mut detail = String::from("the peer did not confirm the reconnected call: ");
-        crate::decimal::push(&mut detail, u64::from(status));
-        self.emit(Event::Error { scope: ErrorScope::Call, detail });
+        self.call_error("the peer did not confirm the reconnected call: ", status);
     }
 
     /// RFC 3261 §12.2.1.2: a 408 or 481 to an in-dialog request ends the dialog.
@@ -729,8 +707,7 @@ impl Ua {
             return;
         };
         if call.reinvite_out.is_some() || call.pending == Pending::Reoffer || !call.is_answered() {
-            let r = head.response(491, "Request Pending", None);
-            self.send_response(now, Some(server), &r);
+            self.respond(now, &head, Some(server), 491, "Request Pending", None);
             return;
         }
         if call.reinvite_in.is_some() || call.pending != Pending::None || call.timers.is_set(CallTimer::AckWait) {
@@ -783,33 +760,35 @@ impl Ua {
 
     pub(crate) fn on_initial_invite(&mut self, now: Instant, msg: &Message<'_>, head: RequestHead, server: usize) {
         if self.shutting_down {
-            self.reply_stateless(now, &head, 503, "Service Unavailable");
+            self.respond_tagged(now, &head, None, 503, "Service Unavailable");
             return;
         }
-        let unsupported: Vec<&str> = msg.require().filter(|t| !t.eq_ignore_ascii_case("outbound")).collect();
+        // Every Require option tag but ours, comma-separated.
+        let mut unsupported = String::new();
+        for tag in msg.require().filter(|t| !t.eq_ignore_ascii_case("outbound")) {
+            if !unsupported.is_empty() {
+                unsupported.push_str(", ");
+            }
+            unsupported.push_str(tag);
+        }
         if !unsupported.is_empty() {
             let tag = self.rng.tag();
             let mut r = head.response(420, "Bad Extension", Some(&tag));
-            r.push("Unsupported", unsupported.join(", "));
+            r.push("Unsupported", unsupported);
             self.send_response(now, Some(server), &r);
             return;
         }
         let body = msg.body();
         let is_sdp = !body.is_empty() && msg.content_type().ok().flatten().is_some_and(|c| c.is("application/sdp"));
         if !is_sdp {
-            let tag = self.rng.tag();
-            let r = head.response(488, "Not Acceptable Here", Some(&tag));
-            self.send_response(now, Some(server), &r);
+            self.respond_tagged(now, &head, Some(server), 488, "Not Acceptable Here");
             return;
         }
         let Some(contact) = msg.contacts().first().map(|c| c.uri.to_owned()) else {
-            let tag = self.rng.tag();
-            let r = head.response(400, "Missing Contact", Some(&tag));
-            self.send_response(now, Some(server), &r);
+            self.respond_tagged(now, &head, Some(server), 400, "Missing Contact");
             return;
         };
-        let trying = head.response(100, "Trying", None);
-        self.send_response(now, Some(server), &trying);
+        self.respond(now, &head, Some(server), 100, "Trying", None);
 
         let from = msg.from();
         let remote_number = SipUri::parse(from.uri).ok().and_then(|u| u.user).unwrap_or_default().to_owned();
@@ -869,7 +848,7 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
             return;
         };
-        let Some(head) = call.uas_invite.clone() else {
+        let Some(head) = &call.uas_invite else {
             return;
         };
         let Some(server) = self.find_server(&head.branch, &head.sent_by, "INVITE") else {
@@ -878,7 +857,7 @@ impl Ua {
         if self.servers.get(server).is_none_or(|s| s.tx.is_final()) {
             return;
         }
-        let mut r = self.dialog_response(&head, 200, "OK", &call.local_tag);
+        let mut r = self.dialog_response(head, 200, "OK", &call.local_tag);
         r.push("Allow", super::ALLOW)
             .push("Supported", "outbound")
             .push("User-Agent", self.config.user_agent.clone())
@@ -905,7 +884,7 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
             return;
         };
-        if let Some(head) = call.uas_invite.clone() {
+        if let Some(head) = &call.uas_invite {
             let r = head.response(487, "Request Terminated", Some(&call.local_tag));
             self.send_response(now, Some(invite_server), &r);
         }
@@ -929,26 +908,23 @@ impl Ua {
     }
 
     pub(crate) fn on_bye(&mut self, now: Instant, id: &CallId, head: &RequestHead, server: usize) {
-        let r = head.response(200, "OK", None);
-        self.send_response(now, Some(server), &r);
+        self.respond(now, head, Some(server), 200, "OK", None);
         self.end_call(now, id, EndCause::HangupRemote, None);
     }
 
     pub(crate) fn on_info(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: &RequestHead, server: usize) {
         let body = msg.body();
-        let mime = msg.content_type().ok().flatten().map(|c| c.mime.to_ascii_lowercase()).unwrap_or_default();
+        let mime = msg.content_type().ok().flatten().map_or("", |c| c.mime);
         if body.trim().is_empty() {
-            let r = head.response(200, "OK", None);
-            self.send_response(now, Some(server), &r);
+            self.respond(now, head, Some(server), 200, "OK", None);
             return;
         }
-        if let Some(tone) = info_tone(&mime, body) {
-            let r = head.response(200, "OK", None);
-            self.send_response(now, Some(server), &r);
+        if let Some(tone) = info_tone(mime, body) {
+            self.respond(now, head, Some(server), 200, "OK", None);
             self.emit(Event::Dtmf { call: id.clone(), tone });
             return;
         }
-        let r = if mime == "application/dtmf-relay" || mime == "application/dtmf" {
+        let r = if mime.eq_ignore_ascii_case("application/dtmf-relay") || mime.eq_ignore_ascii_case("application/dtmf") {
             head.response(400, "Bad DTMF Signal", None)
         } else {
             let mut r = head.response(415, "Unsupported Media Type", None);
@@ -964,7 +940,7 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
-        match call.dtmf_queue.pop_front() {
+        match call.next_dtmf() {
             None => {}
             Some(',') => call.timers.set(CallTimer::Dtmf, now.plus(DTMF_PAUSE)),
             Some(tone) => {
@@ -993,16 +969,21 @@ impl Ua {
             408 | 481 => self.dialog_failed(now, id, status),
             _ => {
                 call.dtmf_queue.clear();
-                let mut detail = String::from("the peer refused a DTMF INFO: ");
-                crate::decimal::push(&mut detail, u64::from(status));
-                self.emit(Event::Error { scope: ErrorScope::Call, detail });
+                self.call_error("the peer refused a DTMF INFO: ", status);
             }
         }
     }
 
+    /// Tells the application that the peer refused a request of a call: `what` and the status.
+    fn call_error(&mut self, what: &str, status: u16) {
+        let mut detail = String::from(what);
+        crate::decimal::push(&mut detail, u64::from(status));
+        self.emit(Event::Error { scope: ErrorScope::Call, detail });
+    }
+
     // ----- timers ---------------------------------------------------------------
 
-    pub(crate) fn on_call_request_timeout(&mut self, now: Instant, id: &CallId, purpose: Purpose, _branch: &str) {
+    pub(crate) fn on_call_request_timeout(&mut self, now: Instant, id: &CallId, purpose: Purpose) {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
@@ -1094,6 +1075,24 @@ fn target_uri(target: &str, domain: &str) -> Result<(String, String), CommandErr
     let parsed = SipUri::parse(&uri).map_err(|_| invalid())?;
     let number = crate::search::replace(parsed.user.ok_or_else(invalid)?, "%23", "#");
     Ok((uri, number))
+}
+
+/// A request of `invite`'s transaction: its CANCEL (RFC 3261 §9.1) or the ACK of a failure
+/// response (§17.1.1.3). Same Request-URI, Via (branch), Route, From, Call-ID and CSeq
+/// number as the INVITE; `to` is the To value (the INVITE's, or the response's for the ACK).
+pub(crate) fn invite_sibling(invite: &Outgoing, method: &str, to: String) -> Outgoing {
+    let mut m = Outgoing::request(method, invite.uri().unwrap_or_default());
+    m.push("Via", invite.get("Via").unwrap_or_default().to_owned()).push("Max-Forwards", "70");
+    for (name, value) in &invite.headers {
+        if name.eq_ignore_ascii_case("Route") {
+            m.push("Route", value.clone());
+        }
+    }
+    m.push("To", to)
+        .push("From", invite.get("From").unwrap_or_default().to_owned())
+        .push("Call-ID", invite.get("Call-ID").unwrap_or_default().to_owned())
+        .push("CSeq", format_cseq(cseq_of(invite), method));
+    m
 }
 
 /// The usual reason phrase of a status we send.

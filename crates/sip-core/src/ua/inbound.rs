@@ -1,9 +1,9 @@
 //! Received messages: parsing, matching to transactions and dialogs, and the
 //! answers that need no call (OPTIONS, 481, 405, 400).
 
-use super::{ClientEntry, Owner, ServerEntry, Ua};
+use super::calls::invite_sibling;
+use super::{Owner, ServerEntry, Ua};
 use crate::call::{sent_by, RequestHead};
-use crate::dialog::format_cseq;
 use crate::events::{ErrorScope, Event};
 use crate::message::{self, HeaderName, Message, Method};
 use crate::outgoing::Outgoing;
@@ -56,18 +56,16 @@ impl Ua {
         }
         // A failure to an INVITE is ACKed by the transaction (RFC 3261 §17.1.1.3).
         if entry.tx.kind() == ClientKind::Invite && status >= 300 {
-            let ack = failure_ack(&entry.request, msg).render();
+            // Same Request-URI, Via (branch), Route, From, Call-ID and CSeq number; To from the response.
+            let to = msg.header(HeaderName::To).unwrap_or_default().to_owned();
+            let ack = invite_sibling(&entry.request, "ACK", to).render();
             entry.tx.ack = Some(ack.clone());
             self.transmit(ack);
         }
-        let ClientEntry { owner, request, auth_attempts, .. } = match self.clients.get(index) {
-            Some(e) => ClientEntry {
-                tx: e.tx.clone(),
-                owner: e.owner.clone(),
-                request: e.request.clone(),
-                auth_attempts: e.auth_attempts,
-            },
-            None => return,
+        let Some((owner, request, auth_attempts)) =
+            self.clients.get(index).map(|e| (e.owner.clone(), e.request.clone(), e.auth_attempts))
+        else {
+            return;
         };
         self.learn_from_response(&request, status);
         match owner {
@@ -115,7 +113,7 @@ impl Ua {
             return;
         }
         if msg.from().tag().is_none() {
-            self.reply_stateless(now, &head, 400, "Missing From tag");
+            self.respond_tagged(now, &head, None, 400, "Missing From tag");
             return;
         }
         if method == Method::Cancel {
@@ -146,10 +144,16 @@ impl Ua {
         self.servers.len() - 1
     }
 
-    pub(crate) fn reply_stateless(&mut self, now: Instant, head: &RequestHead, status: u16, reason: &str) {
+    /// Sends a response that carries only the headers copied from the request.
+    pub(crate) fn respond(&mut self, now: Instant, head: &RequestHead, server: Option<usize>, status: u16, reason: &str, to_tag: Option<&str>) {
+        let r = head.response(status, reason, to_tag);
+        self.send_response(now, server, &r);
+    }
+
+    /// [`Ua::respond`] with a fresh To tag, for a request answered without a dialog.
+    pub(crate) fn respond_tagged(&mut self, now: Instant, head: &RequestHead, server: Option<usize>, status: u16, reason: &str) {
         let tag = self.rng.tag();
-        let r = head.response(status, reason, Some(&tag));
-        self.send_response(now, None, &r);
+        self.respond(now, head, server, status, reason, Some(&tag));
     }
 
     pub(crate) fn options_response(&mut self, head: &RequestHead) -> Outgoing {
@@ -166,13 +170,10 @@ impl Ua {
         let server = self.new_server(branch, via_sent_by, "CANCEL");
         let invite = self.find_server(branch, via_sent_by, "INVITE");
         let Some(invite) = invite else {
-            let tag = self.rng.tag();
-            let r = head.response(481, "Call/Transaction Does Not Exist", Some(&tag));
-            self.send_response(now, Some(server), &r);
+            self.respond_tagged(now, head, Some(server), 481, "Call/Transaction Does Not Exist");
             return;
         };
-        let r = head.response(200, "OK", msg.to().tag());
-        self.send_response(now, Some(server), &r);
+        self.respond(now, head, Some(server), 200, "OK", msg.to().tag());
         let invite_final = self.servers.get(invite).is_none_or(|s| s.tx.is_final());
         if invite_final {
             return;
@@ -196,8 +197,7 @@ impl Ua {
             .iter()
             .position(|c| !c.ended && c.dialog.as_ref().is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag)));
         let Some(index) = call else {
-            let r = head.response(481, "Call/Transaction Does Not Exist", None);
-            self.send_response(now, Some(server), &r);
+            self.respond(now, &head, Some(server), 481, "Call/Transaction Does Not Exist", None);
             return;
         };
         let in_order = self
@@ -206,8 +206,7 @@ impl Ua {
             .and_then(|c| c.dialog.as_mut())
             .is_some_and(|d| d.accept_remote_cseq(head.cseq));
         if !in_order {
-            let r = head.response(500, "CSeq Out of Order", None);
-            self.send_response(now, Some(server), &r);
+            self.respond(now, &head, Some(server), 500, "CSeq Out of Order", None);
             return;
         }
         let Some(id) = self.calls.get(index).map(|c| c.info.id.clone()) else {
@@ -244,30 +243,6 @@ impl Ua {
     }
 }
 
-/// The ACK for a failure response to `invite` (§17.1.1.3): same Request-URI, Via
-/// (branch), From, Call-ID, CSeq number and Route; To from the response.
-fn failure_ack(invite: &Outgoing, response: &Message<'_>) -> Outgoing {
-    let mut ack = Outgoing::request("ACK", invite.uri().unwrap_or_default());
-    if let Some(via) = invite.get("Via") {
-        ack.push("Via", via.to_owned());
-    }
-    ack.push("Max-Forwards", "70");
-    for (name, value) in &invite.headers {
-        if name.eq_ignore_ascii_case("Route") {
-            ack.push("Route", value.clone());
-        }
-    }
-    ack.push("To", response.header(HeaderName::To).unwrap_or_default().to_owned());
-    if let Some(from) = invite.get("From") {
-        ack.push("From", from.to_owned());
-    }
-    if let Some(cid) = invite.get("Call-ID") {
-        ack.push("Call-ID", cid.to_owned());
-    }
-    ack.push("CSeq", format_cseq(super::register::cseq_of(invite), "ACK"));
-    ack
-}
-
 /// A 400 for a request the parser refused, when enough of it can be read to route a
 /// response (request line, Via, From, To, Call-ID, CSeq): a lenient line scan, never
 /// trusted beyond copying those lines back.
@@ -294,12 +269,12 @@ fn bad_request(text: &str, why: &str) -> Option<String> {
         if value.contains(['\r', '\n']) {
             continue;
         }
-        match name.trim().to_ascii_lowercase().as_str() {
-            "via" | "v" => vias.push(value),
-            "from" | "f" => from = Some(value),
-            "to" | "t" => to = Some(value),
-            "call-id" | "i" => call_id = Some(value),
-            "cseq" => cseq = Some(value),
+        match HeaderName::parse(name.trim()) {
+            HeaderName::Via => vias.push(value),
+            HeaderName::From => from = Some(value),
+            HeaderName::To => to = Some(value),
+            HeaderName::CallId => call_id = Some(value),
+            HeaderName::CSeq => cseq = Some(value),
             _ => {}
         }
     }

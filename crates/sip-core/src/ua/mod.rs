@@ -627,12 +627,7 @@ impl Ua {
 
     /// A fresh Via value with a new branch.
     pub(crate) fn new_via(&mut self) -> (String, String) {
-        let branch = self.rng.branch();
-        let mut via = String::from("SIP/2.0/WSS ");
-        via.push_str(&self.local.host);
-        via.push_str(";branch=");
-        via.push_str(&branch);
-        (branch, via)
+        fresh_via(&mut self.rng, &self.local.host)
     }
 
     /// Starts a client transaction for `request` (whose first header is its Via).
@@ -676,9 +671,9 @@ impl Ua {
     }
 
     /// The call of a live (not ended) id, or the misuse error.
-    pub(crate) fn live_call(&self, id: &CallId) -> Result<usize, CommandError> {
-        match self.call_index(id) {
-            Some(i) if self.calls.get(i).is_some_and(|c| !c.ended) => Ok(i),
+    pub(crate) fn live_call(&mut self, id: &CallId) -> Result<&mut Call, CommandError> {
+        match self.calls.iter_mut().find(|c| &c.info.id == id) {
+            Some(call) if !call.ended => Ok(call),
             _ => Err(CommandError::UnknownCall(id.0.clone())),
         }
     }
@@ -877,25 +872,21 @@ impl Ua {
             if entry.tx.deadline().is_some_and(|d| d <= now) {
                 fired = true;
                 if entry.tx.on_timeout(now) == Expiry::TimedOut {
-                    timed_out.push((entry.owner.clone(), entry.tx.branch.clone()));
+                    timed_out.push(entry.owner.clone());
                 }
             }
         }
-        for (owner, branch) in timed_out {
-            self.on_client_timeout(now, owner, &branch);
+        for owner in timed_out {
+            self.on_client_timeout(now, owner);
         }
-        // Server transactions.
-        let mut ack_lost = Vec::new();
+        // Server transactions. A failure response never ACKed (Timer H) needs nothing
+        // more from us.
         for entry in &mut self.servers {
             if entry.tx.deadline().is_some_and(|d| d <= now) {
                 fired = true;
-                if entry.tx.on_timeout(now) == Expiry::TimedOut {
-                    ack_lost.push(entry.tx.branch.clone());
-                }
+                entry.tx.on_timeout(now);
             }
         }
-        // A failure response never ACKed (Timer H) needs nothing more from us.
-        drop(ack_lost);
         // Calls.
         let mut due = Vec::new();
         for call in &mut self.calls {
@@ -910,10 +901,10 @@ impl Ua {
         fired
     }
 
-    fn on_client_timeout(&mut self, now: Instant, owner: Owner, branch: &str) {
+    fn on_client_timeout(&mut self, now: Instant, owner: Owner) {
         match owner {
             Owner::Register => self.on_register_failure(now, 408, "Request Timeout"),
-            Owner::Call(id, purpose) => self.on_call_request_timeout(now, &id, purpose, branch),
+            Owner::Call(id, purpose) => self.on_call_request_timeout(now, &id, purpose),
             Owner::Detached => {}
         }
     }
@@ -949,6 +940,17 @@ impl Ua {
     }
 }
 
+/// A new branch and the Via value for our `host` that carries it; a free function so a
+/// caller can hold a borrow of the calls meanwhile.
+pub(crate) fn fresh_via(rng: &mut Rng, host: &str) -> (String, String) {
+    let branch = rng.branch();
+    let mut via = String::from("SIP/2.0/WSS ");
+    via.push_str(host);
+    via.push_str(";branch=");
+    via.push_str(&branch);
+    (branch, via)
+}
+
 /// The smallest refresh margin worth keeping: below it a fetch could not finish in time.
 const MIN_REFRESH_MARGIN: Millis = 5_000;
 
@@ -963,7 +965,8 @@ fn refresh_margin(configured: Millis, remaining: Millis) -> Millis {
 /// Splits `sip:user@domain` (scheme optional, parameters ignored) into user and domain.
 fn split_aor(uri: &str) -> (String, String) {
     let rest = uri.strip_prefix("sips:").or_else(|| uri.strip_prefix("sip:")).unwrap_or(uri);
-    let rest = rest.split([';', '?', '>']).next().unwrap_or(rest);
+    let end = rest.bytes().position(|b| matches!(b, b';' | b'?' | b'>')).unwrap_or(rest.len());
+    let rest = rest.get(..end).unwrap_or(rest);
     match rest.split_once('@') {
         Some((u, d)) => (u.to_owned(), d.to_owned()),
         None => (String::new(), rest.to_owned()),

@@ -219,11 +219,11 @@ impl Ua {
     }
 }
 
-/// The CSeq number of an outgoing request.
+/// The CSeq number of an outgoing request (always written by [`format_cseq`]: `1 INVITE`).
 pub(crate) fn cseq_of(request: &Outgoing) -> u32 {
     request
         .get("CSeq")
-        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(1)
 }
