@@ -1,7 +1,8 @@
 // The init(config) object: checked, and completed with the defaults, before the engine is
 // loaded, so a bad config fails at once and the wasm carries no validation code. The engine
-// reads the object returned here, and checks again only that the access token goes nowhere
-// insecure (a page calling the engine directly must not get around that).
+// and the credential request (credentials.js) read the object returned here. The `apiBaseUrl`
+// check below is the only one of where the access token goes: the wrapper sends the token, the
+// engine never sees it. The engine checks the response's `wsServers` itself (it opens them).
 import { KlinkCallSdkError } from './error.js';
 
 const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'];

@@ -1,6 +1,7 @@
 // The public API of @klink.cloud/call-sdk: a thin wrapper over the wasm engine.
 // Nothing here runs at import time but declarations: importing is safe during SSR and in Node.
 import { parseConfig } from './config.js';
+import { fetchCredentials, refresher } from './credentials.js';
 import { KlinkCallSdkError } from './error.js';
 
 export { KlinkCallSdkError };
@@ -41,12 +42,12 @@ const EVENTS = [
  */
 const COMMANDS = [
   'answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio',
-  'getCalls', 'isRegistered',
+  'getCalls', 'isRegistered', 'credentials',
 ];
 
 /**
- * Runs an engine command; `id` is the call's id (the target for `call`), `arg` the DTMF tones
- * or the element of `attachAudio`.
+ * Runs an engine command; `id` is the call's id (the target for `call`), `arg` the DTMF tones,
+ * the element of `attachAudio` or the credential response of `credentials`.
  */
 const run = (engine, name, id = '', arg) => engine.command(COMMANDS.indexOf(name), id, arg);
 
@@ -110,6 +111,7 @@ export class KlinkCallSdk {
   #destroyed = false;
   #destroying = null;
   #resolveDestroyed = null;
+  #stopRefresh = () => {};
   /** Delivers the events queued during init(); later calls do nothing. */
   #release = () => {};
 
@@ -123,7 +125,8 @@ export class KlinkCallSdk {
 
   /**
    * Checks the config (a bad one rejects with `invalid_config` before the engine is loaded),
-   * fetches the member's SIP credentials with the access token and starts connecting; after
+   * fetches the member's SIP credentials with the access token (again before they expire)
+   * and starts connecting; after
    * the promise resolves, emits `ready`, then `connected` and `registeredChange` as the
    * registration completes.
    * @param {object} config
@@ -140,6 +143,7 @@ export class KlinkCallSdk {
     }
     const Engine = await loadEngine();
     let sdk = null;
+    let engine;
     // Events wait here until the caller, resumed by init()'s promise, has had its turn to
     // subscribe; the connection itself starts at once (opening a socket takes a round trip).
     let early = [];
@@ -147,13 +151,15 @@ export class KlinkCallSdk {
       if (early) early.push([name, payload]);
       else sdk.#dispatch(name, payload);
     };
-    let engine;
+    const fresh = refresher(settings, (body) => run(engine, 'credentials', '', body), (payload) => emit('error', payload));
     try {
-      engine = await Engine.create(settings, emit);
+      // The response goes straight to the engine, which keeps the password: nothing here holds it.
+      engine = Engine.create(settings, await fetchCredentials(settings), emit, fresh.refresh);
     } catch (err) {
       throw toError(err, 'init_failed');
     }
     sdk = new KlinkCallSdk(INTERNAL, engine);
+    sdk.#stopRefresh = fresh.stop;
     try {
       run(engine, 'start');
     } catch (err) {
@@ -229,6 +235,7 @@ export class KlinkCallSdk {
   #finishDestroy() {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#stopRefresh();
     const engine = this.#engine;
     this.#engine = null;
     if (this.#resolveDestroyed) this.#resolveDestroyed();

@@ -1,7 +1,7 @@
 // The init(config) checks of the JS wrapper (npm/src/config.js): every bad field rejects with
 // invalid_config naming it, the defaults are applied, insecure URLs are refused; and init()
-// gives that error before the engine is loaded. The engine's own refusal of insecure URLs and
-// of garbage is tested in crates/call-sdk/tests/browser.rs.
+// gives that error before the engine is loaded. The engine's own refusal of garbage and of
+// insecure wsServers is tested in crates/call-sdk/tests/browser.rs and package.test.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config.js';

@@ -1,11 +1,11 @@
 // Tests of the built package (npm/dist, made by scripts/build-npm) as Node sees it: SSR-safe
 // import, clean rejection without a browser, the script-tag build, the types, the engine's
-// own config refusals and credential error mapping against a real HTTP server, and `npm pack`
-// installed into a fresh directory. The wrapper's field-by-field config checks: config.test.mjs.
+// own refusals of bad settings and credential responses, and `npm pack` installed into a fresh
+// directory. The wrapper's field-by-field config checks: config.test.mjs; its credential
+// request: credentials.test.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -100,7 +100,7 @@ test('the types declare every event with its payload, and typed on/once/off', ()
   }
 });
 
-// ---- the engine itself, instantiated in Node (config and credential paths need no browser) ----
+// ---- the engine itself, instantiated in Node (settings and credential response need no browser) ----
 
 async function loadEngine() {
   const glue = await import(pathToFileURL(join(DIST, 'engine.js')).href);
@@ -108,115 +108,92 @@ async function loadEngine() {
   return glue.Engine;
 }
 
-/** A credential API on 127.0.0.1 that answers each path as `routes` says. */
-async function credentialApi(handler) {
-  const server = createServer(handler);
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
-}
-
-async function createError(Engine, config) {
-  try {
-    const engine = await Engine.create(config, () => {});
-    engine.free();
-  } catch (e) {
-    return e;
-  }
-  assert.fail('Engine.create resolved');
-}
-
 /** The engine's settings as the wrapper makes them from `config`. */
 const settings = (config) => parseConfig({ userEmail: 'a@b.test', accessToken: 'kpt_1', ...config });
 
-test('engine: without the wrapper, garbage and insecure URLs are refused naming the field', async () => {
+const PASSWORD = 'c2VjcmV0LXNpZ25hdHVyZQ==';
+/** A credential response as the API sends it, with `extra` over it. */
+const response = (extra) => ({
+  extension: '1001', displayName: 'Agent', sipUri: 'sip:1001@pbx.test', authorizationUser: '1900000000:1001',
+  password: PASSWORD, realm: 'pbx.test', expiresAt: 1900000000, wsServers: ['ws://127.0.0.1:1/ws'], iceServers: [],
+  ...extra,
+});
+
+const noop = () => {};
+
+function createError(Engine, config, ...body) {
+  // Without a `body` argument, a good response (an explicit `undefined` stays undefined).
+  if (!body.length) body.push(response());
+  try {
+    Engine.create(config, body[0], noop, noop).free();
+  } catch (e) {
+    return e;
+  }
+  assert.fail('Engine.create succeeded');
+}
+
+// `command` takes the position of a name in COMMANDS of npm/src/sdk.js.
+const COMMANDS = ['answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy',
+  'attachAudio', 'getCalls', 'isRegistered', 'credentials'];
+
+test('engine: without the wrapper, garbage settings are refused naming the field', async () => {
   const Engine = await loadEngine();
-  let err = await createError(Engine, undefined);
+  let err = createError(Engine, undefined);
   assert.equal(err.code, 'invalid_config');
   assert.match(err.message, /config/);
   // The user's own object is not what the engine reads: fields the wrapper adds are missing.
-  err = await createError(Engine, { userEmail: 'a@b.test', accessToken: 'kpt_1' });
+  err = createError(Engine, { userEmail: 'a@b.test', accessToken: 'kpt_1' });
   assert.equal(err.code, 'invalid_config');
-  const { userEmail, ...noEmail } = settings({});
-  err = await createError(Engine, noEmail);
+  const { logLevel, ...noLevel } = settings({});
+  err = createError(Engine, noLevel);
   assert.equal(err.code, 'invalid_config');
-  assert.match(err.message, /userEmail/);
-  err = await createError(Engine, { ...settings({}), requestTimeoutMs: 'soon' });
-  assert.match(err.message, /requestTimeoutMs/);
-  // The token goes only where the engine sends it: the engine refuses an insecure API itself.
-  for (const apiBaseUrl of ['http://api.example.com', 'http://evil.com\\@127.0.0.1']) {
-    err = await createError(Engine, { ...settings({}), apiBaseUrl });
-    assert.equal(err.code, 'invalid_config');
-    assert.match(err.message, /apiBaseUrl.*allowInsecureTransport/);
-  }
+  assert.match(err.message, /logLevel/);
+  err = createError(Engine, { ...settings({}), registerExpires: 'soon' });
+  assert.match(err.message, /registerExpires/);
 });
 
-test('engine: credential API statuses map to their codes, slow API is a network_error', async () => {
+test('engine: a credential response it cannot use is init_failed; an insecure wsServers invalid_config', async () => {
   const Engine = await loadEngine();
-  const seen = [];
-  const api = await credentialApi((req, res) => {
-    seen.push({ url: req.url, auth: req.headers.authorization });
-    const status = { 'a401@x.test': 401, 'a403@x.test': 403, 'a404@x.test': 404, 'a409@x.test': 409, 'a500@x.test': 500 };
-    const email = new URL(req.url, 'http://h').searchParams.get('email');
-    if (email === 'slow@x.test') return; // never answers
-    res.writeHead(status[email] ?? 500, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(email === 'a404@x.test' ? { message: 'from the server' } : { error: { code: 'x', message: 'from the server' } }));
-  });
-  try {
-    const base = { accessToken: 'kpt_test_token', apiBaseUrl: api.url };
-    const make = (config) => settings({ ...base, ...config });
-    const expect = { a401: 'auth_failed', a403: 'auth_failed', a404: 'extension_not_found', a409: 'extension_not_provisioned', a500: 'init_failed' };
-    for (const [user, code] of Object.entries(expect)) {
-      const err = await createError(Engine, make({ userEmail: `${user}@x.test` }));
-      assert.equal(err.code, code, `${user}: ${err.message}`);
-      assert.match(err.message, /from the server/);
-    }
-    assert.equal(seen[0].url, '/v1/telephony/webphone/credentials?email=a401%40x.test');
-    assert.equal(seen[0].auth, 'Bearer kpt_test_token');
-
-    const started = Date.now();
-    const err = await createError(Engine, make({ userEmail: 'slow@x.test', requestTimeoutMs: 300 }));
-    const took = Date.now() - started;
-    assert.equal(err.code, 'network_error');
-    assert.match(err.message, /requestTimeoutMs/);
-    assert.ok(took >= 280 && took < 3000, `timed out after ${took} ms`);
-  } finally {
-    await api.close();
+  for (const [body, message] of [
+    [undefined, /lacks sipUri/],
+    ['{"sipUri":"sip:1001@pbx.test"}', /lacks sipUri/],
+    [response({ password: undefined }), /lacks password/],
+    [response({ authorizationUser: 42 }), /lacks authorizationUser/],
+    [response({ wsServers: [] }), /no wsServers/],
+    [response({ wsServers: 'wss://pbx.test/ws' }), /no wsServers/],
+    [response({ iceServers: 'stun:stun.test' }), /iceServers is not an array/],
+  ]) {
+    const err = createError(Engine, settings({}), body);
+    assert.equal(err.code, 'init_failed', JSON.stringify(body));
+    assert.match(err.message, message);
   }
-  const closed = await createError(Engine, settings({ apiBaseUrl: api.url }));
-  assert.equal(closed.code, 'network_error');
+  // The engine opens these sockets: it refuses ws:// to a non-loopback host itself.
+  for (const ws of ['ws://pbx.test/ws', 'ws://evil.test\\@127.0.0.1/ws']) {
+    const err = createError(Engine, settings({}), response({ wsServers: ['wss://pbx.test/ws', ws] }));
+    assert.equal(err.code, 'invalid_config');
+    assert.match(err.message, /^wsServers\[1\] from the credential API uses ws:\/\/ .*allowInsecureTransport/);
+  }
+  Engine.create(settings({ allowInsecureTransport: true }), response({ wsServers: ['ws://pbx.test/ws'] }), noop, noop).free();
 });
 
 test('engine: good credentials make an engine; the password is not in anything JS can read', async () => {
   const Engine = await loadEngine();
-  const password = 'c2VjcmV0LXNpZ25hdHVyZQ==';
-  const api = await credentialApi((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({
-      extension: '1001', displayName: 'Agent', sipUri: 'sip:1001@pbx.test', authorizationUser: '1900000000:1001',
-      password, realm: 'pbx.test', expiresAt: 1900000000, wsServers: ['ws://127.0.0.1:1/ws'], iceServers: [],
-    }));
-  });
-  try {
-    const events = [];
-    const engine = await Engine.create(
-      settings({ userEmail: 'agent@x.test', apiBaseUrl: api.url, logLevel: 'silent' }),
-      (name, payload) => events.push([name, payload]),
-    );
-    // `command` takes the position of a name in COMMANDS of npm/src/sdk.js.
-    const command = (name, id = '') => engine.command(
-      ['answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy',
-        'attachAudio', 'getCalls', 'isRegistered'].indexOf(name), id, undefined);
-    assert.deepEqual(command('getCalls'), []);
-    assert.equal(command('isRegistered'), false);
-    const visible = JSON.stringify(Object.getOwnPropertyNames(engine).map((k) => String(engine[k])));
-    assert.ok(!visible.includes(password));
-    const misuse = (() => { try { command('hangup', 'no-such-call'); } catch (e) { return e; } })();
-    assert.equal(misuse.code, 'unknown_call');
-    engine.free();
-  } finally {
-    await api.close();
-  }
+  const events = [];
+  const engine = Engine.create(settings({ logLevel: 'silent' }), response(), (name, payload) => events.push([name, payload]), noop);
+  const command = (name, id = '', arg = undefined) => engine.command(COMMANDS.indexOf(name), id, arg);
+  assert.deepEqual(command('getCalls'), []);
+  assert.equal(command('isRegistered'), false);
+  const visible = JSON.stringify(Object.getOwnPropertyNames(engine).map((k) => String(engine[k])));
+  assert.ok(!visible.includes(PASSWORD));
+  const misuse = (() => { try { command('hangup', 'no-such-call'); } catch (e) { return e; } })();
+  assert.equal(misuse.code, 'unknown_call');
+  // A refreshed response goes through `credentials`; one the engine cannot use is thrown back.
+  assert.equal(command('credentials', '', response({ password: 'bmV3LXNpZ25hdHVyZQ==' })), undefined);
+  const refused = (() => { try { command('credentials', '', response({ sipUri: '' })); } catch (e) { return e; } })();
+  assert.equal(refused.code, 'init_failed');
+  assert.match(refused.message, /lacks sipUri/);
+  assert.ok(!JSON.stringify([refused, events]).includes('c2VjcmV0') && !JSON.stringify([refused, events]).includes('bmV3'));
+  engine.free();
 });
 
 test('npm pack installs into a fresh directory and imports there', () => {

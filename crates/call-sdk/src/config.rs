@@ -1,17 +1,17 @@
 //! The engine's settings: the `init(config)` object as npm/src/config.js completes it.
 //!
 //! The JS wrapper checks every field, names what is wrong and applies the defaults before the
-//! engine is loaded, so none of that is in the wasm. Here each field is only read; one that is
-//! missing or of the wrong type (the engine called without the wrapper) is refused as
-//! `invalid_config`. Transport security is the one check made again: the access token goes
-//! only where the engine sends it, so the engine itself refuses an insecure `apiBaseUrl`.
+//! engine is loaded, so none of that is in the wasm. Here each field the engine uses is only
+//! read; one that is missing or of the wrong type (the engine called without the wrapper) is
+//! refused as `invalid_config`. The credential request's fields (`userEmail`, `accessToken`,
+//! `apiBaseUrl`, `requestTimeoutMs`) are not read: the wrapper makes that request, and the
+//! token never enters the engine.
 
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use crate::error::{ErrorCode, SdkError};
 use crate::js;
-use crate::url;
 
 /// How much the engine writes to the console.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,19 +40,11 @@ pub struct Reconnect {
 /// The settings of one engine.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// The member whose extension to register.
-    pub user_email: String,
-    /// The integrator's `kpt_...` token; sent only to `apiBaseUrl`.
-    pub access_token: String,
-    /// The credential API base URL, without a trailing slash.
-    pub api_base_url: String,
-    /// The credential request's deadline.
-    pub request_timeout_ms: u32,
     /// `RTCIceServer[]` replacing those of the credential response, when given.
     pub ice_servers: Option<Array>,
     /// Console verbosity.
     pub log_level: LogLevel,
-    /// Allows `http://` and `ws://` to hosts other than loopback (never for production).
+    /// Allows `ws://` to hosts other than loopback (never for production).
     pub allow_insecure_transport: bool,
     /// Reconnect policy.
     pub reconnect: Reconnect,
@@ -80,8 +72,8 @@ fn boolean(value: JsValue, field: &str) -> Result<bool, SdkError> {
     value.as_bool().ok_or_else(|| invalid(field))
 }
 
-/// A number within the bounds the wrapper enforces (a zero deadline or lifetime would make
-/// the engine spin).
+/// A number within the bounds the wrapper enforces (a zero lifetime would make the engine
+/// spin).
 fn number(value: JsValue, field: &str, min: u32, max: u32) -> Result<u32, SdkError> {
     match value.as_f64() {
         Some(n) if n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
@@ -93,17 +85,8 @@ impl Config {
     /// Reads the settings npm/src/config.js made from the object given to `init()`.
     pub fn read(cfg: &JsValue) -> Result<Self, SdkError> {
         let field = |name: &str| js::get(cfg, name);
-        let user_email = string(field("userEmail"), "userEmail")?;
-        let access_token = string(field("accessToken"), "accessToken")?;
         let allow_insecure_transport =
             boolean(field("allowInsecureTransport"), "allowInsecureTransport")?;
-        let api_base_url = string(field("apiBaseUrl"), "apiBaseUrl")?;
-        url::check(&api_base_url, url::Kind::Http, allow_insecure_transport).map_err(|why| {
-            SdkError::new(
-                ErrorCode::InvalidConfig,
-                ["config.apiBaseUrl ", why.as_str()].concat(),
-            )
-        })?;
         let ice = field("iceServers");
         let ice_servers = if ice.is_null() {
             None
@@ -135,10 +118,6 @@ impl Config {
             return Err(invalid("audioConstraints"));
         }
         Ok(Self {
-            user_email,
-            access_token,
-            api_base_url,
-            request_timeout_ms: number(field("requestTimeoutMs"), "requestTimeoutMs", 1, 600_000)?,
             ice_servers,
             log_level,
             allow_insecure_transport,

@@ -1,5 +1,7 @@
-//! The exported `Engine`: runs the sans-IO user agent on the browser's socket, media, timers
-//! and fetch, and turns its events into JS listener calls.
+//! The exported `Engine`: runs the sans-IO user agent on the browser's socket, media and
+//! timers, and turns its events into JS listener calls. The credential request is the JS
+//! wrapper's: the engine gets the response at creation, and asks for a fresh one through a
+//! callback when the core says the credentials expire soon.
 //!
 //! The driver loop follows the core's one rule: after every input or command, drain
 //! `poll_output` until it yields the next deadline, then arm one browser timer for it.
@@ -39,9 +41,6 @@ const MAX_REFRESH_MARGIN_MS: f64 = 60_000.0;
 /// The soonest a refresh is scheduled: a server handing out credentials that are already (nearly)
 /// expired must not start a fetch loop.
 const MIN_REFRESH_DELAY_MS: f64 = 5_000.0;
-/// The first retry of a refresh that failed for a passing reason; doubles up to the maximum.
-const REFRESH_RETRY_MS: u32 = 2_000;
-const REFRESH_RETRY_MAX_MS: u32 = 30_000;
 
 /// The numbers of `Engine::command`: positions in `COMMANDS` of npm/src/sdk.js.
 mod command {
@@ -59,6 +58,7 @@ mod command {
     pub(super) const ATTACH_AUDIO: u32 = 11;
     pub(super) const GET_CALLS: u32 = 12;
     pub(super) const IS_REGISTERED: u32 = 13;
+    pub(super) const CREDENTIALS: u32 = 14;
 }
 
 /// What a browser timer of the engine is for.
@@ -68,8 +68,6 @@ enum Wake {
     Core,
     /// `destroy()`'s grace period is over.
     DestroyDeadline,
-    /// Time to retry a failed credential refresh.
-    RefreshRetry,
 }
 
 fn now() -> Instant {
@@ -82,6 +80,9 @@ struct Shared {
     clock: WallClock,
     ua: RefCell<Ua>,
     emit: Function,
+    /// Asks the wrapper for fresh credentials; they come back through the `credentials`
+    /// command, a failure as the wrapper's own `error` event.
+    refresh: Function,
     media_settings: MediaSettings,
     socket: RefCell<Option<Socket>>,
     /// Increments with every socket, so events of a replaced socket are ignored.
@@ -95,10 +96,6 @@ struct Shared {
     remote_streams: RefCell<Vec<(String, MediaStream)>>,
     pending: RefCell<VecDeque<Output>>,
     dispatching: Cell<bool>,
-    refreshing: Cell<bool>,
-    /// Credential refreshes failed in a row (sets the retry delay).
-    refresh_failures: Cell<u32>,
-    refresh_retry: RefCell<Option<Timeout>>,
     /// The URL of the current socket, and whether it ever opened: a socket that closes
     /// without opening is a failed connection attempt, reported as a transport error.
     socket_url: RefCell<String>,
@@ -215,18 +212,6 @@ fn refresh_instant(creds: &Credentials) -> Option<Instant> {
     Some(now().plus(delay as u64))
 }
 
-/// Whether a failed credential fetch can succeed later without the integrator's help
-/// (a network error can; a refused or revoked token cannot).
-fn refresh_may_recover(code: ErrorCode) -> bool {
-    !matches!(
-        code,
-        ErrorCode::AuthFailed
-            | ErrorCode::ExtensionNotFound
-            | ErrorCode::ExtensionNotProvisioned
-            | ErrorCode::InvalidConfig
-    )
-}
-
 fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
     let mut ua = UaConfig::new(
         &creds.sip_uri,
@@ -250,13 +235,19 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Reads the config (as npm/src/config.js completes it), fetches the SIP credentials and
-    /// builds the engine. Nothing is connected until the `start` command. Rejects with
+    /// Reads the config (as npm/src/config.js completes it) and the credential response (as
+    /// npm/src/credentials.js fetched it) and builds the engine. Nothing is connected until
+    /// the `start` command. `refresh()` is called when the credentials expire soon. Throws
     /// `{ code, message }`.
-    pub async fn create(config: JsValue, emit: Function) -> Result<Engine, JsValue> {
+    pub fn create(
+        config: JsValue,
+        credentials: JsValue,
+        emit: Function,
+        refresh: Function,
+    ) -> Result<Engine, JsValue> {
         install_panic_hook();
         let config = Config::read(&config)?;
-        let creds = credentials::fetch(&config).await?;
+        let creds = credentials::parse_body(&credentials, &config)?;
         let seed = js::random_u64().ok_or_else(|| {
             SdkError::new(
                 ErrorCode::InitFailed,
@@ -278,6 +269,7 @@ impl Engine {
             clock: WallClock::capture(),
             ua: RefCell::new(ua),
             emit,
+            refresh,
             media_settings,
             socket: RefCell::new(None),
             socket_generation: Cell::new(0),
@@ -287,9 +279,6 @@ impl Engine {
             remote_streams: RefCell::new(Vec::new()),
             pending: RefCell::new(VecDeque::new()),
             dispatching: Cell::new(false),
-            refreshing: Cell::new(false),
-            refresh_failures: Cell::new(0),
-            refresh_retry: RefCell::new(None),
             socket_url: RefCell::new(String::new()),
             socket_opened: Cell::new(false),
             destroy_deadline: RefCell::new(None),
@@ -304,7 +293,7 @@ impl Engine {
         })));
         shared.log(
             LogLevel::Info,
-            &["credentials for extension ", &creds.extension, " fetched"].concat(),
+            &["credentials for extension ", &creds.extension, " received"].concat(),
         );
         Ok(Engine { shared })
     }
@@ -312,7 +301,8 @@ impl Engine {
     /// Runs one command: a single export serves them all, as each export costs a shim in the
     /// wasm and a wrapper in the glue. `kind` is the position of the command's name in
     /// `COMMANDS` of npm/src/sdk.js; `call_id` names the call (the target for `call`); `arg`
-    /// holds the DTMF tones, or the element of `attachAudio`. Returns the new call's id for
+    /// holds the DTMF tones, the element of `attachAudio`, or the credential response of
+    /// `credentials` (the answer to a `refresh()`). Returns the new call's id for
     /// `call`, the snapshots of the live calls for `getCalls`, whether the user agent is
     /// registered for `isRegistered`, else `undefined`.
     pub fn command(&self, kind: u32, call_id: &str, arg: JsValue) -> Result<JsValue, JsValue> {
@@ -320,6 +310,7 @@ impl Engine {
         match kind {
             command::DESTROY => s.destroy(),
             command::ATTACH_AUDIO => s.attach_audio(arg)?,
+            command::CREDENTIALS => s.renew_credentials(&arg)?,
             command::GET_CALLS => {
                 let ua = s.ua.borrow();
                 let calls: Array = ua
@@ -339,7 +330,8 @@ impl Engine {
 }
 
 impl Shared {
-    /// The commands that need a live user agent: everything but `destroy` and `attachAudio`.
+    /// The commands that need a live user agent: everything but `destroy`, `attachAudio`,
+    /// `credentials` and the two queries.
     fn call_command(
         self: &Rc<Self>,
         kind: u32,
@@ -526,7 +518,6 @@ impl Shared {
                 );
                 self.teardown();
             }
-            Wake::RefreshRetry => self.refresh_credentials(),
         }
     }
 
@@ -795,7 +786,10 @@ impl Shared {
 
     fn event(self: &Rc<Self>, event: Event) {
         match &event {
-            Event::CredentialsExpiring => self.refresh_credentials(),
+            Event::CredentialsExpiring => {
+                // The wrapper's retry policy handles its own failures; it does not throw.
+                let _ = self.refresh.call0(&JsValue::NULL);
+            }
             Event::Destroyed => {
                 self.teardown();
                 return;
@@ -820,71 +814,23 @@ impl Shared {
         }
     }
 
-    /// Fetches fresh credentials with the token and hands them to the core.
-    fn refresh_credentials(self: &Rc<Self>) {
-        if self.refreshing.replace(true) {
-            return;
+    /// Hands the credentials the wrapper fetched after a `refresh()` to the core; a response
+    /// the engine cannot use is thrown back (the wrapper reports it like a failed fetch).
+    fn renew_credentials(self: &Rc<Self>, body: &JsValue) -> Result<(), SdkError> {
+        if self.torn_down.get() {
+            return Ok(());
         }
-        let weak = Rc::downgrade(self);
-        spawn_local(async move {
-            let Some(config) = weak.upgrade().map(|s| s.config.clone()) else {
-                return;
-            };
-            let result = credentials::fetch(&config).await;
-            let Some(s) = weak.upgrade() else { return };
-            s.refreshing.set(false);
-            if s.torn_down.get() {
-                return;
-            }
-            match result {
-                Ok(creds) => {
-                    s.log(LogLevel::Info, "credentials refreshed");
-                    s.refresh_failures.set(0);
-                    s.ua.borrow_mut().update_credentials(
-                        now(),
-                        creds.authorization_user.clone(),
-                        creds.password.expose().to_string(),
-                        refresh_instant(&creds),
-                    );
-                    s.pump();
-                }
-                Err(err) => s.refresh_failed(&err),
-            }
-        });
-    }
-
-    /// Reports a failed refresh as an `error` (scope `registration`, with the `code`); calls go
-    /// on. A passing failure is retried with backoff; a refused token is not: registration
-    /// ends when the current credentials expire, until `init()` runs again with a valid token.
-    fn refresh_failed(self: &Rc<Self>, err: &SdkError) {
-        let failures = self.refresh_failures.get().saturating_add(1);
-        self.refresh_failures.set(failures);
-        let recoverable = refresh_may_recover(err.code);
-        let detail = [
-            "credential refresh failed (",
-            err.code.as_str(),
-            "): ",
-            &err.message,
-            if recoverable {
-                "; retrying"
-            } else {
-                "; calls go on, but registration ends when the current credentials expire: call init() again with a valid token"
-            },
-        ]
-        .concat();
-        let payload = js::object(&[
-            ("scope", JsValue::from_str("registration")),
-            ("code", JsValue::from_str(err.code.as_str())),
-            ("detail", JsValue::from_str(&detail)),
-        ]);
-        self.emit("error", &payload.into());
-        if !recoverable {
-            return;
-        }
-        let delay = REFRESH_RETRY_MS
-            .saturating_mul(1 << failures.saturating_sub(1).min(5))
-            .min(REFRESH_RETRY_MAX_MS);
-        *self.refresh_retry.borrow_mut() = Some(self.after(delay, Wake::RefreshRetry));
+        let creds = credentials::parse_body(body, &self.config)?;
+        self.log(LogLevel::Info, "credentials refreshed");
+        let expiring = refresh_instant(&creds);
+        self.ua.borrow_mut().update_credentials(
+            now(),
+            creds.authorization_user,
+            creds.password.expose().to_string(),
+            expiring,
+        );
+        self.pump();
+        Ok(())
     }
 
     /// Drops every browser resource and emits `destroyed` once.
@@ -894,7 +840,6 @@ impl Shared {
         }
         drop(self.destroy_deadline.borrow_mut().take());
         drop(self.timer.borrow_mut().take());
-        drop(self.refresh_retry.borrow_mut().take());
         drop(self.network_watch.borrow_mut().take());
         drop(self.socket.borrow_mut().take());
         let sessions: Vec<(String, MediaSession)> = self.media.borrow_mut().drain(..).collect();

@@ -23,13 +23,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
     fn get_random_values(buf: &mut [u8]) -> Result<JsValue, JsValue>;
 
-    /// The global `fetch(url, init)`.
-    #[wasm_bindgen(js_name = fetch, catch)]
-    pub(crate) fn fetch_with_init(
-        url: &str,
-        init: &web_sys::RequestInit,
-    ) -> Result<Promise, JsValue>;
-
     /// `navigator.mediaDevices.getUserMedia(constraints)`.
     #[wasm_bindgen(js_namespace = ["navigator", "mediaDevices"], js_name = getUserMedia, catch)]
     pub(crate) fn get_user_media(constraints: &JsValue) -> Result<Promise, JsValue>;

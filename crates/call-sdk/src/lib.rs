@@ -1,4 +1,4 @@
-//! K-Link call SDK engine: the browser drivers (WebSocket, WebRTC, timers, fetch) and the
+//! K-Link call SDK engine: the browser drivers (WebSocket, WebRTC, timers) and the
 //! wasm-bindgen facade that runs the sans-IO `sip-core` user agent in a page.
 //!
 //! Each driver owns its browser objects and callbacks and frees them on `Drop`; the

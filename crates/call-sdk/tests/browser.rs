@@ -1,5 +1,5 @@
-//! Browser tests, run in headless Chromium by `scripts/test-wasm`: the real WebRTC stack, real
-//! fetch, and the engine's reading of its settings and error mapping as JS sees them.
+//! Browser tests, run in headless Chromium by `scripts/test-wasm`: the real WebRTC stack, and
+//! the engine's reading of its settings and of the credential response as JS sees them.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -78,10 +78,6 @@ async fn sleep(ms: i32) {
 #[wasm_bindgen_test]
 fn engine_reads_the_settings_of_the_wrapper() {
     let cfg = Config::read(&settings(&[])).unwrap();
-    assert_eq!(cfg.user_email, "agent@example.com");
-    assert_eq!(cfg.access_token, "kpt_abc123");
-    assert_eq!(cfg.api_base_url, "https://apigw.klinkcx.com");
-    assert_eq!(cfg.request_timeout_ms, 15_000);
     assert_eq!(cfg.log_level, LogLevel::Warn);
     assert!(!cfg.allow_insecure_transport);
     assert!(cfg.reconnect.enabled);
@@ -129,10 +125,6 @@ fn engine_refuses_garbage_naming_the_field_without_panicking() {
         assert!(msg.contains("config"), "{msg}");
     }
     let fields = [
-        "userEmail",
-        "accessToken",
-        "apiBaseUrl",
-        "requestTimeoutMs",
         "iceServers",
         "logLevel",
         "allowInsecureTransport",
@@ -146,12 +138,9 @@ fn engine_refuses_garbage_naming_the_field_without_panicking() {
         assert_eq!(code, ErrorCode::InvalidConfig, "{field} missing");
         assert!(msg.contains(field), "{field} missing: {msg}");
     }
-    let wrong: [(&str, JsValue); 14] = [
-        ("userEmail", JsValue::from_f64(5.0)),
-        ("accessToken", JsValue::TRUE),
-        ("apiBaseUrl", obj(&[])),
-        ("requestTimeoutMs", "15000".into()),
-        ("requestTimeoutMs", JsValue::from_f64(-5.0)),
+    let wrong: [(&str, JsValue); 11] = [
+        ("registerExpires", "600".into()),
+        ("registerExpires", JsValue::from_f64(-5.0)),
         ("iceServers", "stun:stun.example.com".into()),
         ("logLevel", "loud".into()),
         ("allowInsecureTransport", "yes".into()),
@@ -175,75 +164,55 @@ fn engine_refuses_garbage_naming_the_field_without_panicking() {
         ]),
     )]));
     assert!(msg.contains("reconnect.maxDelayMs"), "{msg}");
-    // The token is a secret: a message never echoes a field's value.
-    let (_, msg) = config_error(&settings(&[
-        ("accessToken", "kpt_secret_token".into()),
-        ("apiBaseUrl", JsValue::NULL),
-    ]));
-    assert!(!msg.contains("kpt_secret_token"), "{msg}");
+    // The credential request's fields are the wrapper's: the engine never reads the token.
+    for field in ["userEmail", "accessToken", "apiBaseUrl", "requestTimeoutMs"] {
+        assert!(Config::read(&settings(&[(field, JsValue::UNDEFINED)])).is_ok(), "{field}");
+    }
 }
 
+/// Through the exported entry, as a page calling the engine without the wrapper would: a bad
+/// config is `invalid_config`, a response the engine cannot use `init_failed`, an insecure
+/// WebSocket server from the API `invalid_config`, each thrown as `{ code, message }`.
 #[wasm_bindgen_test]
-fn engine_refuses_an_insecure_api_unless_loopback_or_opted_in() {
-    for insecure in [
-        "http://api.example.com",
-        // The browser's URL parser reads this host as evil.com, not 127.0.0.1.
-        "http://evil.com\\@127.0.0.1",
-    ] {
-        let (code, msg) = config_error(&settings(&[("apiBaseUrl", insecure.into())]));
-        assert_eq!(code, ErrorCode::InvalidConfig, "{insecure}");
-        assert!(
-            msg.contains("apiBaseUrl") && msg.contains("allowInsecureTransport"),
-            "{msg}"
-        );
-    }
-    for not_http in ["ftp://127.0.0.1", "not a url", "wss://api.example.com"] {
-        let (code, msg) = config_error(&settings(&[("apiBaseUrl", not_http.into())]));
-        assert_eq!(code, ErrorCode::InvalidConfig, "{not_http}");
-        assert!(msg.contains("apiBaseUrl"), "{msg}");
-    }
-
-    for loopback in [
-        "http://127.0.0.1:8080",
-        "http://localhost:9",
-        "http://[::1]:9",
-    ] {
-        let ok = Config::read(&settings(&[("apiBaseUrl", loopback.into())])).unwrap();
-        assert_eq!(ok.api_base_url, loopback);
-    }
-
-    let opted = Config::read(&settings(&[
-        ("apiBaseUrl", "http://api.example.com".into()),
-        ("allowInsecureTransport", JsValue::TRUE),
-    ]))
-    .unwrap();
-    assert!(opted.allow_insecure_transport);
-}
-
-/// Through the exported entry, as a page calling the engine without the wrapper would: the
-/// promise rejects `{ code: "invalid_config" }` before anything is fetched.
-#[wasm_bindgen_test]
-async fn engine_create_rejects_garbage_and_insecure_urls() {
+fn engine_create_refuses_garbage_settings_and_responses() {
     let emit = js_sys::Function::new_no_args("");
-    let configs = [
-        JsValue::UNDEFINED,
-        "config".into(),
-        obj(&[
-            ("userEmail", "agent@example.com".into()),
-            ("accessToken", "kpt_abc123".into()),
-        ]),
-        settings(&[("apiBaseUrl", "http://api.example.com".into())]),
+    let good = obj(&good_body());
+    let insecure = {
+        let mut body = good_body();
+        body[7] = (
+            "wsServers",
+            Array::of1(&"ws://edge.example.com/ws".into()).into(),
+        );
+        obj(&body)
+    };
+    let cases = [
+        (JsValue::UNDEFINED, good.clone(), "invalid_config", "config"),
+        ("config".into(), good.clone(), "invalid_config", "config"),
+        (
+            obj(&[
+                ("userEmail", "agent@example.com".into()),
+                ("accessToken", "kpt_abc123".into()),
+            ]),
+            good.clone(),
+            "invalid_config",
+            "config",
+        ),
+        (settings(&[]), JsValue::UNDEFINED, "init_failed", "the credential response"),
+        (settings(&[]), "{}".into(), "init_failed", "the credential response"),
+        (settings(&[]), obj(&[]), "init_failed", "the credential response"),
+        (settings(&[]), insecure, "invalid_config", "wsServers[0]"),
     ];
-    for config in configs {
-        let err = match call_sdk::Engine::create(config, emit.clone()).await {
-            Ok(_) => panic!("Engine.create resolved"),
+    for (config, body, want_code, want_message) in cases {
+        let err = match call_sdk::Engine::create(config, body, emit.clone(), emit.clone()) {
+            Ok(_) => panic!("Engine.create succeeded"),
             Err(e) => e,
         };
         let code = Reflect::get(&err, &"code".into()).unwrap();
-        assert_eq!(code.as_string().as_deref(), Some("invalid_config"));
-        let message = Reflect::get(&err, &"message".into()).unwrap();
-        assert!(message.as_string().unwrap().starts_with("config"));
+        assert_eq!(code.as_string().as_deref(), Some(want_code));
+        let message = Reflect::get(&err, &"message".into()).unwrap().as_string().unwrap();
+        assert!(message.starts_with(want_message), "{message}");
     }
+    assert!(call_sdk::Engine::create(settings(&[]), good, emit.clone(), emit).is_ok());
 }
 
 fn good_body() -> Vec<(&'static str, JsValue)> {
@@ -312,51 +281,42 @@ fn credential_response_is_read_and_checked() {
     );
 }
 
-/// The transport check reads URLs with the browser's parser, so it sees the host that fetch and
+/// The transport check reads URLs with the browser's parser, so it sees the host that
 /// WebSocket would connect to.
 #[wasm_bindgen_test]
-fn url_check_allows_secure_schemes_and_insecure_only_to_loopback() {
-    use call_sdk::url::{check, Kind};
-    for (url, kind) in [
-        ("https://apigw.klinkcx.com", Kind::Http),
-        ("HTTPS://Example.COM/v1", Kind::Http),
-        ("wss://edge.example.com/ws", Kind::WebSocket),
-        ("http://127.0.0.1:9000", Kind::Http),
-        ("http://localhost:9000", Kind::Http),
-        ("http://user@127.0.0.1", Kind::Http),
-        ("ws://[::1]:8080", Kind::WebSocket),
+fn url_check_allows_wss_and_ws_only_to_loopback() {
+    use call_sdk::url::check;
+    for url in [
+        "wss://edge.example.com/ws",
+        "WSS://Edge.Example.COM/ws",
+        "ws://127.0.0.1:8080",
+        "ws://localhost:8080/ws",
+        "ws://user@127.0.0.1",
+        "ws://[::1]:8080",
     ] {
-        assert!(check(url, kind, false).is_ok(), "{url}");
+        assert!(check(url, false).is_ok(), "{url}");
     }
-    let err = check("http://api.example.com", Kind::Http, false).unwrap_err();
+    let err = check("ws://10.0.0.5:8080", false).unwrap_err();
     assert!(err.contains("allowInsecureTransport"), "{err}");
-    assert!(check("ws://10.0.0.5:8080", Kind::WebSocket, false).is_err());
-    assert!(check("ws://10.0.0.5:8080", Kind::WebSocket, true).is_ok());
+    assert!(check("ws://10.0.0.5:8080", true).is_ok());
     // Loopback-looking URLs whose host is not loopback stay insecure.
     for url in [
-        "http://127.0.0.1.evil.com",
-        "http://127.0.0.1@evil.com",
-        "http://evil.com\\@127.0.0.1/",
-        "http://evil.com#@127.0.0.1",
+        "ws://127.0.0.1.evil.com",
+        "ws://127.0.0.1@evil.com",
+        "ws://evil.com\\@127.0.0.1/",
+        "ws://evil.com\\@localhost/ws",
+        "ws://evil.com#@127.0.0.1",
     ] {
-        let err = check(url, Kind::Http, false).unwrap_err();
+        let err = check(url, false).unwrap_err();
         assert!(err.contains("allowInsecureTransport"), "{url}: {err}");
     }
-    assert!(check("ws://evil.com\\@localhost/ws", Kind::WebSocket, false).is_err());
-    // The wrong family of scheme is refused even with the opt-in.
-    assert!(check("wss://edge.example.com", Kind::Http, true).is_err());
-    assert!(check("ftp://127.0.0.1", Kind::Http, true).is_err());
-    let err = check("not a url", Kind::WebSocket, true).unwrap_err();
+    // Another scheme is refused even with the opt-in.
+    for url in ["https://edge.example.com", "http://127.0.0.1", "ftp://127.0.0.1"] {
+        let err = check(url, true).unwrap_err();
+        assert!(err.contains("wss://"), "{url}: {err}");
+    }
+    let err = check("not a url", true).unwrap_err();
     assert!(err.contains("absolute wss://"), "{err}");
-}
-
-#[wasm_bindgen_test]
-async fn unreachable_api_is_a_network_error() {
-    // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
-    let cfg = Config::read(&settings(&[("apiBaseUrl", "http://127.0.0.1:9".into())])).unwrap();
-    let err = credentials::fetch(&cfg).await.unwrap_err();
-    assert_eq!(err.code, ErrorCode::NetworkError, "{}", err.message);
-    assert!(err.message.contains("127.0.0.1:9"), "{}", err.message);
 }
 
 #[wasm_bindgen_test]
