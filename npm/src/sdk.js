@@ -141,6 +141,10 @@ export class KlinkCallSdk {
         `KlinkCallSdk needs a browser: ${missing} is not available here (server-side rendering or Node?). Call init() in the page.`,
       );
     }
+    // The engine and the credentials load in parallel (init() costs the slower of the two, not
+    // their sum); a failure to load the engine is still reported first.
+    const credentials = fetchCredentials(settings);
+    credentials.catch(() => {});
     const Engine = await loadEngine();
     let sdk = null;
     let engine;
@@ -154,7 +158,7 @@ export class KlinkCallSdk {
     const fresh = refresher(settings, (body) => run(engine, 'credentials', '', body), (payload) => emit('error', payload));
     try {
       // The response goes straight to the engine, which keeps the password: nothing here holds it.
-      engine = Engine.create(settings, await fetchCredentials(settings), emit, fresh.refresh);
+      engine = Engine.create(settings, await credentials, emit, fresh.refresh);
     } catch (err) {
       throw toError(err, 'init_failed');
     }

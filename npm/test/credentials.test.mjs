@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import { parseConfig } from '../src/config.js';
 import { fetchCredentials, refresher, retryDelay, statusError } from '../src/credentials.js';
 import { KlinkCallSdkError } from '../src/error.js';
+import { KlinkCallSdk, setEngineLoader } from '../src/sdk.js';
 
 const TOKEN = 'kpt_test_token_secret';
 const GOOD = {
@@ -180,4 +181,29 @@ test('refresh: after stop() nothing is delivered, reported or retried', async (t
   release();
   await new Promise((r) => setTimeout(r, 2300));
   assert.equal(api.requests.length, 1);
+});
+
+test('init() asks for the credentials while the engine loads; an engine that fails to load is reported first', async (t) => {
+  const api = await credentialApi((req, res) => json(res, 401, { message: 'token revoked' }));
+  t.after(api.close);
+  const stand_ins = ['WebSocket', 'RTCPeerConnection'].filter((name) => typeof globalThis[name] !== 'function');
+  for (const name of stand_ins) globalThis[name] = function () {};
+  t.after(() => {
+    for (const name of stand_ins) delete globalThis[name];
+  });
+  let requestedWhileLoading = false;
+  setEngineLoader(async () => {
+    // The loader finishes only once the credential request has arrived (or after 5 s): were
+    // the two steps in sequence, the request would come only after this.
+    for (let waited = 0; api.requests.length === 0 && waited < 5000; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    requestedWhileLoading = api.requests.length > 0;
+    throw new Error('no engine in this test');
+  });
+  await assert.rejects(
+    KlinkCallSdk.init({ userEmail: 'agent@x.test', accessToken: TOKEN, apiBaseUrl: api.url }),
+    { code: 'init_failed', message: /could not load the call engine/ },
+  );
+  assert.ok(requestedWhileLoading, 'the credential request was made while the engine was loading');
 });
