@@ -18,5 +18,7 @@ mod faults;
 mod soak;
 #[path = "scenario/keepalive.rs"]
 mod keepalive;
+#[path = "scenario/keepalive_options.rs"]
+mod keepalive_options;
 #[path = "scenario/connect_timeout.rs"]
 mod connect_timeout;

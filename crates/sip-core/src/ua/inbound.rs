@@ -76,6 +76,9 @@ impl Ua {
                     self.authenticate(now, msg, Owner::Detached, request, auth_attempts);
                 }
             }
+            // The frame itself was the proof of life (keepalive_heard); a challenge or a
+            // refusal says the same.
+            Owner::Probe => {}
         }
     }
 

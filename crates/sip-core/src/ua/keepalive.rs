@@ -7,14 +7,34 @@
 //! Any frame received counts as proof of life, so the probe only goes out after an interval
 //! without traffic from the server. An unanswered probe closes the transport and runs the
 //! reconnect path, which registers again and re-INVITEs the calls.
+//!
+//! RFC 7118 defines no keepalive, and some SIP-over-WebSocket servers never answer the CRLF
+//! ping. So each flow learns its probe: until a pong has been heard on it, an unanswered
+//! ping is not fatal but switches the flow to out-of-dialog OPTIONS, which every SIP server
+//! answers (200, 404, 405 or a challenge: any response proves the flow); from then on an
+//! unanswered probe of the flow's kind is fatal. A silent flow is thus declared dead one
+//! `timeout` later when its server never answered a ping yet.
 
-use super::{Link, Output, TransportCommand, Ua, UaTimer};
+use super::{Link, Output, Owner, TransportCommand, Ua, UaTimer};
+use crate::dialog::{format_cseq, tagged};
+use crate::outgoing::Outgoing;
 use crate::timer::{Instant, Millis};
 
 /// The keepalive ping (RFC 5626 §4.4.1).
 pub(crate) const PING: &str = "\r\n\r\n";
 /// The keepalive pong.
 pub(crate) const PONG: &str = "\r\n";
+
+/// How the current flow is probed; every new flow starts [`ProbeMode::Unknown`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProbeMode {
+    /// CRLF pings, but the server has not answered one on this flow yet.
+    Unknown,
+    /// The server answers CRLF pings on this flow.
+    Crlf,
+    /// The server ignored a ping on this flow: probe with OPTIONS.
+    Options,
+}
 
 /// When to probe the transport and how long to wait for the answer.
 ///
@@ -30,7 +50,8 @@ pub struct KeepalivePolicy {
     pub idle_interval: Millis,
     /// The same while at least one call is live.
     pub call_interval: Millis,
-    /// The transport is dead when nothing arrives within this many ms of a probe.
+    /// The transport is dead when nothing arrives within this many ms of a probe (twice
+    /// that on a flow that has not answered a ping yet: the ping, then an OPTIONS).
     pub timeout: Millis,
 }
 
@@ -55,7 +76,14 @@ impl Ua {
         self.timers.stop(UaTimer::KeepaliveDeadline);
         if text == PING {
             self.transmit(PONG.to_owned());
+        } else if text == PONG {
+            // The server answers pings here, even late ones: the cheap probe will do.
+            self.probe = ProbeMode::Crlf;
         }
+    }
+
+    fn keepalive_timeout(&self) -> Millis {
+        self.config.keepalive.as_ref().map_or(KeepalivePolicy::default().timeout, |p| p.timeout)
     }
 
     /// Sends a probe now, unless one is already waiting for its answer.
@@ -63,20 +91,50 @@ impl Ua {
         if self.link != Link::Connected || self.timers.is_set(UaTimer::KeepaliveDeadline) {
             return;
         }
-        let timeout = self.config.keepalive.as_ref().map_or(KeepalivePolicy::default().timeout, |p| p.timeout);
-        self.transmit(PING.to_owned());
-        self.timers.set(UaTimer::KeepaliveDeadline, now.plus(timeout));
+        match self.probe {
+            ProbeMode::Unknown | ProbeMode::Crlf => self.transmit(PING.to_owned()),
+            ProbeMode::Options => self.send_options_probe(now),
+        }
+        self.timers.set(UaTimer::KeepaliveDeadline, now.plus(self.keepalive_timeout()));
     }
 
-    /// The probe went unanswered: the flow is dead even though it never closed. The driver
-    /// drops the socket at once (no closing handshake to wait for) and we reconnect.
+    /// An out-of-dialog OPTIONS to the registrar domain (RFC 3261 §11): any response,
+    /// even a refusal, is a frame on this flow. The transaction is dropped with the flow,
+    /// and its own timeout (Timer F) does nothing.
+    fn send_options_probe(&mut self, now: Instant) {
+        let (_, via) = self.new_via();
+        let mut uri = String::from("sip:");
+        uri.push_str(&self.local.domain);
+        let from_tag = self.rng.tag();
+        let call_id = self.rng.call_id();
+        let mut m = Outgoing::request("OPTIONS", &uri);
+        m.push("Via", via)
+            .push("Max-Forwards", "70")
+            .push("To", self.local.name_addr.clone())
+            .push("From", tagged(&self.local.name_addr, &from_tag))
+            .push("Call-ID", call_id)
+            .push("CSeq", format_cseq(1, "OPTIONS"))
+            .push("Allow", super::ALLOW)
+            .push("User-Agent", self.config.user_agent.clone());
+        self.send_request(now, Owner::Probe, m, 0);
+    }
+
+    /// The probe went unanswered. A ping the flow never answered before may just be one
+    /// the server ignores: ask again with OPTIONS. Otherwise the flow is dead even though
+    /// it never closed: the driver drops the socket at once (no closing handshake to wait
+    /// for) and we reconnect.
     pub(super) fn keepalive_expired(&mut self, now: Instant) {
         if self.link != Link::Connected || self.shutting_down {
             return;
         }
+        if self.probe == ProbeMode::Unknown {
+            self.probe = ProbeMode::Options;
+            self.keepalive_probe(now);
+            return;
+        }
         self.outputs.push_back(Output::Transport(TransportCommand::Close));
         let mut reason = String::from("no answer to a keepalive within ");
-        let timeout = self.config.keepalive.as_ref().map_or(KeepalivePolicy::default().timeout, |p| p.timeout);
+        let timeout = self.keepalive_timeout();
         reason.push_str(&crate::decimal::string(timeout));
         reason.push_str(" ms");
         self.on_closed(now, &reason);

@@ -68,10 +68,10 @@
 //!
 //! A flow that dies silently (no close, no reset: the network changed or a NAT forgot
 //! us) is caught by a keepalive ([`KeepalivePolicy`]): after a quiet interval the user
-//! agent sends an RFC 5626 CRLF ping, and when nothing arrives within the bound it emits
-//! [`TransportCommand::Close`] (the driver drops that socket at once and reports nothing
-//! more of it) and reconnects as above. Feed [`Input::NetworkChanged`] when the platform
-//! says the network changed, to probe at once.
+//! agent sends an RFC 5626 CRLF ping (or, on a flow whose server ignored one, an OPTIONS),
+//! and when nothing arrives within the bound it emits [`TransportCommand::Close`] (the
+//! driver drops that socket at once and reports nothing more of it) and reconnects as above.
+//! Feed [`Input::NetworkChanged`] when the platform says the network changed, to probe at once.
 
 mod auth;
 mod calls;
@@ -298,6 +298,9 @@ pub(crate) enum Owner {
     Call(CallId, Purpose),
     /// Nobody waits for the answer (BYE of a forked leg).
     Detached,
+    /// A keepalive OPTIONS: any answer is proof of life and nothing more; it belongs to
+    /// the flow it went out on.
+    Probe,
 }
 
 /// Why a call sent a request.
@@ -373,6 +376,8 @@ pub struct Ua {
     timers: TimerTable<UaTimer, 6>,
     /// When the server was last heard from on the current flow (keepalive).
     last_heard: Instant,
+    /// How the current flow is probed (learned anew on every flow).
+    probe: keepalive::ProbeMode,
     pub(crate) reg: Registration,
     pub(crate) auth: auth::AuthCache,
     pub(crate) calls: Vec<Call>,
@@ -432,6 +437,7 @@ impl Ua {
             round_failures: 0,
             timers: TimerTable::default(),
             last_heard: now,
+            probe: keepalive::ProbeMode::Unknown,
             reg,
             auth: auth::AuthCache::default(),
             calls: Vec::new(),
@@ -711,6 +717,7 @@ impl Ua {
         self.link = Link::Connected;
         self.timers.stop(UaTimer::ConnectDeadline);
         self.last_heard = now;
+        self.probe = keepalive::ProbeMode::Unknown;
         self.attempts = 0;
         self.round_failures = 0;
         self.timers.stop(UaTimer::Reconnect);
@@ -721,7 +728,7 @@ impl Ua {
         let pending: Vec<String> = self
             .clients
             .iter()
-            .filter(|c| !c.tx.is_final() && c.owner != Owner::Register)
+            .filter(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Register | Owner::Probe))
             .map(|c| c.tx.request.clone())
             .collect();
         for text in pending {
@@ -748,7 +755,8 @@ impl Ua {
         if was == Link::Connected {
             self.emit(Event::Disconnected);
             // The REGISTER in flight died with the flow; a new one follows the reconnect.
-            for c in self.clients.iter_mut().filter(|c| c.owner == Owner::Register) {
+            // A keepalive OPTIONS only ever spoke for the flow it went out on.
+            for c in self.clients.iter_mut().filter(|c| matches!(c.owner, Owner::Register | Owner::Probe)) {
                 c.tx.terminate();
             }
             self.reg.in_flight = None;
@@ -905,7 +913,7 @@ impl Ua {
         match owner {
             Owner::Register => self.on_register_failure(now, 408, "Request Timeout"),
             Owner::Call(id, purpose) => self.on_call_request_timeout(now, &id, purpose),
-            Owner::Detached => {}
+            Owner::Detached | Owner::Probe => {}
         }
     }
 
@@ -932,7 +940,7 @@ impl Ua {
         });
         self.arm_keepalive();
         if self.shutting_down && !self.destroyed {
-            let waiting = self.clients.iter().any(|c| !c.tx.is_final() && c.owner != Owner::Detached);
+            let waiting = self.clients.iter().any(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Detached | Owner::Probe));
             if !waiting || self.link != Link::Connected {
                 self.finish_shutdown();
             }

@@ -44,6 +44,11 @@ pub struct Proxy {
     pub challenges: usize,
     /// Keepalive pings answered.
     pub pings: usize,
+    /// Answer CRLF pings (Kamailio does; RFC 7118 servers need not).
+    pub answer_pings: bool,
+    /// The status for an OPTIONS to the domain itself; `None`: routed like any request
+    /// (no such user: 404).
+    pub options_status: Option<(u16, &'static str)>,
 }
 
 impl Proxy {
@@ -63,6 +68,8 @@ impl Proxy {
             last_nc: Default::default(),
             challenges: 0,
             pings: 0,
+            answer_pings: true,
+            options_status: None,
         }
     }
 
@@ -75,6 +82,9 @@ impl Proxy {
     pub fn handle(&mut self, phone: usize, text: &str) -> Vec<Forward> {
         // RFC 5626 §4.4.1 keepalive, answered like Kamailio's websocket module does.
         if text == "\r\n\r\n" {
+            if !self.answer_pings {
+                return Vec::new();
+            }
             self.pings += 1;
             return vec![(phone, "\r\n".to_owned())];
         }
@@ -88,6 +98,16 @@ impl Proxy {
                 return vec![(phone, self.register(phone, &msg))];
             }
             let method = msg.method().map(|m| m.as_str().to_owned()).unwrap_or_default();
+            if let Some((code, reason)) = self.options_status {
+                if method == "OPTIONS" && msg.request_uri() == Some(&format!("sip:{DOMAIN}")[..]) {
+                    let answer = match code {
+                        401 => self.challenge(&msg, false, AuthKind::Www),
+                        407 => self.challenge(&msg, false, AuthKind::Proxy),
+                        _ => fix_len(reply(&msg, code, reason)),
+                    };
+                    return vec![(phone, answer)];
+                }
+            }
             if self.auth_invites && msg.to().tag() == Some("proxytag") {
                 // The ACK of our own 407.
                 return Vec::new();
