@@ -740,6 +740,11 @@ impl Ua {
         if reconnect {
             self.refresh_calls(now);
         }
+        // Learn at once whether this server answers CRLF pings (four bytes): once it has, a
+        // flow that dies silently is noticed within one keepalive timeout instead of two.
+        if self.config.keepalive.is_some() {
+            self.keepalive_probe(now);
+        }
     }
 
     fn on_closed(&mut self, now: Instant, reason: &str) {

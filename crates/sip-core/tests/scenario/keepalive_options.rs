@@ -71,7 +71,9 @@ fn survives_idle_and_a_call(status: Option<(u16, &'static str)>) {
     assert_eq!(net.phones[a].closes, 0);
     assert_eq!(net.phones[a].connects.len(), 1, "no reconnect");
     assert!(net.phones[a].ua.is_registered());
-    assert_eq!(pings(&net, a), 1, "one ignored ping switches the flow to OPTIONS");
+    // The ping at connect goes unanswered unnoticed (the REGISTER's answers prove the flow);
+    // the first ping after an idle interval is the one whose silence switches to OPTIONS.
+    assert_eq!(pings(&net, a), 2, "one ignored ping switches the flow to OPTIONS");
     let probes = options(&net, a).len();
     // About one per idle interval plus timeout, then per idle interval.
     assert!((20..=25).contains(&probes), "OPTIONS probes in 10 idle minutes: {probes}");
@@ -132,6 +134,7 @@ fn a_challenged_options_probe_proves_the_flow_and_is_not_retried() {
 #[test]
 fn a_silent_server_is_dead_after_the_ping_and_the_options_deadlines() {
     let mut net = Net::new();
+    net.proxy.answer_pings = false;
     let a = net.phone("1001");
     net.take_events(a);
     net.freeze(a);
@@ -139,7 +142,7 @@ fn a_silent_server_is_dead_after_the_ping_and_the_options_deadlines() {
     let detected = time_to_disconnect(&mut net, a, 120_000);
     let expected = policy.idle_interval + 2 * policy.timeout;
     assert!(detected + 200 >= expected && detected <= expected + 200, "idle interval + 2 x timeout: {detected} ms");
-    assert_eq!(pings(&net, a), 1, "one ping");
+    assert_eq!(pings(&net, a), 2, "the ping at connect, one after the idle interval");
     assert_eq!(options(&net, a).len(), 1, "then one OPTIONS");
     assert_eq!(net.phones[a].closes, 1, "the dead socket was dropped");
 
@@ -155,6 +158,7 @@ fn a_silent_server_is_dead_after_the_ping_and_the_options_deadlines() {
 #[test]
 fn a_silent_server_during_a_call_is_dead_after_both_deadlines_and_the_call_is_kept() {
     let mut net = Net::new();
+    net.proxy.answer_pings = false;
     let a = net.phone("1001");
     let b = net.phone("1002");
     let (ca, _cb) = net.connect_call(a, "1002", b);
@@ -189,7 +193,7 @@ fn an_options_flow_that_goes_silent_is_dead_after_one_timeout() {
     let policy = KeepalivePolicy::default();
     let detected = time_to_disconnect(&mut net, a, 60_000);
     assert!(detected <= policy.idle_interval + policy.timeout + 200, "{detected} ms");
-    assert_eq!(pings(&net, a), 1, "no ping on an OPTIONS flow");
+    assert_eq!(pings(&net, a), 2, "no ping on an OPTIONS flow after the two that taught it");
 }
 
 #[test]
@@ -240,6 +244,7 @@ fn an_unanswered_options_probe_ends_nothing_before_its_deadline() {
     // A probe bound above Timer F (32 s): the OPTIONS transaction times out first, which
     // must end no call or registration and tell the application nothing.
     let mut net = Net::new();
+    net.proxy.answer_pings = false;
     let mut cfg = config("1001");
     cfg.keepalive = Some(KeepalivePolicy { idle_interval: 25_000, call_interval: 10_000, timeout: 40_000 });
     let a = net.add(cfg);
@@ -247,7 +252,6 @@ fn an_unanswered_options_probe_ends_nothing_before_its_deadline() {
     net.drive();
     assert!(net.phones[a].ua.is_registered());
     net.take_events(a);
-    net.proxy.answer_pings = false;
     net.freeze(a);
     net.advance(25_000 + 40_000 + 35_000);
     assert_eq!(options(&net, a).len(), 1, "the OPTIONS went out");
@@ -274,4 +278,18 @@ fn shutdown_does_not_wait_for_a_probe() {
         "destroyed once the un-REGISTER was answered, not after the grace: {:?}",
         net.events(a)
     );
+}
+
+#[test]
+fn the_ping_at_connect_teaches_the_flow_so_a_silent_death_takes_one_timeout() {
+    // A server that answers pings, a flow frozen right after it registered (no idle interval
+    // has passed, so only the ping sent at connect can have been answered).
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    assert_eq!(net.proxy.pings, 1, "the ping at connect reached the server");
+    net.freeze(a);
+    let policy = KeepalivePolicy::default();
+    let detected = time_to_disconnect(&mut net, a, 60_000);
+    assert!(detected <= policy.idle_interval + policy.timeout + 200, "idle interval + one timeout: {detected} ms");
+    assert_eq!(options(&net, a).len(), 0, "no OPTIONS on a flow that answered its ping");
 }
