@@ -341,8 +341,12 @@ describe('SDK resilience: reconnect, failover, credential refresh', { timeout: 1
     });
     assert.ok(revoke.ok, `token revoked: HTTP ${revoke.status}`);
 
-    // Past the first credential's expiry and past a REGISTER refresh (granted 30 s → every 15 s).
+    // Past the first credential's expiry and past a REGISTER refresh (granted 30 s → every 15 s
+    // after the first REGISTER). The expiry is in whole seconds, so the refresh can come up to a
+    // second after expiry + 4 s: wait for it (at most 10 s more) rather than for a fixed time.
     await sleep(Math.max(0, firstExpiry - Date.now()) + 4000);
+    const renewed = () => registerTraffic(a.sdk).some((r) => r.at > firstExpiry && !r.sent && r.status === 200);
+    for (let waited = 0; !renewed() && waited < 10000; waited += 250) await sleep(250);
 
     // alice: a second credential request before the first expired, a REGISTER with the new
     // credential after the old one expired, answered 200; registered throughout.
