@@ -157,6 +157,9 @@ pub(crate) struct Call {
     pub(crate) refresh_wanted: bool,
     /// Inbound: hung up before the ACK of our 2xx arrived; BYE once it does.
     pub(crate) bye_after_ack: bool,
+    /// Inbound without an offer (RFC 3261 §13.2.1 late offer): our 2xx carried the offer, so
+    /// the ACK must carry the answer.
+    pub(crate) answer_in_ack: bool,
     /// DTMF by INFO: the tones still to send (validated, so ASCII).
     pub(crate) dtmf_queue: String,
     pub(crate) dtmf_in_flight: bool,
@@ -188,6 +191,7 @@ impl Call {
             local_hold_wanted: false,
             refresh_wanted: false,
             bye_after_ack: false,
+            answer_in_ack: false,
             dtmf_queue: String::new(),
             dtmf_in_flight: false,
             timers: TimerTable::default(),

@@ -54,8 +54,12 @@ impl Ua {
             return Err(call.wrong_state("answer"));
         }
         call.pending = Pending::Answer;
-        let remote_sdp = call.remote_offer.clone().unwrap_or_default();
-        self.media(id, MediaCommand::CreateAnswer { remote_sdp });
+        // An INVITE without SDP (late offer): our 200 carries the offer, the ACK the answer.
+        let command = match call.remote_offer.clone() {
+            Some(remote_sdp) => MediaCommand::CreateAnswer { remote_sdp },
+            None => MediaCommand::CreateOffer,
+        };
+        self.media(id, command);
         self.after(now);
         Ok(())
     }
@@ -255,6 +259,11 @@ impl Ua {
             }
             (MediaResult::LocalAnswer(sdp), Pending::Answer) => {
                 call.pending = Pending::None;
+                self.send_answer(now, id, sdp);
+            }
+            (MediaResult::LocalOffer(sdp), Pending::Answer) if call.remote_offer.is_none() => {
+                call.pending = Pending::None;
+                call.answer_in_ack = true;
                 self.send_answer(now, id, sdp);
             }
             (MediaResult::LocalAnswer(sdp), Pending::Reanswer) => {
@@ -778,8 +787,9 @@ impl Ua {
             self.send_response(now, Some(server), &r);
             return;
         }
+        // No body is a late offer (we offer in the 200); a body must be SDP.
         let body = msg.body();
-        let is_sdp = !body.is_empty() && msg.content_type().ok().flatten().is_some_and(|c| c.is("application/sdp"));
+        let is_sdp = body.is_empty() || msg.content_type().ok().flatten().is_some_and(|c| c.is("application/sdp"));
         if !is_sdp {
             self.respond_tagged(now, &head, Some(server), 488, "Not Acceptable Here");
             return;
@@ -823,8 +833,10 @@ impl Ua {
         call.local_tag = local_tag.clone();
         call.sip_call_id = head.call_id.clone();
         call.dialog = Some(dialog);
-        call.remote_offer = Some(body.to_owned());
-        call.remote_sdp = Some(body.to_owned());
+        if !body.is_empty() {
+            call.remote_offer = Some(body.to_owned());
+            call.remote_sdp = Some(body.to_owned());
+        }
         call.timers.set(CallTimer::NoAnswer, now.plus(self.config.no_answer_timeout));
         let ringing = self.dialog_response(&head, 180, "Ringing", &local_tag);
         call.uas_invite = Some(head);
@@ -891,7 +903,8 @@ impl Ua {
         self.end_call(now, id, EndCause::Cancelled, Some(487));
     }
 
-    pub(crate) fn on_ack(&mut self, now: Instant, id: &CallId) {
+    /// The ACK of our 2xx; `answer` is its SDP body, if any (the answer to a late offer).
+    pub(crate) fn on_ack(&mut self, now: Instant, id: &CallId, answer: Option<&str>) {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
@@ -899,6 +912,21 @@ impl Ua {
             return;
         }
         call.timers.stop(CallTimer::AckWait);
+        if std::mem::take(&mut call.answer_in_ack) {
+            let Some(answer) = answer else {
+                // RFC 3261 §13.2.1: an offer in a 2xx must be answered in the ACK.
+                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+                self.end_call(now, id, EndCause::Failed, None);
+                self.emit(Event::Error { scope: ErrorScope::Call, detail: String::from("the ACK carried no answer to our offer") });
+                return;
+            };
+            call.remote_sdp = Some(answer.to_owned());
+            call.update_hold();
+            self.media(id, MediaCommand::ApplyAnswer { remote_sdp: answer.to_owned() });
+        }
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
         if call.bye_after_ack {
             call.bye_after_ack = false;
             self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);

@@ -346,3 +346,78 @@ fn invite_with_a_stale_reused_nonce_falls_back_to_the_challenge() {
     assert_eq!(net.ended(a, &id).map(|e| e.1), Some(Some(407)));
     assert_eq!(net.sent(a, "INVITE ").len(), 4, "pre-emptive + one answer only");
 }
+
+/// An INVITE without SDP from the server (RFC 3261 §13.2.1 late offer), to phone `a`.
+fn late_offer_invite(net: &mut Net, a: usize) -> sip_core::ua::CallId {
+    let invite = "INVITE sip:1001@198.51.100.7;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS proxy.test.local;branch=z9hG4bK-late-1\r\nMax-Forwards: 69\r\nFrom: \"Queue\" <sip:600@test.local>;tag=lq1\r\nTo: <sip:1001@test.local>\r\nCall-ID: late-offer-1\r\nCSeq: 10 INVITE\r\nContact: <sip:600@proxy.test.local;transport=ws>\r\nContent-Length: 0\r\n\r\n";
+    net.with(a, |ua, now| ua.handle_input(now, sip_core::ua::Input::Received(invite)));
+    net.incoming(a)
+}
+
+/// The 200 phone `a` sent to the late-offer INVITE, parsed: (to-tag, body).
+fn late_offer_ok(net: &Net, a: usize) -> (String, String) {
+    let ok = net.phones[a]
+        .sent
+        .iter()
+        .rev()
+        .find(|m| m.starts_with("SIP/2.0 200 ") && m.contains("Call-ID: late-offer-1"))
+        .expect("a 200 to the INVITE");
+    let msg = message::parse(ok).unwrap();
+    assert_eq!(msg.content_type().unwrap().map(|c| c.mime), Some("application/sdp"));
+    (msg.to().tag().unwrap().to_owned(), msg.body().to_owned())
+}
+
+fn late_offer_ack(to_tag: &str, body: &str) -> String {
+    let ctype = if body.is_empty() { String::new() } else { String::from("Content-Type: application/sdp\r\n") };
+    format!(
+        "ACK sip:1001@198.51.100.7;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS proxy.test.local;branch=z9hG4bK-late-ack\r\nMax-Forwards: 69\r\nFrom: \"Queue\" <sip:600@test.local>;tag=lq1\r\nTo: <sip:1001@test.local>;tag={to_tag}\r\nCall-ID: late-offer-1\r\nCSeq: 10 ACK\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[test]
+fn a_late_offer_invite_is_answered_with_our_offer_and_the_answer_in_the_ack_applied() {
+    let (mut net, a, _b) = two();
+    let id = late_offer_invite(&mut net, a);
+    assert_eq!(net.state(a, &id), Some(CallState::Ringing), "no 488: {:?}", net.phones[a].sent.last());
+    net.with(a, |ua, now| ua.answer(now, &id).unwrap());
+    assert!(
+        net.phones[a].media.log.iter().any(|(c, cmd)| c == &id && matches!(cmd, MediaCommand::CreateOffer)),
+        "the media layer was asked for an offer, not an answer"
+    );
+    let (to_tag, offer) = late_offer_ok(&net, a);
+    assert!(offer.contains("m=audio"), "the 200 carries our offer: {offer}");
+    let answer = "v=0\r\no=- 7 1 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\nm=audio 4000 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=sendrecv\r\n";
+    let ack = late_offer_ack(&to_tag, answer);
+    net.with(a, |ua, now| ua.handle_input(now, sip_core::ua::Input::Received(&ack)));
+    assert!(
+        net.phones[a].media.log.iter().any(|(c, cmd)| c == &id && *cmd == MediaCommand::ApplyAnswer { remote_sdp: answer.to_owned() }),
+        "the answer in the ACK went to the media layer: {:?}",
+        net.phones[a].media.log
+    );
+    assert_eq!(net.state(a, &id), Some(CallState::Active));
+    assert!(net.ended(a, &id).is_none());
+    assert!(net.sent(a, "BYE ").is_empty());
+}
+
+#[test]
+fn a_late_offer_whose_ack_has_no_answer_is_ended_with_bye() {
+    let (mut net, a, _b) = two();
+    let id = late_offer_invite(&mut net, a);
+    net.with(a, |ua, now| ua.answer(now, &id).unwrap());
+    let (to_tag, _) = late_offer_ok(&net, a);
+    let ack = late_offer_ack(&to_tag, "");
+    net.with(a, |ua, now| ua.handle_input(now, sip_core::ua::Input::Received(&ack)));
+    assert_eq!(net.ended(a, &id), Some((EndCause::Failed, None)));
+    assert_eq!(net.sent(a, "BYE ").len(), 1, "the dialog is ended");
+    assert!(net.events(a).iter().any(|e| matches!(e, Event::Error { detail, .. } if detail.contains("no answer"))));
+}
+
+#[test]
+fn an_invite_with_a_body_that_is_not_sdp_is_still_refused_with_488() {
+    let (mut net, a, _b) = two();
+    let invite = "INVITE sip:1001@198.51.100.7;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS proxy.test.local;branch=z9hG4bK-late-2\r\nMax-Forwards: 69\r\nFrom: <sip:600@test.local>;tag=lq2\r\nTo: <sip:1001@test.local>\r\nCall-ID: not-sdp-1\r\nCSeq: 1 INVITE\r\nContact: <sip:600@proxy.test.local;transport=ws>\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+    net.with(a, |ua, now| ua.handle_input(now, sip_core::ua::Input::Received(invite)));
+    assert!(net.phones[a].sent.iter().any(|m| m.starts_with("SIP/2.0 488 ") && m.contains("Call-ID: not-sdp-1")));
+    assert!(!net.events(a).iter().any(|e| matches!(e, Event::Incoming(_))));
+}
