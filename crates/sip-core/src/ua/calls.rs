@@ -442,7 +442,7 @@ impl Ua {
             return;
         }
         let body = msg.body();
-        let is_sdp = !body.is_empty() && msg.content_type().ok().flatten().is_some_and(|c| c.is("application/sdp"));
+        let is_sdp = msg.sdp_body().is_some();
         if status < 200 {
             let early = (status > 100 && msg.to().tag().is_some()).then(|| self.uac_dialog(call, msg, false));
             let Some(call) = self.calls.get_mut(i) else {
@@ -789,8 +789,7 @@ impl Ua {
         }
         // No body is a late offer (we offer in the 200); a body must be SDP.
         let body = msg.body();
-        let is_sdp = body.is_empty() || msg.content_type().ok().flatten().is_some_and(|c| c.is("application/sdp"));
-        if !is_sdp {
+        if !body.is_empty() && msg.sdp_body().is_none() {
             self.respond_tagged(now, &head, Some(server), 488, "Not Acceptable Here");
             return;
         }

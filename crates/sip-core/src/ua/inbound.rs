@@ -241,9 +241,7 @@ impl Ua {
             .find(|c| c.dialog.as_ref().is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag)))
             .map(|c| c.info.id.clone());
         if let Some(id) = id {
-            let body = msg.body();
-            let is_sdp = !body.is_empty() && msg.content_type().ok().flatten().is_some_and(|c| c.is("application/sdp"));
-            self.on_ack(now, &id, is_sdp.then_some(body));
+            self.on_ack(now, &id, msg.sdp_body());
         }
     }
 }

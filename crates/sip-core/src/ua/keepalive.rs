@@ -103,11 +103,9 @@ impl Ua {
     /// and its own timeout (Timer F) does nothing.
     fn send_options_probe(&mut self, now: Instant) {
         let (_, via) = self.new_via();
-        let mut uri = String::from("sip:");
-        uri.push_str(&self.local.domain);
         let from_tag = self.rng.tag();
         let call_id = self.rng.call_id();
-        let mut m = Outgoing::request("OPTIONS", &uri);
+        let mut m = Outgoing::request("OPTIONS", &self.local.registrar);
         m.push("Via", via)
             .push("Max-Forwards", "70")
             .push("To", self.local.name_addr.clone())

@@ -349,6 +349,8 @@ pub struct DebugSizes {
 #[derive(Clone, Debug)]
 pub(crate) struct Local {
     pub(crate) domain: String,
+    /// `sip:domain`: the Request-URI of REGISTER and of the OPTIONS keepalive.
+    pub(crate) registrar: String,
     /// `"Name" <sip:1001@domain>`
     pub(crate) name_addr: String,
     /// Random `xxxx.invalid` used in Via and Contact (RFC 7118 §5).
@@ -427,7 +429,7 @@ impl Ua {
         };
         let reg = Registration::new(rng.call_id(), config.register_expires);
         let mut ua = Ua {
-            local: Local { domain, name_addr, host, contact_user, contact },
+            local: Local { registrar: ["sip:", &domain].concat(), domain, name_addr, host, contact_user, contact },
             config,
             rng,
             link: Link::Idle,

@@ -53,9 +53,7 @@ impl Ua {
         self.reg.in_flight = Some(action);
         self.reg.cseq = self.reg.cseq.saturating_add(1);
         let (_, via) = self.new_via();
-        let mut uri = String::from("sip:");
-        uri.push_str(&self.local.domain);
-        let mut m = Outgoing::request("REGISTER", &uri);
+        let mut m = Outgoing::request("REGISTER", &self.local.registrar);
         let from_tag = self.rng.tag();
         let expires_text = crate::decimal::string(u64::from(expires));
         let mut contact = self.local.contact.clone();
