@@ -22,3 +22,5 @@ mod keepalive;
 mod keepalive_options;
 #[path = "scenario/connect_timeout.rs"]
 mod connect_timeout;
+#[path = "scenario/lifecycle.rs"]
+mod lifecycle;

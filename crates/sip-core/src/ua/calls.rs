@@ -346,7 +346,7 @@ impl Ua {
         self.send_request(now, Owner::Call(id.clone(), Purpose::Invite), m, 0);
     }
 
-    fn send_cancel(&mut self, now: Instant, id: &CallId) {
+    pub(crate) fn send_cancel(&mut self, now: Instant, id: &CallId) {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };

@@ -72,11 +72,17 @@
 //! and when nothing arrives within the bound it emits [`TransportCommand::Close`] (the
 //! driver drops that socket at once and reports nothing more of it) and reconnects as above.
 //! Feed [`Input::NetworkChanged`] when the platform says the network changed, to probe at once.
+//!
+//! When the page goes away (a browser's `pagehide`) call [`Ua::suspend`] and drain at once:
+//! the CANCELs, BYEs and un-REGISTER it queues must leave before the page does, since no
+//! timer or answer comes after. [`Ua::start`] resumes (a page restored from the
+//! back/forward cache).
 
 mod auth;
 mod calls;
 mod inbound;
 mod keepalive;
+mod lifecycle;
 mod register;
 
 pub use keepalive::KeepalivePolicy;
@@ -279,7 +285,7 @@ const SHUTDOWN_GRACE: Millis = 2000;
 /// The state of the WebSocket as the user agent sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Link {
-    /// `start` not called yet.
+    /// `start` not called yet, or suspended (the page went away).
     Idle,
     /// Connect asked, waiting for the driver.
     Connecting,
