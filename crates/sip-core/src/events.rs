@@ -217,9 +217,11 @@ pub enum Event {
     },
     /// A call arrived; answer or reject it.
     Incoming(CallInfo),
-    /// A call was answered (either side).
+    /// A session started, as K-Link defines it ("call established / dialing"): an outbound
+    /// call when dialling starts (`Ua::call`, state `Trying`), an inbound one when we answer.
     SessionStarted(CallInfo),
-    /// A call changed: ringing, early media, hold, mute.
+    /// A call changed: ringing, early media, the answer of an outbound call (state
+    /// `Active`), hold, mute.
     CallUpdated(CallInfo),
     /// A call is over.
     SessionEnded {

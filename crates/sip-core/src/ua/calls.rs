@@ -17,6 +17,11 @@ impl Ua {
 
     /// Calls `target`: a number or user (`"1002"`, dialled in our domain) or a
     /// `sip:` URI. The INVITE goes out when the media layer delivers the offer.
+    ///
+    /// Dialling starts here, so [`Event::SessionStarted`] is emitted at once (state
+    /// `Trying`), as K-Link defines it ("call established / dialing"): every outbound call
+    /// has one, even one that fails before its INVITE (the microphone refused). The answer
+    /// is a [`Event::CallUpdated`] whose state is `Active`.
     pub fn call(&mut self, now: Instant, target: &str) -> Result<CallId, CommandError> {
         if self.shutting_down {
             return Err(CommandError::ShutDown);
@@ -42,8 +47,12 @@ impl Ua {
         call.local_tag = self.rng.tag();
         call.sip_call_id = self.rng.call_id();
         call.pending = Pending::Offer;
+        let info = call.info.clone();
         self.calls.push(call);
+        // The media layer is asked first: a listener that hangs up at once then finds the
+        // offer already requested, and its Close follows it.
         self.media(&id, MediaCommand::CreateOffer);
+        self.emit(Event::SessionStarted(info));
         Ok(id)
     }
 
@@ -560,7 +569,8 @@ impl Ua {
         call.info.answered_at = Some(now);
         call.update_hold();
         let info = call.info.clone();
-        self.emit(Event::SessionStarted(info));
+        // The outbound session started when dialling did (`call`): the answer is an update.
+        self.emit(Event::CallUpdated(info));
     }
 
     // ----- re-INVITE ------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 use sip_core::message;
 use sip_core::sdp::{self, Direction};
-use sip_core::ua::{CallState, CommandError, EndCause, Event, MediaCommand};
+use sip_core::ua::{CallDirection, CallInfo, CallState, CommandError, EndCause, Event, Input, MediaCommand, MediaResult};
 
 use crate::harness::Net;
 
@@ -31,7 +31,7 @@ fn outbound_call_answered_and_hung_up_by_the_caller() {
 
     net.with(b, |ua, now| ua.answer(now, &cb)).unwrap();
     net.drive();
-    assert!(net.started(a, &ca) && net.started(b, &cb));
+    assert!(net.answered(a, &ca) && net.started(b, &cb));
     assert_eq!(net.state(a, &ca), Some(CallState::Active));
     assert_eq!(net.sent(a, "ACK ").len(), 1, "the 2xx is ACKed once");
     // The ACK follows the Record-Route of the proxy.
@@ -44,6 +44,85 @@ fn outbound_call_answered_and_hung_up_by_the_caller() {
     assert!(net.phones[a].ua.calls().next().is_none());
     assert!(net.phones[b].ua.calls().next().is_none());
     assert!(net.phones[b].media.log.iter().any(|(c, m)| c == &cb && *m == MediaCommand::Close));
+}
+
+/// The `SessionStarted` events of phone `i`, in order.
+fn sessions_started(net: &Net, i: usize) -> Vec<CallInfo> {
+    net.events(i)
+        .iter()
+        .filter_map(|e| match e {
+            Event::SessionStarted(info) => Some(info.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn outbound_session_starts_when_dialling_and_the_answer_is_an_update() {
+    let (mut net, a, b) = two();
+    // The media layer holds the offer back: nothing can go on the wire yet.
+    net.phones[a].media.auto = false;
+    let ca = net.with(a, |ua, now| ua.call(now, "1002")).unwrap();
+    let started = sessions_started(&net, a);
+    assert_eq!(started.len(), 1, "dialling started: sessionStarted at once");
+    assert_eq!(started[0].id, ca);
+    assert_eq!(started[0].direction, CallDirection::Outbound);
+    assert_eq!(started[0].state, CallState::Trying);
+    assert_eq!(started[0].answered_at, None);
+    assert!(net.sent(a, "INVITE ").is_empty(), "before the INVITE: the offer is not ready");
+
+    net.phones[a].media.auto = true;
+    let offer = net.phones[a].media.sdp(Direction::SendRecv);
+    net.with(a, |ua, now| ua.handle_input(now, Input::Media { call: ca.clone(), result: MediaResult::LocalOffer(offer) }));
+    net.drive();
+    assert_eq!(net.sent(a, "INVITE ").len(), 1);
+    assert_eq!(net.state(a, &ca), Some(CallState::Ringing));
+    let cb = net.incoming(b);
+    assert!(!net.started(b, &cb), "an inbound call has not started while it rings");
+    assert!(!net.answered(a, &ca), "ringing is not an answer");
+
+    net.advance(1000);
+    net.with(b, |ua, now| ua.answer(now, &cb)).unwrap();
+    net.drive();
+    // The callee's session starts when it answers.
+    let callee = sessions_started(&net, b);
+    assert_eq!(callee.len(), 1);
+    assert_eq!(callee[0].id, cb);
+    assert_eq!(callee[0].direction, CallDirection::Inbound);
+    assert_eq!(callee[0].state, CallState::Active);
+    assert!(callee[0].answered_at.is_some());
+    // The caller learns the answer from one update to active, not a second sessionStarted.
+    assert_eq!(net.answers(a, &ca), 1, "one callUpdated to active");
+    assert_eq!(sessions_started(&net, a).len(), 1, "no sessionStarted on the answer");
+    let answer = net
+        .events(a)
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::CallUpdated(info) if info.id == ca => Some(info.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(answer.state, CallState::Active);
+    assert!(answer.answered_at.is_some_and(|t| t > answer.started_at), "answered after it started");
+
+    net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
+    net.drive();
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupLocal, None)));
+}
+
+#[test]
+fn outbound_call_that_fails_before_its_invite_started_and_ended() {
+    let (mut net, a, _b) = two();
+    net.phones[a].media.fail_next = true;
+    let ca = net.with(a, |ua, now| ua.call(now, "1002")).unwrap();
+    net.drive();
+    assert!(net.sent(a, "INVITE ").is_empty(), "no offer, no INVITE");
+    assert_eq!(sessions_started(&net, a).len(), 1, "every outbound call starts when dialled");
+    assert_eq!(net.ended(a, &ca).map(|(cause, _)| cause), Some(EndCause::Failed));
+    assert!(!net.answered(a, &ca));
+    let order: Vec<&str> = net.events(a).iter().map(Event::name).filter(|n| n.starts_with("session")).collect();
+    assert_eq!(order, ["sessionStarted", "sessionEnded"]);
 }
 
 #[test]
@@ -276,6 +355,7 @@ fn forked_second_2xx_is_acked_and_byed() {
     net.drive();
     assert!(net.started(a, &ca));
     assert_eq!(net.events(a).iter().filter(|e| matches!(e, Event::SessionStarted(_))).count(), 1);
+    assert_eq!(net.answers(a, &ca), 1, "the second fork's 2xx is not a second answer");
     assert_eq!(net.sent(a, "ACK ").len(), 2, "both 2xx ACKed");
     assert_eq!(net.sent(a, "BYE ").len(), 1, "the second fork is hung up");
     // Exactly one of the callees was hung up; the other is in the call.

@@ -54,6 +54,8 @@ fn duplicated_messages_are_absorbed() {
     let (ca, cb) = net.connect_call(a, "1002", b);
     assert_eq!(net.events(b).iter().filter(|e| matches!(e, Event::Incoming(_))).count(), 1);
     assert_eq!(net.events(a).iter().filter(|e| matches!(e, Event::SessionStarted(_))).count(), 1);
+    assert_eq!(net.answers(a, &ca), 1, "a duplicated 200 is not a second answer");
+    assert_eq!(net.events(b).iter().filter(|e| matches!(e, Event::SessionStarted(_))).count(), 1);
     net.with(a, |ua, now| ua.dtmf(now, &ca, "7")).unwrap();
     net.drive();
     assert_eq!(net.events(b).iter().filter(|e| matches!(e, Event::Dtmf { .. })).count(), 1, "retransmitted INFO is not a new tone");

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use sip_core::sdp::{self, Direction};
-use sip_core::ua::{CallId, Event, Input, Instant, MediaCommand, MediaResult, Output, TransportCommand, Ua, UaConfig};
+use sip_core::ua::{CallId, CallState, Event, Input, Instant, MediaCommand, MediaResult, Output, TransportCommand, Ua, UaConfig};
 
 use crate::proxy::{Proxy, DOMAIN};
 
@@ -427,11 +427,31 @@ impl Net {
         })
     }
 
+    /// Whether phone `i` emitted `SessionStarted` for `call` (dialling out, or answering in).
     pub fn started(&self, i: usize, call: &CallId) -> bool {
         self.phones[i].events.iter().any(|e| matches!(e, Event::SessionStarted(info) if &info.id == call))
     }
 
-    pub fn state(&self, i: usize, call: &CallId) -> Option<sip_core::ua::CallState> {
+    /// How many `CallUpdated` events of phone `i` report `call` active and answered: the
+    /// answer of an outbound call, and any later mute or resume (a test without those sees
+    /// exactly one per answer).
+    pub fn answers(&self, i: usize, call: &CallId) -> usize {
+        self.phones[i]
+            .events
+            .iter()
+            .filter(|e| {
+                matches!(e, Event::CallUpdated(info)
+                    if &info.id == call && info.state == CallState::Active && info.answered_at.is_some())
+            })
+            .count()
+    }
+
+    /// Whether phone `i` saw its outbound `call` answered (see [`Net::answers`]).
+    pub fn answered(&self, i: usize, call: &CallId) -> bool {
+        self.answers(i, call) > 0
+    }
+
+    pub fn state(&self, i: usize, call: &CallId) -> Option<CallState> {
         self.phones[i].ua.call_info(call).map(|c| c.state)
     }
 
@@ -456,7 +476,7 @@ impl Net {
         self.phones[b].ua.answer(now, &cb).expect("answer");
         self.drain(b);
         self.drive();
-        assert!(self.started(a, &ca) && self.started(b, &cb), "both sides started");
+        assert!(self.answered(a, &ca) && self.started(b, &cb), "the caller saw the answer, the callee started");
         (ca, cb)
     }
 
