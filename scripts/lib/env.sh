@@ -10,4 +10,11 @@ elif [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ]; then
   unset RUSTUP_TOOLCHAIN
 fi
 case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$PATH:$HOME/.cargo/bin" ;; esac
+# The wasm32 linker, named explicitly. rustc looks for `rust-lld`, which rustup's toolchains
+# bundle but Debian's rustc-web does not: on a fresh Debian machine nothing provides it. Debian's
+# lld-22 (installed by scripts/setup) ships the same linker as `wasm-ld-22`, and it links for
+# rustup's compiler as well, so every wasm build uses it.
+if [ -z "${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER:-}" ] && command -v wasm-ld-22 >/dev/null 2>&1; then
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22
+fi
 export CARGO_TERM_COLOR=never
