@@ -16,6 +16,8 @@ pub(crate) enum CallTimer {
     NoAnswer,
     /// Inbound: our 2xx was never ACKed (RFC 3261 §13.3.1.4: end with BYE).
     AckWait,
+    /// Inbound: send our 2xx again, the ACK has not come yet (§13.3.1.4).
+    Resend2xx,
     /// Outbound: CANCEL sent but the INVITE never got its final response.
     CancelGuard,
     /// 491 Request Pending: retry the re-INVITE after the §14.1 backoff.
@@ -25,7 +27,8 @@ pub(crate) enum CallTimer {
 }
 
 impl TimerKind for CallTimer {
-    const VALUES: &'static [Self] = &[CallTimer::NoAnswer, CallTimer::AckWait, CallTimer::CancelGuard, CallTimer::Glare, CallTimer::Dtmf];
+    const VALUES: &'static [Self] =
+        &[CallTimer::NoAnswer, CallTimer::AckWait, CallTimer::Resend2xx, CallTimer::CancelGuard, CallTimer::Glare, CallTimer::Dtmf];
     fn index(self) -> usize {
         self as usize
     }
@@ -160,10 +163,12 @@ pub(crate) struct Call {
     /// Inbound without an offer (RFC 3261 §13.2.1 late offer): our 2xx carried the offer, so
     /// the ACK must carry the answer.
     pub(crate) answer_in_ack: bool,
+    /// Inbound: the wait before the next resend of our 2xx (T1 doubling up to T2).
+    pub(crate) resend_interval: Millis,
     /// DTMF by INFO: the tones still to send (validated, so ASCII).
     pub(crate) dtmf_queue: String,
     pub(crate) dtmf_in_flight: bool,
-    pub(crate) timers: TimerTable<CallTimer, 5>,
+    pub(crate) timers: TimerTable<CallTimer, 6>,
 }
 
 impl Call {
@@ -192,6 +197,7 @@ impl Call {
             refresh_wanted: false,
             bye_after_ack: false,
             answer_in_ack: false,
+            resend_interval: 0,
             dtmf_queue: String::new(),
             dtmf_in_flight: false,
             timers: TimerTable::default(),

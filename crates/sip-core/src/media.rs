@@ -29,6 +29,12 @@ pub enum MediaCommand {
     CreateOffer,
     /// Apply the remote offer and create an answer; reply [`MediaResult::LocalAnswer`].
     /// Used for the initial INVITE and for every re-INVITE from the peer.
+    ///
+    /// An answer that rejects every audio stream (no codec of
+    /// [`AUDIO_CODECS`](crate::sdp::AUDIO_CODECS) left, see
+    /// [`has_usable_audio`](crate::sdp::has_usable_audio)) is reported but never sent: the
+    /// core refuses the offer with 488. So the media layer must not apply it; it rolls the
+    /// remote offer back and keeps the session it had (a refused re-INVITE changes nothing).
     CreateAnswer {
         /// The peer's offer.
         remote_sdp: String,

@@ -434,6 +434,107 @@ fn rewrite(sdp: &str, choose: impl Fn(usize, &str) -> Option<Direction>) -> Stri
     out
 }
 
+// ----- codecs ------------------------------------------------------------------
+
+/// The audio codecs a browser's `RTCPeerConnection` sends and receives: Opus, G.711 µ-law
+/// and A-law (required of every WebRTC endpoint by RFC 7874) and G.722 (Chromium, Firefox
+/// and Safari have it too). The one list of them in the SDK: an offer needs one of these
+/// in an audio section in use, or it is refused with 488 instead of being "answered" with
+/// no sound, and a browser's answer needs one too. `telephone-event`, `CN`, `red` and the
+/// like carry no voice and do not count.
+pub const AUDIO_CODECS: [&str; 4] = ["opus", "PCMU", "PCMA", "G722"];
+
+impl MediaSection<'_> {
+    /// In use: a port, or port zero with `a=bundle-only` (RFC 8843: it shares the port of
+    /// its BUNDLE group).
+    fn in_use(&self) -> bool {
+        self.port != 0 || attributes(self.text).any(|a| a == "bundle-only")
+    }
+
+    /// How the section names payload type `pt`: its `a=rtpmap` encoding (`G729/8000`),
+    /// else the RFC 3551 static name (`PCMU`), else the number itself.
+    fn format_name<'s>(&'s self, pt: &'s str) -> &'s str {
+        let mapped = attributes(self.text).find_map(|a| {
+            let (p, encoding) = a.strip_prefix("rtpmap:")?.split_once(' ')?;
+            (p == pt).then(|| encoding.trim())
+        });
+        mapped.or_else(|| static_payload_name(pt)).unwrap_or(pt)
+    }
+
+    fn payload_types(&self) -> impl Iterator<Item = &str> {
+        self.formats.split(' ').filter(|f| !f.is_empty())
+    }
+}
+
+/// The static RTP audio payload types (RFC 3551 §6) an offer may list without `a=rtpmap`.
+fn static_payload_name(pt: &str) -> Option<&'static str> {
+    Some(match pt {
+        "0" => "PCMU",
+        "3" => "GSM",
+        "4" => "G723",
+        "8" => "PCMA",
+        "9" => "G722",
+        "13" => "CN",
+        "18" => "G729",
+        _ => return None,
+    })
+}
+
+/// Whether `sdp` has an audio section in use that carries a codec of [`AUDIO_CODECS`]. An
+/// offer without one cannot be answered with sound; an answer without one rejected every
+/// audio stream (`m=audio 0`).
+pub fn has_usable_audio(sdp: &str) -> bool {
+    sections(sdp).iter().any(|s| {
+        s.media == "audio"
+            && s.in_use()
+            && s.payload_types().any(|pt| {
+                let name = s.format_name(pt);
+                let codec = name.split('/').next().unwrap_or(name);
+                AUDIO_CODECS.iter().any(|c| c.eq_ignore_ascii_case(codec))
+            })
+    })
+}
+
+/// Why `offer` cannot be answered with sound, as an RFC 3261 §20.43 warning: 305
+/// (Incompatible media format) with the formats its audio sections offer, or 304 (Media
+/// type not available) with the media it offers when no audio section is in use. The text
+/// names at most eight formats and keeps only letters, digits and `-._/+` of each: it comes
+/// from the network and goes into a quoted string.
+pub fn audio_refusal(offer: &str) -> (u16, String) {
+    const MAX_LISTED: usize = 8;
+    let all = sections(offer);
+    let mut names: Vec<&str> = Vec::new();
+    for s in all.iter().filter(|s| s.media == "audio" && s.in_use()) {
+        names.extend(s.payload_types().map(|pt| s.format_name(pt)));
+    }
+    let (code, mut text) = if all.iter().any(|s| s.media == "audio" && s.in_use()) {
+        (305, String::from("Incompatible media format: offered"))
+    } else {
+        names.extend(all.iter().filter(|s| s.in_use()).map(|s| s.media));
+        (304, String::from("Media type not available: offered"))
+    };
+    for name in names.iter().take(MAX_LISTED) {
+        text.push(' ');
+        text.extend(
+            name.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '/' | '+'))
+                .take(24),
+        );
+    }
+    if names.len() > MAX_LISTED {
+        text.push_str(" ...");
+    }
+    if names.is_empty() {
+        text.push_str(" nothing");
+    }
+    text.push_str("; usable:");
+    for codec in AUDIO_CODECS {
+        text.push(' ');
+        text.push_str(codec);
+    }
+    (code, text)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -590,5 +691,41 @@ a=sctp-port:5000\r\n";
             Err(SdpError::MalformedMedia { line: 2 })
         );
         assert_eq!(validate("v=0\r\nm=audio 1 RTP/AVP 0\r\n\r\n"), Ok(()));
+    }
+
+    #[test]
+    fn usable_audio_needs_a_browser_codec_in_a_section_in_use() {
+        assert!(has_usable_audio(CHROME_OFFER));
+        let g729 = "v=0\r\nm=audio 4000 RTP/AVP 18 101\r\na=rtpmap:18 G729/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+        assert!(!has_usable_audio(g729), "G.729 and telephone-event carry no voice we can play");
+        // Static payload types count without an rtpmap; an rtpmap renaming one wins.
+        assert!(has_usable_audio("v=0\r\nm=audio 4000 RTP/AVP 8\r\n"));
+        assert!(!has_usable_audio("v=0\r\nm=audio 4000 RTP/AVP 18\r\n"));
+        assert!(!has_usable_audio("v=0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 G729/8000\r\n"));
+        assert!(has_usable_audio("v=0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 OPUS/48000/2\r\n"));
+        // A rejected section (an answer with no common codec), video only, nothing at all.
+        assert!(!has_usable_audio("v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 0\r\n"));
+        assert!(!has_usable_audio("v=0\r\nm=video 4000 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"));
+        assert!(!has_usable_audio(""));
+        assert!(has_usable_audio("v=0\r\nm=video 9 RTP/AVP 96\r\nm=audio 0 RTP/AVP 0\r\na=bundle-only\r\n"));
+    }
+
+    #[test]
+    fn the_refusal_names_what_was_offered() {
+        let g729 = "v=0\r\nm=audio 4000 RTP/AVP 18 101\r\na=rtpmap:18 G729/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+        assert_eq!(
+            audio_refusal(g729),
+            (305, String::from("Incompatible media format: offered G729/8000 telephone-event/8000; usable: opus PCMU PCMA G722"))
+        );
+        assert_eq!(audio_refusal("v=0\r\nm=audio 4000 RTP/AVP 18\r\n").1, "Incompatible media format: offered G729; usable: opus PCMU PCMA G722");
+        let video = "v=0\r\nm=audio 0 RTP/AVP 0\r\nm=video 5000 RTP/AVP 96\r\n";
+        assert_eq!(audio_refusal(video), (304, String::from("Media type not available: offered video; usable: opus PCMU PCMA G722")));
+        assert_eq!(audio_refusal("").1, "Media type not available: offered nothing; usable: opus PCMU PCMA G722");
+        // Network text lands in a quoted string: quotes, backslashes and controls never pass,
+        // and the list is bounded.
+        let hostile = "v=0\r\nm=audio 1 RTP/AVP 96 1 2 3 4 5 6 7 10 11\r\na=rtpmap:96 x\"\\\u{7}y/8000\r\n";
+        let (_, text) = audio_refusal(hostile);
+        assert!(text.starts_with("Incompatible media format: offered xy/8000 1 2 GSM G723 5 6 7 ...;"), "{text}");
+        assert!(!text.contains(['"', '\\', '\u{7}']));
     }
 }

@@ -38,6 +38,8 @@ impl Instant {
 pub const T1: Millis = 500;
 /// RFC 3261 64*T1: the lifetime of a transaction that gets no answer (Timers B, F, H, L, M).
 pub const T1_X64: Millis = 64 * T1;
+/// RFC 3261 timer T2, 4 s: the longest interval between retransmissions of our 2xx.
+pub const T2: Millis = 4000;
 
 /// A timer enum owned by one kind of state machine.
 ///

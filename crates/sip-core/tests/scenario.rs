@@ -24,3 +24,7 @@ mod keepalive_options;
 mod connect_timeout;
 #[path = "scenario/lifecycle.rs"]
 mod lifecycle;
+#[path = "scenario/ack_wait.rs"]
+mod ack_wait;
+#[path = "scenario/codecs.rs"]
+mod codecs;

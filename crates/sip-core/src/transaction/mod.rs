@@ -6,7 +6,9 @@
 //! for the ACK of a failure response, and RFC 6026's Accepted states (Timers L and M) let a
 //! forked or retransmitted 2xx reach the dialog layer. The machines here are pure: they take
 //! a response status or a request kind and the time, and return a [`Verdict`]; the user
-//! agent builds and sends the messages.
+//! agent builds and sends the messages. The 2xx to an INVITE is the exception that is
+//! resent on every transport, by the call rather than the transaction (RFC 3261 §13.3.1.4):
+//! a proxy further on may lose it or its ACK whatever the first hop is.
 
 mod client;
 mod server;

@@ -139,9 +139,19 @@ impl ServerTx {
                 _ => Verdict::Absorb,
             };
         }
+        // An INVITE retransmitted after our 2xx gets the 2xx again until the dialog's ACK
+        // arrives ([`ServerTx::acknowledged`]); RFC 6026 §7.1 absorbs it from then on.
         match self.state {
-            Proceeding | Completed if self.last_response.is_some() => Verdict::Retransmission,
+            Proceeding | Completed | Accepted if self.last_response.is_some() => Verdict::Retransmission,
             _ => Verdict::Absorb,
+        }
+    }
+
+    /// The ACK of our 2xx reached the dialog: a late copy of the INVITE gets nothing more,
+    /// and the response text is not kept for the rest of Timer L.
+    pub fn acknowledged(&mut self) {
+        if self.state == ServerState::Accepted {
+            self.last_response = None;
         }
     }
 
@@ -202,8 +212,11 @@ mod tests {
         assert!(tx.matches("z9hG4bK1", "A.invalid", "ACK"));
         assert!(!tx.matches("z9hG4bK1", "a.invalid", "CANCEL"));
         tx.on_send(Instant(0), 200, "200".into());
+        assert_eq!(tx.on_request(Instant(1), "INVITE"), Verdict::Retransmission, "the 2xx again until the ACK");
+        assert_eq!(tx.last_response.as_deref(), Some("200"));
         assert_eq!(tx.on_request(Instant(1), "ACK"), Verdict::Deliver);
-        assert_eq!(tx.on_request(Instant(1), "INVITE"), Verdict::Absorb);
+        tx.acknowledged();
+        assert_eq!(tx.on_request(Instant(1), "INVITE"), Verdict::Absorb, "RFC 6026: absorbed once ACKed");
         assert_eq!(tx.on_timeout(Instant(T1_X64)), Expiry::Terminated);
     }
 

@@ -8,7 +8,7 @@ use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorS
 use crate::media::{MediaCommand, MediaResult};
 use crate::message::{AuthKind, HeaderName, Message, SipUri};
 use crate::outgoing::Outgoing;
-use crate::timer::{Instant, T1_X64};
+use crate::timer::{Instant, T1, T1_X64, T2};
 
 use super::register::cseq_of;
 
@@ -234,6 +234,7 @@ impl Ua {
         }
         if !call.bye_after_ack {
             call.timers.stop(CallTimer::AckWait);
+            call.timers.stop(CallTimer::Resend2xx);
         }
         self.media(id, MediaCommand::Close);
         self.emit(Event::SessionEnded { call: id.clone(), cause, status });
@@ -268,7 +269,11 @@ impl Ua {
             }
             (MediaResult::LocalAnswer(sdp), Pending::Answer) => {
                 call.pending = Pending::None;
-                self.send_answer(now, id, sdp);
+                if crate::sdp::has_usable_audio(&sdp) {
+                    self.send_answer(now, id, sdp);
+                } else {
+                    self.answer_refused(now, id);
+                }
             }
             (MediaResult::LocalOffer(sdp), Pending::Answer) if call.remote_offer.is_none() => {
                 call.pending = Pending::None;
@@ -277,7 +282,11 @@ impl Ua {
             }
             (MediaResult::LocalAnswer(sdp), Pending::Reanswer) => {
                 call.pending = Pending::None;
-                self.send_reanswer(now, id, sdp);
+                if crate::sdp::has_usable_audio(&sdp) {
+                    self.send_reanswer(now, id, sdp);
+                } else {
+                    self.answer_refused(now, id);
+                }
             }
             (MediaResult::Failed(reason), pending) => {
                 call.pending = Pending::None;
@@ -736,6 +745,16 @@ impl Ua {
             self.send_response(now, Some(server), &r);
             return;
         }
+        if let Some(offer) = msg.sdp_body().filter(|o| !crate::sdp::has_usable_audio(o)) {
+            // Only this offer is refused: the session goes on as negotiated before (§14.2).
+            let mut detail = String::from("refused a re-INVITE with 488: ");
+            detail.push_str(&self.refuse_offer(now, &head, Some(server), offer, None));
+            self.emit(Event::Error { scope: ErrorScope::Call, detail });
+            return;
+        }
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
         if let (Some(d), Some(c)) = (call.dialog.as_mut(), msg.contacts().first()) {
             d.remote_target = c.uri.to_owned();
         }
@@ -782,6 +801,18 @@ impl Ua {
             self.respond_tagged(now, &head, None, 503, "Service Unavailable");
             return;
         }
+        // §8.2.2.2: an INVITE we already hold (same From tag, Call-ID and CSeq) that missed its
+        // transaction (another branch: a fork looping back, or a copy outliving Timer L) is
+        // not a second call.
+        let from_tag = msg.from().tag().unwrap_or_default();
+        let merged = self.calls.iter().any(|c| {
+            c.uas_invite.as_ref().is_some_and(|h| h.call_id == head.call_id && h.cseq == head.cseq)
+                && c.dialog.as_ref().is_some_and(|d| d.remote_tag == from_tag)
+        });
+        if merged {
+            self.respond_tagged(now, &head, Some(server), 482, "Loop Detected");
+            return;
+        }
         // Every Require option tag but ours, comma-separated.
         let mut unsupported = String::new();
         for tag in msg.require().filter(|t| !t.eq_ignore_ascii_case("outbound")) {
@@ -801,6 +832,17 @@ impl Ua {
         let body = msg.body();
         if !body.is_empty() && msg.sdp_body().is_none() {
             self.respond_tagged(now, &head, Some(server), 488, "Not Acceptable Here");
+            return;
+        }
+        // An offer without a codec the browser can use never rings: nobody could talk, and
+        // the caller's side can try elsewhere at once. The application hears of it.
+        if let Some(offer) = msg.sdp_body().filter(|o| !crate::sdp::has_usable_audio(o)) {
+            let tag = self.rng.tag();
+            let mut detail = String::from("refused a call from ");
+            detail.push_str(SipUri::parse(msg.from().uri).ok().and_then(|u| u.user).unwrap_or_default());
+            detail.push_str(" with 488: ");
+            detail.push_str(&self.refuse_offer(now, &head, Some(server), offer, Some(&tag)));
+            self.emit(Event::Error { scope: ErrorScope::Call, detail });
             return;
         }
         let Some(contact) = msg.contacts().first().map(|c| c.uri.to_owned()) else {
@@ -894,11 +936,79 @@ impl Ua {
         }
         call.timers.stop(CallTimer::NoAnswer);
         call.timers.set(CallTimer::AckWait, now.plus(T1_X64));
+        call.resend_interval = T1;
+        call.timers.set(CallTimer::Resend2xx, now.plus(T1));
         call.info.state = CallState::Active;
         call.info.answered_at = Some(now);
         call.update_hold();
         let info = call.info.clone();
         self.emit(Event::SessionStarted(info));
+    }
+
+    /// The server transaction of the call's initial INVITE, while it lasts.
+    fn invite_server(&self, id: &CallId) -> Option<usize> {
+        let head = self.calls.iter().find(|c| &c.info.id == id)?.uas_invite.as_ref()?;
+        self.find_server(&head.branch, &head.sent_by, "INVITE")
+    }
+
+    /// RFC 3261 §13.3.1.4: our 2xx to the INVITE goes out again, T1 doubling up to T2, until
+    /// its ACK comes (`AckWait` gives up after 64·T1). On every transport: a reliable first
+    /// hop does not keep a proxy further on from losing the 2xx or the ACK.
+    fn resend_2xx(&mut self, now: Instant, id: &CallId) {
+        let ok = self.invite_server(id).and_then(|i| self.servers.get(i)).and_then(|s| s.tx.last_response.clone());
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if !call.timers.is_set(CallTimer::AckWait) {
+            return;
+        }
+        call.resend_interval = call.resend_interval.saturating_mul(2).min(T2);
+        call.timers.set(CallTimer::Resend2xx, now.plus(call.resend_interval));
+        if let Some(ok) = ok {
+            self.transmit(ok);
+        }
+    }
+
+    /// Refuses an offer with no codec the browser can use: 488 with a Warning naming what it
+    /// offered (RFC 3261 §13.3.1.1, §20.43). Returns the warning text, for the application.
+    fn refuse_offer(&mut self, now: Instant, head: &RequestHead, server: Option<usize>, offer: &str, to_tag: Option<&str>) -> String {
+        let (code, text) = crate::sdp::audio_refusal(offer);
+        let mut warning = crate::decimal::string(u64::from(code));
+        warning.push(' ');
+        warning.push_str(&self.local.host);
+        warning.push_str(" \"");
+        warning.push_str(&text);
+        warning.push('"');
+        let mut r = head.response(488, "Not Acceptable Here", to_tag);
+        r.push("Warning", warning);
+        self.send_response(now, server, &r);
+        text
+    }
+
+    /// The media layer's answer rejects every audio stream (the browser can use none of the
+    /// offered codecs): it is not sent, the offer is refused with 488 instead. The call of an
+    /// initial INVITE ends; a re-INVITE leaves the call as it was (the media layer did not
+    /// apply such an answer, see [`MediaCommand::CreateAnswer`]).
+    fn answer_refused(&mut self, now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        let Some(offer) = call.remote_offer.take() else {
+            return;
+        };
+        let reinvite = call.reinvite_in.take();
+        let (head, to_tag) = match (reinvite, &call.uas_invite) {
+            (Some(head), _) => (head, None),
+            (None, Some(head)) => (head.clone(), Some(call.local_tag.clone())),
+            (None, None) => return,
+        };
+        let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
+        let mut detail = String::from("the browser can use no codec of the offer, refused with 488: ");
+        detail.push_str(&self.refuse_offer(now, &head, server, &offer, to_tag.as_deref()));
+        if to_tag.is_some() {
+            self.end_call(now, id, EndCause::Failed, Some(488));
+        }
+        self.emit(Event::Error { scope: ErrorScope::Media, detail });
     }
 
     pub(crate) fn on_remote_cancel(&mut self, now: Instant, id: &CallId, invite_server: usize) {
@@ -921,6 +1031,15 @@ impl Ua {
             return;
         }
         call.timers.stop(CallTimer::AckWait);
+        call.timers.stop(CallTimer::Resend2xx);
+        if let Some(server) = self.invite_server(id) {
+            if let Some(entry) = self.servers.get_mut(server) {
+                entry.tx.acknowledged();
+            }
+        }
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
         if std::mem::take(&mut call.answer_in_ack) {
             let Some(answer) = answer else {
                 // RFC 3261 §13.2.1: an offer in a 2xx must be answered in the ACK.
@@ -1061,11 +1180,17 @@ impl Ua {
                 self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
                 if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
                     call.bye_after_ack = false;
+                    call.timers.stop(CallTimer::Resend2xx);
                 }
                 if !ended {
                     self.end_call(now, id, EndCause::Failed, Some(408));
+                    let mut detail = String::from("no ACK for our 200 OK within ");
+                    crate::decimal::push(&mut detail, T1_X64 / 1000);
+                    detail.push_str(" s: the call was ended with BYE");
+                    self.emit(Event::Error { scope: ErrorScope::Call, detail });
                 }
             }
+            CallTimer::Resend2xx => self.resend_2xx(now, id),
             CallTimer::CancelGuard => {
                 // §9.1: no final answer to the cancelled INVITE; give up on it.
                 for c in &mut self.clients {
