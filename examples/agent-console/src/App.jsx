@@ -112,7 +112,7 @@ function DialPad({ phone }) {
     <form className="panel dial-pad" onSubmit={dial} aria-label="Dial pad">
       <h2>Dial</h2>
       <div className="number-row">
-        <input id="number" aria-label="Number" inputMode="tel" value={number} onChange={(e) => setNumber(e.target.value)} placeholder="extension or sip: URI" />
+        <input id="number" aria-label="Number" inputMode="tel" value={number} onChange={(e) => setNumber(e.target.value)} placeholder="number" />
         <button type="button" aria-label="Delete last digit" onClick={() => setNumber(number.slice(0, -1))} disabled={!number}>⌫</button>
       </div>
       <div className="keys">
