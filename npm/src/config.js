@@ -52,6 +52,22 @@ function iceServers(value) {
   return value;
 }
 
+/**
+ * Where engine_bg.wasm is fetched from, as given (the browser resolves a relative URL against
+ * the page); `null` leaves it to the entry (beside the SDK's own file).
+ */
+function engineUrl(value) {
+  if (value == null) return null;
+  const text = typeof value === 'string' ? value.trim() : value instanceof URL && value.href;
+  try {
+    // No page during SSR: a stand-in base only checks the syntax of a relative URL.
+    if (text && /^(https?|blob|data):$/.test(new URL(text, 'http://localhost/').protocol)) return text;
+  } catch {
+    // refused below
+  }
+  fail('config.engineUrl must be the URL of engine_bg.wasm: http(s), blob or data, absolute or relative');
+}
+
 function reconnect(value) {
   if (value == null || typeof value === 'boolean') return { enabled: value !== false, maxDelayMs: 30000 };
   if (typeof value !== 'object') fail('config.reconnect must be a boolean or { maxDelayMs }');
@@ -94,5 +110,6 @@ export function parseConfig(config) {
     fail('config.audioConstraints must be true or a MediaTrackConstraints object');
   }
   settings.audioConstraints = audio;
+  settings.engineUrl = engineUrl(config.engineUrl);
   return settings;
 }

@@ -41,6 +41,13 @@ export interface KlinkCallSdkConfig {
    * suppression by default, which fades a steady test tone within ~2 s.
    */
   audioConstraints?: true | MediaTrackConstraints;
+  /**
+   * Where to fetch the engine (`engine_bg.wasm`) from: a URL, absolute or relative to the page.
+   * Default: beside the SDK's entry, as the bundler shipped it (Vite and webpack 5 emit it;
+   * esbuild does not: copy `dist/engine_bg.wasm` beside the bundle, or give its URL here).
+   * Read by the `init()` that first loads the engine in the page.
+   */
+  engineUrl?: string | URL;
 }
 
 /** Error codes of {@link KlinkCallSdkError}. */

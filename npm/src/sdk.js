@@ -66,21 +66,41 @@ function toError(err, fallbackCode) {
 let engineLoader = null;
 let enginePromise = null;
 
-/** @internal Set by the entry module; resolves to the wasm-bindgen `Engine` class. */
+/**
+ * @internal Set by the entry module: `loader(engineUrl)` resolves to the wasm-bindgen `Engine`
+ * class; `engineUrl` is config.engineUrl, or undefined for the entry's own default.
+ */
 export function setEngineLoader(loader) {
   engineLoader = loader;
 }
 
-function loadEngine() {
+/**
+ * @internal The engine's wasm response, for the glue. A bundler or server that did not ship the
+ * file answers 404, or an SPA's index.html with 200: either is refused here with the fix,
+ * instead of the glue's "expected magic word" later.
+ */
+export function fetchWasm(url) {
+  const wasm = fetch(url).then((res) => {
+    const type = res.headers.get('content-type') || '';
+    if (!res.ok || type.includes('html')) {
+      throw new Error(`${url} answered ${res.status} ${type}, not engine_bg.wasm: serve it there or set config.engineUrl (README: Bundlers)`);
+    }
+    return res;
+  });
+  wasm.catch(() => {}); // reported by the glue when it awaits it, not as unhandled
+  return wasm;
+}
+
+/** The engine class, loaded once; `engineUrl` counts on the load that succeeds. */
+function loadEngine(engineUrl) {
   if (!enginePromise) {
     enginePromise = Promise.resolve()
-      .then(() => engineLoader())
+      .then(() => engineLoader(engineUrl))
       .catch((err) => {
         enginePromise = null; // a later init() may try again (e.g. after a network blip)
         throw new KlinkCallSdkError(
           'init_failed',
-          'could not load the call engine (engine_bg.wasm next to the SDK script): ' +
-            (err && err.message ? err.message : String(err)),
+          'could not load the call engine: ' + (err && err.message ? err.message : String(err)),
         );
       });
   }
@@ -145,7 +165,7 @@ export class KlinkCallSdk {
     // their sum); a failure to load the engine is still reported first.
     const credentials = fetchCredentials(settings);
     credentials.catch(() => {});
-    const Engine = await loadEngine();
+    const Engine = await loadEngine(settings.engineUrl);
     let sdk = null;
     let engine;
     // Events wait here until the caller, resumed by init()'s promise, has had its turn to

@@ -36,11 +36,12 @@ test('defaults apply, and the result has every field the engine reads', () => {
     iceGatheringTimeoutMs: 100,
     registerExpires: 600,
     audioConstraints: true,
+    engineUrl: null,
   });
   // null means "not given", as undefined does.
   const nulls = Object.fromEntries(
     ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect',
-      'iceGatheringTimeoutMs', 'registerExpires', 'audioConstraints'].map((k) => [k, null]),
+      'iceGatheringTimeoutMs', 'registerExpires', 'audioConstraints', 'engineUrl'].map((k) => [k, null]),
   );
   assert.deepEqual(parseConfig(withBase(nulls)), parseConfig(base));
 });
