@@ -36,6 +36,7 @@ function fetched(t0, tReady) {
         path: sameOrigin ? url.pathname : `${url.origin}${url.pathname}`,
         sameOrigin,
         start: e.startTime,
+        end: e.responseEnd,
         transfer: e.transferSize,
         gzip: e.encodedBodySize,
         raw: e.decodedBodySize,
@@ -50,6 +51,8 @@ function fetched(t0, tReady) {
     critical_files: critical.map((e) => e.path),
     files: all.map((e) => e.path),
     cached: all.filter((e) => e.sameOrigin && e.transfer === 0).map((e) => e.path),
+    // Where the time went (ms from t0): for the JSON only.
+    timeline: all.map((e) => ({ path: e.path, start: e.start - t0, end: e.end - t0 })),
   };
 }
 
