@@ -448,51 +448,50 @@ impl MediaSection<'_> {
     /// In use: a port, or port zero with `a=bundle-only` (RFC 8843: it shares the port of
     /// its BUNDLE group).
     fn in_use(&self) -> bool {
-        self.port != 0 || attributes(self.text).any(|a| a == "bundle-only")
+        self.port != 0 || crate::search::contains(self.text, "a=bundle-only")
     }
 
     /// How the section names payload type `pt`: its `a=rtpmap` encoding (`G729/8000`),
     /// else the RFC 3551 static name (`PCMU`), else the number itself.
     fn format_name<'s>(&'s self, pt: &'s str) -> &'s str {
-        let mapped = attributes(self.text).find_map(|a| {
-            let (p, encoding) = a.strip_prefix("rtpmap:")?.split_once(' ')?;
-            (p == pt).then(|| encoding.trim())
-        });
-        mapped.or_else(|| static_payload_name(pt)).unwrap_or(pt)
-    }
-
-    fn payload_types(&self) -> impl Iterator<Item = &str> {
-        self.formats.split(' ').filter(|f| !f.is_empty())
+        for line in lines(self.text) {
+            let encoding = line.strip_prefix("a=rtpmap:").and_then(|r| r.strip_prefix(pt)).and_then(|r| r.strip_prefix(' '));
+            if let Some(encoding) = encoding {
+                return encoding.trim();
+            }
+        }
+        for (number, name) in STATIC_PAYLOAD_TYPES {
+            if number == pt {
+                return name;
+            }
+        }
+        pt
     }
 }
 
 /// The static RTP audio payload types (RFC 3551 §6) an offer may list without `a=rtpmap`.
-fn static_payload_name(pt: &str) -> Option<&'static str> {
-    Some(match pt {
-        "0" => "PCMU",
-        "3" => "GSM",
-        "4" => "G723",
-        "8" => "PCMA",
-        "9" => "G722",
-        "13" => "CN",
-        "18" => "G729",
-        _ => return None,
-    })
-}
+const STATIC_PAYLOAD_TYPES: [(&str, &str); 7] =
+    [("0", "PCMU"), ("3", "GSM"), ("4", "G723"), ("8", "PCMA"), ("9", "G722"), ("13", "CN"), ("18", "G729")];
 
 /// Whether `sdp` has an audio section in use that carries a codec of [`AUDIO_CODECS`]. An
 /// offer without one cannot be answered with sound; an answer without one rejected every
 /// audio stream (`m=audio 0`).
 pub fn has_usable_audio(sdp: &str) -> bool {
-    sections(sdp).iter().any(|s| {
-        s.media == "audio"
-            && s.in_use()
-            && s.payload_types().any(|pt| {
-                let name = s.format_name(pt);
-                let codec = name.split('/').next().unwrap_or(name);
-                AUDIO_CODECS.iter().any(|c| c.eq_ignore_ascii_case(codec))
-            })
-    })
+    for s in sections(sdp) {
+        if s.media != "audio" || !s.in_use() {
+            continue;
+        }
+        for pt in s.formats.split(' ').filter(|pt| !pt.is_empty()) {
+            let name = s.format_name(pt);
+            let codec = name.split('/').next().unwrap_or(name);
+            for c in &AUDIO_CODECS {
+                if c.eq_ignore_ascii_case(codec) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// Why `offer` cannot be answered with sound, as an RFC 3261 §20.43 warning: 305
@@ -503,36 +502,38 @@ pub fn has_usable_audio(sdp: &str) -> bool {
 pub fn audio_refusal(offer: &str) -> (u16, String) {
     const MAX_LISTED: usize = 8;
     let all = sections(offer);
-    let mut names: Vec<&str> = Vec::new();
-    for s in all.iter().filter(|s| s.media == "audio" && s.in_use()) {
-        names.extend(s.payload_types().map(|pt| s.format_name(pt)));
+    let audio = all.iter().any(|s| s.media == "audio" && s.in_use());
+    let mut text = String::from(if audio { "Incompatible media format: offered" } else { "Media type not available: offered" });
+    let mut listed = 0;
+    'sections: for s in &all {
+        if !s.in_use() || (audio && s.media != "audio") {
+            continue;
+        }
+        // Audio: each format of the section; otherwise the section's media.
+        for pt in (if audio { s.formats } else { s.media }).split(' ').filter(|pt| !pt.is_empty()) {
+            if listed == MAX_LISTED {
+                text.push_str(" ...");
+                break 'sections;
+            }
+            listed += 1;
+            text.push(' ');
+            let name = if audio { s.format_name(pt) } else { pt };
+            for &b in name.as_bytes().iter().take(24) {
+                if b.is_ascii_alphanumeric() || b"-._/+".contains(&b) {
+                    text.push(char::from(b));
+                }
+            }
+        }
     }
-    let (code, mut text) = if all.iter().any(|s| s.media == "audio" && s.in_use()) {
-        (305, String::from("Incompatible media format: offered"))
-    } else {
-        names.extend(all.iter().filter(|s| s.in_use()).map(|s| s.media));
-        (304, String::from("Media type not available: offered"))
-    };
-    for name in names.iter().take(MAX_LISTED) {
-        text.push(' ');
-        text.extend(
-            name.chars()
-                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '/' | '+'))
-                .take(24),
-        );
-    }
-    if names.len() > MAX_LISTED {
-        text.push_str(" ...");
-    }
-    if names.is_empty() {
+    if listed == 0 {
         text.push_str(" nothing");
     }
     text.push_str("; usable:");
-    for codec in AUDIO_CODECS {
+    for codec in &AUDIO_CODECS {
         text.push(' ');
         text.push_str(codec);
     }
-    (code, text)
+    (if audio { 305 } else { 304 }, text)
 }
 
 #[cfg(test)]

@@ -267,26 +267,20 @@ impl Ua {
                     self.media(id, MediaCommand::Rollback);
                 }
             }
-            (MediaResult::LocalAnswer(sdp), Pending::Answer) => {
+            (MediaResult::LocalAnswer(sdp), Pending::Answer | Pending::Reanswer) => {
                 call.pending = Pending::None;
-                if crate::sdp::has_usable_audio(&sdp) {
+                if !crate::sdp::has_usable_audio(&sdp) {
+                    self.answer_refused(now, id);
+                } else if pending == Pending::Answer {
                     self.send_answer(now, id, sdp);
                 } else {
-                    self.answer_refused(now, id);
+                    self.send_reanswer(now, id, sdp);
                 }
             }
             (MediaResult::LocalOffer(sdp), Pending::Answer) if call.remote_offer.is_none() => {
                 call.pending = Pending::None;
                 call.answer_in_ack = true;
                 self.send_answer(now, id, sdp);
-            }
-            (MediaResult::LocalAnswer(sdp), Pending::Reanswer) => {
-                call.pending = Pending::None;
-                if crate::sdp::has_usable_audio(&sdp) {
-                    self.send_reanswer(now, id, sdp);
-                } else {
-                    self.answer_refused(now, id);
-                }
             }
             (MediaResult::Failed(reason), pending) => {
                 call.pending = Pending::None;
@@ -947,7 +941,7 @@ impl Ua {
 
     /// The server transaction of the call's initial INVITE, while it lasts.
     fn invite_server(&self, id: &CallId) -> Option<usize> {
-        let head = self.calls.iter().find(|c| &c.info.id == id)?.uas_invite.as_ref()?;
+        let head = self.calls.get(self.call_index(id)?)?.uas_invite.as_ref()?;
         self.find_server(&head.branch, &head.sent_by, "INVITE")
     }
 
@@ -996,11 +990,11 @@ impl Ua {
         let Some(offer) = call.remote_offer.take() else {
             return;
         };
-        let reinvite = call.reinvite_in.take();
-        let (head, to_tag) = match (reinvite, &call.uas_invite) {
-            (Some(head), _) => (head, None),
-            (None, Some(head)) => (head.clone(), Some(call.local_tag.clone())),
-            (None, None) => return,
+        // A re-INVITE is answered in its dialog; an initial INVITE's call ends, so its
+        // request head is not needed again.
+        let to_tag = call.reinvite_in.is_none().then(|| call.local_tag.clone());
+        let Some(head) = call.reinvite_in.take().or_else(|| call.uas_invite.take()) else {
+            return;
         };
         let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
         let mut detail = String::from("the browser can use no codec of the offer, refused with 488: ");
@@ -1184,9 +1178,7 @@ impl Ua {
                 }
                 if !ended {
                     self.end_call(now, id, EndCause::Failed, Some(408));
-                    let mut detail = String::from("no ACK for our 200 OK within ");
-                    crate::decimal::push(&mut detail, T1_X64 / 1000);
-                    detail.push_str(" s: the call was ended with BYE");
+                    let detail = String::from("no ACK for our 200 OK within 64*T1 (32 s): the call was ended with BYE");
                     self.emit(Event::Error { scope: ErrorScope::Call, detail });
                 }
             }
