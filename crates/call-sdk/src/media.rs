@@ -170,7 +170,8 @@ impl CandidateWait {
 pub enum MediaOp {
     /// Microphone, connection, offer, bounded ICE wait: [`MediaOutcome::LocalOffer`].
     CreateOffer,
-    /// Microphone, connection, remote offer, answer: [`MediaOutcome::LocalAnswer`].
+    /// Microphone, connection, remote offer, answer: [`MediaOutcome::LocalAnswer`]. An answer
+    /// that rejects every audio stream is reported unapplied, its offer rolled back.
     CreateAnswer(String),
     /// Apply the remote answer to our offer: [`MediaOutcome::RemoteApplied`].
     ApplyAnswer(String),
@@ -459,6 +460,15 @@ impl Inner {
             MediaOp::CreateAnswer(remote) => {
                 let pc = self.prepare_answer(&remote).await?;
                 let answer = self.settle(pc.create_answer()).await?;
+                let created = js::get_string(&answer, "sdp").unwrap_or_default();
+                if !sip_core::sdp::has_usable_audio(&created) {
+                    // The browser can use no codec of the offer. The core refuses the offer
+                    // with 488 and never sends this answer; applying it would stop the call's
+                    // audio, so the offer is rolled back and a refused re-INVITE changes nothing.
+                    let desc = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+                    self.settle(pc.set_remote_description(&desc)).await?;
+                    return Ok(Some(MediaOutcome::LocalAnswer(created)));
+                }
                 let sdp = self
                     .set_local_and_gather(&pc, RtcSdpType::Answer, &answer)
                     .await?;
