@@ -22,7 +22,8 @@ function describe(name, payload) {
   const call = payload.call;
   if (call) {
     const who = call.remoteName ? `${call.remoteName} <${call.remoteNumber}>` : call.remoteNumber;
-    return `${call.direction} ${who} · ${call.state}`;
+    const flags = [call.muted && 'muted', call.held && 'held', call.remoteHeld && 'held by the other side'].filter(Boolean);
+    return `${call.direction} ${who} · ${call.state}${flags.length ? ` (${flags.join(', ')})` : ''}`;
   }
   switch (name) {
     case 'registeredChange':
