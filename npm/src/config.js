@@ -104,6 +104,8 @@ export function parseConfig(config) {
   if (!LOG_LEVELS.includes(settings.logLevel)) fail(`config.logLevel must be one of ${LOG_LEVELS.join(', ')}`);
   settings.reconnect = reconnect(config.reconnect);
   settings.iceGatheringTimeoutMs = whole(config.iceGatheringTimeoutMs, 'iceGatheringTimeoutMs', 100, 0, 10000);
+  // As long as the engine gives one connection attempt (its connect deadline is 10 s).
+  settings.connectionWaitMs = whole(config.connectionWaitMs, 'connectionWaitMs', 10000, 0, 600000);
   settings.registerExpires = whole(config.registerExpires, 'registerExpires', 600, 10, 86400, 'seconds');
   const audio = config.audioConstraints ?? true;
   if (audio !== true && (typeof audio !== 'object' || Array.isArray(audio))) {

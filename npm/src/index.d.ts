@@ -36,6 +36,12 @@ export interface KlinkCallSdkConfig {
    */
   iceGatheringTimeoutMs?: number;
   /**
+   * How long `call()` waits for the connection to the SIP server when it is not up (right
+   * after `init()` resolves, or while reconnecting), in ms (0 to 600000). Default 10000. Past
+   * it, `call()` rejects with `network_error`; 0 rejects at once.
+   */
+  connectionWaitMs?: number;
+  /**
    * The microphone constraints given to `getUserMedia` as `audio`: `true` (default) or
    * `MediaTrackConstraints`, e.g. `{ deviceId: { exact: id } }`. Browsers apply noise
    * suppression by default, which fades a steady test tone within ~2 s.
@@ -112,7 +118,12 @@ export interface KlinkCallSdkEvents {
   ready: void;
   /** A call arrives: `answer` or `reject` it. */
   incoming: { call: Call };
-  /** A call was answered (either direction). */
+  /**
+   * A session started, as K-Link defines it ("call established / dialing"): an outbound call
+   * when dialling starts (emitted inside `call()`, before its promise resolves; state
+   * `trying`), an inbound call when it is answered (state `active`). The answer of an
+   * outbound call is a `callUpdated` whose `call.state` is `active`.
+   */
   sessionStarted: { call: Call };
   /** A call is over. `status` is the SIP status that ended it, when there was one. */
   sessionEnded: { callId: string; cause: EndCause; status: number | null };
@@ -139,7 +150,10 @@ export interface KlinkCallSdkEvents {
   };
   /** `destroy()` finished: nothing is left running. */
   destroyed: void;
-  /** Extension: a call changed (ringing, early media, hold, mute). */
+  /**
+   * Extension: a call changed: ringing, early media, the answer of an outbound call
+   * (`call.state` becomes `active`, `answeredAt` is set), hold, mute.
+   */
   callUpdated: { call: Call };
   /** Extension: the remote party sent a DTMF tone by SIP INFO. */
   dtmf: { callId: string; tone: string };
@@ -163,7 +177,12 @@ export class KlinkCallSdk {
   once<E extends KlinkCallSdkEventName>(event: E, listener: KlinkCallSdkListener<E>): () => void;
   /** Removes a listener. */
   off<E extends KlinkCallSdkEventName>(event: E, listener: KlinkCallSdkListener<E>): void;
-  /** Calls a number (or a `sip:` URI); resolves with the call's id. */
+  /**
+   * Calls a number (or a `sip:` URI); resolves with the call's id once dialling started
+   * (`sessionStarted` was emitted). Before the SIP connection is up (right after `init()`, or
+   * while reconnecting) it waits for it, at most `connectionWaitMs`, then rejects with
+   * `network_error`; `destroy()` meanwhile rejects it with `invalid_state`.
+   */
   call(number: string): Promise<string>;
   answer(callId: string): Promise<void>;
   /** Rejects an incoming call (the caller hears busy). */

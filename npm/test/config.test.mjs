@@ -34,6 +34,7 @@ test('defaults apply, and the result has every field the engine reads', () => {
     allowInsecureTransport: false,
     reconnect: { enabled: true, maxDelayMs: 30000 },
     iceGatheringTimeoutMs: 100,
+    connectionWaitMs: 10000,
     registerExpires: 600,
     audioConstraints: true,
     engineUrl: null,
@@ -41,7 +42,7 @@ test('defaults apply, and the result has every field the engine reads', () => {
   // null means "not given", as undefined does.
   const nulls = Object.fromEntries(
     ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect',
-      'iceGatheringTimeoutMs', 'registerExpires', 'audioConstraints', 'engineUrl'].map((k) => [k, null]),
+      'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl'].map((k) => [k, null]),
   );
   assert.deepEqual(parseConfig(withBase(nulls)), parseConfig(base));
 });
@@ -59,6 +60,7 @@ test('given values are kept, trimmed and rounded', () => {
     allowInsecureTransport: true,
     reconnect: { maxDelayMs: 5000 },
     iceGatheringTimeoutMs: 0,
+    connectionWaitMs: 0,
     registerExpires: 3600,
     audioConstraints: audio,
   });
@@ -71,6 +73,8 @@ test('given values are kept, trimmed and rounded', () => {
   assert.equal(cfg.allowInsecureTransport, true);
   assert.deepEqual(cfg.reconnect, { enabled: true, maxDelayMs: 5000 });
   assert.equal(cfg.iceGatheringTimeoutMs, 0);
+  assert.equal(cfg.connectionWaitMs, 0);
+  assert.equal(parseConfig(withBase({ connectionWaitMs: 2500.6 })).connectionWaitMs, 2501);
   assert.equal(cfg.registerExpires, 3600);
   assert.equal(cfg.audioConstraints, audio);
   assert.deepEqual(parseConfig(withBase({ reconnect: false })).reconnect, { enabled: false, maxDelayMs: 30000 });
@@ -112,6 +116,10 @@ test('each bad field is refused naming it', () => {
     [withBase({ reconnect: 'yes' }), /config\.reconnect must be a boolean or \{ maxDelayMs \}/],
     [withBase({ reconnect: { maxDelayMs: 1 } }), /config\.reconnect\.maxDelayMs must be a number of milliseconds from 1000 to 3600000/],
     [withBase({ iceGatheringTimeoutMs: 10001 }), /config\.iceGatheringTimeoutMs must be a number of milliseconds from 0 to 10000/],
+    [withBase({ connectionWaitMs: -1 }), /config\.connectionWaitMs must be a number of milliseconds from 0 to 600000/],
+    [withBase({ connectionWaitMs: 600001 }), /config\.connectionWaitMs/],
+    [withBase({ connectionWaitMs: '10000' }), /config\.connectionWaitMs/],
+    [withBase({ connectionWaitMs: NaN }), /config\.connectionWaitMs/],
     [withBase({ registerExpires: 5 }), /config\.registerExpires must be a number of seconds from 10 to 86400/],
     [withBase({ registerExpires: '600' }), /config\.registerExpires/],
     [withBase({ audioConstraints: false }), /config\.audioConstraints must be true or a MediaTrackConstraints object/],
