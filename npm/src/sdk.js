@@ -3,6 +3,7 @@
 import { parseConfig } from './config.js';
 import { fetchCredentials, refresher } from './credentials.js';
 import { KlinkCallSdkError } from './error.js';
+import { claimInstance, watchPage } from './lifecycle.js';
 
 export { KlinkCallSdkError };
 
@@ -42,7 +43,7 @@ const EVENTS = [
  */
 const COMMANDS = [
   'answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio',
-  'getCalls', 'isRegistered', 'credentials',
+  'getCalls', 'isRegistered', 'credentials', 'suspend',
 ];
 
 /**
@@ -134,12 +135,8 @@ export class KlinkCallSdk {
   #stopRefresh = () => {};
   /** Delivers the events queued during init(); later calls do nothing. */
   #release = () => {};
-  /** Whether the SIP WebSocket is open: set by the engine's events as it emits them. */
-  #up = false;
-  /** How long `call()` waits for the connection (config `connectionWaitMs`). */
-  #waitMs = 0;
-  /** The wake-ups of commands waiting for the connection: `wake()` to look again, `wake(err)` to fail. */
-  #waiting = new Set();
+  /** Removes the page listeners and frees this tab's instance id (lifecycle.js). */
+  #unwatch = () => {};
 
   /** @private Use `KlinkCallSdk.init(config)`. */
   constructor(token, engine) {
@@ -172,14 +169,16 @@ export class KlinkCallSdk {
     const credentials = fetchCredentials(settings);
     credentials.catch(() => {});
     const Engine = await loadEngine(settings.engineUrl);
+    // This tab's RFC 5626 instance id, the same across reloads (lifecycle.js), claimed while
+    // the credentials are on their way.
+    const { id, release } = await claimInstance();
+    settings.instanceId = id;
     let sdk = null;
     let engine;
     // Events wait here until the caller, resumed by init()'s promise, has had its turn to
     // subscribe; the connection itself starts at once (opening a socket takes a round trip).
     let early = [];
     const emit = (name, payload) => {
-      // The link state is the engine's now, not the listeners' (who may still be queued).
-      if (name === 'connected' || name === 'disconnected') sdk?.#link(name === 'connected');
       if (early) early.push([name, payload]);
       else sdk.#dispatch(name, payload);
     };
@@ -188,16 +187,30 @@ export class KlinkCallSdk {
       // The response goes straight to the engine, which keeps the password: nothing here holds it.
       engine = Engine.create(settings, await credentials, emit, fresh.refresh);
     } catch (err) {
+      release();
       throw toError(err, 'init_failed');
     }
     sdk = new KlinkCallSdk(INTERNAL, engine);
     sdk.#stopRefresh = fresh.stop;
-    sdk.#waitMs = settings.connectionWaitMs;
     try {
       run(engine, 'start');
     } catch (err) {
       early.push(['error', { scope: 'transport', detail: toError(err, 'init_failed').message }]);
     }
+    // Leaving the page ends the calls and unregisters at once, synchronously: no timer or
+    // answer comes after pagehide. A page restored from the back/forward cache connects again.
+    const quietly = (name) => () => {
+      try {
+        run(engine, name);
+      } catch {
+        // best effort: the page is going, or the engine is already shutting down
+      }
+    };
+    const unwatch = watchPage(quietly('suspend'), quietly('start'));
+    sdk.#unwatch = () => {
+      unwatch();
+      release();
+    };
     sdk.#release = () => {
       const queued = early;
       if (!queued) return;
@@ -269,7 +282,7 @@ export class KlinkCallSdk {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#stopRefresh();
-    this.#wake(this.#gone());
+    this.#unwatch();
     const engine = this.#engine;
     this.#engine = null;
     if (this.#resolveDestroyed) this.#resolveDestroyed();
@@ -277,54 +290,11 @@ export class KlinkCallSdk {
     setTimeout(() => engine && engine.free(), 0);
   }
 
-  #gone() {
-    return new KlinkCallSdkError('invalid_state', 'this KlinkCallSdk was destroyed; call KlinkCallSdk.init() again');
-  }
-
   #use() {
-    if (this.#destroyed || this.#destroying || !this.#engine) throw this.#gone();
-    return this.#engine;
-  }
-
-  /** The engine connected or lost its connection: commands waiting for it may go. */
-  #link(up) {
-    this.#up = up;
-    if (up) this.#wake();
-  }
-
-  /** Wakes every waiting command: to look again, or to fail with `err`. */
-  #wake(err) {
-    for (const wake of [...this.#waiting]) wake(err);
-  }
-
-  /**
-   * Resolves once the SIP WebSocket is open, at once when it is. The engine opens it right
-   * after init() and again after every drop, so a command made meanwhile waits for it rather
-   * than failing; past `connectionWaitMs` it rejects with `network_error`, and `destroy()`
-   * rejects it with `invalid_state`.
-   */
-  async #connection() {
-    const deadline = Date.now() + this.#waitMs;
-    // A wake-up is a chance, not a promise: the link may have dropped again before this runs.
-    while (!this.#up) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new KlinkCallSdkError(
-          'network_error',
-          `no SIP connection within connectionWaitMs (${this.#waitMs} ms): see the "transport" error events`,
-        );
-      }
-      await new Promise((resolve, reject) => {
-        const wake = (err) => {
-          clearTimeout(timer);
-          this.#waiting.delete(wake);
-          if (err) reject(err);
-          else resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.#waiting.add(wake);
-      });
+    if (this.#destroyed || this.#destroying || !this.#engine) {
+      throw new KlinkCallSdkError('invalid_state', 'this KlinkCallSdk was destroyed; call KlinkCallSdk.init() again');
     }
+    return this.#engine;
   }
 
   /** Runs a command on a call: `tones` only for `dtmf`. */
@@ -347,19 +317,16 @@ export class KlinkCallSdk {
   }
 
   /**
-   * Calls a number (or a `sip:` URI). Before the SIP WebSocket is open (right after `init()`,
-   * or while reconnecting) it waits for it, at most `connectionWaitMs`.
+   * Calls a number (or a `sip:` URI).
    * @param {string} number
    * @returns {Promise<string>} the new call's id
    */
   async call(number) {
-    this.#use();
+    const engine = this.#use();
     if (typeof number === 'number') number = String(number);
     if (typeof number !== 'string' || number.trim() === '') {
       throw new KlinkCallSdkError('invalid_argument', 'call(number) needs a number or a sip: URI');
     }
-    await this.#connection();
-    const engine = this.#use();
     try {
       return run(engine, 'call', number.trim());
     } catch (err) {
@@ -423,8 +390,6 @@ export class KlinkCallSdk {
     this.#destroying = new Promise((resolve) => {
       this.#resolveDestroyed = resolve;
     });
-    // A call() waiting for the connection would only find the SDK gone: it fails now.
-    this.#wake(this.#gone());
     // Destroyed before init()'s next task: what happened so far is delivered first.
     this.#release();
     try {

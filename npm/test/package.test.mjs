@@ -95,7 +95,7 @@ test('the types declare every event with its payload, and typed on/once/off', ()
   assert.match(dts, /on<E extends KlinkCallSdkEventName>\(event: E, listener: KlinkCallSdkListener<E>\): \(\) => void/);
   assert.match(dts, /readonly isRegistered: boolean/);
   for (const field of ['userEmail', 'accessToken', 'apiBaseUrl?', 'requestTimeoutMs?', 'iceServers?', 'logLevel?',
-    'allowInsecureTransport?', 'reconnect?', 'iceGatheringTimeoutMs?', 'connectionWaitMs?', 'audioConstraints?']) {
+    'allowInsecureTransport?', 'reconnect?', 'iceGatheringTimeoutMs?', 'audioConstraints?']) {
     assert.ok(dts.includes(`  ${field}: `), `config field ${field}`);
   }
 });
@@ -108,8 +108,11 @@ async function loadEngine() {
   return glue.Engine;
 }
 
-/** The engine's settings as the wrapper makes them from `config`. */
-const settings = (config) => parseConfig({ userEmail: 'a@b.test', accessToken: 'kpt_1', ...config });
+/** The engine's settings as the wrapper makes them from `config` (with the tab's instance id). */
+const settings = (config) => ({
+  ...parseConfig({ userEmail: 'a@b.test', accessToken: 'kpt_1', ...config }),
+  instanceId: 'urn:uuid:0f6e2c4a-8b1d-4e3f-9a7c-5d2b1e0f3a4c',
+});
 
 const PASSWORD = 'c2VjcmV0LXNpZ25hdHVyZQ==';
 /** A credential response as the API sends it, with `extra` over it. */
@@ -134,7 +137,7 @@ function createError(Engine, config, ...body) {
 
 // `command` takes the position of a name in COMMANDS of npm/src/sdk.js.
 const COMMANDS = ['answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy',
-  'attachAudio', 'getCalls', 'isRegistered', 'credentials'];
+  'attachAudio', 'getCalls', 'isRegistered', 'credentials', 'suspend'];
 
 test('engine: without the wrapper, garbage settings are refused naming the field', async () => {
   const Engine = await loadEngine();
@@ -150,6 +153,12 @@ test('engine: without the wrapper, garbage settings are refused naming the field
   assert.match(err.message, /logLevel/);
   err = createError(Engine, { ...settings({}), registerExpires: 'soon' });
   assert.match(err.message, /registerExpires/);
+  // The instance id goes into the Contact header: only `urn:uuid:` and a UUID get there.
+  for (const instanceId of [undefined, 'urn:uuid:0f6e2c4a-8b1d-4e3f-9a7c-5d2b1e0f3a4c\r\nX: 1', 'tab-1']) {
+    err = createError(Engine, { ...settings({}), instanceId });
+    assert.equal(err.code, 'invalid_config');
+    assert.match(err.message, /instanceId/);
+  }
 });
 
 test('engine: a credential response it cannot use is init_failed; an insecure wsServers invalid_config', async () => {

@@ -54,6 +54,9 @@ pub struct Config {
     pub register_expires_secs: u32,
     /// The `audio` member of the `getUserMedia` constraints: `true` or `MediaTrackConstraints`.
     pub audio_constraints: JsValue,
+    /// The RFC 5626 `+sip.instance` of this tab, `urn:uuid:` and a UUID (npm/src/lifecycle.js
+    /// keeps it across reloads). It goes into a SIP header, so nothing else is accepted.
+    pub instance_id: String,
 }
 
 /// The error for a field the wrapper would have filled in correctly.
@@ -79,6 +82,17 @@ fn number(value: JsValue, field: &str, min: u32, max: u32) -> Result<u32, SdkErr
         Some(n) if n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
         _ => Err(invalid(field)),
     }
+}
+
+/// `urn:uuid:` and 36 hex digits and dashes: the shape of the wrapper's ids, and nothing that
+/// could break out of the Contact header's quoted `+sip.instance`.
+fn instance_id(value: JsValue) -> Result<String, SdkError> {
+    let id = string(value, "instanceId")?;
+    let uuid = id.strip_prefix("urn:uuid:").unwrap_or_default();
+    if uuid.len() != 36 || !uuid.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()) {
+        return Err(invalid("instanceId"));
+    }
+    Ok(id)
 }
 
 impl Config {
@@ -130,6 +144,7 @@ impl Config {
             )?,
             register_expires_secs: number(field("registerExpires"), "registerExpires", 10, 86_400)?,
             audio_constraints,
+            instance_id: instance_id(field("instanceId"))?,
         })
     }
 }

@@ -59,6 +59,7 @@ mod command {
     pub(super) const GET_CALLS: u32 = 12;
     pub(super) const IS_REGISTERED: u32 = 13;
     pub(super) const CREDENTIALS: u32 = 14;
+    pub(super) const SUSPEND: u32 = 15;
 }
 
 /// What a browser timer of the engine is for.
@@ -183,23 +184,6 @@ fn media_command_name(c: &MediaCommand) -> &'static str {
     }
 }
 
-/// `urn:uuid:` + a random version-4 UUID, the RFC 5626 instance id of this page.
-fn instance_id() -> String {
-    let mut b = js::random_16().unwrap_or([0x42; 16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::from("urn:uuid:");
-    for (i, byte) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
-        }
-        s.push(char::from(HEX[usize::from(byte >> 4)]));
-        s.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    s
-}
-
 /// When to fetch new credentials: a quarter of their remaining lifetime before they expire (at
 /// most a minute before), never sooner than `MIN_REFRESH_DELAY_MS` from now. The engine hands
 /// this instant to the core as the expiry with a zero margin, so the core's
@@ -222,7 +206,7 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
     ua.display_name = Some(creds.display_name.clone()).filter(|n| !n.is_empty());
     ua.realm = Some(creds.realm.clone()).filter(|r| !r.is_empty());
     ua.user_agent = ["klink-call-sdk/", env!("CARGO_PKG_VERSION")].concat();
-    ua.instance_id = instance_id();
+    ua.instance_id = config.instance_id.clone();
     ua.register_expires = config.register_expires_secs;
     ua.credentials_refresh_margin = 0;
     ua.credentials_expire_at = refresh_instant(creds);
@@ -361,6 +345,12 @@ impl Shared {
                     ua.start(t);
                     Ok(())
                 }
+                // The page is going away: the pump below hands every CANCEL, BYE and the
+                // un-REGISTER to the socket, then closes it, before this returns.
+                command::SUSPEND => {
+                    ua.suspend(t);
+                    Ok(())
+                }
                 _ => {
                     return Err(
                         SdkError::new(ErrorCode::InvalidArgument, "unknown engine command").into(),
@@ -435,6 +425,14 @@ impl Shared {
             LogLevel::Warn => js::console_warn(&line),
             _ => js::console_log(&line),
         }
+    }
+
+    /// Logs a SIP message at debug level without the instance id: it names this tab for as
+    /// long as the tab lives, so it stays out of logs that get pasted into tickets.
+    fn log_sip(&self, what: &str, text: &str) {
+        // sip_core's replace: str::replace would link core's Two-Way searcher (docs/size.md).
+        let text = sip_core::search::replace(text, &self.config.instance_id, "urn:uuid:<hidden>");
+        self.log(LogLevel::Debug, &[what, &text].concat());
     }
 
     fn emit(&self, name: &str, payload: &JsValue) {
@@ -534,7 +532,7 @@ impl Shared {
             Output::Transmit(text) => {
                 // Checked first: the copy of every message would cost on the hot path.
                 if self.config.log_level >= LogLevel::Debug {
-                    self.log(LogLevel::Debug, &["send:\n", &text].concat());
+                    self.log_sip("send:\n", &text);
                 }
                 let sent = self.socket.borrow().as_ref().map(|s| s.send(&text));
                 if let Some(Err(why)) = sent {
@@ -602,7 +600,7 @@ impl Shared {
             }
             SocketEvent::Message(text) => {
                 if self.config.log_level >= LogLevel::Debug {
-                    self.log(LogLevel::Debug, &["recv:\n", &text].concat());
+                    self.log_sip("recv:\n", &text);
                 }
                 self.input(Input::Received(&text));
             }

@@ -60,13 +60,6 @@ pub(crate) fn random_u64() -> Option<u64> {
     Some(u64::from_le_bytes(buf))
 }
 
-/// Sixteen random bytes, e.g. for the RFC 5626 instance id.
-pub(crate) fn random_16() -> Option<[u8; 16]> {
-    let mut buf = [0u8; 16];
-    get_random_values(&mut buf).ok()?;
-    Some(buf)
-}
-
 /// Reads `obj[key]`; `undefined` when `obj` is not an object or has no such property.
 pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
     if !obj.is_object() {

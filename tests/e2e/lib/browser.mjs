@@ -28,17 +28,23 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * opts.tone: true feeds the fake microphone a continuous 1 kHz sine (generated once)
  *   instead of Chromium's default beep every ~500 ms; a string is a WAV path to use.
  * opts.args: extra Chromium flags.
+ * opts.bfcache: true keeps the back/forward cache, which Playwright turns off by default.
  * Returns { browser, context, newPage(url), close() }; one context shared by all pages,
  * microphone permission granted.
  */
-export async function launchBrowser({ tone = false, args = [], headless = true } = {}) {
+export async function launchBrowser({ tone = false, args = [], headless = true, bfcache = false } = {}) {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`);
   const flags = [...CHROMIUM_ARGS, ...args];
   if (tone) {
     const wav = typeof tone === 'string' ? tone : ensureSineWav();
     flags.push(`--use-file-for-fake-audio-capture=${wav}`);
   }
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless, args: flags });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless,
+    args: flags,
+    ignoreDefaultArgs: bfcache ? ['--disable-back-forward-cache'] : [],
+  });
   const context = await browser.newContext();
   const pages = new Set();
 
