@@ -137,6 +137,12 @@ export class KlinkCallSdk {
   #release = () => {};
   /** Removes the page listeners and frees this tab's instance id (lifecycle.js). */
   #unwatch = () => {};
+  /** Whether the SIP WebSocket is open: set by the engine's events as it emits them. */
+  #up = false;
+  /** How long `call()` waits for the connection (config `connectionWaitMs`). */
+  #waitMs = 0;
+  /** The wake-ups of commands waiting for the connection: `wake()` to look again, `wake(err)` to fail. */
+  #waiting = new Set();
 
   /** @private Use `KlinkCallSdk.init(config)`. */
   constructor(token, engine) {
@@ -179,6 +185,8 @@ export class KlinkCallSdk {
     // subscribe; the connection itself starts at once (opening a socket takes a round trip).
     let early = [];
     const emit = (name, payload) => {
+      // The link state is the engine's now, not the listeners' (who may still be queued).
+      if (name === 'connected' || name === 'disconnected') sdk?.#link(name === 'connected');
       if (early) early.push([name, payload]);
       else sdk.#dispatch(name, payload);
     };
@@ -192,6 +200,7 @@ export class KlinkCallSdk {
     }
     sdk = new KlinkCallSdk(INTERNAL, engine);
     sdk.#stopRefresh = fresh.stop;
+    sdk.#waitMs = settings.connectionWaitMs;
     try {
       run(engine, 'start');
     } catch (err) {
@@ -283,6 +292,7 @@ export class KlinkCallSdk {
     this.#destroyed = true;
     this.#stopRefresh();
     this.#unwatch();
+    this.#wake(this.#gone());
     const engine = this.#engine;
     this.#engine = null;
     if (this.#resolveDestroyed) this.#resolveDestroyed();
@@ -290,11 +300,54 @@ export class KlinkCallSdk {
     setTimeout(() => engine && engine.free(), 0);
   }
 
+  #gone() {
+    return new KlinkCallSdkError('invalid_state', 'this KlinkCallSdk was destroyed; call KlinkCallSdk.init() again');
+  }
+
   #use() {
-    if (this.#destroyed || this.#destroying || !this.#engine) {
-      throw new KlinkCallSdkError('invalid_state', 'this KlinkCallSdk was destroyed; call KlinkCallSdk.init() again');
-    }
+    if (this.#destroyed || this.#destroying || !this.#engine) throw this.#gone();
     return this.#engine;
+  }
+
+  /** The engine connected or lost its connection: commands waiting for it may go. */
+  #link(up) {
+    this.#up = up;
+    if (up) this.#wake();
+  }
+
+  /** Wakes every waiting command: to look again, or to fail with `err`. */
+  #wake(err) {
+    for (const wake of [...this.#waiting]) wake(err);
+  }
+
+  /**
+   * Resolves once the SIP WebSocket is open, at once when it is. The engine opens it right
+   * after init() and again after every drop, so a command made meanwhile waits for it rather
+   * than failing; past `connectionWaitMs` it rejects with `network_error`, and `destroy()`
+   * rejects it with `invalid_state`.
+   */
+  async #connection() {
+    const deadline = Date.now() + this.#waitMs;
+    // A wake-up is a chance, not a promise: the link may have dropped again before this runs.
+    while (!this.#up) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new KlinkCallSdkError(
+          'network_error',
+          `no SIP connection within connectionWaitMs (${this.#waitMs} ms): see the "transport" error events`,
+        );
+      }
+      await new Promise((resolve, reject) => {
+        const wake = (err) => {
+          clearTimeout(timer);
+          this.#waiting.delete(wake);
+          if (err) reject(err);
+          else resolve();
+        };
+        const timer = setTimeout(wake, left);
+        this.#waiting.add(wake);
+      });
+    }
   }
 
   /** Runs a command on a call: `tones` only for `dtmf`. */
@@ -317,16 +370,19 @@ export class KlinkCallSdk {
   }
 
   /**
-   * Calls a number (or a `sip:` URI).
+   * Calls a number (or a `sip:` URI). Before the SIP WebSocket is open (right after `init()`,
+   * or while reconnecting) it waits for it, at most `connectionWaitMs`.
    * @param {string} number
    * @returns {Promise<string>} the new call's id
    */
   async call(number) {
-    const engine = this.#use();
+    this.#use();
     if (typeof number === 'number') number = String(number);
     if (typeof number !== 'string' || number.trim() === '') {
       throw new KlinkCallSdkError('invalid_argument', 'call(number) needs a number or a sip: URI');
     }
+    await this.#connection();
+    const engine = this.#use();
     try {
       return run(engine, 'call', number.trim());
     } catch (err) {
@@ -390,6 +446,8 @@ export class KlinkCallSdk {
     this.#destroying = new Promise((resolve) => {
       this.#resolveDestroyed = resolve;
     });
+    // A call() waiting for the connection would only find the SDK gone: it fails now.
+    this.#wake(this.#gone());
     // Destroyed before init()'s next task: what happened so far is delivered first.
     this.#release();
     try {

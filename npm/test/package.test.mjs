@@ -95,7 +95,7 @@ test('the types declare every event with its payload, and typed on/once/off', ()
   assert.match(dts, /on<E extends KlinkCallSdkEventName>\(event: E, listener: KlinkCallSdkListener<E>\): \(\) => void/);
   assert.match(dts, /readonly isRegistered: boolean/);
   for (const field of ['userEmail', 'accessToken', 'apiBaseUrl?', 'requestTimeoutMs?', 'iceServers?', 'logLevel?',
-    'allowInsecureTransport?', 'reconnect?', 'iceGatheringTimeoutMs?', 'audioConstraints?']) {
+    'allowInsecureTransport?', 'reconnect?', 'iceGatheringTimeoutMs?', 'connectionWaitMs?', 'audioConstraints?']) {
     assert.ok(dts.includes(`  ${field}: `), `config field ${field}`);
   }
 });

@@ -688,3 +688,72 @@ async fn a_step_in_flight_ends_when_the_session_closes() {
     );
     b.session.close();
 }
+
+/// `sdp` with its audio section narrowed to G.729 only: what a desk phone might offer, and a
+/// codec no browser has.
+fn g729_only(sdp: &str) -> String {
+    let mut out = String::new();
+    for line in sdp.split("\r\n").filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("m=audio ") {
+            let mut parts = rest.splitn(3, ' ');
+            let (port, proto) = (parts.next().unwrap(), parts.next().unwrap());
+            out.push_str(&format!("m=audio {port} {proto} 18\r\na=rtpmap:18 G729/8000\r\n"));
+            continue;
+        }
+        if ["a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"].iter().any(|p| line.starts_with(p)) {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The browser answers an offer without a codec it has by rejecting the audio (`m=audio 0`).
+/// The session reports that answer without applying it and rolls the offer back: the core
+/// then refuses the offer with 488, and the call in progress keeps its audio.
+#[wasm_bindgen_test]
+async fn an_answer_rejecting_all_audio_is_reported_unapplied_and_the_call_keeps_its_audio() {
+    let (a, b) = (Probe::new(), Probe::new());
+    // A new call offering only G.729.
+    let offer = sdp_of(a.step(MediaOp::CreateOffer).await);
+    assert!(sip_core::sdp::has_usable_audio(&offer), "{offer}");
+    let fresh = Probe::new();
+    let refused = sdp_of(fresh.step(MediaOp::CreateAnswer(g729_only(&offer))).await);
+    assert!(!sip_core::sdp::has_usable_audio(&refused), "{refused}");
+    fresh.session.close();
+
+    // A call up, then a re-offer of only G.729: refused, and the call goes on.
+    let answer = sdp_of(b.step(MediaOp::CreateAnswer(offer)).await);
+    assert!(sip_core::sdp::has_usable_audio(&answer), "{answer}");
+    assert_eq!(
+        a.step(MediaOp::ApplyAnswer(answer)).await,
+        MediaOutcome::RemoteApplied
+    );
+    let reoffer = sdp_of(
+        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendRecv))
+            .await,
+    );
+    let refused = sdp_of(b.step(MediaOp::CreateAnswer(g729_only(&reoffer))).await);
+    assert!(!sip_core::sdp::has_usable_audio(&refused), "{refused}");
+    // The 488 makes the offerer roll back, as the core asks it to.
+    a.session.run(MediaOp::Rollback);
+    sleep(50).await;
+    // Had the rejecting answer been applied, b's audio transceiver would be stopped and this
+    // answer would reject the audio too.
+    let reoffer = sdp_of(
+        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendRecv))
+            .await,
+    );
+    let answer = sdp_of(b.step(MediaOp::CreateAnswer(reoffer)).await);
+    assert!(sip_core::sdp::has_usable_audio(&answer), "{answer}");
+    assert!(answer.contains("a=sendrecv"), "{answer}");
+    assert_eq!(
+        a.step(MediaOp::ApplyAnswer(answer)).await,
+        MediaOutcome::RemoteApplied
+    );
+    let track = b.session.sender_track().expect("b still sends its microphone");
+    assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Live);
+    a.session.close();
+    b.session.close();
+}
