@@ -49,7 +49,7 @@ export class FarEnd {
     return this.#eval(() => window.farEnd.isRegistered());
   }
 
-  /** Returns the new session's id. */
+  /** Returns the new session's id. opts: { extraHeaders, g729Only } (pages/farend.js). */
   call(target, opts = {}) {
     return this.#eval(([t, o]) => window.farEnd.call(t, o), target, opts);
   }

@@ -91,6 +91,24 @@
       .join('\r\n');
   }
 
+  /**
+   * The SDP with G.729 as the only audio format (what a desk phone might offer): every other
+   * payload type and its attributes are removed. JsSIP's own connection keeps its real offer;
+   * only the INVITE carries this one.
+   */
+  function g729Only(sdp) {
+    const out = [];
+    for (const line of sdp.split(/\r?\n/)) {
+      if (line.startsWith('m=audio ')) {
+        const [m, port, proto] = line.split(' ');
+        out.push(`${m} ${port} ${proto} 18`, 'a=rtpmap:18 G729/8000');
+      } else if (!/^a=(?:rtpmap|fmtp|rtcp-fb):\d+\s/.test(line)) {
+        out.push(line);
+      }
+    }
+    return out.join('\r\n');
+  }
+
   function statusOf(message) {
     return message && typeof message.status_code === 'number' ? message.status_code : null;
   }
@@ -163,6 +181,7 @@
 
     session.on('sdp', (e) => {
       if (e.originator === 'local' && options.stripTelephoneEvent) e.sdp = withoutTelephoneEvent(e.sdp);
+      if (e.originator === 'local' && e.type === 'offer' && s.g729Only) e.sdp = g729Only(e.sdp);
       record('sdp', {
         session: id,
         originator: e.originator,
@@ -191,7 +210,8 @@
       if (e.originator === 'remote' && e.cause === JsSIP.C.causes.CANCELED) {
         record('cancel', { session: id });
       }
-      record('ended', { session: id, originator: e.originator, cause: e.cause, status, failed: true });
+      const warning = e.message?.getHeader?.('Warning') ?? null;
+      record('ended', { session: id, originator: e.originator, cause: e.cause, status, warning, failed: true });
       finish(s);
     });
     session.on('hold', (e) => {
@@ -356,15 +376,20 @@
       return Boolean(ua?.isRegistered());
     },
 
-    /** Calls target (an extension such as '1002' or a SIP URI); returns the session id. */
-    call(target, { extraHeaders = [] } = {}) {
+    /**
+     * Calls target (an extension such as '1002' or a SIP URI); returns the session id.
+     * g729Only: the INVITE offers G.729 alone, a codec no browser has.
+     */
+    call(target, { extraHeaders = [], g729Only: onlyG729 = false } = {}) {
       if (!ua) throw new Error('farEnd: not started');
       const session = ua.call(target, {
         mediaConstraints: this.mediaConstraints,
         pcConfig: this.pcConfig,
         extraHeaders,
       });
-      return adopt(session, 'local', null).id;
+      const s = adopt(session, 'local', null);
+      s.g729Only = onlyG729 === true;
+      return s.id;
     },
 
     /** Answers the current (or given) incoming session with audio. */
