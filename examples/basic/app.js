@@ -95,7 +95,9 @@
       return;
     }
     sdk.attachAudio($('remote-audio'));
-    const events = ['ready', 'incoming', 'sessionStarted', 'sessionEnded', 'remoteStream', 'connected',
+    // sessionStarted: an outbound call dialling, an inbound one answered; callUpdated: the rest
+    // of a call's life, the answer of an outbound call (state "active") included.
+    const events = ['ready', 'incoming', 'sessionStarted', 'callUpdated', 'sessionEnded', 'remoteStream', 'connected',
       'disconnected', 'registeredChange', 'registrationFailed', 'error', 'destroyed'];
     for (const name of events) {
       unsubscribers.push(sdk.on(name, (payload) => {

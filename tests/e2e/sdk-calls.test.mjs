@@ -66,6 +66,11 @@ describe('SDK calls with a JsSIP far end', { timeout: 240_000 }, () => {
     return { callId, session: incoming.session, fromSdk, fromFar };
   }
 
+  /** The SDK's report that bob answered outbound `callId`: its `callUpdated` to state active. */
+  function answerOf(callId, fromSdk) {
+    return sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
+  }
+
   /** bob calls the SDK; returns { callId, session, incoming, fromSdk, fromFar } once `incoming` fired. */
   async function inboundRinging() {
     const fromSdk = await sdk.mark();
@@ -92,11 +97,20 @@ describe('SDK calls with a JsSIP far end', { timeout: 240_000 }, () => {
     assert.fail(`media not released after the call: ${JSON.stringify(media)}`);
   }
 
-  test('outbound answered by JsSIP: sessionStarted, remoteStream, audio both ways; SDK hangup ends both sides', async () => {
+  test('outbound answered by JsSIP: sessionStarted when dialling, callUpdated active on the answer, remoteStream, audio both ways; SDK hangup ends both sides', async () => {
     const { callId, session, fromSdk, fromFar } = await outboundAnswered();
 
+    // K-Link's "call established / dialing": the session started when call() dialled.
     const started = await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': callId } });
-    const call = started.payload.call;
+    assert.equal(started.payload.call.direction, 'outbound');
+    assert.equal(started.payload.call.state, 'trying', 'dialling, not answered');
+    assert.equal(started.payload.call.answeredAt, null);
+    const first = (await sdk.events(fromSdk)).find((e) => e.source === 'sdk' && e.payload?.call?.id === callId);
+    assert.equal(first.type, 'sessionStarted', "sessionStarted is the call's first event");
+    // The answer is an update to active, not a second sessionStarted.
+    const answered = await answerOf(callId, fromSdk);
+    assert.ok(answered.seq > started.seq);
+    const call = answered.payload.call;
     assert.equal(call.direction, 'outbound');
     assert.equal(call.remoteNumber, bob.extension);
     assert.equal(call.state, 'active');
@@ -106,6 +120,8 @@ describe('SDK calls with a JsSIP far end', { timeout: 240_000 }, () => {
     assert.equal(typeof call.answeredAt, 'number');
     assert.ok(call.answeredAt >= call.startedAt, 'answered after started');
     assert.ok(Math.abs(call.startedAt - Date.now()) < 60_000, 'startedAt is Unix milliseconds');
+    assert.equal(call.startedAt, started.payload.call.startedAt, 'one call, one start time');
+    assert.equal((await sdk.eventsOf('sessionStarted', fromSdk)).length, 1, 'sessionStarted once');
 
     const stream = await sdk.waitFor('remoteStream', { from: fromSdk, where: { 'payload.callId': callId } });
     assert.equal(stream.payload.callId, callId);
@@ -139,7 +155,7 @@ describe('SDK calls with a JsSIP far end', { timeout: 240_000 }, () => {
 
   test('outbound: JsSIP hangs up → sessionEnded with cause hangup_remote', async () => {
     const { callId, session, fromSdk } = await outboundAnswered();
-    await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': callId } });
+    await answerOf(callId, fromSdk);
     await far.hangup(session);
     const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': callId } });
     assert.equal(ended.payload.cause, 'hangup_remote');
@@ -159,9 +175,12 @@ describe('SDK calls with a JsSIP far end', { timeout: 240_000 }, () => {
 
     const answer = await sdk.answer(callId);
     assert.equal(answer.ok, true, JSON.stringify(answer));
+    // An inbound session starts when it is answered.
     const started = await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': callId } });
     assert.equal(started.payload.call.direction, 'inbound');
+    assert.equal(started.payload.call.state, 'active');
     assert.equal(typeof started.payload.call.answeredAt, 'number');
+    assert.equal((await sdk.eventsOf('sessionStarted', fromSdk)).length, 1, 'sessionStarted once, on the answer');
     const accepted = await far.waitFor('accepted', { from: fromFar, where: { session } });
     assert.equal(accepted.status, 200);
     const stream = await sdk.waitFor('remoteStream', { from: fromSdk, where: { 'payload.callId': callId } });
@@ -213,7 +232,13 @@ describe('SDK calls with a JsSIP far end', { timeout: 240_000 }, () => {
     assert.equal(farEnded.cause, 'Canceled');
     const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': callId } });
     assert.equal(ended.payload.cause, 'cancelled');
-    assert.equal((await sdk.eventsOf('sessionStarted', fromSdk)).length, 0, 'never started');
+    // Dialling started it; nothing answered it.
+    const started = await sdk.eventsOf('sessionStarted', fromSdk);
+    assert.equal(started.length, 1, 'started once, when dialled');
+    assert.equal(started[0].payload.call.id, callId);
+    assert.equal(started[0].payload.call.state, 'trying');
+    const answers = (await sdk.eventsOf('callUpdated', fromSdk)).filter((e) => e.payload.call.state === 'active');
+    assert.deepEqual(answers, [], 'never answered');
     await assertMediaReleased();
   });
 
@@ -233,7 +258,7 @@ describe('SDK calls with a JsSIP far end', { timeout: 240_000 }, () => {
 
   test('a finished call gives the microphone back: every getUserMedia track stopped', async () => {
     const { callId, session, fromSdk } = await outboundAnswered();
-    await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': callId } });
+    await answerOf(callId, fromSdk);
     const during = await sdk.media();
     const sending = during.peerConnections.at(-1).senders.map((x) => x.track?.id);
     const captured = during.localTracks.at(-1);
@@ -265,7 +290,7 @@ describe('SDK calls with a JsSIP far end', { timeout: 240_000 }, () => {
   // Last: the SDK is gone afterwards.
   test('destroy() with a call up: JsSIP gets a BYE, sessionEnded then destroyed, contact and media gone', async () => {
     const { callId, session, fromSdk, fromFar } = await outboundAnswered();
-    await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': callId } });
+    await answerOf(callId, fromSdk);
     const r = await sdk.destroy();
     assert.equal(r.ok, true, JSON.stringify(r));
     const farEnded = await far.waitFor('ended', { from: fromFar, where: { session } });

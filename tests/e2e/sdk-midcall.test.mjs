@@ -63,7 +63,8 @@ describe('SDK mid-call controls with JsSIP far ends', { timeout: 240_000 }, () =
     const callId = await sdk.must('call', extension);
     const incoming = await ua.waitFor('incoming', { from: fromFar });
     await ua.answer(incoming.session);
-    await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': callId } });
+    // The answer of an outbound call: callUpdated to active (sessionStarted came with the dialling).
+    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
     await ua.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
     await Promise.all([
       sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),

@@ -93,7 +93,8 @@ describe('SDK resilience: reconnect, failover, credential refresh', { timeout: 1
     const callId = await sdk.must('call', bob.extension);
     const incoming = await far.waitFor('incoming', { from: fromFar });
     await far.answer(incoming.session);
-    await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.id': callId } });
+    // The answer of an outbound call: callUpdated to active (sessionStarted came with the dialling).
+    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
     await Promise.all([
       sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
       far.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: incoming.session }),

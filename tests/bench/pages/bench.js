@@ -59,7 +59,7 @@ async function sdkRun({ config, target, calls = 1 }) {
   };
   for (let i = 0; i < calls; i++) {
     const tCall = performance.now();
-    const answered = new Promise((resolve) => sdk.once('sessionStarted', () => resolve(performance.now())));
+    const answered = new Promise((resolve) => { const off = sdk.on('callUpdated', ({ call }) => call.state === 'active' && (off(), resolve(performance.now()))); });
     const audio = new Promise((resolve) => sdk.once('remoteStream', ({ stream }) => resolve(firstAudio(stream))));
     const callId = await sdk.call(target);
     const tAnswered = await withTimeout(answered, 10000, 'answer');
@@ -201,7 +201,7 @@ async function sdkSoak({ config, target, sequential, concurrent, settleMs = 0 })
   };
   const oneCall = async () => {
     forgetWire();
-    const answered = new Promise((resolve) => sdk.once('sessionStarted', resolve));
+    const answered = new Promise((resolve) => { const off = sdk.on('callUpdated', ({ call }) => call.state === 'active' && (off(), resolve())); });
     const id = await sdk.call(target);
     await withTimeout(answered, 10000, 'answer');
     return id;
