@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { elementEnergy } from './lib/audio.mjs';
 import { build } from 'vite';
 import { launchBrowser } from './lib/browser.mjs';
 import { BUILD_DIR, REPO_ROOT } from './lib/build.mjs';
@@ -16,27 +17,7 @@ const EXAMPLE = join(REPO_ROOT, 'examples', 'agent-console');
 const OUT = join(BUILD_DIR, 'agent-console');
 
 /** Highest RMS of the page's #remote-audio stream over ~0.5 s, measured in the page with WebAudio. */
-async function remoteEnergy(page) {
-  return page.evaluate(async () => {
-    const el = document.getElementById('remote-audio');
-    const stream = el.srcObject;
-    if (!stream || stream.getAudioTracks().length === 0) return 0;
-    window.__ctx ??= new AudioContext();
-    const source = window.__ctx.createMediaStreamSource(stream);
-    const analyser = window.__ctx.createAnalyser();
-    analyser.fftSize = 1024;
-    source.connect(analyser);
-    const buf = new Float32Array(analyser.fftSize);
-    let peak = 0;
-    for (let i = 0; i < 25; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      analyser.getFloatTimeDomainData(buf);
-      peak = Math.max(peak, Math.sqrt(buf.reduce((s, v) => s + v * v, 0) / buf.length));
-    }
-    source.disconnect();
-    return peak;
-  });
-}
+const remoteEnergy = (page) => elementEnergy(page, 'remote-audio');
 
 // The console keeps the browser's audio processing on (as the SDK's default does): noise
 // suppression fades the steady test tone from about 0.2 RMS to about 0.02 within seconds, while

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { elementEnergy } from './lib/audio.mjs';
 import { launchBrowser } from './lib/browser.mjs';
 import { REPO_ROOT } from './lib/build.mjs';
 import { SDK_STATIC, requireSdkBuild } from './lib/sdkpage.mjs';
@@ -11,27 +12,7 @@ import { DEMO, startStack } from './lib/stack.mjs';
 const EXAMPLE = join(REPO_ROOT, 'examples', 'basic');
 
 /** RMS of the page's #remote-audio stream, measured in the page with WebAudio. */
-async function remoteEnergy(page) {
-  return page.evaluate(async () => {
-    const el = document.getElementById('remote-audio');
-    const stream = el.srcObject;
-    if (!stream || stream.getAudioTracks().length === 0) return 0;
-    window.__ctx ??= new AudioContext();
-    const source = window.__ctx.createMediaStreamSource(stream);
-    const analyser = window.__ctx.createAnalyser();
-    analyser.fftSize = 1024;
-    source.connect(analyser);
-    const buf = new Float32Array(analyser.fftSize);
-    let peak = 0;
-    for (let i = 0; i < 25; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      analyser.getFloatTimeDomainData(buf);
-      peak = Math.max(peak, Math.sqrt(buf.reduce((s, v) => s + v * v, 0) / buf.length));
-    }
-    source.disconnect();
-    return peak;
-  });
-}
+const remoteEnergy = (page) => elementEnergy(page, 'remote-audio');
 
 async function signIn(page, member) {
   await page.fill('input[name=userEmail]', member.email);

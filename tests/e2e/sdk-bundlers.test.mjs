@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { elementEnergy } from './lib/audio.mjs';
 import { launchBrowser } from './lib/browser.mjs';
 import { BUILD_DIR, E2E_DIR } from './lib/build.mjs';
 import { esbuildBuild, packedApp, VITE_BIN, viteBuild, viteDev, webpackBuild } from './lib/bundlers.mjs';
@@ -31,26 +32,7 @@ const HEARD_BY_APP = 0.05;
 const HEARD_BY_FAR = 0.01;
 
 /** RMS of the app's <audio id=remote> (where attachAudio plays the call), measured with WebAudio. */
-function remoteEnergy(page) {
-  return page.evaluate(async () => {
-    const stream = document.getElementById('remote').srcObject;
-    if (!stream || stream.getAudioTracks().length === 0) return 0;
-    window.__ctx ??= new AudioContext();
-    const source = window.__ctx.createMediaStreamSource(stream);
-    const analyser = window.__ctx.createAnalyser();
-    analyser.fftSize = 1024;
-    source.connect(analyser);
-    const buf = new Float32Array(analyser.fftSize);
-    let peak = 0;
-    for (let i = 0; i < 15; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      analyser.getFloatTimeDomainData(buf);
-      peak = Math.max(peak, Math.sqrt(buf.reduce((s, v) => s + v * v, 0) / buf.length));
-    }
-    source.disconnect();
-    return peak;
-  });
-}
+const remoteEnergy = (page) => elementEnergy(page, 'remote', 15);
 
 describe('the npm tarball under Vite, webpack and esbuild', { timeout: 300_000 }, () => {
   let work;
