@@ -7,15 +7,12 @@
 
 pub mod config;
 pub mod credentials;
-#[cfg(feature = "core")]
 mod engine;
 pub mod error;
 mod js;
 pub mod media;
-#[cfg(feature = "core")]
 mod payload;
 pub mod socket;
 pub mod url;
 
-#[cfg(feature = "core")]
 pub use engine::Engine;

@@ -13,7 +13,6 @@ pub mod sdp;
 mod call;
 mod dialog;
 mod hash;
-pub mod emitter;
 pub mod error;
 pub mod events;
 pub mod media;
