@@ -38,8 +38,9 @@ const EVENTS = [
 ];
 
 /**
- * The engine's commands: `Engine.command` takes a command's position in this list
- * (`mod command` of crates/call-sdk/src/engine.rs numbers them the same way).
+ * The engine's commands: `Engine.command` takes a command's position in this list. `mod command`
+ * of crates/call-sdk/src/engine.rs numbers them the same way; npm/test/commands.test.mjs fails
+ * when the two differ.
  */
 const COMMANDS = [
   'answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio',
@@ -461,4 +462,4 @@ export class KlinkCallSdk {
   }
 }
 
-export { EVENTS as _EVENTS, CODES as _CODES };
+export { EVENTS as _EVENTS, CODES as _CODES, COMMANDS as _COMMANDS };

@@ -42,7 +42,8 @@ const MAX_REFRESH_MARGIN_MS: f64 = 60_000.0;
 /// expired must not start a fetch loop.
 const MIN_REFRESH_DELAY_MS: f64 = 5_000.0;
 
-/// The numbers of `Engine::command`: positions in `COMMANDS` of npm/src/sdk.js.
+/// The numbers of `Engine::command`: positions in `COMMANDS` of npm/src/sdk.js (npm/test/commands.test.mjs
+/// compares the two).
 mod command {
     pub(super) const ANSWER: u32 = 0;
     pub(super) const REJECT: u32 = 1;
