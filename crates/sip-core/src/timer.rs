@@ -60,6 +60,12 @@ pub struct TimerTable<T: TimerKind, const N: usize> {
 
 impl<T: TimerKind, const N: usize> Default for TimerTable<T, N> {
     fn default() -> Self {
+        // The size is written by hand at each table's type: a table one slot short would never
+        // arm its last timer. Checked when the table's type is compiled.
+        const { assert!(N == T::VALUES.len(), "a TimerTable's size must equal its TimerKind::VALUES.len()") };
+        // And each timer's slot must be its place in VALUES, or pop_expired would name another
+        // timer. Checked in every test that builds a table (free in release builds).
+        debug_assert!(T::VALUES.iter().enumerate().all(|(slot, t)| t.index() == slot), "TimerKind::index must be the position in VALUES");
         Self { deadlines: [None; N], kind: PhantomData }
     }
 }
@@ -170,6 +176,27 @@ mod tests {
         t.set(T::A, Instant(1));
         t.stop(T::A);
         assert!(!t.is_set(T::A));
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Misnumbered {
+        A,
+        B,
+    }
+    impl TimerKind for Misnumbered {
+        const VALUES: &'static [Self] = &[Misnumbered::A, Misnumbered::B];
+        fn index(self) -> usize {
+            match self {
+                Misnumbered::A => 1,
+                Misnumbered::B => 0,
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "position in VALUES")]
+    fn a_timer_whose_slot_is_not_its_place_is_caught() {
+        let _: TimerTable<Misnumbered, 2> = TimerTable::default();
     }
 
     #[test]
