@@ -1,14 +1,22 @@
 //! Pre-emptive digest credentials: a challenge that was answered successfully is kept
 //! and reused (next nonce-count, fresh cnonce) on the next REGISTER and initial INVITE,
 //! saving the challenge round trip (RFC 7616 §3.4: a nonce may be reused until the
-//! server calls it stale). When the server challenges anyway, the normal path answers.
+//! server calls it stale). When the server challenges anyway, [`Ua::authenticate`]
+//! answers it, for any request.
 
 use std::borrow::Cow;
 
-use super::Ua;
+use super::register::cseq_of;
+use super::{Owner, Purpose, Ua};
+use crate::dialog::format_cseq;
 use crate::digest::{self, DigestRequest};
-use crate::message::{AuthKind, Challenge};
+use crate::events::{ErrorScope, Event};
+use crate::message::{AuthKind, Challenge, Message};
 use crate::outgoing::Outgoing;
+use crate::timer::Instant;
+
+/// Challenges answered in one request chain before giving up (stale nonces included).
+const MAX_AUTH_ATTEMPTS: u8 = 3;
 
 /// The parameters of one digest challenge, owned.
 #[derive(Clone, Debug)]
@@ -102,5 +110,73 @@ impl Ua {
             cached.nonce_count = nonce_count;
             request.set(answer.header_name, answer.value);
         }
+    }
+
+    /// Answers a 401/407 by resending `request` with credentials, a new branch and the
+    /// next CSeq. Returns false when it must not: no usable challenge, or the same
+    /// credentials were already refused (only `stale=true` earns another try).
+    pub(crate) fn authenticate(&mut self, now: Instant, msg: &Message<'_>, owner: Owner, mut request: Outgoing, attempts: u8) -> bool {
+        let Ok(challenges) = msg.challenges() else {
+            return false;
+        };
+        let Some(challenge) = digest::select(&challenges) else {
+            if !challenges.is_empty() {
+                self.emit(Event::Error {
+                    scope: ErrorScope::Registration,
+                    detail: String::from("the server asked for an unsupported authentication scheme"),
+                });
+            }
+            return false;
+        };
+        if attempts >= MAX_AUTH_ATTEMPTS || (attempts > 0 && !challenge.stale()) {
+            return false;
+        }
+        let method = request.method().unwrap_or_default().to_owned();
+        let uri = request.uri().unwrap_or_default().to_owned();
+        let cnonce = self.rng.cnonce();
+        let Ok(answer) = digest::respond(
+            challenge,
+            &DigestRequest {
+                username: &self.config.authorization_user,
+                password: &self.config.password,
+                method: &method,
+                uri: &uri,
+                cnonce: &cnonce,
+                nonce_count: 1,
+            },
+        ) else {
+            return false;
+        };
+        let cseq = match &owner {
+            Owner::Register => {
+                self.reg.cseq = self.reg.cseq.saturating_add(1);
+                self.reg.cseq
+            }
+            Owner::Call(id, purpose) => {
+                let dialog = match purpose {
+                    Purpose::Invite | Purpose::Cancel => None,
+                    _ => self.call_index(id).and_then(|i| self.calls.get_mut(i)).and_then(|c| c.dialog.as_mut()),
+                };
+                match dialog {
+                    Some(d) => d.next_cseq(),
+                    None => cseq_of(&request).saturating_add(1),
+                }
+            }
+            Owner::Detached | Owner::Probe => cseq_of(&request).saturating_add(1),
+        };
+        let (_, via) = self.new_via();
+        request.set("Via", via);
+        request.set("CSeq", format_cseq(cseq, &method));
+        // Pre-emptive credentials the server just refused must not ride along.
+        request.remove("Authorization").remove("Proxy-Authorization");
+        request.set(answer.header_name, answer.value);
+        self.remember_challenge(challenge);
+        if let Owner::Call(id, Purpose::Invite) = &owner {
+            if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
+                call.invite = Some(request.clone());
+            }
+        }
+        self.send_request(now, owner, request, attempts.saturating_add(1));
+        true
     }
 }

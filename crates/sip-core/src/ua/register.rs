@@ -1,16 +1,13 @@
-//! REGISTER and un-REGISTER (RFC 3261 §10, RFC 5626), and digest retries for any request.
+//! REGISTER and un-REGISTER (RFC 3261 §10, RFC 5626).
 
-use super::{Owner, Purpose, Ua};
+use super::{Owner, Ua};
 use crate::dialog::{format_cseq, tagged};
-use crate::digest::{self, DigestRequest};
-use crate::events::{ErrorScope, Event};
+use crate::events::Event;
 use crate::message::{AuthKind, Message};
 use crate::outgoing::Outgoing;
 use crate::registration::{granted_expires, RegAction, RegTimer, Registration, RETRY_DELAY};
 use crate::timer::Instant;
 
-/// Challenges answered in one request chain before giving up (stale nonces included).
-const MAX_AUTH_ATTEMPTS: u8 = 3;
 /// 423 answers followed in a row before giving up.
 const MAX_INTERVAL_RETRIES: u8 = 2;
 
@@ -146,74 +143,6 @@ impl Ua {
             self.reg.registered = registered;
             self.emit(Event::RegisteredChange { registered });
         }
-    }
-
-    /// Answers a 401/407 by resending `request` with credentials, a new branch and the
-    /// next CSeq. Returns false when it must not: no usable challenge, or the same
-    /// credentials were already refused (only `stale=true` earns another try).
-    pub(crate) fn authenticate(&mut self, now: Instant, msg: &Message<'_>, owner: Owner, mut request: Outgoing, attempts: u8) -> bool {
-        let Ok(challenges) = msg.challenges() else {
-            return false;
-        };
-        let Some(challenge) = digest::select(&challenges) else {
-            if !challenges.is_empty() {
-                self.emit(Event::Error {
-                    scope: ErrorScope::Registration,
-                    detail: String::from("the server asked for an unsupported authentication scheme"),
-                });
-            }
-            return false;
-        };
-        if attempts >= MAX_AUTH_ATTEMPTS || (attempts > 0 && !challenge.stale()) {
-            return false;
-        }
-        let method = request.method().unwrap_or_default().to_owned();
-        let uri = request.uri().unwrap_or_default().to_owned();
-        let cnonce = self.rng.cnonce();
-        let Ok(answer) = digest::respond(
-            challenge,
-            &DigestRequest {
-                username: &self.config.authorization_user,
-                password: &self.config.password,
-                method: &method,
-                uri: &uri,
-                cnonce: &cnonce,
-                nonce_count: 1,
-            },
-        ) else {
-            return false;
-        };
-        let cseq = match &owner {
-            Owner::Register => {
-                self.reg.cseq = self.reg.cseq.saturating_add(1);
-                self.reg.cseq
-            }
-            Owner::Call(id, purpose) => {
-                let dialog = match purpose {
-                    Purpose::Invite | Purpose::Cancel => None,
-                    _ => self.call_index(id).and_then(|i| self.calls.get_mut(i)).and_then(|c| c.dialog.as_mut()),
-                };
-                match dialog {
-                    Some(d) => d.next_cseq(),
-                    None => cseq_of(&request).saturating_add(1),
-                }
-            }
-            Owner::Detached | Owner::Probe => cseq_of(&request).saturating_add(1),
-        };
-        let (_, via) = self.new_via();
-        request.set("Via", via);
-        request.set("CSeq", format_cseq(cseq, &method));
-        // Pre-emptive credentials the server just refused must not ride along.
-        request.remove("Authorization").remove("Proxy-Authorization");
-        request.set(answer.header_name, answer.value);
-        self.remember_challenge(challenge);
-        if let Owner::Call(id, Purpose::Invite) = &owner {
-            if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
-                call.invite = Some(request.clone());
-            }
-        }
-        self.send_request(now, owner, request, attempts.saturating_add(1));
-        true
     }
 }
 
