@@ -80,12 +80,18 @@
 
 mod auth;
 mod calls;
+mod config;
+mod driver;
 mod inbound;
 mod keepalive;
 mod lifecycle;
 mod register;
+mod transport;
 
+pub use config::{ReconnectPolicy, UaConfig};
+pub use driver::{Input, Output, TransportCommand};
 pub use keepalive::KeepalivePolicy;
+use transport::Link;
 
 use std::collections::VecDeque;
 
@@ -105,148 +111,6 @@ use crate::registration::{RegTimer, Registration};
 
 /// Methods we accept, announced in Allow.
 pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS";
-
-/// How the user agent reconnects after the transport closes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReconnectPolicy {
-    /// Delay before the first retry, in ms (doubles every failed attempt).
-    pub initial_delay: Millis,
-    /// Upper bound of the delay, in ms.
-    pub max_delay: Millis,
-    /// Give up after this many failed attempts in a row (`None`: never).
-    pub max_attempts: Option<u32>,
-    /// A connect not answered within this many ms counts as refused: the socket is
-    /// dropped and the next server tried. Without it a browser WebSocket on a network
-    /// that drops packets silently stays CONNECTING for minutes. The 10 s default is far
-    /// above a healthy WebSocket handshake (TCP, TLS and HTTP upgrade: well under 1 s
-    /// even across continents) yet fails over before a user gives up on the phone.
-    pub connect_timeout: Millis,
-}
-
-impl Default for ReconnectPolicy {
-    fn default() -> Self {
-        ReconnectPolicy { initial_delay: 500, max_delay: 30_000, max_attempts: None, connect_timeout: 10_000 }
-    }
-}
-
-/// Everything the user agent needs to know about its account and its environment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UaConfig {
-    /// Our address of record, `sip:1001@domain`.
-    pub sip_uri: String,
-    /// Display name put in From.
-    pub display_name: Option<String>,
-    /// Digest username.
-    pub authorization_user: String,
-    /// Digest password.
-    pub password: String,
-    /// Expected realm (informative: the challenge's realm is used).
-    pub realm: Option<String>,
-    /// WebSocket URLs, tried in order on failures.
-    pub ws_servers: Vec<String>,
-    /// Register as soon as the transport connects.
-    pub register: bool,
-    /// Requested registration expiry, in seconds.
-    pub register_expires: u32,
-    /// User-Agent header value.
-    pub user_agent: String,
-    /// RFC 5626 instance id, `urn:uuid:...`, stable per device (from the driver).
-    pub instance_id: String,
-    /// When the credentials stop working; [`Event::CredentialsExpiring`] fires before.
-    pub credentials_expire_at: Option<Instant>,
-    /// How long before `credentials_expire_at` to ask for new ones, in ms; capped at a
-    /// quarter of the remaining lifetime (but not under 5 s) each time the timer is armed.
-    pub credentials_refresh_margin: Millis,
-    /// Reconnect behaviour.
-    pub reconnect: ReconnectPolicy,
-    /// Inbound calls not answered within this many ms are rejected with 480.
-    pub no_answer_timeout: Millis,
-    /// Liveness probing of the transport (`None`: trust the transport's own close).
-    pub keepalive: Option<KeepalivePolicy>,
-}
-
-impl UaConfig {
-    /// A configuration with the usual defaults (600 s registration, auto-register).
-    #[must_use]
-    pub fn new(sip_uri: &str, authorization_user: &str, password: &str, ws_servers: Vec<String>) -> UaConfig {
-        UaConfig {
-            sip_uri: sip_uri.to_owned(),
-            display_name: None,
-            authorization_user: authorization_user.to_owned(),
-            password: password.to_owned(),
-            realm: None,
-            ws_servers,
-            register: true,
-            register_expires: 600,
-            user_agent: String::from("klink-call-sdk"),
-            instance_id: String::new(),
-            credentials_expire_at: None,
-            credentials_refresh_margin: 60_000,
-            reconnect: ReconnectPolicy::default(),
-            no_answer_timeout: 60_000,
-            keepalive: Some(KeepalivePolicy::default()),
-        }
-    }
-}
-
-/// Something that happened to the user agent, fed by the driver.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Input<'a> {
-    /// One SIP message from the WebSocket (one message per frame, RFC 7118).
-    Received(&'a str),
-    /// The WebSocket asked for by [`TransportCommand::Connect`] is open.
-    TransportConnected,
-    /// The WebSocket closed or could not open.
-    TransportClosed {
-        /// Why, for logs.
-        reason: String,
-    },
-    /// The media layer finished a [`MediaCommand`] or changed state.
-    Media {
-        /// Which call.
-        call: CallId,
-        /// What happened.
-        result: MediaResult,
-    },
-    /// The platform reports a network change (the browser's `online` event, a new
-    /// connection type): the transport may be dead without knowing it, so it is probed now.
-    NetworkChanged,
-}
-
-/// What the driver must do with its WebSocket.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TransportCommand {
-    /// Open a WebSocket (subprotocol `sip`) to `url`; answer with
-    /// [`Input::TransportConnected`] or [`Input::TransportClosed`]. Unanswered after
-    /// [`ReconnectPolicy::connect_timeout`], it is abandoned with [`TransportCommand::Close`].
-    Connect {
-        /// The server URL.
-        url: String,
-    },
-    /// Close the WebSocket. The user agent counts it closed at once: the driver drops it
-    /// without waiting for a closing handshake and reports nothing more of it.
-    Close,
-}
-
-/// What the user agent wants from its driver, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Output {
-    /// Send this SIP message as one WebSocket text frame.
-    Transmit(String),
-    /// Open or close the WebSocket.
-    Transport(TransportCommand),
-    /// Ask the media layer of a call to do something.
-    Media {
-        /// Which call.
-        call: CallId,
-        /// What to do.
-        command: MediaCommand,
-    },
-    /// Tell the application.
-    Event(Event),
-    /// Nothing more to do now: call [`Ua::handle_timeout`] at this instant (`None`: no timer).
-    Timeout(Option<Instant>),
-}
 
 /// The user agent's own timers (transport and credentials).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,21 +145,6 @@ impl TimerKind for UaTimer {
 
 /// How long shutdown waits for BYE and un-REGISTER answers.
 const SHUTDOWN_GRACE: Millis = 2000;
-
-/// The state of the WebSocket as the user agent sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Link {
-    /// `start` not called yet, or suspended (the page went away).
-    Idle,
-    /// Connect asked, waiting for the driver.
-    Connecting,
-    /// Open.
-    Connected,
-    /// Closed, a reconnect is scheduled.
-    Waiting,
-    /// Gave up, or shut down.
-    Down,
-}
 
 /// What a client transaction's response means to the user agent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -690,134 +539,6 @@ impl Ua {
             Some(call) if !call.ended => Ok(call),
             _ => Err(CommandError::UnknownCall(id.0.clone())),
         }
-    }
-
-    // ----- transport ------------------------------------------------------------
-
-    fn connect(&mut self, now: Instant) {
-        let Some(url) = self.config.ws_servers.get(self.server_index % self.config.ws_servers.len().max(1)).cloned() else {
-            self.link = Link::Down;
-            self.emit(Event::Error { scope: ErrorScope::Transport, detail: String::from("no WebSocket server configured") });
-            return;
-        };
-        self.link = Link::Connecting;
-        self.timers.set(UaTimer::ConnectDeadline, now.plus(self.config.reconnect.connect_timeout));
-        self.outputs.push_back(Output::Transport(TransportCommand::Connect { url }));
-    }
-
-    /// The connect went unanswered: the driver drops that socket (and reports nothing
-    /// more of it) and the attempt fails like a refused one, so the next server is tried.
-    fn connect_expired(&mut self, now: Instant) {
-        if self.link != Link::Connecting || self.shutting_down {
-            return;
-        }
-        self.outputs.push_back(Output::Transport(TransportCommand::Close));
-        let mut reason = String::from("no answer within ");
-        reason.push_str(&crate::decimal::string(self.config.reconnect.connect_timeout));
-        reason.push_str(" ms");
-        self.on_closed(now, &reason);
-    }
-
-    fn on_connected(&mut self, now: Instant) {
-        if self.link != Link::Connecting {
-            return;
-        }
-        self.link = Link::Connected;
-        self.timers.stop(UaTimer::ConnectDeadline);
-        self.last_heard = now;
-        self.probe = keepalive::ProbeMode::Unknown;
-        self.attempts = 0;
-        self.round_failures = 0;
-        self.timers.stop(UaTimer::Reconnect);
-        self.emit(Event::Connected);
-        let reconnect = self.was_connected;
-        self.was_connected = true;
-        // Requests that were in flight when the flow died go out again on the new one.
-        let pending: Vec<String> = self
-            .clients
-            .iter()
-            .filter(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Register | Owner::Probe))
-            .map(|c| c.tx.request.clone())
-            .collect();
-        for text in pending {
-            self.transmit(text);
-        }
-        if self.reg.wanted {
-            self.send_register(now);
-        }
-        if reconnect {
-            self.refresh_calls(now);
-        }
-        // Learn at once whether this server answers CRLF pings (four bytes): once it has, a
-        // flow that dies silently is noticed within one keepalive timeout instead of two.
-        if self.config.keepalive.is_some() {
-            self.keepalive_probe(now);
-        }
-    }
-
-    fn on_closed(&mut self, now: Instant, reason: &str) {
-        if self.shutting_down {
-            self.finish_shutdown();
-            return;
-        }
-        let was = self.link;
-        if matches!(was, Link::Idle | Link::Down | Link::Waiting) {
-            return;
-        }
-        self.timers.stop(UaTimer::ConnectDeadline);
-        if was == Link::Connected {
-            self.emit(Event::Disconnected);
-            // The REGISTER in flight died with the flow; a new one follows the reconnect.
-            // A keepalive OPTIONS only ever spoke for the flow it went out on.
-            for c in self.clients.iter_mut().filter(|c| matches!(c.owner, Owner::Register | Owner::Probe)) {
-                c.tx.terminate();
-            }
-            self.reg.in_flight = None;
-            self.reg.timers.stop(RegTimer::Refresh);
-            if self.reg.registered {
-                self.reg.registered = false;
-                self.emit(Event::RegisteredChange { registered: false });
-            }
-        } else {
-            // The server could not be reached: say so, and fail over to the next one
-            // at once; only a round where every server failed waits for the backoff.
-            let mut detail = String::from("could not connect to ");
-            let servers = self.config.ws_servers.len().max(1);
-            if let Some(url) = self.config.ws_servers.get(self.server_index % servers) {
-                detail.push_str(url);
-            }
-            detail.push_str(": ");
-            detail.push_str(reason);
-            self.emit(Event::Error { scope: ErrorScope::Transport, detail });
-            self.server_index = self.server_index.wrapping_add(1);
-            self.round_failures += 1;
-            if self.round_failures < servers {
-                self.connect(now);
-                return;
-            }
-        }
-        self.round_failures = 0;
-        self.attempts = self.attempts.saturating_add(1);
-        if self.config.reconnect.max_attempts.is_some_and(|max| self.attempts > max) {
-            self.link = Link::Down;
-            let mut detail = String::from("gave up reconnecting: ");
-            detail.push_str(reason);
-            self.emit(Event::Error { scope: ErrorScope::Transport, detail });
-            self.fail_all_calls(now);
-            return;
-        }
-        self.link = Link::Waiting;
-        let delay = self.backoff(self.attempts);
-        self.timers.set(UaTimer::Reconnect, now.plus(delay));
-    }
-
-    /// Exponential backoff with "equal jitter": half fixed, half random.
-    fn backoff(&mut self, attempt: u32) -> Millis {
-        let policy = &self.config.reconnect;
-        let exp = attempt.saturating_sub(1).min(20);
-        let full = policy.initial_delay.saturating_mul(1u64 << exp).min(policy.max_delay).max(1);
-        let half = full / 2;
-        half + self.rng.below(full - half + 1)
     }
 
     fn arm_credentials_timer(&mut self, now: Instant) {

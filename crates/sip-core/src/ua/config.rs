@@ -1,0 +1,89 @@
+//! What the user agent is told about its account and its environment.
+
+use super::KeepalivePolicy;
+#[cfg(doc)]
+use super::Event;
+use crate::timer::{Instant, Millis};
+
+/// How the user agent reconnects after the transport closes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReconnectPolicy {
+    /// Delay before the first retry, in ms (doubles every failed attempt).
+    pub initial_delay: Millis,
+    /// Upper bound of the delay, in ms.
+    pub max_delay: Millis,
+    /// Give up after this many failed attempts in a row (`None`: never).
+    pub max_attempts: Option<u32>,
+    /// A connect not answered within this many ms counts as refused: the socket is
+    /// dropped and the next server tried. Without it a browser WebSocket on a network
+    /// that drops packets silently stays CONNECTING for minutes. The 10 s default is far
+    /// above a healthy WebSocket handshake (TCP, TLS and HTTP upgrade: well under 1 s
+    /// even across continents) yet fails over before a user gives up on the phone.
+    pub connect_timeout: Millis,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy { initial_delay: 500, max_delay: 30_000, max_attempts: None, connect_timeout: 10_000 }
+    }
+}
+
+/// Everything the user agent needs to know about its account and its environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UaConfig {
+    /// Our address of record, `sip:1001@domain`.
+    pub sip_uri: String,
+    /// Display name put in From.
+    pub display_name: Option<String>,
+    /// Digest username.
+    pub authorization_user: String,
+    /// Digest password.
+    pub password: String,
+    /// Expected realm (informative: the challenge's realm is used).
+    pub realm: Option<String>,
+    /// WebSocket URLs, tried in order on failures.
+    pub ws_servers: Vec<String>,
+    /// Register as soon as the transport connects.
+    pub register: bool,
+    /// Requested registration expiry, in seconds.
+    pub register_expires: u32,
+    /// User-Agent header value.
+    pub user_agent: String,
+    /// RFC 5626 instance id, `urn:uuid:...`, stable per device (from the driver).
+    pub instance_id: String,
+    /// When the credentials stop working; [`Event::CredentialsExpiring`] fires before.
+    pub credentials_expire_at: Option<Instant>,
+    /// How long before `credentials_expire_at` to ask for new ones, in ms; capped at a
+    /// quarter of the remaining lifetime (but not under 5 s) each time the timer is armed.
+    pub credentials_refresh_margin: Millis,
+    /// Reconnect behaviour.
+    pub reconnect: ReconnectPolicy,
+    /// Inbound calls not answered within this many ms are rejected with 480.
+    pub no_answer_timeout: Millis,
+    /// Liveness probing of the transport (`None`: trust the transport's own close).
+    pub keepalive: Option<KeepalivePolicy>,
+}
+
+impl UaConfig {
+    /// A configuration with the usual defaults (600 s registration, auto-register).
+    #[must_use]
+    pub fn new(sip_uri: &str, authorization_user: &str, password: &str, ws_servers: Vec<String>) -> UaConfig {
+        UaConfig {
+            sip_uri: sip_uri.to_owned(),
+            display_name: None,
+            authorization_user: authorization_user.to_owned(),
+            password: password.to_owned(),
+            realm: None,
+            ws_servers,
+            register: true,
+            register_expires: 600,
+            user_agent: String::from("klink-call-sdk"),
+            instance_id: String::new(),
+            credentials_expire_at: None,
+            credentials_refresh_margin: 60_000,
+            reconnect: ReconnectPolicy::default(),
+            no_answer_timeout: 60_000,
+            keepalive: Some(KeepalivePolicy::default()),
+        }
+    }
+}
