@@ -9,6 +9,7 @@ pub mod config;
 pub mod credentials;
 mod engine;
 pub mod error;
+pub mod ice_wait;
 mod js;
 pub mod media;
 mod payload;

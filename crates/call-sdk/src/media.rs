@@ -4,6 +4,7 @@
 //! A [`MediaSession`] owns every browser object and callback of its call; dropping it (or
 //! [`MediaSession::close`]) stops the tracks, closes the connection and drops the callbacks.
 //! Steps that await the browser run one at a time per call, in the order the core asked.
+//! When an offer or answer waits for ICE candidates is [`crate::ice_wait`]'s decision.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -20,6 +21,7 @@ use web_sys::{
     RtcSessionDescriptionInit, RtcTrackEvent, RtcdtmfSender, RtcdtmfToneChangeEvent,
 };
 
+use crate::ice_wait::Gathering;
 use crate::js;
 
 /// What a step produced: the core's media result, handed to it unchanged.
@@ -60,111 +62,6 @@ extern "C" {
 /// Tone length and gap for RFC 4733 DTMF, as JsSIP and SIP.js use.
 const DTMF_DURATION_MS: u32 = 100;
 const DTMF_GAP_MS: u32 = 70;
-/// When no candidate at all appears (no network), send what there is after this long.
-const ICE_GATHERING_CAP_MS: u32 = 3_000;
-/// Once a candidate of the wanted kind is in, send when no further candidate came for this
-/// long. Chromium delivers the UDP candidates of one gathering phase (every interface) within
-/// ~3 ms of each other; docs/decisions/0003-ice-gathering-wait.md has the measurements.
-const ICE_QUIET_MS: u32 = 10;
-
-/// The kind of local ICE candidate an offer or answer waits for, ordered by how much
-/// gathering it takes: a relay candidate also satisfies a wait for a server-reflexive one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum CandidateKind {
-    /// A local interface address: all of them come in the first burst.
-    Host,
-    /// An address a STUN server saw (one STUN round trip).
-    ServerReflexive,
-    /// An address on a TURN server (an allocation: two round trips, a later phase).
-    Relay,
-}
-
-impl CandidateKind {
-    /// The kind worth waiting for with these `RTCIceServer` URLs: a relay when a TURN server
-    /// is configured, a server-reflexive address with STUN only, else host addresses.
-    pub fn wanted<'a>(urls: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut wanted = Self::Host;
-        for url in urls {
-            let scheme = url.trim_start().split(':').next().unwrap_or("");
-            let kind = if scheme.eq_ignore_ascii_case("turn")
-                || scheme.eq_ignore_ascii_case("turns")
-            {
-                Self::Relay
-            } else if scheme.eq_ignore_ascii_case("stun") || scheme.eq_ignore_ascii_case("stuns") {
-                Self::ServerReflexive
-            } else {
-                continue;
-            };
-            wanted = wanted.max(kind);
-        }
-        wanted
-    }
-
-    /// The kind of an SDP `candidate:` line (the `typ` field); `None` when it has none.
-    pub fn of_candidate(line: &str) -> Option<Self> {
-        let mut fields = line.split_ascii_whitespace();
-        fields.find(|f| *f == "typ")?;
-        match fields.next()? {
-            "host" => Some(Self::Host),
-            "srflx" => Some(Self::ServerReflexive),
-            "relay" => Some(Self::Relay),
-            // A peer-reflexive candidate is never gathered locally; count it as an address.
-            _ => Some(Self::Host),
-        }
-    }
-
-    /// Why the wait ended when candidates of this kind went quiet (for the log).
-    fn quiet_reason(self) -> &'static str {
-        match self {
-            Self::Host => "quiet after host candidates",
-            Self::ServerReflexive => "quiet after srflx candidates",
-            Self::Relay => "quiet after relay candidates",
-        }
-    }
-}
-
-/// What to do about the wait's timers after a candidate arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WaitStep {
-    /// The first candidate: start the bound (`iceGatheringTimeoutMs`).
-    pub start_bound: bool,
-    /// The wanted kind is in: (re)start the quiet period.
-    pub restart_quiet: bool,
-}
-
-/// The decisions of the bounded ICE wait, apart from its timers (so they are tested natively):
-/// send once the wanted kind is in and candidates went quiet, or at the bound, or when
-/// gathering completes, whichever is first.
-#[derive(Clone, Copy, Debug)]
-pub struct CandidateWait {
-    wanted: CandidateKind,
-    any: bool,
-    satisfied: bool,
-}
-
-impl CandidateWait {
-    /// A wait for candidates of `wanted` kind (or better).
-    pub fn new(wanted: CandidateKind) -> Self {
-        Self {
-            wanted,
-            any: false,
-            satisfied: false,
-        }
-    }
-
-    /// A candidate of `kind` arrived.
-    pub fn candidate(&mut self, kind: CandidateKind) -> WaitStep {
-        let start_bound = !self.any;
-        self.any = true;
-        // After the wanted kind, any further candidate is part of the same burst: wait on.
-        self.satisfied |= kind >= self.wanted;
-        WaitStep {
-            start_bound,
-            restart_quiet: self.satisfied,
-        }
-    }
-}
-
 /// A step that awaits the browser.
 #[derive(Clone, Debug)]
 pub enum MediaOp {
@@ -204,20 +101,6 @@ pub struct MediaSettings {
     pub ice_gathering_timeout_ms: u32,
     /// `getUserMedia`'s `audio` constraints.
     pub audio: JsValue,
-}
-
-/// The state of the bounded ICE-gathering wait of one offer or answer.
-struct Gathering {
-    resolve: Function,
-    wait: CandidateWait,
-    started_ms: u64,
-    first_candidate_ms: Option<u64>,
-    /// Fires `resolve` `ice_gathering_timeout_ms` after the first candidate.
-    after_first: Option<Timeout>,
-    /// Fires `resolve` once candidates of the wanted kind went quiet.
-    quiet: Option<Timeout>,
-    /// Fires `resolve` when nothing at all arrives.
-    cap: Option<Timeout>,
 }
 
 /// The one browser callback of a connection: its four events share one closure, which costs
@@ -439,7 +322,7 @@ impl Inner {
         // Let a pending ICE wait finish at once; the step then sees `closed`.
         let gathering = self.gathering.borrow_mut().take();
         if let Some(g) = gathering {
-            let _ = g.resolve.call0(&JsValue::NULL);
+            g.settle();
         }
         drop(self.tone_callback.borrow_mut().take());
         drop(self.callbacks.borrow_mut().take());
@@ -699,51 +582,19 @@ impl Inner {
         let Some(resolve) = resolve_fn else {
             return Promise::resolve(&JsValue::UNDEFINED);
         };
-        let cap = self.gathering_timer(ICE_GATHERING_CAP_MS, "cap reached");
-        *self.gathering.borrow_mut() = Some(Gathering {
-            resolve,
-            wait: CandidateWait::new(self.wanted_kind()),
-            started_ms: js::now_ms(),
-            first_candidate_ms: None,
-            after_first: None,
-            quiet: None,
-            cap: Some(cap),
+        let gathering = Gathering::start(resolve, &self.settings.ice_servers, |ms, why| {
+            self.gathering_timer(ms, why)
         });
+        *self.gathering.borrow_mut() = Some(gathering);
         promise
     }
 
-    /// The candidate kind worth waiting for with the configured ICE servers.
-    fn wanted_kind(&self) -> CandidateKind {
-        let mut urls: Vec<String> = Vec::new();
-        for server in self.settings.ice_servers.iter() {
-            let value = js::get(&server, "urls");
-            match value.as_string() {
-                Some(url) => urls.push(url),
-                None if Array::is_array(&value) => {
-                    urls.extend(Array::from(&value).iter().filter_map(|u| u.as_string()))
-                }
-                None => {}
-            }
-        }
-        CandidateKind::wanted(urls.iter().map(String::as_str))
-    }
-
     fn on_candidate(self: &Rc<Self>, line: &str) {
-        let kind = CandidateKind::of_candidate(line).unwrap_or(CandidateKind::Host);
         let mut gathering = self.gathering.borrow_mut();
         let Some(g) = gathering.as_mut() else { return };
-        let step = g.wait.candidate(kind);
-        if step.start_bound {
-            g.first_candidate_ms = Some(js::now_ms());
-            g.after_first = Some(self.gathering_timer(
-                self.settings.ice_gathering_timeout_ms,
-                "bounded wait after the first candidate",
-            ));
-        }
-        if step.restart_quiet {
-            // Replacing the handle cancels the previous quiet timer.
-            g.quiet = Some(self.gathering_timer(ICE_QUIET_MS, g.wait.wanted.quiet_reason()));
-        }
+        g.candidate(line, self.settings.ice_gathering_timeout_ms, |ms, why| {
+            self.gathering_timer(ms, why)
+        });
     }
 
     /// A timer that ends the ICE wait, logging `why`. One closure type serves the cap, the
@@ -764,27 +615,7 @@ impl Inner {
         let Some(g) = self.gathering.borrow_mut().take() else {
             return;
         };
-        let now = js::now_ms();
-        let first = g.first_candidate_ms.map_or_else(
-            || String::from("none"),
-            |t| sip_core::decimal::string(t.saturating_sub(g.started_ms)),
-        );
-        let _ = g.resolve.call0(&JsValue::NULL);
-        drop(g.after_first);
-        drop(g.quiet);
-        drop(g.cap);
-        (self.notify)(MediaNotice::Log(
-            [
-                "ice gathering: sent after ",
-                &sip_core::decimal::string(now.saturating_sub(g.started_ms)),
-                " ms (",
-                why,
-                "), first candidate at ",
-                &first,
-                " ms",
-            ]
-            .concat(),
-        ));
+        (self.notify)(MediaNotice::Log(g.finish(why)));
     }
 
     fn on_ice_state(&self, state: RtcIceConnectionState) {
@@ -883,93 +714,5 @@ fn stop_tracks(stream: &MediaStream) {
         if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
             track.stop();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_wanted_kind_follows_the_configured_servers() {
-        assert_eq!(CandidateKind::wanted([]), CandidateKind::Host);
-        assert_eq!(
-            CandidateKind::wanted(["stun:stun.example.net:3478"]),
-            CandidateKind::ServerReflexive
-        );
-        assert_eq!(
-            CandidateKind::wanted([
-                "STUNS:stun.example.net",
-                "turns:turn.example.net:443?transport=tcp"
-            ]),
-            CandidateKind::Relay
-        );
-        assert_eq!(
-            CandidateKind::wanted(["turn:turn.example.net", "stun:stun.example.net"]),
-            CandidateKind::Relay
-        );
-        assert_eq!(
-            CandidateKind::wanted(["https://example.net", ""]),
-            CandidateKind::Host
-        );
-    }
-
-    #[test]
-    fn candidate_lines_name_their_kind() {
-        let host = "candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host generation 0";
-        let srflx =
-            "candidate:2 1 udp 1686052607 203.0.113.7 40000 typ srflx raddr 192.0.2.10 rport 54321";
-        let relay =
-            "candidate:3 1 udp 41885439 198.51.100.2 50000 typ relay raddr 203.0.113.7 rport 40000";
-        assert_eq!(CandidateKind::of_candidate(host), Some(CandidateKind::Host));
-        assert_eq!(
-            CandidateKind::of_candidate(srflx),
-            Some(CandidateKind::ServerReflexive)
-        );
-        assert_eq!(
-            CandidateKind::of_candidate(relay),
-            Some(CandidateKind::Relay)
-        );
-        assert_eq!(CandidateKind::of_candidate("candidate:1 1 udp 1 x 1"), None);
-        assert_eq!(CandidateKind::of_candidate("typ"), None);
-        assert_eq!(CandidateKind::of_candidate(""), None);
-    }
-
-    #[test]
-    fn host_only_goes_quiet_after_the_first_burst() {
-        let mut w = CandidateWait::new(CandidateKind::Host);
-        let first = w.candidate(CandidateKind::Host);
-        assert!(first.start_bound && first.restart_quiet);
-        let next = w.candidate(CandidateKind::Host);
-        assert!(
-            !next.start_bound && next.restart_quiet,
-            "each candidate of the burst restarts the quiet period"
-        );
-    }
-
-    #[test]
-    fn stun_waits_for_a_server_reflexive_candidate() {
-        let mut w = CandidateWait::new(CandidateKind::ServerReflexive);
-        let host = w.candidate(CandidateKind::Host);
-        assert!(host.start_bound, "the bound runs from the first candidate");
-        assert!(
-            !host.restart_quiet,
-            "host candidates alone do not end a STUN wait"
-        );
-        assert!(!w.candidate(CandidateKind::Host).restart_quiet);
-        assert!(w.candidate(CandidateKind::ServerReflexive).restart_quiet);
-        assert!(
-            w.candidate(CandidateKind::Host).restart_quiet,
-            "later candidates extend the quiet period"
-        );
-    }
-
-    #[test]
-    fn turn_waits_for_a_relay_candidate() {
-        let mut w = CandidateWait::new(CandidateKind::Relay);
-        assert!(!w.candidate(CandidateKind::Host).restart_quiet);
-        assert!(!w.candidate(CandidateKind::ServerReflexive).restart_quiet);
-        let relay = w.candidate(CandidateKind::Relay);
-        assert!(!relay.start_bound && relay.restart_quiet);
     }
 }
