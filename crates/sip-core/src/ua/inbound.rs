@@ -1,9 +1,8 @@
 //! Received messages: parsing, matching to transactions and dialogs, and the
 //! answers that need no call (OPTIONS, 481, 405, 400).
 
-use super::calls::invite_sibling;
 use super::{Owner, ServerEntry, Ua};
-use crate::call::{sent_by, RequestHead};
+use crate::call::{invite_sibling, sent_by, RequestHead};
 use crate::events::{ErrorScope, Event};
 use crate::message::{self, HeaderName, Message, Method};
 use crate::outgoing::Outgoing;

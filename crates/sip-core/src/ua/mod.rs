@@ -93,6 +93,8 @@ pub use driver::{Input, Output, TransportCommand};
 pub use keepalive::KeepalivePolicy;
 use transport::Link;
 
+pub(crate) use register::cseq_of;
+
 use std::collections::VecDeque;
 
 use crate::call::{Call, CallTimer};

@@ -1,13 +1,22 @@
 //! One call's state: the public [`CallInfo`] plus what the user agent needs to drive
-//! the INVITE, the dialog, hold renegotiation and DTMF.
+//! the INVITE, the dialog, hold renegotiation and DTMF; each concern in its submodule.
+
+mod dtmf;
+mod reinvite;
+mod uac;
+mod uas;
+
+pub(crate) use dtmf::validate_tones;
+pub(crate) use uac::invite_sibling;
 
 use crate::dialog::{format_cseq, Dialog};
 use crate::error::CommandError;
-use crate::events::{CallInfo, CallState};
-use crate::media::Direction;
+use crate::events::{CallId, CallInfo, CallState, EndCause, ErrorScope, Event};
+use crate::media::{Direction, MediaCommand};
 use crate::message::{HeaderName, Message};
 use crate::outgoing::Outgoing;
-use crate::timer::{Millis, TimerKind, TimerTable};
+use crate::timer::{Instant, Millis, TimerKind, TimerTable};
+use crate::ua::{Owner, Purpose, Ua, ALLOW};
 
 /// The timers of one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,11 +42,6 @@ impl TimerKind for CallTimer {
         self as usize
     }
 }
-
-/// How long a `,` in a DTMF string pauses.
-pub(crate) const DTMF_PAUSE: Millis = 2000;
-/// The Duration we announce in an INFO tone.
-pub(crate) const DTMF_DURATION: u32 = 100;
 
 /// The media operation the call waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,82 +249,83 @@ impl Call {
     }
 }
 
-/// Checks a DTMF string: `0-9 * # A-D` (case-insensitive) and `,` for a pause.
-pub(crate) fn validate_tones(tones: &str) -> Result<String, CommandError> {
-    if tones.is_empty() {
-        return Err(CommandError::NoTones);
-    }
-    let mut valid = String::with_capacity(tones.len());
-    for c in tones.chars() {
-        let c = c.to_ascii_uppercase();
-        if !(c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D' | ',')) {
-            return Err(CommandError::InvalidTone(c));
+impl Ua {
+    /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
+    pub(crate) fn send_in_dialog(&mut self, now: Instant, id: &CallId, purpose: Purpose, method: &str, body: Option<String>) {
+        let (_, via) = self.new_via();
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        let Some(dialog) = call.dialog.as_mut() else {
+            return;
+        };
+        let cseq = dialog.next_cseq();
+        let mut m = dialog.request(method, cseq, via);
+        if method == "INVITE" {
+            m.push("Contact", self.local.contact.clone()).push("Allow", ALLOW).push("Supported", "outbound");
         }
-        valid.push(c);
-    }
-    Ok(valid)
-}
-
-/// The tone of an INFO body: `application/dtmf-relay` (`Signal=5`) or `application/dtmf` (`5`).
-pub(crate) fn info_tone(content_type: &str, body: &str) -> Option<char> {
-    let raw = if content_type.eq_ignore_ascii_case("application/dtmf-relay") {
-        body.lines().find_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            k.trim().eq_ignore_ascii_case("signal").then(|| v.trim())
-        })?
-    } else if content_type.eq_ignore_ascii_case("application/dtmf") {
-        body.trim()
-    } else {
-        return None;
-    };
-    let mut chars = raw.chars();
-    let c = chars.next()?.to_ascii_uppercase();
-    let valid = c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D');
-    // Some phones send events as numbers: 10 = '*', 11 = '#'.
-    match (valid, chars.as_str()) {
-        (true, "") => Some(c),
-        (_, rest) if raw == "10" || raw == "11" || (c == '1' && matches!(rest, "2" | "3" | "4" | "5")) => {
-            Some(match raw {
-                "10" => '*',
-                "11" => '#',
-                "12" => 'A',
-                "13" => 'B',
-                "14" => 'C',
-                _ => 'D',
-            })
+        m.push("User-Agent", self.config.user_agent.clone());
+        match (method, body) {
+            ("INVITE", Some(sdp)) => {
+                m.with_body("application/sdp", sdp);
+            }
+            ("INFO", Some(text)) => {
+                m.with_body("application/dtmf-relay", text);
+            }
+            _ => {}
         }
-        _ => None,
-    }
-}
-
-/// The body of an INFO carrying `tone`.
-pub(crate) fn info_body(tone: char) -> String {
-    let mut s = String::from("Signal=");
-    s.push(tone);
-    s.push_str("\r\nDuration=");
-    crate::decimal::push(&mut s, u64::from(DTMF_DURATION));
-    s.push_str("\r\n");
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tones_are_validated() {
-        assert_eq!(validate_tones("12*#abcd,").as_deref(), Ok("12*#ABCD,"));
-        assert_eq!(validate_tones("1x"), Err(CommandError::InvalidTone('X')));
-        assert_eq!(validate_tones(""), Err(CommandError::NoTones));
+        self.send_request(now, Owner::Call(id.clone(), purpose), m, 0);
     }
 
-    #[test]
-    fn info_bodies() {
-        assert_eq!(info_tone("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n"), Some('5'));
-        assert_eq!(info_tone("Application/DTMF-Relay", "signal= #\r\n"), Some('#'));
-        assert_eq!(info_tone("application/dtmf", "11"), Some('#'));
-        assert_eq!(info_tone("application/dtmf-relay", "Signal=99\r\n"), None);
-        assert_eq!(info_tone("text/plain", "Signal=1"), None);
-        assert_eq!(info_tone("application/dtmf-relay", &info_body('7')), Some('7'));
+    /// Marks the call ended, closes its media and tells the application (once).
+    pub(crate) fn end_call(&mut self, now: Instant, id: &CallId, cause: EndCause, status: Option<u16>) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if call.ended {
+            return;
+        }
+        call.ended = true;
+        call.info.state = CallState::Ended;
+        call.info.ended_at = Some(now);
+        call.dtmf_queue = String::new();
+        // An ended call may stay up to 64*T1 for its INVITE transaction (2xx retransmissions and
+        // forks are still ACKed): keep only what that needs, not the session descriptions.
+        call.local_sdp = None;
+        call.remote_sdp = None;
+        call.remote_offer = None;
+        if let Some(invite) = call.invite.as_mut() {
+            invite.body = None;
+            if call.dialog.as_ref().is_some_and(|d| d.confirmed) {
+                // Answered: no CANCEL can follow; a late 2xx only needs the INVITE's CSeq,
+                // and its ACK is built again from the dialog.
+                invite.headers.retain(|(name, _)| *name == "CSeq");
+                call.ack = None;
+            }
+        }
+        for t in [CallTimer::NoAnswer, CallTimer::Glare, CallTimer::Dtmf] {
+            call.timers.stop(t);
+        }
+        if !call.bye_after_ack {
+            call.timers.stop(CallTimer::AckWait);
+            call.timers.stop(CallTimer::Resend2xx);
+        }
+        self.media(id, MediaCommand::Close);
+        self.emit(Event::SessionEnded { call: id.clone(), cause, status });
+    }
+
+    /// RFC 3261 §12.2.1.2: a 408 or 481 to an in-dialog request ends the dialog.
+    pub(crate) fn dialog_failed(&mut self, now: Instant, id: &CallId, status: u16) {
+        if status != 481 {
+            self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+        }
+        self.end_call(now, id, EndCause::Failed, Some(status));
+    }
+
+    /// Tells the application that the peer refused a request of a call: `what` and the status.
+    pub(crate) fn call_error(&mut self, what: &str, status: u16) {
+        let mut detail = String::from(what);
+        crate::decimal::push(&mut detail, u64::from(status));
+        self.emit(Event::Error { scope: ErrorScope::Call, detail });
     }
 }

@@ -1,0 +1,156 @@
+//! DTMF: our tones by SIP INFO (one at a time, `,` pauses) and the peer's INFO tones.
+
+use crate::call::{CallTimer, RequestHead};
+use crate::error::CommandError;
+use crate::events::{CallId, Event};
+use crate::message::Message;
+use crate::outgoing::Outgoing;
+use crate::timer::{Instant, Millis};
+use crate::ua::{Owner, Purpose, Ua};
+/// How long a `,` in a DTMF string pauses.
+pub(crate) const DTMF_PAUSE: Millis = 2000;
+/// The Duration we announce in an INFO tone.
+pub(crate) const DTMF_DURATION: u32 = 100;
+
+/// Checks a DTMF string: `0-9 * # A-D` (case-insensitive) and `,` for a pause.
+pub(crate) fn validate_tones(tones: &str) -> Result<String, CommandError> {
+    if tones.is_empty() {
+        return Err(CommandError::NoTones);
+    }
+    let mut valid = String::with_capacity(tones.len());
+    for c in tones.chars() {
+        let c = c.to_ascii_uppercase();
+        if !(c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D' | ',')) {
+            return Err(CommandError::InvalidTone(c));
+        }
+        valid.push(c);
+    }
+    Ok(valid)
+}
+
+/// The tone of an INFO body: `application/dtmf-relay` (`Signal=5`) or `application/dtmf` (`5`).
+pub(crate) fn info_tone(content_type: &str, body: &str) -> Option<char> {
+    let raw = if content_type.eq_ignore_ascii_case("application/dtmf-relay") {
+        body.lines().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            k.trim().eq_ignore_ascii_case("signal").then(|| v.trim())
+        })?
+    } else if content_type.eq_ignore_ascii_case("application/dtmf") {
+        body.trim()
+    } else {
+        return None;
+    };
+    let mut chars = raw.chars();
+    let c = chars.next()?.to_ascii_uppercase();
+    let valid = c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D');
+    // Some phones send events as numbers: 10 = '*', 11 = '#'.
+    match (valid, chars.as_str()) {
+        (true, "") => Some(c),
+        (_, rest) if raw == "10" || raw == "11" || (c == '1' && matches!(rest, "2" | "3" | "4" | "5")) => {
+            Some(match raw {
+                "10" => '*',
+                "11" => '#',
+                "12" => 'A',
+                "13" => 'B',
+                "14" => 'C',
+                _ => 'D',
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The body of an INFO carrying `tone`.
+pub(crate) fn info_body(tone: char) -> String {
+    let mut s = String::from("Signal=");
+    s.push(tone);
+    s.push_str("\r\nDuration=");
+    crate::decimal::push(&mut s, u64::from(DTMF_DURATION));
+    s.push_str("\r\n");
+    s
+}
+
+
+impl Ua {
+    pub(crate) fn send_next_dtmf(&mut self, now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        match call.next_dtmf() {
+            None => {}
+            Some(',') => call.timers.set(CallTimer::Dtmf, now.plus(DTMF_PAUSE)),
+            Some(tone) => {
+                call.dtmf_in_flight = true;
+                self.send_in_dialog(now, id, Purpose::Info, "INFO", Some(info_body(tone)));
+            }
+        }
+    }
+
+    pub(crate) fn on_info_response(&mut self, now: Instant, msg: &Message<'_>, status: u16, id: &CallId, request: Outgoing, attempts: u8) {
+        if status < 200 {
+            return;
+        }
+        if (status == 401 || status == 407) && self.authenticate(now, msg, Owner::Call(id.clone(), Purpose::Info), request, attempts) {
+            return;
+        }
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        call.dtmf_in_flight = false;
+        if call.ended {
+            return;
+        }
+        match status {
+            200..=299 => self.send_next_dtmf(now, id),
+            408 | 481 => self.dialog_failed(now, id, status),
+            _ => {
+                call.dtmf_queue.clear();
+                self.call_error("the peer refused a DTMF INFO: ", status);
+            }
+        }
+    }
+
+    pub(crate) fn on_info(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: &RequestHead, server: usize) {
+        let body = msg.body();
+        let mime = msg.content_type().ok().flatten().map_or("", |c| c.mime);
+        if body.trim().is_empty() {
+            self.respond(now, head, Some(server), 200, "OK", None);
+            return;
+        }
+        if let Some(tone) = info_tone(mime, body) {
+            self.respond(now, head, Some(server), 200, "OK", None);
+            self.emit(Event::Dtmf { call: id.clone(), tone });
+            return;
+        }
+        let r = if mime.eq_ignore_ascii_case("application/dtmf-relay") || mime.eq_ignore_ascii_case("application/dtmf") {
+            head.response(400, "Bad DTMF Signal", None)
+        } else {
+            let mut r = head.response(415, "Unsupported Media Type", None);
+            r.push("Accept", "application/dtmf-relay");
+            r
+        };
+        self.send_response(now, Some(server), &r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tones_are_validated() {
+        assert_eq!(validate_tones("12*#abcd,").as_deref(), Ok("12*#ABCD,"));
+        assert_eq!(validate_tones("1x"), Err(CommandError::InvalidTone('X')));
+        assert_eq!(validate_tones(""), Err(CommandError::NoTones));
+    }
+
+    #[test]
+    fn info_bodies() {
+        assert_eq!(info_tone("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n"), Some('5'));
+        assert_eq!(info_tone("Application/DTMF-Relay", "signal= #\r\n"), Some('#'));
+        assert_eq!(info_tone("application/dtmf", "11"), Some('#'));
+        assert_eq!(info_tone("application/dtmf-relay", "Signal=99\r\n"), None);
+        assert_eq!(info_tone("text/plain", "Signal=1"), None);
+        assert_eq!(info_tone("application/dtmf-relay", &info_body('7')), Some('7'));
+    }
+}

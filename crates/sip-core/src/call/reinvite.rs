@@ -1,0 +1,215 @@
+//! Re-INVITEs both ways: hold and unhold, the refresh after a reconnect, the peer's
+//! re-offers, and glare (RFC 3261 §14).
+
+use crate::call::{CallTimer, Pending, RequestHead};
+use crate::dialog::Role;
+use crate::events::{CallId, ErrorScope, Event};
+use crate::media::MediaCommand;
+use crate::message::Message;
+use crate::outgoing::Outgoing;
+use crate::timer::Instant;
+use crate::ua::{cseq_of, Owner, Purpose, Ua, ALLOW};
+
+impl Ua {
+    /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
+    /// (or a refresh is due) and nothing else is being negotiated: one at a time.
+    pub(crate) fn maybe_reoffer(&mut self, _now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        let busy = call.pending != Pending::None
+            || call.reinvite_out.is_some()
+            || call.reinvite_in.is_some()
+            || call.timers.is_set(CallTimer::Glare)
+            || call.timers.is_set(CallTimer::AckWait);
+        if call.ended || busy || !call.is_answered() || call.dialog.is_none() {
+            return;
+        }
+        if call.local_hold_wanted == call.info.held.local && !call.refresh_wanted {
+            return;
+        }
+        call.pending = Pending::Reoffer;
+        let direction = call.offer_direction();
+        self.media(id, MediaCommand::CreateReoffer { direction });
+    }
+
+    /// After a reconnect: re-INVITE every answered call so the peer routes to our new flow.
+    pub(crate) fn refresh_calls(&mut self, now: Instant) {
+        let ids: Vec<CallId> = self
+            .calls
+            .iter_mut()
+            .filter(|c| !c.ended && c.is_answered() && c.dialog.is_some())
+            .map(|c| {
+                c.refresh_wanted = true;
+                c.info.id.clone()
+            })
+            .collect();
+        for id in ids {
+            self.maybe_reoffer(now, &id);
+        }
+    }
+
+    pub(crate) fn on_reinvite_response(&mut self, now: Instant, msg: &Message<'_>, status: u16, id: &CallId, request: Outgoing, attempts: u8) {
+        if status < 200 {
+            return;
+        }
+        let Some(i) = self.call_index(id) else {
+            return;
+        };
+        if (200..300).contains(&status) {
+            let (_, via) = self.new_via();
+            let Some(call) = self.calls.get_mut(i) else {
+                return;
+            };
+            let Some(dialog) = call.dialog.as_mut() else {
+                return;
+            };
+            if let Some(target) = msg.contacts().first() {
+                dialog.remote_target = target.uri.to_owned();
+            }
+            let ack = dialog.request("ACK", cseq_of(&request), via).render();
+            self.transmit(ack);
+            let Some(call) = self.calls.get_mut(i) else {
+                return;
+            };
+            if call.ended {
+                return;
+            }
+            if let Some(out) = call.reinvite_out.take() {
+                call.local_sdp = Some(out.offer);
+            }
+            call.refresh_wanted = false;
+            let body = msg.body();
+            if !body.is_empty() {
+                call.remote_sdp = Some(body.to_owned());
+                self.media(id, MediaCommand::ApplyAnswer { remote_sdp: body.to_owned() });
+            }
+            self.after_negotiation(now, id);
+            return;
+        }
+        if status == 401 || status == 407 {
+            let owner = Owner::Call(id.clone(), Purpose::ReInvite);
+            if self.authenticate(now, msg, owner, request, attempts) {
+                return;
+            }
+        }
+        let Some(call) = self.calls.get_mut(i) else {
+            return;
+        };
+        call.reinvite_out = None;
+        if call.ended {
+            return;
+        }
+        self.media(id, MediaCommand::Rollback);
+        let Some(call) = self.calls.get_mut(i) else {
+            return;
+        };
+        match status {
+            491 => {
+                // RFC 3261 §14.1: the Call-ID owner waits 2.1-4 s, the other side 0-2 s.
+                let wait = match call.dialog.as_ref().map(|d| d.role) {
+                    Some(Role::Uac) => self.rng.between(210, 400) * 10,
+                    _ => self.rng.between(0, 200) * 10,
+                };
+                if let Some(call) = self.calls.get_mut(i) {
+                    call.timers.set(CallTimer::Glare, now.plus(wait));
+                }
+            }
+            408 if call.refresh_wanted => self.refresh_failed(id, status),
+            408 | 481 => self.dialog_failed(now, id, status),
+            _ => {
+                call.local_hold_wanted = call.info.held.local;
+                call.refresh_wanted = false;
+                self.call_error("the peer refused the re-INVITE: ", status);
+            }
+        }
+    }
+
+    /// A re-INVITE sent after a reconnect timed out. RFC 3261 §12.2.1.2 would end the
+    /// dialog, but it only told the peer about our new flow: media may still flow, so
+    /// the call stays and the application hears of it (a 481 still ends the call).
+    pub(crate) fn refresh_failed(&mut self, id: &CallId, status: u16) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        call.refresh_wanted = false;
+        call.local_hold_wanted = call.info.held.local;
+        self.call_error("the peer did not confirm the reconnected call: ", status);
+    }
+
+    /// Hold state after an offer/answer exchange; then the next queued change, if any.
+    pub(crate) fn after_negotiation(&mut self, now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if call.update_hold() {
+            let info = call.info.clone();
+            self.emit(Event::CallUpdated(info));
+        }
+        self.maybe_reoffer(now, id);
+    }
+
+    pub(crate) fn on_reinvite(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: RequestHead, server: usize) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if call.reinvite_out.is_some() || call.pending == Pending::Reoffer || !call.is_answered() {
+            self.respond(now, &head, Some(server), 491, "Request Pending", None);
+            return;
+        }
+        if call.reinvite_in.is_some() || call.pending != Pending::None || call.timers.is_set(CallTimer::AckWait) {
+            let mut r = head.response(500, "Server Internal Error", None);
+            let wait = crate::decimal::string(self.rng.below(10));
+            r.push("Retry-After", wait);
+            self.send_response(now, Some(server), &r);
+            return;
+        }
+        if let Some(offer) = msg.sdp_body().filter(|o| !crate::sdp::has_usable_audio(o)) {
+            // Only this offer is refused: the session goes on as negotiated before (§14.2).
+            let mut detail = String::from("refused a re-INVITE with 488: ");
+            detail.push_str(&self.refuse_offer(now, &head, Some(server), offer, None));
+            self.emit(Event::Error { scope: ErrorScope::Call, detail });
+            return;
+        }
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if let (Some(d), Some(c)) = (call.dialog.as_mut(), msg.contacts().first()) {
+            d.remote_target = c.uri.to_owned();
+        }
+        let body = msg.body();
+        if body.is_empty() {
+            // No offer: repeat our current description; the answer in the ACK changes nothing.
+            let sdp = call.local_sdp.clone().unwrap_or_default();
+            let mut r = head.response(200, "OK", None);
+            r.push("Contact", self.local.contact.clone()).push("Allow", ALLOW).with_body("application/sdp", sdp);
+            self.send_response(now, Some(server), &r);
+            return;
+        }
+        call.remote_offer = Some(body.to_owned());
+        call.reinvite_in = Some(head);
+        call.pending = Pending::Reanswer;
+        self.media(id, MediaCommand::CreateAnswer { remote_sdp: body.to_owned() });
+    }
+
+    pub(crate) fn send_reanswer(&mut self, now: Instant, id: &CallId, sdp: String) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        let Some(head) = call.reinvite_in.take() else {
+            return;
+        };
+        call.local_sdp = Some(sdp.clone());
+        if let Some(offer) = call.remote_offer.take() {
+            call.remote_sdp = Some(offer);
+        }
+        let mut r = head.response(200, "OK", None);
+        r.push("Contact", self.local.contact.clone())
+            .push("Allow", ALLOW)
+            .push("Supported", "outbound")
+            .with_body("application/sdp", sdp);
+        let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
+        self.send_response(now, server, &r);
+        self.after_negotiation(now, id);
+    }
+}

@@ -1,0 +1,312 @@
+//! Inbound calls: the INVITE we receive, ringing, our 2xx and its resends until the
+//! ACK, CANCEL and BYE from the peer.
+
+use crate::call::{Call, CallTimer, RequestHead};
+use crate::dialog::{angle, Dialog, Role};
+use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
+use crate::media::MediaCommand;
+use crate::message::{Message, SipUri};
+use crate::outgoing::Outgoing;
+use crate::timer::{Instant, T1, T1_X64, T2};
+use crate::ua::{Purpose, Ua, ALLOW};
+
+impl Ua {
+    pub(crate) fn on_initial_invite(&mut self, now: Instant, msg: &Message<'_>, head: RequestHead, server: usize) {
+        if self.shutting_down {
+            self.respond_tagged(now, &head, None, 503, "Service Unavailable");
+            return;
+        }
+        // §8.2.2.2: an INVITE we already hold (same From tag, Call-ID and CSeq) that missed its
+        // transaction (another branch: a fork looping back, or a copy outliving Timer L) is
+        // not a second call.
+        let from_tag = msg.from().tag().unwrap_or_default();
+        let merged = self.calls.iter().any(|c| {
+            c.uas_invite.as_ref().is_some_and(|h| h.call_id == head.call_id && h.cseq == head.cseq)
+                && c.dialog.as_ref().is_some_and(|d| d.remote_tag == from_tag)
+        });
+        if merged {
+            self.respond_tagged(now, &head, Some(server), 482, "Loop Detected");
+            return;
+        }
+        // Every Require option tag but ours, comma-separated.
+        let mut unsupported = String::new();
+        for tag in msg.require().filter(|t| !t.eq_ignore_ascii_case("outbound")) {
+            if !unsupported.is_empty() {
+                unsupported.push_str(", ");
+            }
+            unsupported.push_str(tag);
+        }
+        if !unsupported.is_empty() {
+            let tag = self.rng.tag();
+            let mut r = head.response(420, "Bad Extension", Some(&tag));
+            r.push("Unsupported", unsupported);
+            self.send_response(now, Some(server), &r);
+            return;
+        }
+        // No body is a late offer (we offer in the 200); a body must be SDP.
+        let body = msg.body();
+        if !body.is_empty() && msg.sdp_body().is_none() {
+            self.respond_tagged(now, &head, Some(server), 488, "Not Acceptable Here");
+            return;
+        }
+        // An offer without a codec the browser can use never rings: nobody could talk, and
+        // the caller's side can try elsewhere at once. The application hears of it.
+        if let Some(offer) = msg.sdp_body().filter(|o| !crate::sdp::has_usable_audio(o)) {
+            let tag = self.rng.tag();
+            let mut detail = String::from("refused a call from ");
+            detail.push_str(SipUri::parse(msg.from().uri).ok().and_then(|u| u.user).unwrap_or_default());
+            detail.push_str(" with 488: ");
+            detail.push_str(&self.refuse_offer(now, &head, Some(server), offer, Some(&tag)));
+            self.emit(Event::Error { scope: ErrorScope::Call, detail });
+            return;
+        }
+        let Some(contact) = msg.contacts().first().map(|c| c.uri.to_owned()) else {
+            self.respond_tagged(now, &head, Some(server), 400, "Missing Contact");
+            return;
+        };
+        self.respond(now, &head, Some(server), 100, "Trying", None);
+
+        let from = msg.from();
+        let remote_number = SipUri::parse(from.uri).ok().and_then(|u| u.user).unwrap_or_default().to_owned();
+        let remote_name = from.display_name_unescaped().map(|n| n.into_owned()).filter(|n| !n.is_empty());
+        let id = CallId(self.rng.token(16));
+        let local_tag = self.rng.tag();
+        let dialog = Dialog {
+            role: Role::Uas,
+            call_id: head.call_id.clone(),
+            local_tag: local_tag.clone(),
+            remote_tag: from.tag().unwrap_or_default().to_owned(),
+            local_uri: head.to.clone(),
+            remote_uri: angle(from.uri),
+            remote_target: contact,
+            route_set: head.record_routes.clone(),
+            local_cseq: 0,
+            remote_cseq: Some(head.cseq),
+            confirmed: false,
+        };
+        let mut call = Call::new(CallInfo {
+            id: id.clone(),
+            direction: CallDirection::Inbound,
+            state: CallState::Ringing,
+            remote_number,
+            remote_name,
+            started_at: now,
+            answered_at: None,
+            ended_at: None,
+            muted: false,
+            held: HoldState::default(),
+        });
+        call.local_tag = local_tag.clone();
+        call.sip_call_id = head.call_id.clone();
+        call.dialog = Some(dialog);
+        if !body.is_empty() {
+            call.remote_offer = Some(body.to_owned());
+            call.remote_sdp = Some(body.to_owned());
+        }
+        call.timers.set(CallTimer::NoAnswer, now.plus(self.config.no_answer_timeout));
+        let ringing = self.dialog_response(&head, 180, "Ringing", &local_tag);
+        call.uas_invite = Some(head);
+        let info = call.info.clone();
+        self.calls.push(call);
+        self.send_response(now, Some(server), &ringing);
+        self.emit(Event::Incoming(info));
+    }
+
+    /// A dialog-creating response: Record-Route copied, our Contact.
+    pub(crate) fn dialog_response(&self, head: &RequestHead, status: u16, reason: &str, local_tag: &str) -> Outgoing {
+        let mut r = head.response(status, reason, Some(local_tag));
+        for rr in &head.record_routes {
+            r.push("Record-Route", rr.clone());
+        }
+        r.push("Contact", self.local.contact.clone());
+        r
+    }
+
+    pub(crate) fn send_answer(&mut self, now: Instant, id: &CallId, sdp: String) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
+            return;
+        };
+        let Some(head) = &call.uas_invite else {
+            return;
+        };
+        let Some(server) = self.find_server(&head.branch, &head.sent_by, "INVITE") else {
+            return;
+        };
+        if self.servers.get(server).is_none_or(|s| s.tx.is_final()) {
+            return;
+        }
+        let mut r = self.dialog_response(head, 200, "OK", &call.local_tag);
+        r.push("Allow", ALLOW)
+            .push("Supported", "outbound")
+            .push("User-Agent", self.config.user_agent.clone())
+            .with_body("application/sdp", sdp.clone());
+        self.send_response(now, Some(server), &r);
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        call.local_sdp = Some(sdp);
+        call.remote_offer = None;
+        if let Some(d) = call.dialog.as_mut() {
+            d.confirmed = true;
+        }
+        call.timers.stop(CallTimer::NoAnswer);
+        call.timers.set(CallTimer::AckWait, now.plus(T1_X64));
+        call.resend_interval = T1;
+        call.timers.set(CallTimer::Resend2xx, now.plus(T1));
+        call.info.state = CallState::Active;
+        call.info.answered_at = Some(now);
+        call.update_hold();
+        let info = call.info.clone();
+        self.emit(Event::SessionStarted(info));
+    }
+
+    /// The server transaction of the call's initial INVITE, while it lasts.
+    pub(crate) fn invite_server(&self, id: &CallId) -> Option<usize> {
+        let head = self.calls.get(self.call_index(id)?)?.uas_invite.as_ref()?;
+        self.find_server(&head.branch, &head.sent_by, "INVITE")
+    }
+
+    /// RFC 3261 §13.3.1.4: our 2xx to the INVITE goes out again, T1 doubling up to T2, until
+    /// its ACK comes (`AckWait` gives up after 64·T1). On every transport: a reliable first
+    /// hop does not keep a proxy further on from losing the 2xx or the ACK.
+    pub(crate) fn resend_2xx(&mut self, now: Instant, id: &CallId) {
+        let ok = self.invite_server(id).and_then(|i| self.servers.get(i)).and_then(|s| s.tx.last_response.clone());
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if !call.timers.is_set(CallTimer::AckWait) {
+            return;
+        }
+        call.resend_interval = call.resend_interval.saturating_mul(2).min(T2);
+        call.timers.set(CallTimer::Resend2xx, now.plus(call.resend_interval));
+        if let Some(ok) = ok {
+            self.transmit(ok);
+        }
+    }
+
+    /// Refuses an offer with no codec the browser can use: 488 with a Warning naming what it
+    /// offered (RFC 3261 §13.3.1.1, §20.43). Returns the warning text, for the application.
+    pub(crate) fn refuse_offer(&mut self, now: Instant, head: &RequestHead, server: Option<usize>, offer: &str, to_tag: Option<&str>) -> String {
+        let (code, text) = crate::sdp::audio_refusal(offer);
+        let mut warning = crate::decimal::string(u64::from(code));
+        warning.push(' ');
+        warning.push_str(&self.local.host);
+        warning.push_str(" \"");
+        warning.push_str(&text);
+        warning.push('"');
+        let mut r = head.response(488, "Not Acceptable Here", to_tag);
+        r.push("Warning", warning);
+        self.send_response(now, server, &r);
+        text
+    }
+
+    /// The media layer's answer rejects every audio stream (the browser can use none of the
+    /// offered codecs): it is not sent, the offer is refused with 488 instead. The call of an
+    /// initial INVITE ends; a re-INVITE leaves the call as it was (the media layer did not
+    /// apply such an answer, see [`MediaCommand::CreateAnswer`]).
+    pub(crate) fn answer_refused(&mut self, now: Instant, id: &CallId) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        let Some(offer) = call.remote_offer.take() else {
+            return;
+        };
+        // A re-INVITE is answered in its dialog; an initial INVITE's call ends, so its
+        // request head is not needed again.
+        let to_tag = call.reinvite_in.is_none().then(|| call.local_tag.clone());
+        let Some(head) = call.reinvite_in.take().or_else(|| call.uas_invite.take()) else {
+            return;
+        };
+        let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
+        let mut detail = String::from("the browser can use no codec of the offer, refused with 488: ");
+        detail.push_str(&self.refuse_offer(now, &head, server, &offer, to_tag.as_deref()));
+        if to_tag.is_some() {
+            self.end_call(now, id, EndCause::Failed, Some(488));
+        }
+        self.emit(Event::Error { scope: ErrorScope::Media, detail });
+    }
+
+    pub(crate) fn on_remote_cancel(&mut self, now: Instant, id: &CallId, invite_server: usize) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
+            return;
+        };
+        if let Some(head) = &call.uas_invite {
+            let r = head.response(487, "Request Terminated", Some(&call.local_tag));
+            self.send_response(now, Some(invite_server), &r);
+        }
+        self.end_call(now, id, EndCause::Cancelled, Some(487));
+    }
+
+    /// The ACK of our 2xx; `answer` is its SDP body, if any (the answer to a late offer).
+    pub(crate) fn on_ack(&mut self, now: Instant, id: &CallId, answer: Option<&str>) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if !call.timers.is_set(CallTimer::AckWait) {
+            return;
+        }
+        call.timers.stop(CallTimer::AckWait);
+        call.timers.stop(CallTimer::Resend2xx);
+        if let Some(server) = self.invite_server(id) {
+            if let Some(entry) = self.servers.get_mut(server) {
+                entry.tx.acknowledged();
+            }
+        }
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if std::mem::take(&mut call.answer_in_ack) {
+            let Some(answer) = answer else {
+                // RFC 3261 §13.2.1: an offer in a 2xx must be answered in the ACK.
+                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+                self.end_call(now, id, EndCause::Failed, None);
+                self.emit(Event::Error { scope: ErrorScope::Call, detail: String::from("the ACK carried no answer to our offer") });
+                return;
+            };
+            call.remote_sdp = Some(answer.to_owned());
+            call.update_hold();
+            self.media(id, MediaCommand::ApplyAnswer { remote_sdp: answer.to_owned() });
+        }
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+            return;
+        };
+        if call.bye_after_ack {
+            call.bye_after_ack = false;
+            self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+        } else {
+            self.maybe_reoffer(now, id);
+        }
+    }
+
+    pub(crate) fn on_bye(&mut self, now: Instant, id: &CallId, head: &RequestHead, server: usize) {
+        self.respond(now, head, Some(server), 200, "OK", None);
+        self.end_call(now, id, EndCause::HangupRemote, None);
+    }
+
+    pub(crate) fn reject_inner(&mut self, now: Instant, id: &CallId, status: u16, cause: EndCause) {
+        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
+            return;
+        };
+        if let Some(head) = &call.uas_invite {
+            let r = head.response(status, reason(status), Some(&call.local_tag));
+            let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
+            self.send_response(now, server, &r);
+        }
+        self.end_call(now, id, cause, Some(status));
+    }
+}
+
+/// The usual reason phrase of a status we send.
+fn reason(status: u16) -> &'static str {
+    match status {
+        480 => "Temporarily Unavailable",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        404 => "Not Found",
+        500 => "Server Internal Error",
+        _ => "Rejected",
+    }
+}
