@@ -115,59 +115,19 @@ pub struct Engine {
     shared: Rc<Shared>,
 }
 
-/// Maps a refused command to its code and a message. Written out by hand rather than through
-/// `Display`, which would pull `core::fmt`'s Debug escaping into the wasm.
+/// Maps a refused command to its K-Link code; the message is the core's.
 fn command_error(err: CommandError) -> JsValue {
-    let (code, message): (ErrorCode, String) = match err {
-        CommandError::UnknownCall(id) => (
-            ErrorCode::UnknownCall,
-            ["no call with id ", &id, " (it may have ended)"].concat(),
-        ),
-        CommandError::WrongState {
-            call,
-            state,
-            command,
-        } => (
-            ErrorCode::InvalidState,
-            [
-                "call ",
-                &call,
-                " is ",
-                state,
-                ": cannot ",
-                command,
-                " it now",
-            ]
-            .concat(),
-        ),
-        CommandError::InvalidTone(c) => {
-            let mut buf = [0u8; 4];
-            (
-                ErrorCode::InvalidArgument,
-                [
-                    "invalid DTMF tone '",
-                    c.encode_utf8(&mut buf),
-                    "': use 0-9, *, #, A-D and ',' for a pause",
-                ]
-                .concat(),
-            )
+    let code = match &err {
+        CommandError::UnknownCall(_) => ErrorCode::UnknownCall,
+        CommandError::WrongState { .. } | CommandError::NotConnected | CommandError::ShutDown => {
+            ErrorCode::InvalidState
         }
-        CommandError::NoTones => (ErrorCode::InvalidArgument, "no DTMF tones given".into()),
-        CommandError::InvalidTarget(t) => (
-            ErrorCode::InvalidArgument,
-            ["invalid call target '", &t, "': use a number or a sip: URI"].concat(),
-        ),
-        CommandError::NotConnected => (
-            ErrorCode::InvalidState,
-            "not connected to the SIP server yet".into(),
-        ),
-        CommandError::ShutDown => (ErrorCode::InvalidState, "the SDK is shutting down".into()),
-        _ => (
-            ErrorCode::InvalidState,
-            "the command is not possible now".into(),
-        ),
+        CommandError::InvalidTone(_)
+        | CommandError::NoTones
+        | CommandError::InvalidTarget(_)
+        | CommandError::InvalidStatus(_) => ErrorCode::InvalidArgument,
     };
-    SdkError::new(code, message).into()
+    SdkError::new(code, err.message()).into()
 }
 
 fn media_command_name(c: &MediaCommand) -> &'static str {
@@ -181,7 +141,6 @@ fn media_command_name(c: &MediaCommand) -> &'static str {
         MediaCommand::SetMuted(true) => "mute",
         MediaCommand::SetMuted(false) => "unmute",
         MediaCommand::Close => "close",
-        _ => "other",
     }
 }
 
@@ -679,7 +638,8 @@ impl Shared {
                     self.emit("error", &payload.into());
                 }
             }
-            _ => {}
+            // Handled above, before a session is looked up or made.
+            MediaCommand::Close => {}
         }
     }
 
@@ -806,7 +766,14 @@ impl Shared {
             Event::Error { scope, detail } => {
                 self.log(LogLevel::Warn, &[scope.as_str(), ": ", detail].concat());
             }
-            _ => {}
+            Event::Connected
+            | Event::Disconnected
+            | Event::RegistrationFailed { .. }
+            | Event::Incoming(_)
+            | Event::SessionStarted(_)
+            | Event::CallUpdated(_)
+            | Event::SessionEnded { .. }
+            | Event::Dtmf { .. } => {}
         }
         if let Some((name, payload)) = payload::event(&event, self.clock) {
             self.emit(name, &payload);

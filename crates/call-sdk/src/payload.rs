@@ -98,7 +98,6 @@ pub(crate) fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsVal
         ])
         .into(),
         Event::CredentialsExpiring | Event::Destroyed => return None,
-        _ => return None,
     };
     Some((ev.name(), payload))
 }

@@ -105,7 +105,7 @@ fn encode(output: Output) -> String {
                 MediaCommand::InsertDtmf { tones } => ("d", tones.as_str()),
                 MediaCommand::SetMuted(true) => ("m", "1"),
                 MediaCommand::SetMuted(false) => ("m", "0"),
-                _ => ("c", ""),
+                MediaCommand::Close => ("c", ""),
             };
             push(&mut out, 'M', &[call.as_str(), tag, text]);
         }
@@ -145,7 +145,7 @@ fn encode_event(out: &mut String, event: &Event) {
             push_field(out, scope.as_str());
             push_field(out, detail);
         }
-        _ => {}
+        Event::Connected | Event::Disconnected | Event::CredentialsExpiring | Event::Destroyed => {}
     }
 }
 

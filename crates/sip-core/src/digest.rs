@@ -59,7 +59,6 @@ impl Algorithm {
 
 /// Why no credentials could be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum DigestError {
     /// The challenge scheme is not Digest.
     #[error("authentication scheme is not Digest")]

@@ -91,7 +91,6 @@ pub struct HoldState {
 
 /// Why a call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum EndCause {
     /// We hung up an answered call.
     HangupLocal,
@@ -167,7 +166,6 @@ pub struct CallInfo {
 
 /// What part of the user agent an [`Event::Error`] concerns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorScope {
     /// The WebSocket connection (gave up reconnecting, no server left).
     Transport,
@@ -197,7 +195,6 @@ impl ErrorScope {
 
 /// Something the application should know about.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Event {
     /// The transport to the SIP server is up.
     Connected,

@@ -23,7 +23,6 @@ pub fn hold_direction(local_hold: bool, remote_hold: bool) -> Direction {
 
 /// What the core asks the media layer to do for one call.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum MediaCommand {
     /// Create the local offer for a new outgoing call; reply [`MediaResult::LocalOffer`].
     CreateOffer,
@@ -66,7 +65,6 @@ pub enum MediaCommand {
 
 /// What the media layer reports for one call.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum MediaResult {
     /// The local offer is ready (after [`MediaCommand::CreateOffer`] or `CreateReoffer`).
     LocalOffer(String),

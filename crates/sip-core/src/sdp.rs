@@ -49,7 +49,6 @@ impl Direction {
 
 /// Why an SDP is not structurally sane.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum SdpError {
     /// No text.
     #[error("empty SDP")]

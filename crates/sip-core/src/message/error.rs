@@ -6,7 +6,6 @@
 
 /// Why a received message (or one of its header values) was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum ParseError {
     /// Nothing but blank lines.
     Empty,

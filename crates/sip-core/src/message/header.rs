@@ -10,7 +10,6 @@ macro_rules! header_names {
         /// (RFC 3261 §7.3.3 and the IANA registry) map to their full name, and any other
         /// name is kept as received.
         #[derive(Debug, Clone, Copy, Eq)]
-        #[non_exhaustive]
         pub enum HeaderName<'a> {
             $( $(#[$doc])* $variant, )*
             /// A header this module does not know; compared case-insensitively.
