@@ -97,7 +97,7 @@ impl Ua {
             return;
         };
         call.dtmf_in_flight = false;
-        if call.ended {
+        if call.is_ended() {
             return;
         }
         match status {

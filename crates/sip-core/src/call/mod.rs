@@ -57,6 +57,19 @@ pub(crate) enum Pending {
     Reanswer,
 }
 
+/// Outbound: how far the INVITE got, and whether it is being cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InviteOut {
+    /// No provisional response yet.
+    Calling,
+    /// A provisional response came: a CANCEL may go out (RFC 3261 §9.1).
+    Proceeding,
+    /// Hung up before any provisional response: the CANCEL follows the first one.
+    CancelDue,
+    /// The CANCEL went out.
+    CancelSent,
+}
+
 /// An owned copy of what responding to a received request needs.
 #[derive(Clone, Debug)]
 pub(crate) struct RequestHead {
@@ -131,9 +144,6 @@ pub(crate) struct ReinviteOut {
 #[derive(Debug)]
 pub(crate) struct Call {
     pub(crate) info: CallInfo,
-    /// Ended: SessionEnded was emitted; kept only while its INVITE or CANCEL is alive
-    /// (a 2xx racing our CANCEL must still be ACKed and BYEd).
-    pub(crate) ended: bool,
     pub(crate) dialog: Option<Dialog>,
     /// Outbound: the Request-URI we call.
     pub(crate) target: String,
@@ -150,9 +160,8 @@ pub(crate) struct Call {
     pub(crate) reinvite_in: Option<RequestHead>,
     pub(crate) reinvite_out: Option<ReinviteOut>,
     pub(crate) pending: Pending,
-    pub(crate) provisional_seen: bool,
-    pub(crate) cancel_wanted: bool,
-    pub(crate) cancel_sent: bool,
+    /// Outbound: how far our INVITE got, and its CANCEL.
+    pub(crate) invite_out: InviteOut,
     /// RFC 3261 §13.2.1: only the first SDP in responses to the INVITE is the answer.
     pub(crate) answer_applied: bool,
     /// Inbound: the offer of the initial INVITE.
@@ -179,7 +188,6 @@ impl Call {
     pub(crate) fn new(info: CallInfo) -> Call {
         Call {
             info,
-            ended: false,
             dialog: None,
             target: String::new(),
             local_tag: String::new(),
@@ -190,9 +198,7 @@ impl Call {
             reinvite_in: None,
             reinvite_out: None,
             pending: Pending::None,
-            provisional_seen: false,
-            cancel_wanted: false,
-            cancel_sent: false,
+            invite_out: InviteOut::Calling,
             answer_applied: false,
             remote_offer: None,
             local_sdp: None,
@@ -206,6 +212,17 @@ impl Call {
             dtmf_in_flight: false,
             timers: TimerTable::default(),
         }
+    }
+
+    /// Ended: SessionEnded was emitted; the call is kept only while its INVITE or CANCEL
+    /// is alive (a 2xx racing our CANCEL must still be ACKed and BYEd).
+    pub(crate) fn is_ended(&self) -> bool {
+        self.info.state == CallState::Ended
+    }
+
+    /// Outbound: the user hung up before the answer.
+    pub(crate) fn cancel_wanted(&self) -> bool {
+        matches!(self.invite_out, InviteOut::CancelDue | InviteOut::CancelSent)
     }
 
     /// Answered and not over: hold, DTMF and re-INVITEs make sense.
@@ -282,10 +299,9 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
-        if call.ended {
+        if call.is_ended() {
             return;
         }
-        call.ended = true;
         call.info.state = CallState::Ended;
         call.info.ended_at = Some(now);
         call.dtmf_queue = String::new();

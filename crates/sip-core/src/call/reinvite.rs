@@ -22,7 +22,7 @@ impl Ua {
             || call.reinvite_in.is_some()
             || call.timers.is_set(CallTimer::Glare)
             || call.timers.is_set(CallTimer::AckWait);
-        if call.ended || busy || !call.is_answered() || call.dialog.is_none() {
+        if call.is_ended() || busy || !call.is_answered() || call.dialog.is_none() {
             return;
         }
         if call.local_hold_wanted == call.info.held.local && !call.refresh_wanted {
@@ -38,7 +38,7 @@ impl Ua {
         let ids: Vec<CallId> = self
             .calls
             .iter_mut()
-            .filter(|c| !c.ended && c.is_answered() && c.dialog.is_some())
+            .filter(|c| !c.is_ended() && c.is_answered() && c.dialog.is_some())
             .map(|c| {
                 c.refresh_wanted = true;
                 c.info.id.clone()
@@ -72,7 +72,7 @@ impl Ua {
             let Some(call) = self.calls.get_mut(i) else {
                 return;
             };
-            if call.ended {
+            if call.is_ended() {
                 return;
             }
             if let Some(out) = call.reinvite_out.take() {
@@ -97,7 +97,7 @@ impl Ua {
             return;
         };
         call.reinvite_out = None;
-        if call.ended {
+        if call.is_ended() {
             return;
         }
         self.media(id, MediaCommand::Rollback);

@@ -1,6 +1,6 @@
 //! Outbound calls: the INVITE we send, its CANCEL, and the answers and forks it gets.
 
-use crate::call::{Call, CallTimer};
+use crate::call::{Call, CallTimer, InviteOut};
 use crate::dialog::{angle, format_cseq, tagged, Dialog, Role};
 use crate::events::{CallId, CallState, EndCause, Event};
 use crate::media::MediaCommand;
@@ -45,7 +45,7 @@ impl Ua {
         };
         let to = invite.get("To").unwrap_or_default().to_owned();
         let m = invite_sibling(invite, "CANCEL", to);
-        call.cancel_sent = true;
+        call.invite_out = InviteOut::CancelSent;
         call.timers.set(CallTimer::CancelGuard, now.plus(T1_X64));
         self.send_request(now, Owner::Call(id.clone(), Purpose::Cancel), m, 0);
     }
@@ -88,12 +88,15 @@ impl Ua {
             let Some(call) = self.calls.get_mut(i) else {
                 return;
             };
-            call.provisional_seen = true;
-            if call.cancel_wanted && !call.cancel_sent {
-                self.send_cancel(now, id);
-                return;
+            match call.invite_out {
+                InviteOut::Calling => call.invite_out = InviteOut::Proceeding,
+                InviteOut::CancelDue => {
+                    self.send_cancel(now, id);
+                    return;
+                }
+                InviteOut::Proceeding | InviteOut::CancelSent => {}
             }
-            if call.ended {
+            if call.is_ended() {
                 return;
             }
             if let Some(d) = early {
@@ -122,7 +125,7 @@ impl Ua {
             self.on_invite_success(now, msg, i, id, is_sdp);
             return;
         }
-        if (status == 401 || status == 407) && !call.ended && !call.cancel_wanted {
+        if (status == 401 || status == 407) && !call.is_ended() && !call.cancel_wanted() {
             let owner = Owner::Call(id.clone(), Purpose::Invite);
             if self.authenticate(now, msg, owner, request, attempts) {
                 return;
@@ -133,7 +136,7 @@ impl Ua {
         };
         call.timers.stop(CallTimer::CancelGuard);
         call.dialog = None;
-        let cause = if call.cancel_wanted { EndCause::Cancelled } else { EndCause::from_status(status) };
+        let cause = if call.cancel_wanted() { EndCause::Cancelled } else { EndCause::from_status(status) };
         self.end_call(now, id, cause, Some(status));
     }
 
@@ -173,7 +176,7 @@ impl Ua {
         call.dialog = Some(dialog);
         call.ack = Some(ack);
         call.timers.stop(CallTimer::CancelGuard);
-        if call.ended {
+        if call.is_ended() {
             // The 2xx crossed our CANCEL: the call exists now, end it.
             self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
             return;

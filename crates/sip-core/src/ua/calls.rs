@@ -1,7 +1,7 @@
 //! The user's call commands, and the routing of media results, responses and timers to
 //! the call they belong to; what a call does lives in [`crate::call`].
 
-use crate::call::{validate_tones, Call, CallTimer, Pending, ReinviteOut};
+use crate::call::{validate_tones, Call, CallTimer, InviteOut, Pending, ReinviteOut};
 use crate::error::CommandError;
 use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
 use crate::media::{MediaCommand, MediaResult};
@@ -178,9 +178,11 @@ impl Ua {
             }
             CallDirection::Outbound => {
                 if call.pending != Pending::Offer {
-                    call.cancel_wanted = true;
-                    if call.provisional_seen && !call.cancel_sent {
-                        self.send_cancel(now, id);
+                    match call.invite_out {
+                        InviteOut::Proceeding => self.send_cancel(now, id),
+                        // RFC 3261 §9.1: a CANCEL waits for a provisional response.
+                        InviteOut::Calling => call.invite_out = InviteOut::CancelDue,
+                        InviteOut::CancelDue | InviteOut::CancelSent => {}
                     }
                 }
                 self.end_call(now, id, EndCause::Cancelled, None);
@@ -196,7 +198,7 @@ impl Ua {
         let Some(call) = self.calls.get_mut(i) else {
             return;
         };
-        if call.ended {
+        if call.is_ended() {
             return;
         }
         let pending = call.pending;
@@ -304,7 +306,7 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
-        if call.ended {
+        if call.is_ended() {
             return;
         }
         match purpose {
@@ -330,14 +332,14 @@ impl Ua {
     pub(crate) fn on_call_timer(&mut self, now: Instant, id: &CallId, timer: CallTimer) {
         match timer {
             CallTimer::NoAnswer => {
-                let ringing = self.calls.iter().any(|c| &c.info.id == id && !c.ended && c.info.state == CallState::Ringing);
+                let ringing = self.calls.iter().any(|c| &c.info.id == id && !c.is_ended() && c.info.state == CallState::Ringing);
                 if ringing {
                     self.reject_inner(now, id, 480, EndCause::NoAnswer);
                 }
             }
             CallTimer::AckWait => {
                 // §13.3.1.4: no ACK for our 2xx; the session is terminated with BYE.
-                let ended = self.calls.iter().any(|c| &c.info.id == id && c.ended);
+                let ended = self.calls.iter().any(|c| &c.info.id == id && c.is_ended());
                 self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
                 if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
                     call.bye_after_ack = false;

@@ -197,7 +197,7 @@ impl Ua {
         let call = self
             .calls
             .iter()
-            .position(|c| !c.ended && c.dialog.as_ref().is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag)));
+            .position(|c| !c.is_ended() && c.dialog.as_ref().is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag)));
         let Some(index) = call else {
             self.respond(now, &head, Some(server), 481, "Call/Transaction Does Not Exist", None);
             return;

@@ -168,7 +168,7 @@ impl Ua {
             self.timers.stop(UaTimer::KeepalivePing);
             return;
         }
-        let interval = if self.calls.iter().any(|c| !c.ended) { policy.call_interval } else { policy.idle_interval };
+        let interval = if self.calls.iter().any(|c| !c.is_ended()) { policy.call_interval } else { policy.idle_interval };
         self.timers.set(UaTimer::KeepalivePing, self.last_heard.plus(interval));
     }
 }

@@ -9,7 +9,7 @@
 //! agent back (a page restored from the cache).
 
 use super::{Link, Output, Owner, Purpose, TransportCommand, Ua, UaTimer};
-use crate::call::CallTimer;
+use crate::call::{CallTimer, InviteOut};
 use crate::events::{CallId, Event};
 use crate::timer::Instant;
 
@@ -27,7 +27,7 @@ impl Ua {
         if self.destroyed {
             return;
         }
-        let live: Vec<CallId> = self.calls.iter().filter(|c| !c.ended).map(|c| c.info.id.clone()).collect();
+        let live: Vec<CallId> = self.calls.iter().filter(|c| !c.is_ended()).map(|c| c.info.id.clone()).collect();
         for id in &live {
             let _ = self.hangup_inner(now, id);
         }
@@ -82,7 +82,7 @@ impl Ua {
                 call.bye_after_ack = false;
                 call.timers.stop(CallTimer::AckWait);
                 byes.push(call.info.id.clone());
-            } else if call.cancel_wanted && !call.cancel_sent {
+            } else if call.invite_out == InviteOut::CancelDue {
                 cancels.push(call.info.id.clone());
             }
         }

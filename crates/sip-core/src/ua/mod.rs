@@ -385,7 +385,7 @@ impl Ua {
 
     /// Calls in progress (ended calls are gone).
     pub fn calls(&self) -> impl Iterator<Item = &CallInfo> {
-        self.calls.iter().filter(|c| !c.ended).map(|c| &c.info)
+        self.calls.iter().filter(|c| !c.is_ended()).map(|c| &c.info)
     }
 
     /// One call in progress.
@@ -416,7 +416,7 @@ impl Ua {
         let calls: usize = self
             .calls
             .iter()
-            .filter(|c| c.ended)
+            .filter(|c| c.is_ended())
             .map(|c| {
                 [&c.local_sdp, &c.remote_sdp, &c.remote_offer, &c.ack].iter().map(|s| s.as_ref().map_or(0, String::len)).sum::<usize>()
                     + c.invite.as_ref().map_or(0, outgoing)
@@ -459,7 +459,7 @@ impl Ua {
             return;
         }
         self.shutting_down = true;
-        let ids: Vec<CallId> = self.calls.iter().filter(|c| !c.ended).map(|c| c.info.id.clone()).collect();
+        let ids: Vec<CallId> = self.calls.iter().filter(|c| !c.is_ended()).map(|c| c.info.id.clone()).collect();
         for id in ids {
             let _ = self.hangup_inner(now, &id);
         }
@@ -538,7 +538,7 @@ impl Ua {
     /// The call of a live (not ended) id, or the misuse error.
     pub(crate) fn live_call(&mut self, id: &CallId) -> Result<&mut Call, CommandError> {
         match self.calls.iter_mut().find(|c| &c.info.id == id) {
-            Some(call) if !call.ended => Ok(call),
+            Some(call) if !call.is_ended() => Ok(call),
             _ => Err(CommandError::UnknownCall(id.0.clone())),
         }
     }
@@ -554,7 +554,7 @@ impl Ua {
     }
 
     fn fail_all_calls(&mut self, now: Instant) {
-        let ids: Vec<CallId> = self.calls.iter().filter(|c| !c.ended).map(|c| c.info.id.clone()).collect();
+        let ids: Vec<CallId> = self.calls.iter().filter(|c| !c.is_ended()).map(|c| c.info.id.clone()).collect();
         for id in ids {
             self.end_call(now, &id, EndCause::Failed, None);
         }
@@ -669,7 +669,7 @@ impl Ua {
         }
         let clients = &self.clients;
         self.calls.retain(|c| {
-            !c.ended
+            !c.is_ended()
                 || c.timers.is_set(CallTimer::CancelGuard)
                 || c.timers.is_set(CallTimer::AckWait)
                 || clients.iter().any(|e| matches!(&e.owner, Owner::Call(id, Purpose::Invite) if id == &c.info.id))
