@@ -43,18 +43,52 @@ impl TimerKind for CallTimer {
     }
 }
 
-/// The media operation the call waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Pending {
-    None,
-    /// Outbound: the offer for the initial INVITE.
+/// The offer/answer exchange under way (RFC 3264), one at a time: what the call waits
+/// for, from the media layer or from the peer, and what that exchange holds.
+#[derive(Clone, Debug)]
+pub(crate) enum Negotiation {
+    /// Nothing under way.
+    Idle,
+    /// Outbound: the media layer's offer for the initial INVITE.
     Offer,
-    /// Inbound: the answer for our 200 to the initial INVITE.
+    /// Inbound: the media layer's answer for our 200 to the initial INVITE (or, when the
+    /// INVITE had no offer, our offer).
     Answer,
-    /// A re-offer (hold, unhold, refresh) for a re-INVITE of ours.
+    /// Inbound without an offer (RFC 3261 §13.2.1 late offer): our 2xx carried the offer, so
+    /// the ACK must carry the answer.
+    AnswerInAck,
+    /// The media layer's re-offer (hold, unhold, refresh) for a re-INVITE of ours.
     Reoffer,
-    /// The answer to the peer's re-INVITE.
-    Reanswer,
+    /// Our re-INVITE is out, carrying `offer`.
+    ReofferSent {
+        /// The local offer it carries.
+        offer: String,
+    },
+    /// The peer's re-INVITE waits for the media layer's answer to its `offer`.
+    Reanswer {
+        /// The re-INVITE, to answer it.
+        head: RequestHead,
+        /// Its offer.
+        offer: String,
+    },
+}
+
+impl Negotiation {
+    pub(crate) fn is_idle(&self) -> bool {
+        matches!(self, Negotiation::Idle)
+    }
+
+    /// Ends our re-INVITE's exchange, returning the offer it carried (`None`, and nothing
+    /// changes, when no re-INVITE of ours is out).
+    pub(crate) fn take_reoffer(&mut self) -> Option<String> {
+        if !matches!(self, Negotiation::ReofferSent { .. }) {
+            return None;
+        }
+        match std::mem::replace(self, Negotiation::Idle) {
+            Negotiation::ReofferSent { offer } => Some(offer),
+            _ => None,
+        }
+    }
 }
 
 /// Outbound: how far the INVITE got, and whether it is being cancelled.
@@ -134,13 +168,6 @@ pub(crate) fn sent_by(host: &str, port: Option<u16>) -> String {
     }
 }
 
-/// Our re-INVITE in flight.
-#[derive(Clone, Debug)]
-pub(crate) struct ReinviteOut {
-    /// The local offer it carries.
-    pub(crate) offer: String,
-}
-
 #[derive(Debug)]
 pub(crate) struct Call {
     pub(crate) info: CallInfo,
@@ -156,10 +183,7 @@ pub(crate) struct Call {
     pub(crate) ack: Option<String>,
     /// Inbound: the initial INVITE, for the responses we send later.
     pub(crate) uas_invite: Option<RequestHead>,
-    /// The peer's re-INVITE waiting for our answer.
-    pub(crate) reinvite_in: Option<RequestHead>,
-    pub(crate) reinvite_out: Option<ReinviteOut>,
-    pub(crate) pending: Pending,
+    pub(crate) negotiation: Negotiation,
     /// Outbound: how far our INVITE got, and its CANCEL.
     pub(crate) invite_out: InviteOut,
     /// RFC 3261 §13.2.1: only the first SDP in responses to the INVITE is the answer.
@@ -173,9 +197,6 @@ pub(crate) struct Call {
     pub(crate) refresh_wanted: bool,
     /// Inbound: hung up before the ACK of our 2xx arrived; BYE once it does.
     pub(crate) bye_after_ack: bool,
-    /// Inbound without an offer (RFC 3261 §13.2.1 late offer): our 2xx carried the offer, so
-    /// the ACK must carry the answer.
-    pub(crate) answer_in_ack: bool,
     /// Inbound: the wait before the next resend of our 2xx (T1 doubling up to T2).
     pub(crate) resend_interval: Millis,
     /// DTMF by INFO: the tones still to send (validated, so ASCII).
@@ -195,9 +216,7 @@ impl Call {
             invite: None,
             ack: None,
             uas_invite: None,
-            reinvite_in: None,
-            reinvite_out: None,
-            pending: Pending::None,
+            negotiation: Negotiation::Idle,
             invite_out: InviteOut::Calling,
             answer_applied: false,
             remote_offer: None,
@@ -206,7 +225,6 @@ impl Call {
             local_hold_wanted: false,
             refresh_wanted: false,
             bye_after_ack: false,
-            answer_in_ack: false,
             resend_interval: 0,
             dtmf_queue: String::new(),
             dtmf_in_flight: false,
@@ -310,6 +328,11 @@ impl Ua {
         call.local_sdp = None;
         call.remote_sdp = None;
         call.remote_offer = None;
+        // Only the ACK of a late offer still matters (its answer is applied, or its absence
+        // reported); every other exchange ended with the call.
+        if !matches!(call.negotiation, Negotiation::AnswerInAck) {
+            call.negotiation = Negotiation::Idle;
+        }
         if let Some(invite) = call.invite.as_mut() {
             invite.body = None;
             if call.dialog.as_ref().is_some_and(|d| d.confirmed) {

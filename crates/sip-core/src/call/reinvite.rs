@@ -1,7 +1,7 @@
 //! Re-INVITEs both ways: hold and unhold, the refresh after a reconnect, the peer's
 //! re-offers, and glare (RFC 3261 §14).
 
-use crate::call::{CallTimer, Pending, RequestHead};
+use crate::call::{CallTimer, Negotiation, RequestHead};
 use crate::dialog::Role;
 use crate::events::{CallId, ErrorScope, Event};
 use crate::media::MediaCommand;
@@ -17,9 +17,7 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
-        let busy = call.pending != Pending::None
-            || call.reinvite_out.is_some()
-            || call.reinvite_in.is_some()
+        let busy = !call.negotiation.is_idle()
             || call.timers.is_set(CallTimer::Glare)
             || call.timers.is_set(CallTimer::AckWait);
         if call.is_ended() || busy || !call.is_answered() || call.dialog.is_none() {
@@ -28,7 +26,7 @@ impl Ua {
         if call.local_hold_wanted == call.info.held.local && !call.refresh_wanted {
             return;
         }
-        call.pending = Pending::Reoffer;
+        call.negotiation = Negotiation::Reoffer;
         let direction = call.offer_direction();
         self.media(id, MediaCommand::CreateReoffer { direction });
     }
@@ -75,8 +73,8 @@ impl Ua {
             if call.is_ended() {
                 return;
             }
-            if let Some(out) = call.reinvite_out.take() {
-                call.local_sdp = Some(out.offer);
+            if let Some(offer) = call.negotiation.take_reoffer() {
+                call.local_sdp = Some(offer);
             }
             call.refresh_wanted = false;
             let body = msg.body();
@@ -96,7 +94,7 @@ impl Ua {
         let Some(call) = self.calls.get_mut(i) else {
             return;
         };
-        call.reinvite_out = None;
+        call.negotiation.take_reoffer();
         if call.is_ended() {
             return;
         }
@@ -153,11 +151,11 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
-        if call.reinvite_out.is_some() || call.pending == Pending::Reoffer || !call.is_answered() {
+        if matches!(call.negotiation, Negotiation::Reoffer | Negotiation::ReofferSent { .. }) || !call.is_answered() {
             self.respond(now, &head, Some(server), 491, "Request Pending", None);
             return;
         }
-        if call.reinvite_in.is_some() || call.pending != Pending::None || call.timers.is_set(CallTimer::AckWait) {
+        if !call.negotiation.is_idle() || call.timers.is_set(CallTimer::AckWait) {
             let mut r = head.response(500, "Server Internal Error", None);
             let wait = crate::decimal::string(self.rng.below(10));
             r.push("Retry-After", wait);
@@ -186,23 +184,17 @@ impl Ua {
             self.send_response(now, Some(server), &r);
             return;
         }
-        call.remote_offer = Some(body.to_owned());
-        call.reinvite_in = Some(head);
-        call.pending = Pending::Reanswer;
+        call.negotiation = Negotiation::Reanswer { head, offer: body.to_owned() };
         self.media(id, MediaCommand::CreateAnswer { remote_sdp: body.to_owned() });
     }
 
-    pub(crate) fn send_reanswer(&mut self, now: Instant, id: &CallId, sdp: String) {
+    /// Answers the peer's re-INVITE `head` and its `offer` with our `sdp`.
+    pub(crate) fn send_reanswer(&mut self, now: Instant, id: &CallId, head: RequestHead, offer: String, sdp: String) {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
-        let Some(head) = call.reinvite_in.take() else {
-            return;
-        };
         call.local_sdp = Some(sdp.clone());
-        if let Some(offer) = call.remote_offer.take() {
-            call.remote_sdp = Some(offer);
-        }
+        call.remote_sdp = Some(offer);
         let mut r = head.response(200, "OK", None);
         r.push("Contact", self.local.contact.clone())
             .push("Allow", ALLOW)

@@ -1,7 +1,7 @@
 //! Inbound calls: the INVITE we receive, ringing, our 2xx and its resends until the
 //! ACK, CANCEL and BYE from the peer.
 
-use crate::call::{Call, CallTimer, RequestHead};
+use crate::call::{Call, CallTimer, Negotiation, RequestHead};
 use crate::dialog::{angle, Dialog, Role};
 use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
 use crate::media::MediaCommand;
@@ -203,19 +203,25 @@ impl Ua {
     /// The media layer's answer rejects every audio stream (the browser can use none of the
     /// offered codecs): it is not sent, the offer is refused with 488 instead. The call of an
     /// initial INVITE ends; a re-INVITE leaves the call as it was (the media layer did not
-    /// apply such an answer, see [`MediaCommand::CreateAnswer`]).
-    pub(crate) fn answer_refused(&mut self, now: Instant, id: &CallId) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        let Some(offer) = call.remote_offer.take() else {
-            return;
-        };
-        // A re-INVITE is answered in its dialog; an initial INVITE's call ends, so its
-        // request head is not needed again.
-        let to_tag = call.reinvite_in.is_none().then(|| call.local_tag.clone());
-        let Some(head) = call.reinvite_in.take().or_else(|| call.uas_invite.take()) else {
-            return;
+    /// apply such an answer, see [`MediaCommand::CreateAnswer`]). `reinvite` is the peer's
+    /// re-INVITE and its offer; `None` for the initial INVITE.
+    pub(crate) fn answer_refused(&mut self, now: Instant, id: &CallId, reinvite: Option<(RequestHead, String)>) {
+        let (head, offer, to_tag) = match reinvite {
+            // A re-INVITE is answered in its dialog.
+            Some((head, offer)) => (head, offer, None),
+            None => {
+                let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
+                    return;
+                };
+                let Some(offer) = call.remote_offer.take() else {
+                    return;
+                };
+                // The call ends, so its request head is not needed again.
+                let Some(head) = call.uas_invite.take() else {
+                    return;
+                };
+                (head, offer, Some(call.local_tag.clone()))
+            }
         };
         let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
         let mut detail = String::from("the browser can use no codec of the offer, refused with 488: ");
@@ -255,7 +261,8 @@ impl Ua {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
-        if std::mem::take(&mut call.answer_in_ack) {
+        if matches!(call.negotiation, Negotiation::AnswerInAck) {
+            call.negotiation = Negotiation::Idle;
             let Some(answer) = answer else {
                 // RFC 3261 §13.2.1: an offer in a 2xx must be answered in the ACK.
                 self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);

@@ -1,7 +1,7 @@
 //! The user's call commands, and the routing of media results, responses and timers to
 //! the call they belong to; what a call does lives in [`crate::call`].
 
-use crate::call::{validate_tones, Call, CallTimer, InviteOut, Pending, ReinviteOut};
+use crate::call::{validate_tones, Call, CallTimer, InviteOut, Negotiation};
 use crate::error::CommandError;
 use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
 use crate::media::{MediaCommand, MediaResult};
@@ -44,7 +44,7 @@ impl Ua {
         call.target = uri;
         call.local_tag = self.rng.tag();
         call.sip_call_id = self.rng.call_id();
-        call.pending = Pending::Offer;
+        call.negotiation = Negotiation::Offer;
         let info = call.info.clone();
         self.calls.push(call);
         // The media layer is asked first: a listener that hangs up at once then finds the
@@ -57,10 +57,10 @@ impl Ua {
     /// Answers an incoming call: asks the media layer for the answer, then sends 200.
     pub fn answer(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
         let call = self.live_call(id)?;
-        if call.info.direction != CallDirection::Inbound || call.info.state != CallState::Ringing || call.pending != Pending::None {
+        if call.info.direction != CallDirection::Inbound || call.info.state != CallState::Ringing || !call.negotiation.is_idle() {
             return Err(call.wrong_state("answer"));
         }
-        call.pending = Pending::Answer;
+        call.negotiation = Negotiation::Answer;
         // An INVITE without SDP (late offer): our 200 carries the offer, the ACK the answer.
         let command = match call.remote_offer.clone() {
             Some(remote_sdp) => MediaCommand::CreateAnswer { remote_sdp },
@@ -177,7 +177,7 @@ impl Ua {
                 self.reject_inner(now, id, 480, EndCause::Rejected);
             }
             CallDirection::Outbound => {
-                if call.pending != Pending::Offer {
+                if !matches!(call.negotiation, Negotiation::Offer) {
                     match call.invite_out {
                         InviteOut::Proceeding => self.send_cancel(now, id),
                         // RFC 3261 §9.1: a CANCEL waits for a provisional response.
@@ -201,75 +201,70 @@ impl Ua {
         if call.is_ended() {
             return;
         }
-        let pending = call.pending;
-        match (result, pending) {
-            (MediaResult::LocalOffer(sdp), Pending::Offer) => {
-                call.pending = Pending::None;
-                self.send_invite(now, id, sdp);
-            }
-            (MediaResult::LocalOffer(sdp), Pending::Reoffer) => {
-                call.pending = Pending::None;
+        let negotiation = std::mem::replace(&mut call.negotiation, Negotiation::Idle);
+        match (result, negotiation) {
+            (MediaResult::LocalOffer(sdp), Negotiation::Offer) => self.send_invite(now, id, sdp),
+            (MediaResult::LocalOffer(sdp), Negotiation::Reoffer) => {
                 if call.is_answered() && call.dialog.is_some() {
-                    call.reinvite_out = Some(ReinviteOut { offer: sdp.clone() });
+                    call.negotiation = Negotiation::ReofferSent { offer: sdp.clone() };
                     self.send_in_dialog(now, id, Purpose::ReInvite, "INVITE", Some(sdp));
                 } else {
                     self.media(id, MediaCommand::Rollback);
                 }
             }
-            (MediaResult::LocalAnswer(sdp), Pending::Answer | Pending::Reanswer) => {
-                call.pending = Pending::None;
-                if !crate::sdp::has_usable_audio(&sdp) {
-                    self.answer_refused(now, id);
-                } else if pending == Pending::Answer {
+            (MediaResult::LocalAnswer(sdp), Negotiation::Answer) => {
+                if crate::sdp::has_usable_audio(&sdp) {
                     self.send_answer(now, id, sdp);
                 } else {
-                    self.send_reanswer(now, id, sdp);
+                    self.answer_refused(now, id, None);
                 }
             }
-            (MediaResult::LocalOffer(sdp), Pending::Answer) if call.remote_offer.is_none() => {
-                call.pending = Pending::None;
-                call.answer_in_ack = true;
+            (MediaResult::LocalAnswer(sdp), Negotiation::Reanswer { head, offer }) => {
+                if crate::sdp::has_usable_audio(&sdp) {
+                    self.send_reanswer(now, id, head, offer, sdp);
+                } else {
+                    self.answer_refused(now, id, Some((head, offer)));
+                }
+            }
+            (MediaResult::LocalOffer(sdp), Negotiation::Answer) if call.remote_offer.is_none() => {
+                call.negotiation = Negotiation::AnswerInAck;
                 self.send_answer(now, id, sdp);
             }
-            (MediaResult::Failed(reason), pending) => {
-                call.pending = Pending::None;
-                self.on_media_failed(now, id, pending, reason);
-            }
-            (MediaResult::IceFailed, _) if call.is_answered() => {
+            (MediaResult::Failed(reason), negotiation) => self.on_media_failed(now, id, negotiation, reason),
+            (MediaResult::IceFailed, negotiation) if call.is_answered() => {
+                call.negotiation = negotiation;
                 self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
                 self.end_call(now, id, EndCause::Failed, None);
                 self.emit(Event::Error { scope: ErrorScope::Media, detail: String::from("ICE failed: no media path") });
             }
-            _ => {}
+            // Nothing the call waits for: the negotiation goes on as it was.
+            (_, negotiation) => call.negotiation = negotiation,
         }
     }
 
-    fn on_media_failed(&mut self, now: Instant, id: &CallId, pending: Pending, reason: String) {
+    /// The media layer failed what `negotiation` waited for (taken from the call).
+    fn on_media_failed(&mut self, now: Instant, id: &CallId, negotiation: Negotiation, reason: String) {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
         };
-        match pending {
-            Pending::Offer => self.end_call(now, id, EndCause::Failed, None),
-            Pending::Answer => self.reject_inner(now, id, 488, EndCause::Failed),
-            Pending::Reoffer => {
+        match negotiation {
+            Negotiation::Offer => self.end_call(now, id, EndCause::Failed, None),
+            Negotiation::Answer => self.reject_inner(now, id, 488, EndCause::Failed),
+            Negotiation::Reoffer => {
                 call.local_hold_wanted = call.info.held.local;
                 call.refresh_wanted = false;
                 self.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
             }
-            Pending::Reanswer => {
-                call.remote_offer = None;
+            Negotiation::Reanswer { head, .. } => {
                 self.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
-                let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-                    return;
-                };
-                if let Some(head) = call.reinvite_in.take() {
-                    let r = head.response(488, "Not Acceptable Here", None);
-                    let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
-                    self.send_response(now, server, &r);
-                }
+                let r = head.response(488, "Not Acceptable Here", None);
+                let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
+                self.send_response(now, server, &r);
             }
-            Pending::None => {
-                // Applying the peer's answer failed: no usable media.
+            negotiation @ (Negotiation::Idle | Negotiation::ReofferSent { .. } | Negotiation::AnswerInAck) => {
+                // Applying the peer's answer failed: no usable media. An exchange still
+                // under way stays so (its answer or ACK is handled as usual).
+                call.negotiation = negotiation;
                 if call.is_answered() {
                     self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
                     self.end_call(now, id, EndCause::Failed, None);
@@ -312,7 +307,7 @@ impl Ua {
         match purpose {
             Purpose::Invite => self.end_call(now, id, EndCause::Failed, Some(408)),
             Purpose::ReInvite => {
-                call.reinvite_out = None;
+                call.negotiation.take_reoffer();
                 let refresh = call.refresh_wanted;
                 self.media(id, MediaCommand::Rollback);
                 if refresh {
