@@ -274,17 +274,11 @@ impl Ua {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn on_call_response(
-        &mut self,
-        now: Instant,
-        msg: &Message<'_>,
-        status: u16,
-        id: &CallId,
-        purpose: Purpose,
-        request: Outgoing,
-        attempts: u8,
-    ) {
+    /// A response `msg` to the call's `request` (sent for `purpose`, after `attempts`
+    /// challenges), matched to its client transaction.
+    pub(crate) fn on_call_response(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, purpose: Purpose, request: Outgoing, attempts: u8) {
+        // Only responses reach here, so there is a status.
+        let status = msg.status().unwrap_or_default();
         match purpose {
             Purpose::Invite => self.on_invite_response(now, msg, status, id, request, attempts),
             Purpose::ReInvite => self.on_reinvite_response(now, msg, status, id, request, attempts),

@@ -69,7 +69,7 @@ impl Ua {
         self.learn_from_response(&request, status);
         match owner {
             Owner::Register => self.on_register_response(now, msg, status, request, auth_attempts),
-            Owner::Call(id, purpose) => self.on_call_response(now, msg, status, &id, purpose, request, auth_attempts),
+            Owner::Call(id, purpose) => self.on_call_response(now, msg, &id, purpose, request, auth_attempts),
             Owner::Detached => {
                 if status == 401 || status == 407 {
                     self.authenticate(now, msg, Owner::Detached, request, auth_attempts);
