@@ -1,6 +1,6 @@
 //! DTMF: our tones by SIP INFO (one at a time, `,` pauses) and the peer's INFO tones.
 
-use crate::call::{CallTimer, RequestHead};
+use crate::call::{Call, CallTimer, Context, RequestHead};
 use crate::error::CommandError;
 use crate::events::{CallId, Event};
 use crate::message::Message;
@@ -72,17 +72,10 @@ pub(crate) fn info_body(tone: char) -> String {
 
 
 impl Ua {
+    /// Sends the call's next queued tone: see [`Call::send_next_dtmf`].
     pub(crate) fn send_next_dtmf(&mut self, now: Instant, id: &CallId) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        match call.next_dtmf() {
-            None => {}
-            Some(',') => call.timers.set(CallTimer::Dtmf, now.plus(DTMF_PAUSE)),
-            Some(tone) => {
-                call.dtmf_in_flight = true;
-                self.send_in_dialog(now, id, Purpose::Info, "INFO", Some(info_body(tone)));
-            }
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.send_next_dtmf(&mut cx);
         }
     }
 
@@ -130,6 +123,20 @@ impl Ua {
             r
         };
         self.send_response(now, Some(server), &r);
+    }
+}
+
+impl Call {
+    /// Sends the next queued tone by INFO, or pauses for a `,`; one INFO at a time.
+    pub(crate) fn send_next_dtmf(&mut self, cx: &mut Context<'_>) {
+        match self.next_dtmf() {
+            None => {}
+            Some(',') => self.timers.set(CallTimer::Dtmf, cx.now.plus(DTMF_PAUSE)),
+            Some(tone) => {
+                self.dtmf_in_flight = true;
+                self.send_in_dialog(cx, Purpose::Info, "INFO", Some(info_body(tone)));
+            }
+        }
     }
 }
 

@@ -1,11 +1,13 @@
 //! One call's state: the public [`CallInfo`] plus what the user agent needs to drive
 //! the INVITE, the dialog, hold renegotiation and DTMF; each concern in its submodule.
 
+mod context;
 mod dtmf;
 mod reinvite;
 mod uac;
 mod uas;
 
+pub(crate) use context::Context;
 pub(crate) use dtmf::validate_tones;
 pub(crate) use uac::invite_sibling;
 
@@ -284,22 +286,19 @@ impl Call {
     }
 }
 
-impl Ua {
+impl Call {
     /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
-    pub(crate) fn send_in_dialog(&mut self, now: Instant, id: &CallId, purpose: Purpose, method: &str, body: Option<String>) {
-        let (_, via) = self.new_via();
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        let Some(dialog) = call.dialog.as_mut() else {
+    pub(crate) fn send_in_dialog(&mut self, cx: &mut Context<'_>, purpose: Purpose, method: &str, body: Option<String>) {
+        let (_, via) = cx.new_via();
+        let Some(dialog) = self.dialog.as_mut() else {
             return;
         };
         let cseq = dialog.next_cseq();
         let mut m = dialog.request(method, cseq, via);
         if method == "INVITE" {
-            m.push("Contact", self.local.contact.clone()).push("Allow", ALLOW).push("Supported", "outbound");
+            m.push("Contact", cx.local.contact.clone()).push("Allow", ALLOW).push("Supported", "outbound");
         }
-        m.push("User-Agent", self.config.user_agent.clone());
+        m.push("User-Agent", cx.config.user_agent.clone());
         match (method, body) {
             ("INVITE", Some(sdp)) => {
                 m.with_body("application/sdp", sdp);
@@ -309,62 +308,89 @@ impl Ua {
             }
             _ => {}
         }
-        self.send_request(now, Owner::Call(id.clone(), purpose), m, 0);
+        cx.send_request(Owner::Call(self.info.id.clone(), purpose), m, 0);
+    }
+
+    /// Marks the call ended, closes its media and tells the application (once).
+    pub(crate) fn end(&mut self, cx: &mut Context<'_>, cause: EndCause, status: Option<u16>) {
+        if self.is_ended() {
+            return;
+        }
+        self.info.state = CallState::Ended;
+        self.info.ended_at = Some(cx.now);
+        self.dtmf_queue = String::new();
+        // An ended call may stay up to 64*T1 for its INVITE transaction (2xx retransmissions and
+        // forks are still ACKed): keep only what that needs, not the session descriptions.
+        self.local_sdp = None;
+        self.remote_sdp = None;
+        self.remote_offer = None;
+        // Only the ACK of a late offer still matters (its answer is applied, or its absence
+        // reported); every other exchange ended with the call.
+        if !matches!(self.negotiation, Negotiation::AnswerInAck) {
+            self.negotiation = Negotiation::Idle;
+        }
+        if let Some(invite) = self.invite.as_mut() {
+            invite.body = None;
+            if self.dialog.as_ref().is_some_and(|d| d.confirmed) {
+                // Answered: no CANCEL can follow; a late 2xx only needs the INVITE's CSeq,
+                // and its ACK is built again from the dialog.
+                invite.headers.retain(|(name, _)| *name == "CSeq");
+                self.ack = None;
+            }
+        }
+        for t in [CallTimer::NoAnswer, CallTimer::Glare, CallTimer::Dtmf] {
+            self.timers.stop(t);
+        }
+        if !self.bye_after_ack {
+            self.timers.stop(CallTimer::AckWait);
+            self.timers.stop(CallTimer::Resend2xx);
+        }
+        cx.media(&self.info.id, MediaCommand::Close);
+        cx.emit(Event::SessionEnded { call: self.info.id.clone(), cause, status });
+    }
+
+    /// RFC 3261 §12.2.1.2: a 408 or 481 to an in-dialog request ends the dialog.
+    pub(crate) fn dialog_failed(&mut self, cx: &mut Context<'_>, status: u16) {
+        if status != 481 {
+            self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
+        }
+        self.end(cx, EndCause::Failed, Some(status));
+    }
+}
+
+/// The call-level operations other parts of the user agent start by call id: each looks
+/// the call up once and lends it the shared state.
+impl Ua {
+    /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
+    pub(crate) fn send_in_dialog(&mut self, now: Instant, id: &CallId, purpose: Purpose, method: &str, body: Option<String>) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.send_in_dialog(&mut cx, purpose, method, body);
+        }
     }
 
     /// Marks the call ended, closes its media and tells the application (once).
     pub(crate) fn end_call(&mut self, now: Instant, id: &CallId, cause: EndCause, status: Option<u16>) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        if call.is_ended() {
-            return;
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.end(&mut cx, cause, status);
         }
-        call.info.state = CallState::Ended;
-        call.info.ended_at = Some(now);
-        call.dtmf_queue = String::new();
-        // An ended call may stay up to 64*T1 for its INVITE transaction (2xx retransmissions and
-        // forks are still ACKed): keep only what that needs, not the session descriptions.
-        call.local_sdp = None;
-        call.remote_sdp = None;
-        call.remote_offer = None;
-        // Only the ACK of a late offer still matters (its answer is applied, or its absence
-        // reported); every other exchange ended with the call.
-        if !matches!(call.negotiation, Negotiation::AnswerInAck) {
-            call.negotiation = Negotiation::Idle;
-        }
-        if let Some(invite) = call.invite.as_mut() {
-            invite.body = None;
-            if call.dialog.as_ref().is_some_and(|d| d.confirmed) {
-                // Answered: no CANCEL can follow; a late 2xx only needs the INVITE's CSeq,
-                // and its ACK is built again from the dialog.
-                invite.headers.retain(|(name, _)| *name == "CSeq");
-                call.ack = None;
-            }
-        }
-        for t in [CallTimer::NoAnswer, CallTimer::Glare, CallTimer::Dtmf] {
-            call.timers.stop(t);
-        }
-        if !call.bye_after_ack {
-            call.timers.stop(CallTimer::AckWait);
-            call.timers.stop(CallTimer::Resend2xx);
-        }
-        self.media(id, MediaCommand::Close);
-        self.emit(Event::SessionEnded { call: id.clone(), cause, status });
     }
 
     /// RFC 3261 §12.2.1.2: a 408 or 481 to an in-dialog request ends the dialog.
     pub(crate) fn dialog_failed(&mut self, now: Instant, id: &CallId, status: u16) {
-        if status != 481 {
-            self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.dialog_failed(&mut cx, status);
         }
-        self.end_call(now, id, EndCause::Failed, Some(status));
     }
 
     /// Tells the application that the peer refused a request of a call: `what` and the status.
     pub(crate) fn call_error(&mut self, what: &str, status: u16) {
-        let mut detail = String::from(what);
-        crate::decimal::push(&mut detail, u64::from(status));
-        self.emit(Event::Error { scope: ErrorScope::Call, detail });
+        self.emit(refused(what, status));
     }
+}
+
+/// The error event for a request of a call the peer refused: `what` and the status.
+pub(crate) fn refused(what: &str, status: u16) -> Event {
+    let mut detail = String::from(what);
+    crate::decimal::push(&mut detail, u64::from(status));
+    Event::Error { scope: ErrorScope::Call, detail }
 }

@@ -1,7 +1,7 @@
 //! Re-INVITEs both ways: hold and unhold, the refresh after a reconnect, the peer's
 //! re-offers, and glare (RFC 3261 §14).
 
-use crate::call::{CallTimer, Negotiation, RequestHead};
+use crate::call::{Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::dialog::Role;
 use crate::events::{CallId, ErrorScope, Event};
 use crate::media::MediaCommand;
@@ -13,22 +13,10 @@ use crate::ua::{cseq_of, Owner, Purpose, Ua, ALLOW};
 impl Ua {
     /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
     /// (or a refresh is due) and nothing else is being negotiated: one at a time.
-    pub(crate) fn maybe_reoffer(&mut self, _now: Instant, id: &CallId) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        let busy = !call.negotiation.is_idle()
-            || call.timers.is_set(CallTimer::Glare)
-            || call.timers.is_set(CallTimer::AckWait);
-        if call.is_ended() || busy || !call.is_answered() || call.dialog.is_none() {
-            return;
+    pub(crate) fn maybe_reoffer(&mut self, now: Instant, id: &CallId) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.maybe_reoffer(&mut cx);
         }
-        if call.local_hold_wanted == call.info.held.local && !call.refresh_wanted {
-            return;
-        }
-        call.negotiation = Negotiation::Reoffer;
-        let direction = call.offer_direction();
-        self.media(id, MediaCommand::CreateReoffer { direction });
     }
 
     /// After a reconnect: re-INVITE every answered call so the peer routes to our new flow.
@@ -123,28 +111,19 @@ impl Ua {
         }
     }
 
-    /// A re-INVITE sent after a reconnect timed out. RFC 3261 §12.2.1.2 would end the
-    /// dialog, but it only told the peer about our new flow: media may still flow, so
-    /// the call stays and the application hears of it (a 481 still ends the call).
+    /// A re-INVITE sent after a reconnect timed out: see [`Call::refresh_failed`].
     pub(crate) fn refresh_failed(&mut self, id: &CallId, status: u16) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        call.refresh_wanted = false;
-        call.local_hold_wanted = call.info.held.local;
-        self.call_error("the peer did not confirm the reconnected call: ", status);
+        if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
+            call.refresh_failed();
+            self.call_error("the peer did not confirm the reconnected call: ", status);
+        }
     }
 
     /// Hold state after an offer/answer exchange; then the next queued change, if any.
     pub(crate) fn after_negotiation(&mut self, now: Instant, id: &CallId) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        if call.update_hold() {
-            let info = call.info.clone();
-            self.emit(Event::CallUpdated(info));
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.after_negotiation(&mut cx);
         }
-        self.maybe_reoffer(now, id);
     }
 
     pub(crate) fn on_reinvite(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: RequestHead, server: usize) {
@@ -203,5 +182,39 @@ impl Ua {
         let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
         self.send_response(now, server, &r);
         self.after_negotiation(now, id);
+    }
+}
+
+impl Call {
+    /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
+    /// (or a refresh is due) and nothing else is being negotiated: one at a time.
+    pub(crate) fn maybe_reoffer(&mut self, cx: &mut Context<'_>) {
+        let busy = !self.negotiation.is_idle() || self.timers.is_set(CallTimer::Glare) || self.timers.is_set(CallTimer::AckWait);
+        if self.is_ended() || busy || !self.is_answered() || self.dialog.is_none() {
+            return;
+        }
+        if self.local_hold_wanted == self.info.held.local && !self.refresh_wanted {
+            return;
+        }
+        self.negotiation = Negotiation::Reoffer;
+        let direction = self.offer_direction();
+        cx.media(&self.info.id, MediaCommand::CreateReoffer { direction });
+    }
+
+    /// Hold state after an offer/answer exchange; then the next queued change, if any.
+    pub(crate) fn after_negotiation(&mut self, cx: &mut Context<'_>) {
+        if self.update_hold() {
+            cx.emit(Event::CallUpdated(self.info.clone()));
+        }
+        self.maybe_reoffer(cx);
+    }
+
+    /// A re-INVITE sent after a reconnect timed out. RFC 3261 §12.2.1.2 would end the
+    /// dialog, but it only told the peer about our new flow: media may still flow, so
+    /// the call stays (as negotiated before) and the application hears of it (a 481
+    /// still ends the call).
+    pub(crate) fn refresh_failed(&mut self) {
+        self.refresh_wanted = false;
+        self.local_hold_wanted = self.info.held.local;
     }
 }

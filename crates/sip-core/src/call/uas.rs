@@ -1,7 +1,7 @@
 //! Inbound calls: the INVITE we receive, ringing, our 2xx and its resends until the
 //! ACK, CANCEL and BYE from the peer.
 
-use crate::call::{Call, CallTimer, Negotiation, RequestHead};
+use crate::call::{Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::dialog::{angle, Dialog, Role};
 use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
 use crate::media::MediaCommand;
@@ -290,16 +290,23 @@ impl Ua {
         self.end_call(now, id, EndCause::HangupRemote, None);
     }
 
+    /// Refuses an inbound call with `status`: see [`Call::reject`].
     pub(crate) fn reject_inner(&mut self, now: Instant, id: &CallId, status: u16, cause: EndCause) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
-            return;
-        };
-        if let Some(head) = &call.uas_invite {
-            let r = head.response(status, reason(status), Some(&call.local_tag));
-            let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
-            self.send_response(now, server, &r);
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.reject(&mut cx, status, cause);
         }
-        self.end_call(now, id, cause, Some(status));
+    }
+}
+
+impl Call {
+    /// Answers our INVITE's server transaction with the failure `status` and ends the call.
+    pub(crate) fn reject(&mut self, cx: &mut Context<'_>, status: u16, cause: EndCause) {
+        if let Some(head) = &self.uas_invite {
+            let r = head.response(status, reason(status), Some(&self.local_tag));
+            let server = cx.find_server(&head.branch, &head.sent_by, "INVITE");
+            cx.send_response(server, &r);
+        }
+        self.end(cx, cause, Some(status));
     }
 }
 

@@ -97,7 +97,7 @@ pub(crate) use register::cseq_of;
 
 use std::collections::VecDeque;
 
-use crate::call::{Call, CallTimer};
+use crate::call::{Call, CallTimer, Context};
 use crate::dialog::angle;
 use crate::outgoing::{quote_display_name, Outgoing};
 use crate::rng::Rng;
@@ -497,38 +497,47 @@ impl Ua {
 
     /// Starts a client transaction for `request` (whose first header is its Via).
     pub(crate) fn send_request(&mut self, now: Instant, owner: Owner, request: Outgoing, auth_attempts: u8) -> String {
-        let branch = request
-            .get("Via")
-            .and_then(|v| crate::search::split_once(v, ";branch="))
-            .map(|(_, after)| after)
-            .map(|b| b.split(';').next().unwrap_or(b).to_owned())
-            .unwrap_or_default();
-        let method = request.method().unwrap_or_default().to_owned();
-        let text = request.render();
-        let tx = ClientTx::new(now, branch.clone(), &method, text.clone());
-        self.clients.push(ClientEntry { tx, owner, request, auth_attempts });
-        self.transmit(text);
-        branch
+        self.context(now).send_request(owner, request, auth_attempts)
     }
 
     /// Sends a response within server transaction `index` (or statelessly when `None`).
     pub(crate) fn send_response(&mut self, now: Instant, server: Option<usize>, response: &Outgoing) {
-        let status = match &response.start {
-            crate::outgoing::Start::Response { status, .. } => *status,
-            crate::outgoing::Start::Request { .. } => return,
-        };
-        let text = response.render();
-        if let Some(entry) = server.and_then(|i| self.servers.get_mut(i)) {
-            if !entry.tx.on_send(now, status, text.clone()) {
-                return;
-            }
+        self.context(now).send_response(server, response);
+    }
+
+    /// What a call acts through, borrowed for one input.
+    pub(crate) fn context(&mut self, now: Instant) -> Context<'_> {
+        Context {
+            now,
+            rng: &mut self.rng,
+            local: &self.local,
+            config: &self.config,
+            outputs: &mut self.outputs,
+            connected: self.link == Link::Connected,
+            clients: &mut self.clients,
+            servers: &mut self.servers,
         }
-        self.transmit(text);
+    }
+
+    /// The call `id` (ended or not) and what it acts through: the one look-up per input.
+    pub(crate) fn call_context(&mut self, now: Instant, id: &CallId) -> Option<(&mut Call, Context<'_>)> {
+        let call = self.calls.iter_mut().find(|c| &c.info.id == id)?;
+        let cx = Context {
+            now,
+            rng: &mut self.rng,
+            local: &self.local,
+            config: &self.config,
+            outputs: &mut self.outputs,
+            connected: self.link == Link::Connected,
+            clients: &mut self.clients,
+            servers: &mut self.servers,
+        };
+        Some((call, cx))
     }
 
     /// The server transaction of a received request, by branch, sent-by and method.
     pub(crate) fn find_server(&self, branch: &str, sent_by: &str, method: &str) -> Option<usize> {
-        self.servers.iter().position(|s| !s.tx.is_terminated() && s.tx.matches(branch, sent_by, method))
+        find_server(&self.servers, branch, sent_by, method)
     }
 
     pub(crate) fn call_index(&self, id: &CallId) -> Option<usize> {
@@ -682,6 +691,12 @@ impl Ua {
             }
         }
     }
+}
+
+/// The live server transaction among `servers` of a received request, by branch, sent-by
+/// and method.
+pub(crate) fn find_server(servers: &[ServerEntry], branch: &str, sent_by: &str, method: &str) -> Option<usize> {
+    servers.iter().position(|s| !s.tx.is_terminated() && s.tx.matches(branch, sent_by, method))
 }
 
 /// A new branch and the Via value for our `host` that carries it; a free function so a

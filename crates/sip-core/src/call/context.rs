@@ -1,0 +1,84 @@
+//! What a call borrows from its user agent while it acts (the rustls `Context` pattern):
+//! the time, the RNG, our identity and settings, the output queue and the transactions.
+//! The user agent looks a call up once and lends it these; a call never sees another.
+
+use std::collections::VecDeque;
+
+use crate::events::{CallId, Event};
+use crate::media::MediaCommand;
+use crate::outgoing::{Outgoing, Start};
+use crate::rng::Rng;
+use crate::timer::Instant;
+use crate::transaction::ClientTx;
+use crate::ua::{find_server, fresh_via, ClientEntry, Local, Output, Owner, ServerEntry, UaConfig};
+
+/// The shared state a call acts through, borrowed from the user agent for one input.
+pub(crate) struct Context<'a> {
+    pub(crate) now: Instant,
+    pub(crate) rng: &'a mut Rng,
+    pub(crate) local: &'a Local,
+    pub(crate) config: &'a UaConfig,
+    pub(crate) outputs: &'a mut VecDeque<Output>,
+    /// Whether the transport is open: text sent while it is not is lost, as on a real wire.
+    pub(crate) connected: bool,
+    pub(crate) clients: &'a mut Vec<ClientEntry>,
+    pub(crate) servers: &'a mut Vec<ServerEntry>,
+}
+
+impl Context<'_> {
+    pub(crate) fn emit(&mut self, event: Event) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    pub(crate) fn media(&mut self, call: &CallId, command: MediaCommand) {
+        self.outputs.push_back(Output::Media { call: call.clone(), command });
+    }
+
+    /// Sends text if the transport is open; otherwise it is lost, as on a real wire.
+    pub(crate) fn transmit(&mut self, text: String) {
+        if self.connected {
+            self.outputs.push_back(Output::Transmit(text));
+        }
+    }
+
+    /// A fresh Via value with a new branch.
+    pub(crate) fn new_via(&mut self) -> (String, String) {
+        fresh_via(self.rng, &self.local.host)
+    }
+
+    /// Starts a client transaction for `request` (whose first header is its Via).
+    pub(crate) fn send_request(&mut self, owner: Owner, request: Outgoing, auth_attempts: u8) -> String {
+        let branch = request
+            .get("Via")
+            .and_then(|v| crate::search::split_once(v, ";branch="))
+            .map(|(_, after)| after)
+            .map(|b| b.split(';').next().unwrap_or(b).to_owned())
+            .unwrap_or_default();
+        let method = request.method().unwrap_or_default().to_owned();
+        let text = request.render();
+        let tx = ClientTx::new(self.now, branch.clone(), &method, text.clone());
+        self.clients.push(ClientEntry { tx, owner, request, auth_attempts });
+        self.transmit(text);
+        branch
+    }
+
+    /// Sends a response within server transaction `index` (or statelessly when `None`).
+    pub(crate) fn send_response(&mut self, server: Option<usize>, response: &Outgoing) {
+        let status = match &response.start {
+            Start::Response { status, .. } => *status,
+            Start::Request { .. } => return,
+        };
+        let text = response.render();
+        if let Some(entry) = server.and_then(|i| self.servers.get_mut(i)) {
+            if !entry.tx.on_send(self.now, status, text.clone()) {
+                return;
+            }
+        }
+        self.transmit(text);
+    }
+
+    /// The server transaction of a received request, by branch, sent-by and method.
+    pub(crate) fn find_server(&self, branch: &str, sent_by: &str, method: &str) -> Option<usize> {
+        find_server(self.servers, branch, sent_by, method)
+    }
+}
