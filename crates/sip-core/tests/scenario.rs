@@ -2,7 +2,7 @@
 //!
 //! One test binary (see `scenario/`): the harness, then one module per area.
 
-#![allow(unreachable_pub, dead_code, clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 #[path = "scenario/harness.rs"]
 mod harness;
 #[path = "scenario/proxy.rs"]
@@ -28,3 +28,5 @@ mod lifecycle;
 mod ack_wait;
 #[path = "scenario/codecs.rs"]
 mod codecs;
+#[path = "scenario/reorder.rs"]
+mod reorder;

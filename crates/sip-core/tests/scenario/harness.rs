@@ -31,7 +31,6 @@ pub struct Packet {
 }
 
 /// What the fault hook decides for a SIP packet.
-#[allow(dead_code)]
 pub enum Fault {
     Deliver,
     Drop,
