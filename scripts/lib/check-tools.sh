@@ -42,6 +42,18 @@ tool() {
   version=$("$@" 2>&1 | grep -m1 -E '[0-9]+\.[0-9]+' | tr -s ' ' | cut -c1-60)
   row "$name" "$path" "$(origin "$path")" "$version"
 }
+# cargo_sub NAME: a cargo subcommand (cargo-NAME on PATH), present only if `cargo NAME --version`
+# runs: rustup installs a proxy for every component, whether or not the component is installed.
+cargo_sub() {
+  local name=$1 path version
+  path=$(command -v "cargo-$name" 2>/dev/null || true)
+  if [ -z "$path" ] || ! version=$(cargo "$name" --version 2>/dev/null | head -1); then
+    row "cargo $name" "MISSING" "" ""
+    missing=$((missing + 1))
+    return
+  fi
+  row "cargo $name" "$path" "$(origin "$path")" "$version"
+}
 npm_pkg() {
   local name=$1 dir="$ROOT/node_modules/$1"
   if [ -f "$dir/package.json" ]; then
@@ -56,6 +68,8 @@ row TOOL PATH ORIGIN VERSION
 tool cargo required cargo --version
 tool rustc required rustc --version
 tool /usr/bin/rustc required /usr/bin/rustc --version
+cargo_sub clippy
+cargo_sub fmt
 tool wasm-ld-22 required wasm-ld-22 --version
 if [ -d /usr/lib/rustlib/src/rust/library/std ]; then
   row "std source (size build)" /usr/lib/rustlib/src/rust/library "$(origin /usr/lib/rustlib/src/rust/library/std/Cargo.toml)" ""
