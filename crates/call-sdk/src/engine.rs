@@ -32,16 +32,6 @@ use crate::media::{MediaNotice, MediaOp, MediaSession, MediaSettings};
 use crate::payload::{self, WallClock};
 use crate::socket::{NetworkWatch, Socket, SocketEvent};
 
-/// After `destroy()`, how long to wait for the core's orderly shutdown (unREGISTER, BYEs)
-/// before tearing down anyway.
-const DESTROY_GRACE_MS: u32 = 4_000;
-/// Credentials are refreshed a quarter of their lifetime before they expire, at most this long
-/// before (an hour-long credential is refreshed a minute ahead).
-const MAX_REFRESH_MARGIN_MS: f64 = 60_000.0;
-/// The soonest a refresh is scheduled: a server handing out credentials that are already (nearly)
-/// expired must not start a fetch loop.
-const MIN_REFRESH_DELAY_MS: f64 = 5_000.0;
-
 /// The numbers of `Engine::command`: positions in `COMMANDS` of npm/src/sdk.js (npm/test/commands.test.mjs
 /// compares the two).
 mod command {
@@ -61,15 +51,6 @@ mod command {
     pub(super) const IS_REGISTERED: u32 = 13;
     pub(super) const CREDENTIALS: u32 = 14;
     pub(super) const SUSPEND: u32 = 15;
-}
-
-/// What a browser timer of the engine is for.
-#[derive(Clone, Copy)]
-enum Wake {
-    /// The core's next deadline.
-    Core,
-    /// `destroy()`'s grace period is over.
-    DestroyDeadline,
 }
 
 fn now() -> Instant {
@@ -102,7 +83,9 @@ struct Shared {
     /// without opening is a failed connection attempt, reported as a transport error.
     socket_url: RefCell<String>,
     socket_opened: Cell<bool>,
-    destroy_deadline: RefCell<Option<Timeout>>,
+    /// `destroy()` was called: the core is shutting down, and ends it (`Destroyed`) when its
+    /// BYEs and un-REGISTER are answered or its grace period is over.
+    destroying: Cell<bool>,
     torn_down: Cell<bool>,
     /// Network changes make the core probe the socket at once.
     network_watch: RefCell<Option<NetworkWatch>>,
@@ -144,16 +127,11 @@ fn media_command_name(c: &MediaCommand) -> &'static str {
     }
 }
 
-/// When to fetch new credentials: a quarter of their remaining lifetime before they expire (at
-/// most a minute before), never sooner than `MIN_REFRESH_DELAY_MS` from now. The engine hands
-/// this instant to the core as the expiry with a zero margin, so the core's
-/// `CredentialsExpiring` fires exactly then whatever the credential lifetime (the core's fixed
-/// 60 s default margin would fire at once, and after every refresh, for short-lived ones).
-fn refresh_instant(creds: &Credentials) -> Option<Instant> {
+/// The credentials' expiry on the core's clock: the wall-clock `expiresAt` of the response
+/// becomes an instant as far from now. When to refresh them is the core's decision.
+fn expiry(creds: &Credentials) -> Option<Instant> {
     let remaining = (creds.expires_at_unix_ms? - js::date_now()).max(0.0);
-    let margin = (remaining / 4.0).min(MAX_REFRESH_MARGIN_MS);
-    let delay = (remaining - margin).max(MIN_REFRESH_DELAY_MS);
-    Some(now().plus(delay as u64))
+    Some(now().plus(remaining as u64))
 }
 
 fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
@@ -168,8 +146,7 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
     ua.user_agent = ["klink-call-sdk/", env!("CARGO_PKG_VERSION")].concat();
     ua.instance_id = config.instance_id.clone();
     ua.register_expires = config.register_expires_secs;
-    ua.credentials_refresh_margin = 0;
-    ua.credentials_expire_at = refresh_instant(creds);
+    ua.credentials_expire_at = expiry(creds);
     ua.reconnect.max_delay = u64::from(config.reconnect.max_delay_ms);
     if !config.reconnect.enabled {
         ua.reconnect.max_attempts = Some(0);
@@ -225,7 +202,7 @@ impl Engine {
             dispatching: Cell::new(false),
             socket_url: RefCell::new(String::new()),
             socket_opened: Cell::new(false),
-            destroy_deadline: RefCell::new(None),
+            destroying: Cell::new(false),
             torn_down: Cell::new(false),
             network_watch: RefCell::new(None),
         });
@@ -353,7 +330,7 @@ impl Shared {
     }
 
     fn check_alive(&self) -> Result<(), JsValue> {
-        if self.torn_down.get() || self.destroy_deadline.borrow().is_some() {
+        if self.torn_down.get() || self.destroying.get() {
             return Err(SdkError::new(
                 ErrorCode::InvalidState,
                 "the SDK was destroyed; call init() again",
@@ -364,13 +341,12 @@ impl Shared {
     }
 
     /// Starts an orderly shutdown: unregister, end calls, close the socket. `destroyed` is
-    /// emitted when done, or after a grace period at the latest.
+    /// emitted when the core reports `Destroyed`: when done, or after its grace period at the
+    /// latest (a deadline of the core, so the one browser timer covers it).
     fn destroy(self: &Rc<Self>) {
-        if self.torn_down.get() || self.destroy_deadline.borrow().is_some() {
+        if self.torn_down.get() || self.destroying.replace(true) {
             return;
         }
-        *self.destroy_deadline.borrow_mut() =
-            Some(self.after(DESTROY_GRACE_MS, Wake::DestroyDeadline));
         self.ua.borrow_mut().shutdown(now());
         self.pump();
     }
@@ -445,38 +421,26 @@ impl Shared {
             return;
         }
         let delay = at.0.saturating_sub(js::now_ms()).min(u64::from(u32::MAX));
-        *timer = Some((at, self.after(delay as u32, Wake::Core)));
+        *timer = Some((at, self.after(delay as u32)));
     }
 
-    /// A browser timer that calls [`Shared::wake`]. One closure type serves every timer of the
-    /// engine (each closure type costs its own wasm glue).
-    fn after(self: &Rc<Self>, ms: u32, what: Wake) -> Timeout {
+    /// The browser timer for the core's next deadline: it calls [`Shared::wake`].
+    fn after(self: &Rc<Self>, ms: u32) -> Timeout {
         let weak = Rc::downgrade(self);
         js::timeout(
             ms,
             Box::new(move || {
                 if let Some(s) = weak.upgrade() {
-                    s.wake(what);
+                    s.wake();
                 }
             }),
         )
     }
 
-    fn wake(self: &Rc<Self>, what: Wake) {
-        match what {
-            Wake::Core => {
-                self.timer.borrow_mut().take();
-                self.ua.borrow_mut().handle_timeout(now());
-                self.pump();
-            }
-            Wake::DestroyDeadline => {
-                self.log(
-                    LogLevel::Warn,
-                    "orderly shutdown took too long: tearing down",
-                );
-                self.teardown();
-            }
-        }
+    fn wake(self: &Rc<Self>) {
+        self.timer.borrow_mut().take();
+        self.ua.borrow_mut().handle_timeout(now());
+        self.pump();
     }
 
     fn input(self: &Rc<Self>, input: Input<'_>) {
@@ -788,12 +752,12 @@ impl Shared {
         }
         let creds = credentials::parse_body(body, &self.config)?;
         self.log(LogLevel::Info, "credentials refreshed");
-        let expiring = refresh_instant(&creds);
+        let expire_at = expiry(&creds);
         self.ua.borrow_mut().update_credentials(
             now(),
             creds.authorization_user,
             creds.password.expose().to_string(),
-            expiring,
+            expire_at,
         );
         self.pump();
         Ok(())
@@ -804,7 +768,6 @@ impl Shared {
         if self.torn_down.replace(true) {
             return;
         }
-        drop(self.destroy_deadline.borrow_mut().take());
         drop(self.timer.borrow_mut().take());
         drop(self.network_watch.borrow_mut().take());
         drop(self.socket.borrow_mut().take());

@@ -69,6 +69,20 @@ impl Registration {
     }
 }
 
+/// The soonest a credential refresh is asked for: a server handing out credentials that are
+/// already (nearly) expired must not start a fetch loop.
+pub(crate) const MIN_CREDENTIALS_REFRESH_DELAY: Millis = 5_000;
+
+/// When to ask for fresh credentials that stop working at `expire_at`: `margin` before, but
+/// at most a quarter of their remaining lifetime before (with the default 60 s margin an
+/// hour-long credential is refreshed a minute ahead, a 20 s one 5 s ahead, so short-lived
+/// credentials are not reported expiring at once and again after every refresh), and never
+/// sooner than [`MIN_CREDENTIALS_REFRESH_DELAY`] from `now`.
+pub(crate) fn credentials_refresh_at(now: Instant, expire_at: Instant, margin: Millis) -> Instant {
+    let ahead = margin.min(expire_at.since(now) / 4);
+    expire_at.minus(ahead).max(now.plus(MIN_CREDENTIALS_REFRESH_DELAY))
+}
+
 /// The expiry the registrar granted to our binding in a 2xx: the `expires` parameter
 /// of the Contact that matches ours (by URI user and host, or `+sip.instance`), else the
 /// Expires header, else `requested`.

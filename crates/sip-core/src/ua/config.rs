@@ -51,10 +51,12 @@ pub struct UaConfig {
     pub user_agent: String,
     /// RFC 5626 instance id, `urn:uuid:...`, stable per device (from the driver).
     pub instance_id: String,
-    /// When the credentials stop working; [`Event::CredentialsExpiring`] fires before.
+    /// When the credentials stop working (the driver converts the credential response's
+    /// wall-clock expiry to the core's clock); [`Event::CredentialsExpiring`] fires before.
     pub credentials_expire_at: Option<Instant>,
     /// How long before `credentials_expire_at` to ask for new ones, in ms; capped at a
-    /// quarter of the remaining lifetime (but not under 5 s) each time the timer is armed.
+    /// quarter of the remaining lifetime, and never sooner than 5 s after the credentials
+    /// were given, each time the timer is armed.
     pub credentials_refresh_margin: Millis,
     /// Reconnect behaviour.
     pub reconnect: ReconnectPolicy,

@@ -109,7 +109,7 @@ pub use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, Er
 pub use crate::media::{Direction, MediaCommand, MediaResult};
 pub use crate::timer::Instant;
 
-use crate::registration::{RegTimer, Registration};
+use crate::registration::{credentials_refresh_at, RegTimer, Registration};
 
 /// Methods we accept, announced in Allow.
 pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS";
@@ -555,8 +555,8 @@ impl Ua {
     fn arm_credentials_timer(&mut self, now: Instant) {
         match self.config.credentials_expire_at {
             Some(at) => {
-                let margin = refresh_margin(self.config.credentials_refresh_margin, at.since(now));
-                self.timers.set(UaTimer::CredentialsExpiring, at.minus(margin));
+                let refresh = credentials_refresh_at(now, at, self.config.credentials_refresh_margin);
+                self.timers.set(UaTimer::CredentialsExpiring, refresh);
             }
             None => self.timers.stop(UaTimer::CredentialsExpiring),
         }
@@ -710,17 +710,6 @@ pub(crate) fn fresh_via(rng: &mut Rng, host: &str) -> (String, String) {
     (branch, via)
 }
 
-/// The smallest refresh margin worth keeping: below it a fetch could not finish in time.
-const MIN_REFRESH_MARGIN: Millis = 5_000;
-
-/// How long before expiry to warn, for credentials valid `remaining` ms more: the
-/// configured margin, but at most a quarter of the lifetime (never under
-/// [`MIN_REFRESH_MARGIN`] unless configured lower), so short-lived credentials are not
-/// reported expiring at once and again after every refresh.
-fn refresh_margin(configured: Millis, remaining: Millis) -> Millis {
-    configured.min((remaining / 4).max(MIN_REFRESH_MARGIN))
-}
-
 /// Splits `sip:user@domain` (scheme optional, parameters ignored) into user and domain.
 fn split_aor(uri: &str) -> (String, String) {
     let rest = uri.strip_prefix("sips:").or_else(|| uri.strip_prefix("sip:")).unwrap_or(uri);
@@ -741,14 +730,5 @@ mod tests {
         assert_eq!(split_aor("sip:1001@pbx.example.com"), ("1001".into(), "pbx.example.com".into()));
         assert_eq!(split_aor("sip:1001@pbx.example.com;transport=ws"), ("1001".into(), "pbx.example.com".into()));
         assert_eq!(split_aor("example.com"), (String::new(), "example.com".into()));
-    }
-
-    #[test]
-    fn refresh_margin_shrinks_for_short_lived_credentials() {
-        assert_eq!(refresh_margin(60_000, 3_600_000), 60_000);
-        assert_eq!(refresh_margin(60_000, 20_000), 5_000);
-        assert_eq!(refresh_margin(60_000, 40_000), 10_000);
-        assert_eq!(refresh_margin(60_000, 8_000), 5_000, "floor");
-        assert_eq!(refresh_margin(0, 20_000), 0, "a zero margin stays zero");
     }
 }

@@ -177,6 +177,96 @@ fn short_lived_credentials_are_not_reported_expiring_at_once() {
     assert!(net.events(a).contains(&Event::CredentialsExpiring));
 }
 
+/// How many `CredentialsExpiring` a phone reported so far.
+fn expiring(net: &Net, i: usize) -> usize {
+    net.events(i).iter().filter(|e| **e == Event::CredentialsExpiring).count()
+}
+
+/// Advances to `ms` after `from`.
+fn advance_to(net: &mut Net, from: sip_core::ua::Instant, ms: u64) {
+    let at = from.plus(ms);
+    net.advance(at.since(net.now));
+}
+
+/// The credential refresh is the core's schedule: the driver only hands it the expiry.
+#[test]
+fn long_lived_credentials_are_refreshed_one_margin_before_they_expire() {
+    let mut net = Net::new();
+    let start = net.now;
+    let mut c = config("1001");
+    c.credentials_expire_at = Some(start.plus(3_600_000));
+    let a = net.add(c);
+    net.start(a);
+    net.drive();
+    // The default margin, 60 s: a quarter of an hour would be far more.
+    advance_to(&mut net, start, 3_539_900);
+    assert_eq!(expiring(&net, a), 0);
+    advance_to(&mut net, start, 3_540_100);
+    assert_eq!(expiring(&net, a), 1);
+    assert!(net.phones[a].ua.is_registered(), "registration refreshes go on meanwhile");
+
+    // A configured margin is kept the same way.
+    let mut net = Net::new();
+    let start = net.now;
+    let mut c = config("1001");
+    c.credentials_expire_at = Some(start.plus(300_000));
+    c.credentials_refresh_margin = 10_000;
+    let a = net.add(c);
+    net.start(a);
+    net.drive();
+    advance_to(&mut net, start, 289_900);
+    assert_eq!(expiring(&net, a), 0);
+    advance_to(&mut net, start, 290_100);
+    assert_eq!(expiring(&net, a), 1);
+}
+
+#[test]
+fn short_lived_credentials_are_refreshed_a_quarter_of_their_life_early() {
+    let mut net = Net::new();
+    let start = net.now;
+    let mut c = config("1001");
+    c.credentials_expire_at = Some(start.plus(8_000));
+    let a = net.add(c);
+    net.start(a);
+    net.drive();
+    // 2 s before the 8 s are over.
+    advance_to(&mut net, start, 5_900);
+    assert_eq!(expiring(&net, a), 0);
+    advance_to(&mut net, start, 6_100);
+    assert_eq!(expiring(&net, a), 1);
+    // Renewed for 2 minutes: 30 s early, once.
+    let renewed = net.now;
+    net.with(a, |ua, now| ua.update_credentials(now, "1001".into(), "secret".into(), Some(now.plus(120_000))));
+    advance_to(&mut net, renewed, 89_900);
+    assert_eq!(expiring(&net, a), 1);
+    advance_to(&mut net, renewed, 90_100);
+    assert_eq!(expiring(&net, a), 2);
+    advance_to(&mut net, renewed, 200_000);
+    assert_eq!(expiring(&net, a), 2, "nothing more until new credentials come");
+}
+
+#[test]
+fn expired_credentials_are_refreshed_no_sooner_than_five_seconds() {
+    let mut net = Net::new();
+    let start = net.now;
+    let mut c = config("1001");
+    // Handed out already expired (a server clock behind ours) or about to expire.
+    c.credentials_expire_at = Some(start);
+    let a = net.add(c);
+    net.start(a);
+    net.drive();
+    advance_to(&mut net, start, 4_900);
+    assert_eq!(expiring(&net, a), 0, "no fetch loop");
+    advance_to(&mut net, start, 5_100);
+    assert_eq!(expiring(&net, a), 1);
+    let renewed = net.now;
+    net.with(a, |ua, now| ua.update_credentials(now, "1001".into(), "secret".into(), Some(now.plus(2_000))));
+    advance_to(&mut net, renewed, 4_900);
+    assert_eq!(expiring(&net, a), 1, "2 s credentials: still 5 s until the next request");
+    advance_to(&mut net, renewed, 5_100);
+    assert_eq!(expiring(&net, a), 2);
+}
+
 #[test]
 fn register_refresh_reuses_the_accepted_challenge() {
     for strict_nc in [false, true] {
