@@ -1,12 +1,11 @@
 //! DTMF: our tones by SIP INFO (one at a time, `,` pauses) and the peer's INFO tones.
 
-use crate::call::{Call, CallTimer, Context, RequestHead};
+use crate::call::{refused, Call, CallTimer, Context, RequestHead};
 use crate::error::CommandError;
 use crate::events::{CallId, Event};
 use crate::message::Message;
-use crate::outgoing::Outgoing;
 use crate::timer::{Instant, Millis};
-use crate::ua::{Owner, Purpose, Ua};
+use crate::ua::{Purpose, Ua};
 /// How long a `,` in a DTMF string pauses.
 pub(crate) const DTMF_PAUSE: Millis = 2000;
 /// The Duration we announce in an INFO tone.
@@ -79,30 +78,6 @@ impl Ua {
         }
     }
 
-    pub(crate) fn on_info_response(&mut self, now: Instant, msg: &Message<'_>, status: u16, id: &CallId, request: Outgoing, attempts: u8) {
-        if status < 200 {
-            return;
-        }
-        if (status == 401 || status == 407) && self.authenticate(now, msg, Owner::Call(id.clone(), Purpose::Info), request, attempts) {
-            return;
-        }
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        call.dtmf_in_flight = false;
-        if call.is_ended() {
-            return;
-        }
-        match status {
-            200..=299 => self.send_next_dtmf(now, id),
-            408 | 481 => self.dialog_failed(now, id, status),
-            _ => {
-                call.dtmf_queue.clear();
-                self.call_error("the peer refused a DTMF INFO: ", status);
-            }
-        }
-    }
-
     pub(crate) fn on_info(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: &RequestHead, server: usize) {
         let body = msg.body();
         let mime = msg.content_type().ok().flatten().map_or("", |c| c.mime);
@@ -135,6 +110,25 @@ impl Call {
             Some(tone) => {
                 self.dtmf_in_flight = true;
                 self.send_in_dialog(cx, Purpose::Info, "INFO", Some(info_body(tone)));
+            }
+        }
+    }
+
+    /// A final response to our INFO; a challenge was answered before, if it could be.
+    pub(crate) fn on_info_response(&mut self, cx: &mut Context<'_>, status: u16) {
+        if status < 200 {
+            return;
+        }
+        self.dtmf_in_flight = false;
+        if self.is_ended() {
+            return;
+        }
+        match status {
+            200..=299 => self.send_next_dtmf(cx),
+            408 | 481 => self.dialog_failed(cx, status),
+            _ => {
+                self.dtmf_queue.clear();
+                cx.emit(refused("the peer refused a DTMF INFO: ", status));
             }
         }
     }

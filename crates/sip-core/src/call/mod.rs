@@ -381,11 +381,6 @@ impl Ua {
             call.dialog_failed(&mut cx, status);
         }
     }
-
-    /// Tells the application that the peer refused a request of a call: `what` and the status.
-    pub(crate) fn call_error(&mut self, what: &str, status: u16) {
-        self.emit(refused(what, status));
-    }
 }
 
 /// The error event for a request of a call the peer refused: `what` and the status.

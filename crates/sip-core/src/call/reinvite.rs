@@ -1,14 +1,13 @@
 //! Re-INVITEs both ways: hold and unhold, the refresh after a reconnect, the peer's
 //! re-offers, and glare (RFC 3261 §14).
 
-use crate::call::{Call, CallTimer, Context, Negotiation, RequestHead};
+use crate::call::{refused, Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::dialog::Role;
 use crate::events::{CallId, ErrorScope, Event};
 use crate::media::MediaCommand;
 use crate::message::Message;
-use crate::outgoing::Outgoing;
 use crate::timer::Instant;
-use crate::ua::{cseq_of, Owner, Purpose, Ua, ALLOW};
+use crate::ua::{Ua, ALLOW};
 
 impl Ua {
     /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
@@ -32,90 +31,6 @@ impl Ua {
             .collect();
         for id in ids {
             self.maybe_reoffer(now, &id);
-        }
-    }
-
-    pub(crate) fn on_reinvite_response(&mut self, now: Instant, msg: &Message<'_>, status: u16, id: &CallId, request: Outgoing, attempts: u8) {
-        if status < 200 {
-            return;
-        }
-        let Some(i) = self.call_index(id) else {
-            return;
-        };
-        if (200..300).contains(&status) {
-            let (_, via) = self.new_via();
-            let Some(call) = self.calls.get_mut(i) else {
-                return;
-            };
-            let Some(dialog) = call.dialog.as_mut() else {
-                return;
-            };
-            if let Some(target) = msg.contacts().first() {
-                dialog.remote_target = target.uri.to_owned();
-            }
-            let ack = dialog.request("ACK", cseq_of(&request), via).render();
-            self.transmit(ack);
-            let Some(call) = self.calls.get_mut(i) else {
-                return;
-            };
-            if call.is_ended() {
-                return;
-            }
-            if let Some(offer) = call.negotiation.take_reoffer() {
-                call.local_sdp = Some(offer);
-            }
-            call.refresh_wanted = false;
-            let body = msg.body();
-            if !body.is_empty() {
-                call.remote_sdp = Some(body.to_owned());
-                self.media(id, MediaCommand::ApplyAnswer { remote_sdp: body.to_owned() });
-            }
-            self.after_negotiation(now, id);
-            return;
-        }
-        if status == 401 || status == 407 {
-            let owner = Owner::Call(id.clone(), Purpose::ReInvite);
-            if self.authenticate(now, msg, owner, request, attempts) {
-                return;
-            }
-        }
-        let Some(call) = self.calls.get_mut(i) else {
-            return;
-        };
-        call.negotiation.take_reoffer();
-        if call.is_ended() {
-            return;
-        }
-        self.media(id, MediaCommand::Rollback);
-        let Some(call) = self.calls.get_mut(i) else {
-            return;
-        };
-        match status {
-            491 => {
-                // RFC 3261 §14.1: the Call-ID owner waits 2.1-4 s, the other side 0-2 s.
-                let wait = match call.dialog.as_ref().map(|d| d.role) {
-                    Some(Role::Uac) => self.rng.between(210, 400) * 10,
-                    _ => self.rng.between(0, 200) * 10,
-                };
-                if let Some(call) = self.calls.get_mut(i) {
-                    call.timers.set(CallTimer::Glare, now.plus(wait));
-                }
-            }
-            408 if call.refresh_wanted => self.refresh_failed(id, status),
-            408 | 481 => self.dialog_failed(now, id, status),
-            _ => {
-                call.local_hold_wanted = call.info.held.local;
-                call.refresh_wanted = false;
-                self.call_error("the peer refused the re-INVITE: ", status);
-            }
-        }
-    }
-
-    /// A re-INVITE sent after a reconnect timed out: see [`Call::refresh_failed`].
-    pub(crate) fn refresh_failed(&mut self, id: &CallId, status: u16) {
-        if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
-            call.refresh_failed();
-            self.call_error("the peer did not confirm the reconnected call: ", status);
         }
     }
 
@@ -213,8 +128,63 @@ impl Call {
     /// dialog, but it only told the peer about our new flow: media may still flow, so
     /// the call stays (as negotiated before) and the application hears of it (a 481
     /// still ends the call).
-    pub(crate) fn refresh_failed(&mut self) {
+    pub(crate) fn refresh_failed(&mut self, cx: &mut Context<'_>, status: u16) {
         self.refresh_wanted = false;
         self.local_hold_wanted = self.info.held.local;
+        cx.emit(refused("the peer did not confirm the reconnected call: ", status));
+    }
+
+    /// A final response to our re-INVITE (sent with CSeq `cseq`); a challenge was answered
+    /// before, if it could be.
+    pub(crate) fn on_reinvite_response(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, status: u16, cseq: u32) {
+        if status < 200 {
+            return;
+        }
+        if (200..300).contains(&status) {
+            let (_, via) = cx.new_via();
+            let Some(dialog) = self.dialog.as_mut() else {
+                return;
+            };
+            if let Some(target) = msg.contacts().first() {
+                dialog.remote_target = target.uri.to_owned();
+            }
+            cx.transmit(dialog.request("ACK", cseq, via).render());
+            if self.is_ended() {
+                return;
+            }
+            if let Some(offer) = self.negotiation.take_reoffer() {
+                self.local_sdp = Some(offer);
+            }
+            self.refresh_wanted = false;
+            let body = msg.body();
+            if !body.is_empty() {
+                self.remote_sdp = Some(body.to_owned());
+                cx.media(&self.info.id, MediaCommand::ApplyAnswer { remote_sdp: body.to_owned() });
+            }
+            self.after_negotiation(cx);
+            return;
+        }
+        self.negotiation.take_reoffer();
+        if self.is_ended() {
+            return;
+        }
+        cx.media(&self.info.id, MediaCommand::Rollback);
+        match status {
+            491 => {
+                // RFC 3261 §14.1: the Call-ID owner waits 2.1-4 s, the other side 0-2 s.
+                let wait = match self.dialog.as_ref().map(|d| d.role) {
+                    Some(Role::Uac) => cx.rng.between(210, 400) * 10,
+                    _ => cx.rng.between(0, 200) * 10,
+                };
+                self.timers.set(CallTimer::Glare, cx.now.plus(wait));
+            }
+            408 if self.refresh_wanted => self.refresh_failed(cx, status),
+            408 | 481 => self.dialog_failed(cx, status),
+            _ => {
+                self.local_hold_wanted = self.info.held.local;
+                self.refresh_wanted = false;
+                cx.emit(refused("the peer refused the re-INVITE: ", status));
+            }
+        }
     }
 }

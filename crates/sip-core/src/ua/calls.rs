@@ -8,7 +8,7 @@ use crate::media::{MediaCommand, MediaResult};
 use crate::message::{Message, SipUri};
 use crate::outgoing::Outgoing;
 use crate::timer::Instant;
-use super::{Owner, Purpose, Ua};
+use super::{cseq_of, Owner, Purpose, Ua};
 
 impl Ua {
     // ----- user commands --------------------------------------------------------
@@ -279,15 +279,30 @@ impl Ua {
     pub(crate) fn on_call_response(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, purpose: Purpose, request: Outgoing, attempts: u8) {
         // Only responses reach here, so there is a status.
         let status = msg.status().unwrap_or_default();
+        let cseq = cseq_of(&request);
+        let call = self.call_index(id).and_then(|i| self.calls.get(i));
+        // A challenge is answered by the user agent, which holds the credentials; what the
+        // call must be for that to make sense:
+        let may_authenticate = match purpose {
+            Purpose::Invite => match call {
+                // Only answers to the INVITE as last sent count (not the challenged one).
+                Some(c) if c.invite.as_ref().map(cseq_of) == Some(cseq) => !c.is_ended() && !c.cancel_wanted(),
+                _ => return,
+            },
+            Purpose::ReInvite => call.is_some(),
+            Purpose::Info | Purpose::Bye | Purpose::Cancel => true,
+        };
+        if (status == 401 || status == 407) && may_authenticate && self.authenticate(now, msg, Owner::Call(id.clone(), purpose), request, attempts) {
+            return;
+        }
+        let Some((call, mut cx)) = self.call_context(now, id) else {
+            return;
+        };
         match purpose {
-            Purpose::Invite => self.on_invite_response(now, msg, status, id, request, attempts),
-            Purpose::ReInvite => self.on_reinvite_response(now, msg, status, id, request, attempts),
-            Purpose::Info => self.on_info_response(now, msg, status, id, request, attempts),
-            Purpose::Bye | Purpose::Cancel => {
-                if status == 401 || status == 407 {
-                    self.authenticate(now, msg, Owner::Call(id.clone(), purpose), request, attempts);
-                }
-            }
+            Purpose::Invite => call.on_invite_response(&mut cx, msg, status),
+            Purpose::ReInvite => call.on_reinvite_response(&mut cx, msg, status, cseq),
+            Purpose::Info => call.on_info_response(&mut cx, status),
+            Purpose::Bye | Purpose::Cancel => {}
         }
     }
 
@@ -305,7 +320,9 @@ impl Ua {
                 let refresh = call.refresh_wanted;
                 self.media(id, MediaCommand::Rollback);
                 if refresh {
-                    self.refresh_failed(id, 408);
+                    if let Some((call, mut cx)) = self.call_context(now, id) {
+                        call.refresh_failed(&mut cx, 408);
+                    }
                 } else {
                     self.dialog_failed(now, id, 408);
                 }
