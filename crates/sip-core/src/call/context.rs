@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 
+use crate::call::RequestHead;
 use crate::events::{CallId, Event};
 use crate::media::MediaCommand;
 use crate::outgoing::{Outgoing, Start};
@@ -75,6 +76,32 @@ impl Context<'_> {
             }
         }
         self.transmit(text);
+    }
+
+    /// A dialog-creating response: Record-Route copied, our Contact.
+    pub(crate) fn dialog_response(&self, head: &RequestHead, status: u16, reason: &str, local_tag: &str) -> Outgoing {
+        let mut r = head.response(status, reason, Some(local_tag));
+        for rr in &head.record_routes {
+            r.push("Record-Route", rr.clone());
+        }
+        r.push("Contact", self.local.contact.clone());
+        r
+    }
+
+    /// Refuses an offer with no codec the browser can use: 488 with a Warning naming what it
+    /// offered (RFC 3261 §13.3.1.1, §20.43). Returns the warning text, for the application.
+    pub(crate) fn refuse_offer(&mut self, head: &RequestHead, server: Option<usize>, offer: &str, to_tag: Option<&str>) -> String {
+        let (code, text) = crate::sdp::audio_refusal(offer);
+        let mut warning = crate::decimal::string(u64::from(code));
+        warning.push(' ');
+        warning.push_str(&self.local.host);
+        warning.push_str(" \"");
+        warning.push_str(&text);
+        warning.push('"');
+        let mut r = head.response(488, "Not Acceptable Here", to_tag);
+        r.push("Warning", warning);
+        self.send_response(server, &r);
+        text
     }
 
     /// The server transaction of a received request, by branch, sent-by and method.

@@ -6,7 +6,6 @@ use crate::dialog::{angle, Dialog, Role};
 use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
 use crate::media::MediaCommand;
 use crate::message::{Message, SipUri};
-use crate::outgoing::Outgoing;
 use crate::timer::{Instant, T1, T1_X64, T2};
 use crate::ua::{Purpose, Ua, ALLOW};
 
@@ -104,7 +103,7 @@ impl Ua {
             call.remote_sdp = Some(body.to_owned());
         }
         call.timers.set(CallTimer::NoAnswer, now.plus(self.config.no_answer_timeout));
-        let ringing = self.dialog_response(&head, 180, "Ringing", &local_tag);
+        let ringing = self.context(now).dialog_response(&head, 180, "Ringing", &local_tag);
         call.uas_invite = Some(head);
         let info = call.info.clone();
         self.calls.push(call);
@@ -112,182 +111,51 @@ impl Ua {
         self.emit(Event::Incoming(info));
     }
 
-    /// A dialog-creating response: Record-Route copied, our Contact.
-    pub(crate) fn dialog_response(&self, head: &RequestHead, status: u16, reason: &str, local_tag: &str) -> Outgoing {
-        let mut r = head.response(status, reason, Some(local_tag));
-        for rr in &head.record_routes {
-            r.push("Record-Route", rr.clone());
-        }
-        r.push("Contact", self.local.contact.clone());
-        r
-    }
-
+    /// Our 200 to the initial INVITE: see [`Call::send_answer`].
     pub(crate) fn send_answer(&mut self, now: Instant, id: &CallId, sdp: String) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
-            return;
-        };
-        let Some(head) = &call.uas_invite else {
-            return;
-        };
-        let Some(server) = self.find_server(&head.branch, &head.sent_by, "INVITE") else {
-            return;
-        };
-        if self.servers.get(server).is_none_or(|s| s.tx.is_final()) {
-            return;
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.send_answer(&mut cx, sdp);
         }
-        let mut r = self.dialog_response(head, 200, "OK", &call.local_tag);
-        r.push("Allow", ALLOW)
-            .push("Supported", "outbound")
-            .push("User-Agent", self.config.user_agent.clone())
-            .with_body("application/sdp", sdp.clone());
-        self.send_response(now, Some(server), &r);
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        call.local_sdp = Some(sdp);
-        call.remote_offer = None;
-        if let Some(d) = call.dialog.as_mut() {
-            d.confirmed = true;
-        }
-        call.timers.stop(CallTimer::NoAnswer);
-        call.timers.set(CallTimer::AckWait, now.plus(T1_X64));
-        call.resend_interval = T1;
-        call.timers.set(CallTimer::Resend2xx, now.plus(T1));
-        call.info.state = CallState::Active;
-        call.info.answered_at = Some(now);
-        call.update_hold();
-        let info = call.info.clone();
-        self.emit(Event::SessionStarted(info));
     }
 
-    /// The server transaction of the call's initial INVITE, while it lasts.
-    pub(crate) fn invite_server(&self, id: &CallId) -> Option<usize> {
-        let head = self.calls.get(self.call_index(id)?)?.uas_invite.as_ref()?;
-        self.find_server(&head.branch, &head.sent_by, "INVITE")
-    }
-
-    /// RFC 3261 §13.3.1.4: our 2xx to the INVITE goes out again, T1 doubling up to T2, until
-    /// its ACK comes (`AckWait` gives up after 64·T1). On every transport: a reliable first
-    /// hop does not keep a proxy further on from losing the 2xx or the ACK.
+    /// Our 2xx goes out again: see [`Call::resend_2xx`].
     pub(crate) fn resend_2xx(&mut self, now: Instant, id: &CallId) {
-        let ok = self.invite_server(id).and_then(|i| self.servers.get(i)).and_then(|s| s.tx.last_response.clone());
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        if !call.timers.is_set(CallTimer::AckWait) {
-            return;
-        }
-        call.resend_interval = call.resend_interval.saturating_mul(2).min(T2);
-        call.timers.set(CallTimer::Resend2xx, now.plus(call.resend_interval));
-        if let Some(ok) = ok {
-            self.transmit(ok);
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.resend_2xx(&mut cx);
         }
     }
 
-    /// Refuses an offer with no codec the browser can use: 488 with a Warning naming what it
-    /// offered (RFC 3261 §13.3.1.1, §20.43). Returns the warning text, for the application.
+    /// Refuses an offer with no codec the browser can use: see [`Context::refuse_offer`].
     pub(crate) fn refuse_offer(&mut self, now: Instant, head: &RequestHead, server: Option<usize>, offer: &str, to_tag: Option<&str>) -> String {
-        let (code, text) = crate::sdp::audio_refusal(offer);
-        let mut warning = crate::decimal::string(u64::from(code));
-        warning.push(' ');
-        warning.push_str(&self.local.host);
-        warning.push_str(" \"");
-        warning.push_str(&text);
-        warning.push('"');
-        let mut r = head.response(488, "Not Acceptable Here", to_tag);
-        r.push("Warning", warning);
-        self.send_response(now, server, &r);
-        text
+        self.context(now).refuse_offer(head, server, offer, to_tag)
     }
 
-    /// The media layer's answer rejects every audio stream (the browser can use none of the
-    /// offered codecs): it is not sent, the offer is refused with 488 instead. The call of an
-    /// initial INVITE ends; a re-INVITE leaves the call as it was (the media layer did not
-    /// apply such an answer, see [`MediaCommand::CreateAnswer`]). `reinvite` is the peer's
-    /// re-INVITE and its offer; `None` for the initial INVITE.
+    /// The media layer's answer is unusable: see [`Call::answer_refused`].
     pub(crate) fn answer_refused(&mut self, now: Instant, id: &CallId, reinvite: Option<(RequestHead, String)>) {
-        let (head, offer, to_tag) = match reinvite {
-            // A re-INVITE is answered in its dialog.
-            Some((head, offer)) => (head, offer, None),
-            None => {
-                let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-                    return;
-                };
-                let Some(offer) = call.remote_offer.take() else {
-                    return;
-                };
-                // The call ends, so its request head is not needed again.
-                let Some(head) = call.uas_invite.take() else {
-                    return;
-                };
-                (head, offer, Some(call.local_tag.clone()))
-            }
-        };
-        let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
-        let mut detail = String::from("the browser can use no codec of the offer, refused with 488: ");
-        detail.push_str(&self.refuse_offer(now, &head, server, &offer, to_tag.as_deref()));
-        if to_tag.is_some() {
-            self.end_call(now, id, EndCause::Failed, Some(488));
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.answer_refused(&mut cx, reinvite);
         }
-        self.emit(Event::Error { scope: ErrorScope::Media, detail });
     }
 
+    /// The peer's CANCEL of the call's INVITE (transaction `invite_server`).
     pub(crate) fn on_remote_cancel(&mut self, now: Instant, id: &CallId, invite_server: usize) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
-            return;
-        };
-        if let Some(head) = &call.uas_invite {
-            let r = head.response(487, "Request Terminated", Some(&call.local_tag));
-            self.send_response(now, Some(invite_server), &r);
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_remote_cancel(&mut cx, invite_server);
         }
-        self.end_call(now, id, EndCause::Cancelled, Some(487));
     }
 
-    /// The ACK of our 2xx; `answer` is its SDP body, if any (the answer to a late offer).
+    /// The ACK of our 2xx: see [`Call::on_ack`].
     pub(crate) fn on_ack(&mut self, now: Instant, id: &CallId, answer: Option<&str>) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        if !call.timers.is_set(CallTimer::AckWait) {
-            return;
-        }
-        call.timers.stop(CallTimer::AckWait);
-        call.timers.stop(CallTimer::Resend2xx);
-        if let Some(server) = self.invite_server(id) {
-            if let Some(entry) = self.servers.get_mut(server) {
-                entry.tx.acknowledged();
-            }
-        }
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        if matches!(call.negotiation, Negotiation::AnswerInAck) {
-            call.negotiation = Negotiation::Idle;
-            let Some(answer) = answer else {
-                // RFC 3261 §13.2.1: an offer in a 2xx must be answered in the ACK.
-                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
-                self.end_call(now, id, EndCause::Failed, None);
-                self.emit(Event::Error { scope: ErrorScope::Call, detail: String::from("the ACK carried no answer to our offer") });
-                return;
-            };
-            call.remote_sdp = Some(answer.to_owned());
-            call.update_hold();
-            self.media(id, MediaCommand::ApplyAnswer { remote_sdp: answer.to_owned() });
-        }
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        if call.bye_after_ack {
-            call.bye_after_ack = false;
-            self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
-        } else {
-            self.maybe_reoffer(now, id);
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_ack(&mut cx, answer);
         }
     }
 
+    /// The peer's BYE (transaction `server`).
     pub(crate) fn on_bye(&mut self, now: Instant, id: &CallId, head: &RequestHead, server: usize) {
-        self.respond(now, head, Some(server), 200, "OK", None);
-        self.end_call(now, id, EndCause::HangupRemote, None);
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_bye(&mut cx, head, server);
+        }
     }
 
     /// Refuses an inbound call with `status`: see [`Call::reject`].
@@ -299,6 +167,138 @@ impl Ua {
 }
 
 impl Call {
+    /// Our 200 to the initial INVITE, carrying `sdp`: the answer, or (the INVITE had none)
+    /// our offer. It goes out again until the ACK comes.
+    pub(crate) fn send_answer(&mut self, cx: &mut Context<'_>, sdp: String) {
+        let Some(head) = &self.uas_invite else {
+            return;
+        };
+        let Some(server) = cx.find_server(&head.branch, &head.sent_by, "INVITE") else {
+            return;
+        };
+        if cx.servers.get(server).is_none_or(|s| s.tx.is_final()) {
+            return;
+        }
+        let mut r = cx.dialog_response(head, 200, "OK", &self.local_tag);
+        r.push("Allow", ALLOW)
+            .push("Supported", "outbound")
+            .push("User-Agent", cx.config.user_agent.clone())
+            .with_body("application/sdp", sdp.clone());
+        cx.send_response(Some(server), &r);
+        self.local_sdp = Some(sdp);
+        self.remote_offer = None;
+        if let Some(d) = self.dialog.as_mut() {
+            d.confirmed = true;
+        }
+        let now = cx.now;
+        self.timers.stop(CallTimer::NoAnswer);
+        self.timers.set(CallTimer::AckWait, now.plus(T1_X64));
+        self.resend_interval = T1;
+        self.timers.set(CallTimer::Resend2xx, now.plus(T1));
+        self.info.state = CallState::Active;
+        self.info.answered_at = Some(now);
+        self.update_hold();
+        cx.emit(Event::SessionStarted(self.info.clone()));
+    }
+
+    /// The server transaction of the call's initial INVITE, while it lasts.
+    fn invite_server(&self, cx: &Context<'_>) -> Option<usize> {
+        let head = self.uas_invite.as_ref()?;
+        cx.find_server(&head.branch, &head.sent_by, "INVITE")
+    }
+
+    /// RFC 3261 §13.3.1.4: our 2xx to the INVITE goes out again, T1 doubling up to T2, until
+    /// its ACK comes (`AckWait` gives up after 64·T1). On every transport: a reliable first
+    /// hop does not keep a proxy further on from losing the 2xx or the ACK.
+    pub(crate) fn resend_2xx(&mut self, cx: &mut Context<'_>) {
+        let ok = self.invite_server(cx).and_then(|i| cx.servers.get(i)).and_then(|s| s.tx.last_response.clone());
+        if !self.timers.is_set(CallTimer::AckWait) {
+            return;
+        }
+        self.resend_interval = self.resend_interval.saturating_mul(2).min(T2);
+        self.timers.set(CallTimer::Resend2xx, cx.now.plus(self.resend_interval));
+        if let Some(ok) = ok {
+            cx.transmit(ok);
+        }
+    }
+
+    /// The media layer's answer rejects every audio stream (the browser can use none of the
+    /// offered codecs): it is not sent, the offer is refused with 488 instead. The call of an
+    /// initial INVITE ends; a re-INVITE leaves the call as it was (the media layer did not
+    /// apply such an answer, see [`MediaCommand::CreateAnswer`]). `reinvite` is the peer's
+    /// re-INVITE and its offer; `None` for the initial INVITE.
+    pub(crate) fn answer_refused(&mut self, cx: &mut Context<'_>, reinvite: Option<(RequestHead, String)>) {
+        let (head, offer, to_tag) = match reinvite {
+            // A re-INVITE is answered in its dialog.
+            Some((head, offer)) => (head, offer, None),
+            None => {
+                let Some(offer) = self.remote_offer.take() else {
+                    return;
+                };
+                // The call ends, so its request head is not needed again.
+                let Some(head) = self.uas_invite.take() else {
+                    return;
+                };
+                (head, offer, Some(self.local_tag.clone()))
+            }
+        };
+        let server = cx.find_server(&head.branch, &head.sent_by, "INVITE");
+        let mut detail = String::from("the browser can use no codec of the offer, refused with 488: ");
+        detail.push_str(&cx.refuse_offer(&head, server, &offer, to_tag.as_deref()));
+        if to_tag.is_some() {
+            self.end(cx, EndCause::Failed, Some(488));
+        }
+        cx.emit(Event::Error { scope: ErrorScope::Media, detail });
+    }
+
+    /// The peer's CANCEL of our INVITE's server transaction `invite_server`: 487, and the end.
+    pub(crate) fn on_remote_cancel(&mut self, cx: &mut Context<'_>, invite_server: usize) {
+        if let Some(head) = &self.uas_invite {
+            let r = head.response(487, "Request Terminated", Some(&self.local_tag));
+            cx.send_response(Some(invite_server), &r);
+        }
+        self.end(cx, EndCause::Cancelled, Some(487));
+    }
+
+    /// The ACK of our 2xx; `answer` is its SDP body, if any (the answer to a late offer).
+    pub(crate) fn on_ack(&mut self, cx: &mut Context<'_>, answer: Option<&str>) {
+        if !self.timers.is_set(CallTimer::AckWait) {
+            return;
+        }
+        self.timers.stop(CallTimer::AckWait);
+        self.timers.stop(CallTimer::Resend2xx);
+        if let Some(server) = self.invite_server(cx) {
+            if let Some(entry) = cx.servers.get_mut(server) {
+                entry.tx.acknowledged();
+            }
+        }
+        if matches!(self.negotiation, Negotiation::AnswerInAck) {
+            self.negotiation = Negotiation::Idle;
+            let Some(answer) = answer else {
+                // RFC 3261 §13.2.1: an offer in a 2xx must be answered in the ACK.
+                self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
+                self.end(cx, EndCause::Failed, None);
+                cx.emit(Event::Error { scope: ErrorScope::Call, detail: String::from("the ACK carried no answer to our offer") });
+                return;
+            };
+            self.remote_sdp = Some(answer.to_owned());
+            self.update_hold();
+            cx.media(&self.info.id, MediaCommand::ApplyAnswer { remote_sdp: answer.to_owned() });
+        }
+        if self.bye_after_ack {
+            self.bye_after_ack = false;
+            self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
+        } else {
+            self.maybe_reoffer(cx);
+        }
+    }
+
+    /// The peer's BYE `head` (transaction `server`): 200, and the end.
+    pub(crate) fn on_bye(&mut self, cx: &mut Context<'_>, head: &RequestHead, server: usize) {
+        cx.send_response(Some(server), &head.response(200, "OK", None));
+        self.end(cx, EndCause::HangupRemote, None);
+    }
+
     /// Answers our INVITE's server transaction with the failure `status` and ends the call.
     pub(crate) fn reject(&mut self, cx: &mut Context<'_>, status: u16, cause: EndCause) {
         if let Some(head) = &self.uas_invite {
