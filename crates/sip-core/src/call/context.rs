@@ -11,7 +11,8 @@ use crate::outgoing::{Outgoing, Start};
 use crate::rng::Rng;
 use crate::timer::Instant;
 use crate::transaction::ClientTx;
-use crate::ua::{find_server, fresh_via, ClientEntry, Local, Output, Owner, ServerEntry, UaConfig};
+use crate::message::AuthKind;
+use crate::ua::{find_server, fresh_via, preauthorize, AuthCache, ClientEntry, Local, Output, Owner, ServerEntry, UaConfig};
 
 /// The shared state a call acts through, borrowed from the user agent for one input.
 pub(crate) struct Context<'a> {
@@ -24,6 +25,8 @@ pub(crate) struct Context<'a> {
     pub(crate) connected: bool,
     pub(crate) clients: &'a mut Vec<ClientEntry>,
     pub(crate) servers: &'a mut Vec<ServerEntry>,
+    /// The credentials of the last accepted challenge, reused pre-emptively.
+    pub(crate) auth: &'a mut AuthCache,
 }
 
 impl Context<'_> {
@@ -76,6 +79,11 @@ impl Context<'_> {
             }
         }
         self.transmit(text);
+    }
+
+    /// Puts credentials from the last accepted challenge on `request`, as `kind`.
+    pub(crate) fn preauthorize(&mut self, request: &mut Outgoing, kind: AuthKind) {
+        preauthorize(self.auth, self.rng, self.config, request, kind);
     }
 
     /// A dialog-creating response: Record-Route copied, our Contact.

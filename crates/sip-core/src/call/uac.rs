@@ -10,30 +10,11 @@ use crate::timer::{Instant, T1_X64};
 use crate::ua::{cseq_of, Local, Owner, Purpose, Ua, ALLOW};
 
 impl Ua {
+    /// Sends the INVITE with the media layer's offer: see [`Call::send_invite`].
     pub(crate) fn send_invite(&mut self, now: Instant, id: &CallId, sdp: String) {
-        let (_, via) = self.new_via();
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get(i)) else {
-            return;
-        };
-        let mut m = Outgoing::request("INVITE", &call.target);
-        m.push("Via", via)
-            .push("Max-Forwards", "70")
-            .push("To", angle(&call.target))
-            .push("From", tagged(&self.local.name_addr, &call.local_tag))
-            .push("Call-ID", call.sip_call_id.clone())
-            .push("CSeq", format_cseq(1, "INVITE"))
-            .push("Contact", self.local.contact.clone())
-            .push("Allow", ALLOW)
-            .push("Supported", "outbound")
-            .push("User-Agent", self.config.user_agent.clone())
-            .with_body("application/sdp", sdp.clone());
-        // Proxies authorize dialog-creating requests with 407 (RFC 3261 §22.3).
-        self.preauthorize(&mut m, AuthKind::Proxy);
-        if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
-            call.invite = Some(m.clone());
-            call.local_sdp = Some(sdp);
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.send_invite(&mut cx, sdp);
         }
-        self.send_request(now, Owner::Call(id.clone(), Purpose::Invite), m, 0);
     }
 
     /// Cancels the INVITE: see [`Call::send_cancel`].
@@ -45,6 +26,28 @@ impl Ua {
 }
 
 impl Call {
+    /// Sends the initial INVITE, carrying the media layer's offer `sdp`.
+    pub(crate) fn send_invite(&mut self, cx: &mut Context<'_>, sdp: String) {
+        let (_, via) = cx.new_via();
+        let mut m = Outgoing::request("INVITE", &self.target);
+        m.push("Via", via)
+            .push("Max-Forwards", "70")
+            .push("To", angle(&self.target))
+            .push("From", tagged(&cx.local.name_addr, &self.local_tag))
+            .push("Call-ID", self.sip_call_id.clone())
+            .push("CSeq", format_cseq(1, "INVITE"))
+            .push("Contact", cx.local.contact.clone())
+            .push("Allow", ALLOW)
+            .push("Supported", "outbound")
+            .push("User-Agent", cx.config.user_agent.clone())
+            .with_body("application/sdp", sdp.clone());
+        // Proxies authorize dialog-creating requests with 407 (RFC 3261 §22.3).
+        cx.preauthorize(&mut m, AuthKind::Proxy);
+        self.invite = Some(m.clone());
+        self.local_sdp = Some(sdp);
+        cx.send_request(Owner::Call(self.info.id.clone(), Purpose::Invite), m, 0);
+    }
+
     /// Cancels our INVITE (RFC 3261 §9.1); the guard gives up on its final response.
     pub(crate) fn send_cancel(&mut self, cx: &mut Context<'_>) {
         let Some(invite) = &self.invite else {

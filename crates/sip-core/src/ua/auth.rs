@@ -7,12 +7,13 @@
 use std::borrow::Cow;
 
 use super::register::cseq_of;
-use super::{Owner, Purpose, Ua};
+use super::{Owner, Purpose, Ua, UaConfig};
 use crate::dialog::format_cseq;
 use crate::digest::{self, DigestRequest};
 use crate::events::{ErrorScope, Event};
 use crate::message::{AuthKind, Challenge, Message};
 use crate::outgoing::Outgoing;
+use crate::rng::Rng;
 use crate::timer::Instant;
 
 /// Challenges answered in one request chain before giving up (stale nonces included).
@@ -82,34 +83,9 @@ impl Ua {
         }
     }
 
-    /// Puts credentials from the last accepted challenge on `request`, as `kind`
-    /// (`Www` for REGISTER, `Proxy` for requests a proxy authorizes).
+    /// Puts credentials from the last accepted challenge on `request`: see [`preauthorize`].
     pub(crate) fn preauthorize(&mut self, request: &mut Outgoing, kind: AuthKind) {
-        if self.auth.confirmed.is_none() {
-            return;
-        }
-        let cnonce = self.rng.cnonce();
-        let Some(cached) = self.auth.confirmed.as_mut() else {
-            return;
-        };
-        let method = request.method().unwrap_or_default().to_owned();
-        let uri = request.uri().unwrap_or_default().to_owned();
-        let nonce_count = cached.nonce_count.saturating_add(1);
-        let answer = digest::respond(
-            &cached.challenge(kind),
-            &DigestRequest {
-                username: &self.config.authorization_user,
-                password: &self.config.password,
-                method: &method,
-                uri: &uri,
-                cnonce: &cnonce,
-                nonce_count,
-            },
-        );
-        if let Ok(answer) = answer {
-            cached.nonce_count = nonce_count;
-            request.set(answer.header_name, answer.value);
-        }
+        preauthorize(&mut self.auth, &mut self.rng, &self.config, request, kind);
     }
 
     /// Answers a 401/407 by resending `request` with credentials, a new branch and the
@@ -178,5 +154,35 @@ impl Ua {
         }
         self.send_request(now, owner, request, attempts.saturating_add(1));
         true
+    }
+}
+
+/// Puts credentials from the last accepted challenge in `auth` on `request`, as `kind`
+/// (`Www` for REGISTER, `Proxy` for requests a proxy authorizes).
+pub(crate) fn preauthorize(auth: &mut AuthCache, rng: &mut Rng, config: &UaConfig, request: &mut Outgoing, kind: AuthKind) {
+    if auth.confirmed.is_none() {
+        return;
+    }
+    let cnonce = rng.cnonce();
+    let Some(cached) = auth.confirmed.as_mut() else {
+        return;
+    };
+    let method = request.method().unwrap_or_default().to_owned();
+    let uri = request.uri().unwrap_or_default().to_owned();
+    let nonce_count = cached.nonce_count.saturating_add(1);
+    let answer = digest::respond(
+        &cached.challenge(kind),
+        &DigestRequest {
+            username: &config.authorization_user,
+            password: &config.password,
+            method: &method,
+            uri: &uri,
+            cnonce: &cnonce,
+            nonce_count,
+        },
+    );
+    if let Ok(answer) = answer {
+        cached.nonce_count = nonce_count;
+        request.set(answer.header_name, answer.value);
     }
 }

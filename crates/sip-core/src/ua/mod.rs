@@ -93,6 +93,7 @@ pub use driver::{Input, Output, TransportCommand};
 pub use keepalive::KeepalivePolicy;
 use transport::Link;
 
+pub(crate) use auth::{preauthorize, AuthCache};
 pub(crate) use register::cseq_of;
 
 use std::collections::VecDeque;
@@ -516,6 +517,7 @@ impl Ua {
             connected: self.link == Link::Connected,
             clients: &mut self.clients,
             servers: &mut self.servers,
+            auth: &mut self.auth,
         }
     }
 
@@ -531,6 +533,7 @@ impl Ua {
             connected: self.link == Link::Connected,
             clients: &mut self.clients,
             servers: &mut self.servers,
+            auth: &mut self.auth,
         };
         Some((call, cx))
     }
