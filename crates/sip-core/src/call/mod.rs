@@ -3,6 +3,7 @@
 
 mod context;
 mod dtmf;
+mod media;
 mod reinvite;
 mod uac;
 mod uas;
@@ -13,7 +14,7 @@ pub(crate) use uac::invite_sibling;
 
 use crate::dialog::{format_cseq, Dialog};
 use crate::error::CommandError;
-use crate::events::{CallId, CallInfo, CallState, EndCause, ErrorScope, Event};
+use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event};
 use crate::media::{Direction, MediaCommand};
 use crate::message::{HeaderName, Message};
 use crate::outgoing::Outgoing;
@@ -349,6 +350,93 @@ impl Call {
         cx.emit(Event::SessionEnded { call: self.info.id.clone(), cause, status });
     }
 
+    /// Ends the call whatever its state: BYE once answered (after the ACK of our 2xx),
+    /// CANCEL before (once a provisional response came), 480 when ringing in.
+    pub(crate) fn hangup(&mut self, cx: &mut Context<'_>) {
+        if self.is_answered() {
+            if self.timers.is_set(CallTimer::AckWait) {
+                // §15: no BYE before the ACK of our 2xx; it follows the ACK.
+                self.bye_after_ack = true;
+            } else {
+                self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
+            }
+            self.end(cx, EndCause::HangupLocal, None);
+            return;
+        }
+        match self.info.direction {
+            CallDirection::Inbound => self.reject(cx, 480, EndCause::Rejected),
+            CallDirection::Outbound => {
+                if !matches!(self.negotiation, Negotiation::Offer) {
+                    match self.invite_out {
+                        InviteOut::Proceeding => self.send_cancel(cx),
+                        // RFC 3261 §9.1: a CANCEL waits for a provisional response.
+                        InviteOut::Calling => self.invite_out = InviteOut::CancelDue,
+                        InviteOut::CancelDue | InviteOut::CancelSent => {}
+                    }
+                }
+                self.end(cx, EndCause::Cancelled, None);
+            }
+        }
+    }
+
+    /// A request of the call, sent for `purpose`, got no answer (Timer B or F).
+    pub(crate) fn on_request_timeout(&mut self, cx: &mut Context<'_>, purpose: Purpose) {
+        if self.is_ended() {
+            return;
+        }
+        match purpose {
+            Purpose::Invite => self.end(cx, EndCause::Failed, Some(408)),
+            Purpose::ReInvite => {
+                self.negotiation.take_reoffer();
+                cx.media(&self.info.id, MediaCommand::Rollback);
+                if self.refresh_wanted {
+                    self.refresh_failed(cx, 408);
+                } else {
+                    self.dialog_failed(cx, 408);
+                }
+            }
+            Purpose::Info => {
+                self.dtmf_in_flight = false;
+                self.dialog_failed(cx, 408);
+            }
+            Purpose::Bye | Purpose::Cancel => {}
+        }
+    }
+
+    /// One of the call's timers fired.
+    pub(crate) fn on_timer(&mut self, cx: &mut Context<'_>, timer: CallTimer) {
+        match timer {
+            CallTimer::NoAnswer => {
+                if !self.is_ended() && self.info.state == CallState::Ringing {
+                    self.reject(cx, 480, EndCause::NoAnswer);
+                }
+            }
+            CallTimer::AckWait => {
+                // §13.3.1.4: no ACK for our 2xx; the session is terminated with BYE.
+                let ended = self.is_ended();
+                self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
+                self.bye_after_ack = false;
+                self.timers.stop(CallTimer::Resend2xx);
+                if !ended {
+                    self.end(cx, EndCause::Failed, Some(408));
+                    let detail = String::from("no ACK for our 200 OK within 64*T1 (32 s): the call was ended with BYE");
+                    cx.emit(Event::Error { scope: ErrorScope::Call, detail });
+                }
+            }
+            CallTimer::Resend2xx => self.resend_2xx(cx),
+            CallTimer::CancelGuard => {
+                // §9.1: no final answer to the cancelled INVITE; give up on it.
+                for c in cx.clients.iter_mut() {
+                    if matches!(&c.owner, Owner::Call(cid, Purpose::Invite) if cid == &self.info.id) {
+                        c.tx.terminate();
+                    }
+                }
+            }
+            CallTimer::Glare => self.maybe_reoffer(cx),
+            CallTimer::Dtmf => self.send_next_dtmf(cx),
+        }
+    }
+
     /// RFC 3261 §12.2.1.2: a 408 or 481 to an in-dialog request ends the dialog.
     pub(crate) fn dialog_failed(&mut self, cx: &mut Context<'_>, status: u16) {
         if status != 481 {
@@ -375,12 +463,6 @@ impl Ua {
         }
     }
 
-    /// RFC 3261 §12.2.1.2: a 408 or 481 to an in-dialog request ends the dialog.
-    pub(crate) fn dialog_failed(&mut self, now: Instant, id: &CallId, status: u16) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.dialog_failed(&mut cx, status);
-        }
-    }
 }
 
 /// The error event for a request of a call the peer refused: `what` and the status.

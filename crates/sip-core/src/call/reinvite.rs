@@ -34,13 +34,6 @@ impl Ua {
         }
     }
 
-    /// Hold state after an offer/answer exchange; then the next queued change, if any.
-    pub(crate) fn after_negotiation(&mut self, now: Instant, id: &CallId) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.after_negotiation(&mut cx);
-        }
-    }
-
     pub(crate) fn on_reinvite(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: RequestHead, server: usize) {
         let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
             return;
@@ -81,26 +74,23 @@ impl Ua {
         call.negotiation = Negotiation::Reanswer { head, offer: body.to_owned() };
         self.media(id, MediaCommand::CreateAnswer { remote_sdp: body.to_owned() });
     }
-
-    /// Answers the peer's re-INVITE `head` and its `offer` with our `sdp`.
-    pub(crate) fn send_reanswer(&mut self, now: Instant, id: &CallId, head: RequestHead, offer: String, sdp: String) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        call.local_sdp = Some(sdp.clone());
-        call.remote_sdp = Some(offer);
-        let mut r = head.response(200, "OK", None);
-        r.push("Contact", self.local.contact.clone())
-            .push("Allow", ALLOW)
-            .push("Supported", "outbound")
-            .with_body("application/sdp", sdp);
-        let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
-        self.send_response(now, server, &r);
-        self.after_negotiation(now, id);
-    }
 }
 
 impl Call {
+    /// Answers the peer's re-INVITE `head` and its `offer` with our `sdp`.
+    pub(crate) fn send_reanswer(&mut self, cx: &mut Context<'_>, head: RequestHead, offer: String, sdp: String) {
+        self.local_sdp = Some(sdp.clone());
+        self.remote_sdp = Some(offer);
+        let mut r = head.response(200, "OK", None);
+        r.push("Contact", cx.local.contact.clone())
+            .push("Allow", ALLOW)
+            .push("Supported", "outbound")
+            .with_body("application/sdp", sdp);
+        let server = cx.find_server(&head.branch, &head.sent_by, "INVITE");
+        cx.send_response(server, &r);
+        self.after_negotiation(cx);
+    }
+
     /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
     /// (or a refresh is due) and nothing else is being negotiated: one at a time.
     pub(crate) fn maybe_reoffer(&mut self, cx: &mut Context<'_>) {

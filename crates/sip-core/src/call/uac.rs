@@ -10,13 +10,6 @@ use crate::timer::{Instant, T1_X64};
 use crate::ua::{cseq_of, Local, Owner, Purpose, Ua, ALLOW};
 
 impl Ua {
-    /// Sends the INVITE with the media layer's offer: see [`Call::send_invite`].
-    pub(crate) fn send_invite(&mut self, now: Instant, id: &CallId, sdp: String) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.send_invite(&mut cx, sdp);
-        }
-    }
-
     /// Cancels the INVITE: see [`Call::send_cancel`].
     pub(crate) fn send_cancel(&mut self, now: Instant, id: &CallId) {
         if let Some((call, mut cx)) = self.call_context(now, id) {

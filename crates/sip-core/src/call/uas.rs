@@ -111,30 +111,9 @@ impl Ua {
         self.emit(Event::Incoming(info));
     }
 
-    /// Our 200 to the initial INVITE: see [`Call::send_answer`].
-    pub(crate) fn send_answer(&mut self, now: Instant, id: &CallId, sdp: String) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.send_answer(&mut cx, sdp);
-        }
-    }
-
-    /// Our 2xx goes out again: see [`Call::resend_2xx`].
-    pub(crate) fn resend_2xx(&mut self, now: Instant, id: &CallId) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.resend_2xx(&mut cx);
-        }
-    }
-
     /// Refuses an offer with no codec the browser can use: see [`Context::refuse_offer`].
     pub(crate) fn refuse_offer(&mut self, now: Instant, head: &RequestHead, server: Option<usize>, offer: &str, to_tag: Option<&str>) -> String {
         self.context(now).refuse_offer(head, server, offer, to_tag)
-    }
-
-    /// The media layer's answer is unusable: see [`Call::answer_refused`].
-    pub(crate) fn answer_refused(&mut self, now: Instant, id: &CallId, reinvite: Option<(RequestHead, String)>) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.answer_refused(&mut cx, reinvite);
-        }
     }
 
     /// The peer's CANCEL of the call's INVITE (transaction `invite_server`).

@@ -1,9 +1,9 @@
 //! The user's call commands, and the routing of media results, responses and timers to
 //! the call they belong to; what a call does lives in [`crate::call`].
 
-use crate::call::{validate_tones, Call, CallTimer, InviteOut, Negotiation};
+use crate::call::{validate_tones, Call, CallTimer, Negotiation};
 use crate::error::CommandError;
-use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
+use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, Event, HoldState};
 use crate::media::{MediaCommand, MediaResult};
 use crate::message::{Message, SipUri};
 use crate::outgoing::Outgoing;
@@ -160,117 +160,19 @@ impl Ua {
         Ok(())
     }
 
+    /// Ends a live call whatever its state: see [`Call::hangup`].
     pub(crate) fn hangup_inner(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        let call = self.live_call(id)?;
-        if call.is_answered() {
-            if call.timers.is_set(CallTimer::AckWait) {
-                // §15: no BYE before the ACK of our 2xx; it follows the ACK.
-                call.bye_after_ack = true;
-            } else {
-                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
-            }
-            self.end_call(now, id, EndCause::HangupLocal, None);
-            return Ok(());
-        }
-        match call.info.direction {
-            CallDirection::Inbound => {
-                self.reject_inner(now, id, 480, EndCause::Rejected);
-            }
-            CallDirection::Outbound => {
-                if !matches!(call.negotiation, Negotiation::Offer) {
-                    match call.invite_out {
-                        InviteOut::Proceeding => self.send_cancel(now, id),
-                        // RFC 3261 §9.1: a CANCEL waits for a provisional response.
-                        InviteOut::Calling => call.invite_out = InviteOut::CancelDue,
-                        InviteOut::CancelDue | InviteOut::CancelSent => {}
-                    }
-                }
-                self.end_call(now, id, EndCause::Cancelled, None);
-            }
+        self.live_call(id)?;
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.hangup(&mut cx);
         }
         Ok(())
     }
 
+    /// A media result for the call `id`: see [`Call::on_media`].
     pub(crate) fn on_media(&mut self, now: Instant, id: &CallId, result: MediaResult) {
-        let Some(i) = self.call_index(id) else {
-            return;
-        };
-        let Some(call) = self.calls.get_mut(i) else {
-            return;
-        };
-        if call.is_ended() {
-            return;
-        }
-        let negotiation = std::mem::replace(&mut call.negotiation, Negotiation::Idle);
-        match (result, negotiation) {
-            (MediaResult::LocalOffer(sdp), Negotiation::Offer) => self.send_invite(now, id, sdp),
-            (MediaResult::LocalOffer(sdp), Negotiation::Reoffer) => {
-                if call.is_answered() && call.dialog.is_some() {
-                    call.negotiation = Negotiation::ReofferSent { offer: sdp.clone() };
-                    self.send_in_dialog(now, id, Purpose::ReInvite, "INVITE", Some(sdp));
-                } else {
-                    self.media(id, MediaCommand::Rollback);
-                }
-            }
-            (MediaResult::LocalAnswer(sdp), Negotiation::Answer) => {
-                if crate::sdp::has_usable_audio(&sdp) {
-                    self.send_answer(now, id, sdp);
-                } else {
-                    self.answer_refused(now, id, None);
-                }
-            }
-            (MediaResult::LocalAnswer(sdp), Negotiation::Reanswer { head, offer }) => {
-                if crate::sdp::has_usable_audio(&sdp) {
-                    self.send_reanswer(now, id, head, offer, sdp);
-                } else {
-                    self.answer_refused(now, id, Some((head, offer)));
-                }
-            }
-            (MediaResult::LocalOffer(sdp), Negotiation::Answer) if call.remote_offer.is_none() => {
-                call.negotiation = Negotiation::AnswerInAck;
-                self.send_answer(now, id, sdp);
-            }
-            (MediaResult::Failed(reason), negotiation) => self.on_media_failed(now, id, negotiation, reason),
-            (MediaResult::IceFailed, negotiation) if call.is_answered() => {
-                call.negotiation = negotiation;
-                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
-                self.end_call(now, id, EndCause::Failed, None);
-                self.emit(Event::Error { scope: ErrorScope::Media, detail: String::from("ICE failed: no media path") });
-            }
-            // Nothing the call waits for: the negotiation goes on as it was.
-            (_, negotiation) => call.negotiation = negotiation,
-        }
-    }
-
-    /// The media layer failed what `negotiation` waited for (taken from the call).
-    fn on_media_failed(&mut self, now: Instant, id: &CallId, negotiation: Negotiation, reason: String) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        match negotiation {
-            Negotiation::Offer => self.end_call(now, id, EndCause::Failed, None),
-            Negotiation::Answer => self.reject_inner(now, id, 488, EndCause::Failed),
-            Negotiation::Reoffer => {
-                call.local_hold_wanted = call.info.held.local;
-                call.refresh_wanted = false;
-                self.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
-            }
-            Negotiation::Reanswer { head, .. } => {
-                self.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
-                let r = head.response(488, "Not Acceptable Here", None);
-                let server = self.find_server(&head.branch, &head.sent_by, "INVITE");
-                self.send_response(now, server, &r);
-            }
-            negotiation @ (Negotiation::Idle | Negotiation::ReofferSent { .. } | Negotiation::AnswerInAck) => {
-                // Applying the peer's answer failed: no usable media. An exchange still
-                // under way stays so (its answer or ACK is handled as usual).
-                call.negotiation = negotiation;
-                if call.is_answered() {
-                    self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
-                    self.end_call(now, id, EndCause::Failed, None);
-                }
-                self.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
-            }
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_media(&mut cx, result);
         }
     }
 
@@ -306,68 +208,17 @@ impl Ua {
         }
     }
 
+    /// A request of the call `id`, sent for `purpose`, got no answer: see [`Call::on_request_timeout`].
     pub(crate) fn on_call_request_timeout(&mut self, now: Instant, id: &CallId, purpose: Purpose) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        if call.is_ended() {
-            return;
-        }
-        match purpose {
-            Purpose::Invite => self.end_call(now, id, EndCause::Failed, Some(408)),
-            Purpose::ReInvite => {
-                call.negotiation.take_reoffer();
-                let refresh = call.refresh_wanted;
-                self.media(id, MediaCommand::Rollback);
-                if refresh {
-                    if let Some((call, mut cx)) = self.call_context(now, id) {
-                        call.refresh_failed(&mut cx, 408);
-                    }
-                } else {
-                    self.dialog_failed(now, id, 408);
-                }
-            }
-            Purpose::Info => {
-                call.dtmf_in_flight = false;
-                self.dialog_failed(now, id, 408);
-            }
-            Purpose::Bye | Purpose::Cancel => {}
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_request_timeout(&mut cx, purpose);
         }
     }
 
+    /// A timer of the call `id` fired: see [`Call::on_timer`].
     pub(crate) fn on_call_timer(&mut self, now: Instant, id: &CallId, timer: CallTimer) {
-        match timer {
-            CallTimer::NoAnswer => {
-                let ringing = self.calls.iter().any(|c| &c.info.id == id && !c.is_ended() && c.info.state == CallState::Ringing);
-                if ringing {
-                    self.reject_inner(now, id, 480, EndCause::NoAnswer);
-                }
-            }
-            CallTimer::AckWait => {
-                // §13.3.1.4: no ACK for our 2xx; the session is terminated with BYE.
-                let ended = self.calls.iter().any(|c| &c.info.id == id && c.is_ended());
-                self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
-                if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
-                    call.bye_after_ack = false;
-                    call.timers.stop(CallTimer::Resend2xx);
-                }
-                if !ended {
-                    self.end_call(now, id, EndCause::Failed, Some(408));
-                    let detail = String::from("no ACK for our 200 OK within 64*T1 (32 s): the call was ended with BYE");
-                    self.emit(Event::Error { scope: ErrorScope::Call, detail });
-                }
-            }
-            CallTimer::Resend2xx => self.resend_2xx(now, id),
-            CallTimer::CancelGuard => {
-                // §9.1: no final answer to the cancelled INVITE; give up on it.
-                for c in &mut self.clients {
-                    if matches!(&c.owner, Owner::Call(cid, Purpose::Invite) if cid == id) {
-                        c.tx.terminate();
-                    }
-                }
-            }
-            CallTimer::Glare => self.maybe_reoffer(now, id),
-            CallTimer::Dtmf => self.send_next_dtmf(now, id),
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_timer(&mut cx, timer);
         }
     }
 }
