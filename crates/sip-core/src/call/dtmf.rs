@@ -78,16 +78,27 @@ impl Ua {
         }
     }
 
+    /// The peer's INFO: see [`Call::on_info`].
     pub(crate) fn on_info(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: &RequestHead, server: usize) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_info(&mut cx, msg, head, server);
+        }
+    }
+}
+
+impl Call {
+    /// The peer's INFO `head` (transaction `server`): a DTMF tone is reported, an empty
+    /// body (a keepalive) accepted, anything else refused.
+    pub(crate) fn on_info(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, head: &RequestHead, server: usize) {
         let body = msg.body();
         let mime = msg.content_type().ok().flatten().map_or("", |c| c.mime);
         if body.trim().is_empty() {
-            self.respond(now, head, Some(server), 200, "OK", None);
+            cx.send_response(Some(server), &head.response(200, "OK", None));
             return;
         }
         if let Some(tone) = info_tone(mime, body) {
-            self.respond(now, head, Some(server), 200, "OK", None);
-            self.emit(Event::Dtmf { call: id.clone(), tone });
+            cx.send_response(Some(server), &head.response(200, "OK", None));
+            cx.emit(Event::Dtmf { call: self.info.id.clone(), tone });
             return;
         }
         let r = if mime.eq_ignore_ascii_case("application/dtmf-relay") || mime.eq_ignore_ascii_case("application/dtmf") {
@@ -97,11 +108,9 @@ impl Ua {
             r.push("Accept", "application/dtmf-relay");
             r
         };
-        self.send_response(now, Some(server), &r);
+        cx.send_response(Some(server), &r);
     }
-}
 
-impl Call {
     /// Sends the next queued tone by INFO, or pauses for a `,`; one INFO at a time.
     pub(crate) fn send_next_dtmf(&mut self, cx: &mut Context<'_>) {
         match self.next_dtmf() {

@@ -34,49 +34,53 @@ impl Ua {
         }
     }
 
+    /// The peer's re-INVITE: see [`Call::on_reinvite`].
     pub(crate) fn on_reinvite(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: RequestHead, server: usize) {
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        if matches!(call.negotiation, Negotiation::Reoffer | Negotiation::ReofferSent { .. }) || !call.is_answered() {
-            self.respond(now, &head, Some(server), 491, "Request Pending", None);
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_reinvite(&mut cx, msg, head, server);
+        }
+    }
+}
+
+impl Call {
+    /// The peer's re-INVITE `head` (transaction `server`): 491 while ours is under way
+    /// (RFC 3261 §14.2), 500 while another exchange is, else its offer goes to the media
+    /// layer (or, without one, our current description is offered again).
+    pub(crate) fn on_reinvite(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, head: RequestHead, server: usize) {
+        if matches!(self.negotiation, Negotiation::Reoffer | Negotiation::ReofferSent { .. }) || !self.is_answered() {
+            cx.send_response(Some(server), &head.response(491, "Request Pending", None));
             return;
         }
-        if !call.negotiation.is_idle() || call.timers.is_set(CallTimer::AckWait) {
+        if !self.negotiation.is_idle() || self.timers.is_set(CallTimer::AckWait) {
             let mut r = head.response(500, "Server Internal Error", None);
-            let wait = crate::decimal::string(self.rng.below(10));
+            let wait = crate::decimal::string(cx.rng.below(10));
             r.push("Retry-After", wait);
-            self.send_response(now, Some(server), &r);
+            cx.send_response(Some(server), &r);
             return;
         }
         if let Some(offer) = msg.sdp_body().filter(|o| !crate::sdp::has_usable_audio(o)) {
             // Only this offer is refused: the session goes on as negotiated before (§14.2).
             let mut detail = String::from("refused a re-INVITE with 488: ");
-            detail.push_str(&self.refuse_offer(now, &head, Some(server), offer, None));
-            self.emit(Event::Error { scope: ErrorScope::Call, detail });
+            detail.push_str(&cx.refuse_offer(&head, Some(server), offer, None));
+            cx.emit(Event::Error { scope: ErrorScope::Call, detail });
             return;
         }
-        let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) else {
-            return;
-        };
-        if let (Some(d), Some(c)) = (call.dialog.as_mut(), msg.contacts().first()) {
+        if let (Some(d), Some(c)) = (self.dialog.as_mut(), msg.contacts().first()) {
             d.remote_target = c.uri.to_owned();
         }
         let body = msg.body();
         if body.is_empty() {
             // No offer: repeat our current description; the answer in the ACK changes nothing.
-            let sdp = call.local_sdp.clone().unwrap_or_default();
+            let sdp = self.local_sdp.clone().unwrap_or_default();
             let mut r = head.response(200, "OK", None);
-            r.push("Contact", self.local.contact.clone()).push("Allow", ALLOW).with_body("application/sdp", sdp);
-            self.send_response(now, Some(server), &r);
+            r.push("Contact", cx.local.contact.clone()).push("Allow", ALLOW).with_body("application/sdp", sdp);
+            cx.send_response(Some(server), &r);
             return;
         }
-        call.negotiation = Negotiation::Reanswer { head, offer: body.to_owned() };
-        self.media(id, MediaCommand::CreateAnswer { remote_sdp: body.to_owned() });
+        self.negotiation = Negotiation::Reanswer { head, offer: body.to_owned() };
+        cx.media(&self.info.id, MediaCommand::CreateAnswer { remote_sdp: body.to_owned() });
     }
-}
 
-impl Call {
     /// Answers the peer's re-INVITE `head` and its `offer` with our `sdp`.
     pub(crate) fn send_reanswer(&mut self, cx: &mut Context<'_>, head: RequestHead, offer: String, sdp: String) {
         self.local_sdp = Some(sdp.clone());
