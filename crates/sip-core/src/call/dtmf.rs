@@ -71,13 +71,6 @@ pub(crate) fn info_body(tone: char) -> String {
 
 
 impl Ua {
-    /// Sends the call's next queued tone: see [`Call::send_next_dtmf`].
-    pub(crate) fn send_next_dtmf(&mut self, now: Instant, id: &CallId) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.send_next_dtmf(&mut cx);
-        }
-    }
-
     /// The peer's INFO: see [`Call::on_info`].
     pub(crate) fn on_info(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: &RequestHead, server: usize) {
         if let Some((call, mut cx)) = self.call_context(now, id) {

@@ -1,6 +1,7 @@
 //! One call's state: the public [`CallInfo`] plus what the user agent needs to drive
 //! the INVITE, the dialog, hold renegotiation and DTMF; each concern in its submodule.
 
+mod commands;
 mod context;
 mod dtmf;
 mod media;

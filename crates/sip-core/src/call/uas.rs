@@ -137,12 +137,6 @@ impl Ua {
         }
     }
 
-    /// Refuses an inbound call with `status`: see [`Call::reject`].
-    pub(crate) fn reject_inner(&mut self, now: Instant, id: &CallId, status: u16, cause: EndCause) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.reject(&mut cx, status, cause);
-        }
-    }
 }
 
 impl Call {

@@ -56,17 +56,8 @@ impl Ua {
 
     /// Answers an incoming call: asks the media layer for the answer, then sends 200.
     pub fn answer(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        let call = self.live_call(id)?;
-        if call.info.direction != CallDirection::Inbound || call.info.state != CallState::Ringing || !call.negotiation.is_idle() {
-            return Err(call.wrong_state("answer"));
-        }
-        call.negotiation = Negotiation::Answer;
-        // An INVITE without SDP (late offer): our 200 carries the offer, the ACK the answer.
-        let command = match call.remote_offer.clone() {
-            Some(remote_sdp) => MediaCommand::CreateAnswer { remote_sdp },
-            None => MediaCommand::CreateOffer,
-        };
-        self.media(id, command);
+        let (call, mut cx) = self.live_call(now, id)?;
+        call.answer(&mut cx)?;
         self.after(now);
         Ok(())
     }
@@ -81,11 +72,11 @@ impl Ua {
         if !(300..=699).contains(&status) {
             return Err(CommandError::InvalidStatus(status));
         }
-        let call = self.live_call(id)?;
+        let (call, mut cx) = self.live_call(now, id)?;
         if call.info.direction != CallDirection::Inbound || call.is_answered() {
             return Err(call.wrong_state("reject"));
         }
-        self.reject_inner(now, id, status, EndCause::Rejected);
+        call.reject(&mut cx, status, EndCause::Rejected);
         self.after(now);
         Ok(())
     }
@@ -121,51 +112,30 @@ impl Ua {
     /// layer when the peer offered telephone-event, else one SIP INFO per tone.
     pub fn dtmf(&mut self, now: Instant, id: &CallId, tones: &str) -> Result<(), CommandError> {
         let tones = validate_tones(tones)?;
-        let call = self.live_call(id)?;
-        if !call.is_answered() && call.info.state != CallState::Early {
-            return Err(call.wrong_state("send DTMF"));
-        }
-        if call.telephone_event() {
-            self.media(id, MediaCommand::InsertDtmf { tones });
-        } else {
-            call.dtmf_queue.push_str(&tones);
-            if !call.dtmf_in_flight && !call.timers.is_set(CallTimer::Dtmf) {
-                self.send_next_dtmf(now, id);
-            }
-        }
+        let (call, mut cx) = self.live_call(now, id)?;
+        call.send_dtmf(&mut cx, tones)?;
         self.after(now);
         Ok(())
     }
 
     fn set_hold(&mut self, now: Instant, id: &CallId, hold: bool, command: &'static str) -> Result<(), CommandError> {
-        let call = self.live_call(id)?;
-        if !call.is_answered() {
-            return Err(call.wrong_state(command));
-        }
-        call.local_hold_wanted = hold;
-        self.maybe_reoffer(now, id);
+        let (call, mut cx) = self.live_call(now, id)?;
+        call.set_hold(&mut cx, hold, command)?;
         self.after(now);
         Ok(())
     }
 
     fn set_muted(&mut self, now: Instant, id: &CallId, muted: bool) -> Result<(), CommandError> {
-        let call = self.live_call(id)?;
-        if call.info.muted != muted {
-            call.info.muted = muted;
-            let info = call.info.clone();
-            self.media(id, MediaCommand::SetMuted(muted));
-            self.emit(Event::CallUpdated(info));
-        }
+        let (call, mut cx) = self.live_call(now, id)?;
+        call.set_muted(&mut cx, muted);
         self.after(now);
         Ok(())
     }
 
     /// Ends a live call whatever its state: see [`Call::hangup`].
     pub(crate) fn hangup_inner(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        self.live_call(id)?;
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.hangup(&mut cx);
-        }
+        let (call, mut cx) = self.live_call(now, id)?;
+        call.hangup(&mut cx);
         Ok(())
     }
 

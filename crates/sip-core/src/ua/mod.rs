@@ -547,10 +547,10 @@ impl Ua {
         self.calls.iter().position(|c| &c.info.id == id)
     }
 
-    /// The call of a live (not ended) id, or the misuse error.
-    pub(crate) fn live_call(&mut self, id: &CallId) -> Result<&mut Call, CommandError> {
-        match self.calls.iter_mut().find(|c| &c.info.id == id) {
-            Some(call) if !call.is_ended() => Ok(call),
+    /// The call of a live (not ended) id and what it acts through, or the misuse error.
+    pub(crate) fn live_call(&mut self, now: Instant, id: &CallId) -> Result<(&mut Call, Context<'_>), CommandError> {
+        match self.call_context(now, id) {
+            Some((call, cx)) if !call.is_ended() => Ok((call, cx)),
             _ => Err(CommandError::UnknownCall(id.0.clone())),
         }
     }
