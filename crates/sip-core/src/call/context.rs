@@ -7,11 +7,11 @@ use std::collections::VecDeque;
 use crate::call::RequestHead;
 use crate::events::{CallId, Event};
 use crate::media::MediaCommand;
+use crate::message::AuthKind;
 use crate::outgoing::{Outgoing, Start};
 use crate::rng::Rng;
 use crate::timer::Instant;
 use crate::transaction::ClientTx;
-use crate::message::AuthKind;
 use crate::ua::{find_server, fresh_via, preauthorize, AuthCache, ClientEntry, Local, Output, Owner, ServerEntry, UaConfig};
 
 /// The shared state a call acts through, borrowed from the user agent for one input.

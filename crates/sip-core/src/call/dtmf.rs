@@ -2,10 +2,10 @@
 
 use crate::call::{refused, Call, CallTimer, Context, RequestHead};
 use crate::error::CommandError;
-use crate::events::{CallId, Event};
+use crate::events::Event;
 use crate::message::Message;
-use crate::timer::{Instant, Millis};
-use crate::ua::{Purpose, Ua};
+use crate::timer::Millis;
+use crate::ua::Purpose;
 /// How long a `,` in a DTMF string pauses.
 pub(crate) const DTMF_PAUSE: Millis = 2000;
 /// The Duration we announce in an INFO tone.
@@ -69,15 +69,6 @@ pub(crate) fn info_body(tone: char) -> String {
     s
 }
 
-
-impl Ua {
-    /// The peer's INFO: see [`Call::on_info`].
-    pub(crate) fn on_info(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: &RequestHead, server: usize) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_info(&mut cx, msg, head, server);
-        }
-    }
-}
 
 impl Call {
     /// The peer's INFO `head` (transaction `server`): a DTMF tone is reported, an empty

@@ -15,12 +15,12 @@ pub(crate) use uac::invite_sibling;
 
 use crate::dialog::{format_cseq, Dialog};
 use crate::error::CommandError;
-use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event};
+use crate::events::{CallDirection, CallInfo, CallState, EndCause, ErrorScope, Event};
 use crate::media::{Direction, MediaCommand};
 use crate::message::{HeaderName, Message};
 use crate::outgoing::Outgoing;
-use crate::timer::{Instant, Millis, TimerKind, TimerTable};
-use crate::ua::{Owner, Purpose, Ua, ALLOW};
+use crate::timer::{Millis, TimerKind, TimerTable};
+use crate::ua::{Owner, Purpose, ALLOW};
 
 /// The timers of one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -445,25 +445,6 @@ impl Call {
         }
         self.end(cx, EndCause::Failed, Some(status));
     }
-}
-
-/// The call-level operations other parts of the user agent start by call id: each looks
-/// the call up once and lends it the shared state.
-impl Ua {
-    /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
-    pub(crate) fn send_in_dialog(&mut self, now: Instant, id: &CallId, purpose: Purpose, method: &str, body: Option<String>) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.send_in_dialog(&mut cx, purpose, method, body);
-        }
-    }
-
-    /// Marks the call ended, closes its media and tells the application (once).
-    pub(crate) fn end_call(&mut self, now: Instant, id: &CallId, cause: EndCause, status: Option<u16>) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.end(&mut cx, cause, status);
-        }
-    }
-
 }
 
 /// The error event for a request of a call the peer refused: `what` and the status.

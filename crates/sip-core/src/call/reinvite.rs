@@ -3,44 +3,10 @@
 
 use crate::call::{refused, Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::dialog::Role;
-use crate::events::{CallId, ErrorScope, Event};
+use crate::events::{ErrorScope, Event};
 use crate::media::MediaCommand;
 use crate::message::Message;
-use crate::timer::Instant;
-use crate::ua::{Ua, ALLOW};
-
-impl Ua {
-    /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
-    /// (or a refresh is due) and nothing else is being negotiated: one at a time.
-    pub(crate) fn maybe_reoffer(&mut self, now: Instant, id: &CallId) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.maybe_reoffer(&mut cx);
-        }
-    }
-
-    /// After a reconnect: re-INVITE every answered call so the peer routes to our new flow.
-    pub(crate) fn refresh_calls(&mut self, now: Instant) {
-        let ids: Vec<CallId> = self
-            .calls
-            .iter_mut()
-            .filter(|c| !c.is_ended() && c.is_answered() && c.dialog.is_some())
-            .map(|c| {
-                c.refresh_wanted = true;
-                c.info.id.clone()
-            })
-            .collect();
-        for id in ids {
-            self.maybe_reoffer(now, &id);
-        }
-    }
-
-    /// The peer's re-INVITE: see [`Call::on_reinvite`].
-    pub(crate) fn on_reinvite(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: RequestHead, server: usize) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_reinvite(&mut cx, msg, head, server);
-        }
-    }
-}
+use crate::ua::ALLOW;
 
 impl Call {
     /// The peer's re-INVITE `head` (transaction `server`): 491 while ours is under way

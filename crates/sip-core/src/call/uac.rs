@@ -2,21 +2,12 @@
 
 use crate::call::{Call, CallTimer, Context, InviteOut};
 use crate::dialog::{angle, format_cseq, tagged, Dialog, Role};
-use crate::events::{CallId, CallState, EndCause, Event};
+use crate::events::{CallState, EndCause, Event};
 use crate::media::MediaCommand;
 use crate::message::{AuthKind, HeaderName, Message};
 use crate::outgoing::Outgoing;
-use crate::timer::{Instant, T1_X64};
-use crate::ua::{cseq_of, Local, Owner, Purpose, Ua, ALLOW};
-
-impl Ua {
-    /// Cancels the INVITE: see [`Call::send_cancel`].
-    pub(crate) fn send_cancel(&mut self, now: Instant, id: &CallId) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.send_cancel(&mut cx);
-        }
-    }
-}
+use crate::timer::T1_X64;
+use crate::ua::{cseq_of, Local, Owner, Purpose, ALLOW};
 
 impl Call {
     /// Sends the initial INVITE, carrying the media layer's offer `sdp`.

@@ -6,27 +6,15 @@ use crate::dialog::{angle, Dialog, Role};
 use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
 use crate::media::MediaCommand;
 use crate::message::{Message, SipUri};
-use crate::timer::{Instant, T1, T1_X64, T2};
-use crate::ua::{Purpose, Ua, ALLOW};
+use crate::timer::{T1, T1_X64, T2};
+use crate::ua::{Purpose, ALLOW};
 
-impl Ua {
-    pub(crate) fn on_initial_invite(&mut self, now: Instant, msg: &Message<'_>, head: RequestHead, server: usize) {
-        if self.shutting_down {
-            self.respond_tagged(now, &head, None, 503, "Service Unavailable");
-            return;
-        }
-        // §8.2.2.2: an INVITE we already hold (same From tag, Call-ID and CSeq) that missed its
-        // transaction (another branch: a fork looping back, or a copy outliving Timer L) is
-        // not a second call.
-        let from_tag = msg.from().tag().unwrap_or_default();
-        let merged = self.calls.iter().any(|c| {
-            c.uas_invite.as_ref().is_some_and(|h| h.call_id == head.call_id && h.cseq == head.cseq)
-                && c.dialog.as_ref().is_some_and(|d| d.remote_tag == from_tag)
-        });
-        if merged {
-            self.respond_tagged(now, &head, Some(server), 482, "Loop Detected");
-            return;
-        }
+impl Call {
+    /// A call from the peer's INVITE `head` (transaction `server`), ringing, or `None` when
+    /// the INVITE is refused: an unsupported extension, a body that is not SDP, an offer
+    /// without a codec the browser can use (it never rings: nobody could talk, and the
+    /// caller can try elsewhere at once) or no Contact.
+    pub(crate) fn inbound(cx: &mut Context<'_>, msg: &Message<'_>, head: RequestHead, server: usize) -> Option<Call> {
         // Every Require option tag but ours, comma-separated.
         let mut unsupported = String::new();
         for tag in msg.require().filter(|t| !t.eq_ignore_ascii_case("outbound")) {
@@ -36,40 +24,42 @@ impl Ua {
             unsupported.push_str(tag);
         }
         if !unsupported.is_empty() {
-            let tag = self.rng.tag();
+            let tag = cx.rng.tag();
             let mut r = head.response(420, "Bad Extension", Some(&tag));
             r.push("Unsupported", unsupported);
-            self.send_response(now, Some(server), &r);
-            return;
+            cx.send_response(Some(server), &r);
+            return None;
         }
         // No body is a late offer (we offer in the 200); a body must be SDP.
         let body = msg.body();
         if !body.is_empty() && msg.sdp_body().is_none() {
-            self.respond_tagged(now, &head, Some(server), 488, "Not Acceptable Here");
-            return;
+            let tag = cx.rng.tag();
+            cx.send_response(Some(server), &head.response(488, "Not Acceptable Here", Some(&tag)));
+            return None;
         }
         // An offer without a codec the browser can use never rings: nobody could talk, and
         // the caller's side can try elsewhere at once. The application hears of it.
         if let Some(offer) = msg.sdp_body().filter(|o| !crate::sdp::has_usable_audio(o)) {
-            let tag = self.rng.tag();
+            let tag = cx.rng.tag();
             let mut detail = String::from("refused a call from ");
             detail.push_str(SipUri::parse(msg.from().uri).ok().and_then(|u| u.user).unwrap_or_default());
             detail.push_str(" with 488: ");
-            detail.push_str(&self.refuse_offer(now, &head, Some(server), offer, Some(&tag)));
-            self.emit(Event::Error { scope: ErrorScope::Call, detail });
-            return;
+            detail.push_str(&cx.refuse_offer(&head, Some(server), offer, Some(&tag)));
+            cx.emit(Event::Error { scope: ErrorScope::Call, detail });
+            return None;
         }
         let Some(contact) = msg.contacts().first().map(|c| c.uri.to_owned()) else {
-            self.respond_tagged(now, &head, Some(server), 400, "Missing Contact");
-            return;
+            let tag = cx.rng.tag();
+            cx.send_response(Some(server), &head.response(400, "Missing Contact", Some(&tag)));
+            return None;
         };
-        self.respond(now, &head, Some(server), 100, "Trying", None);
+        cx.send_response(Some(server), &head.response(100, "Trying", None));
 
         let from = msg.from();
         let remote_number = SipUri::parse(from.uri).ok().and_then(|u| u.user).unwrap_or_default().to_owned();
         let remote_name = from.display_name_unescaped().map(|n| n.into_owned()).filter(|n| !n.is_empty());
-        let id = CallId(self.rng.token(16));
-        let local_tag = self.rng.tag();
+        let id = CallId(cx.rng.token(16));
+        let local_tag = cx.rng.tag();
         let dialog = Dialog {
             role: Role::Uas,
             call_id: head.call_id.clone(),
@@ -89,7 +79,7 @@ impl Ua {
             state: CallState::Ringing,
             remote_number,
             remote_name,
-            started_at: now,
+            started_at: cx.now,
             answered_at: None,
             ended_at: None,
             muted: false,
@@ -102,44 +92,15 @@ impl Ua {
             call.remote_offer = Some(body.to_owned());
             call.remote_sdp = Some(body.to_owned());
         }
-        call.timers.set(CallTimer::NoAnswer, now.plus(self.config.no_answer_timeout));
-        let ringing = self.context(now).dialog_response(&head, 180, "Ringing", &local_tag);
+        call.timers.set(CallTimer::NoAnswer, cx.now.plus(cx.config.no_answer_timeout));
+        let ringing = cx.dialog_response(&head, 180, "Ringing", &local_tag);
         call.uas_invite = Some(head);
-        let info = call.info.clone();
-        self.calls.push(call);
-        self.send_response(now, Some(server), &ringing);
-        self.emit(Event::Incoming(info));
+        cx.send_response(Some(server), &ringing);
+        cx.emit(Event::Incoming(call.info.clone()));
+        Some(call)
     }
 
-    /// Refuses an offer with no codec the browser can use: see [`Context::refuse_offer`].
-    pub(crate) fn refuse_offer(&mut self, now: Instant, head: &RequestHead, server: Option<usize>, offer: &str, to_tag: Option<&str>) -> String {
-        self.context(now).refuse_offer(head, server, offer, to_tag)
-    }
 
-    /// The peer's CANCEL of the call's INVITE (transaction `invite_server`).
-    pub(crate) fn on_remote_cancel(&mut self, now: Instant, id: &CallId, invite_server: usize) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_remote_cancel(&mut cx, invite_server);
-        }
-    }
-
-    /// The ACK of our 2xx: see [`Call::on_ack`].
-    pub(crate) fn on_ack(&mut self, now: Instant, id: &CallId, answer: Option<&str>) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_ack(&mut cx, answer);
-        }
-    }
-
-    /// The peer's BYE (transaction `server`).
-    pub(crate) fn on_bye(&mut self, now: Instant, id: &CallId, head: &RequestHead, server: usize) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_bye(&mut cx, head, server);
-        }
-    }
-
-}
-
-impl Call {
     /// Our 200 to the initial INVITE, carrying `sdp`: the answer, or (the INVITE had none)
     /// our offer. It goes out again until the ACK comes.
     pub(crate) fn send_answer(&mut self, cx: &mut Context<'_>, sdp: String) {

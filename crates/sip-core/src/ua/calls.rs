@@ -1,7 +1,8 @@
-//! The user's call commands, and the routing of media results, responses and timers to
-//! the call they belong to; what a call does lives in [`crate::call`].
+//! The user's call commands, and the routing of received requests, media results,
+//! responses and timers to the call they belong to: each looks the call up once and lends
+//! it a [`Context`](crate::call::Context); what a call does lives in [`crate::call`].
 
-use crate::call::{validate_tones, Call, CallTimer, Negotiation};
+use crate::call::{validate_tones, Call, CallTimer, Negotiation, RequestHead};
 use crate::error::CommandError;
 use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, Event, HoldState};
 use crate::media::{MediaCommand, MediaResult};
@@ -189,6 +190,111 @@ impl Ua {
     pub(crate) fn on_call_timer(&mut self, now: Instant, id: &CallId, timer: CallTimer) {
         if let Some((call, mut cx)) = self.call_context(now, id) {
             call.on_timer(&mut cx, timer);
+        }
+    }
+
+    // ----- inbound INVITE and the routing to calls --------------------------------
+
+    /// A dialog-creating INVITE: refused while shutting down or when it is one we already
+    /// hold, else it may become a call: see [`Call::inbound`].
+    pub(crate) fn on_initial_invite(&mut self, now: Instant, msg: &Message<'_>, head: RequestHead, server: usize) {
+        if self.shutting_down {
+            self.respond_tagged(now, &head, None, 503, "Service Unavailable");
+            return;
+        }
+        // §8.2.2.2: an INVITE we already hold (same From tag, Call-ID and CSeq) that missed its
+        // transaction (another branch: a fork looping back, or a copy outliving Timer L) is
+        // not a second call.
+        let from_tag = msg.from().tag().unwrap_or_default();
+        let merged = self.calls.iter().any(|c| {
+            c.uas_invite.as_ref().is_some_and(|h| h.call_id == head.call_id && h.cseq == head.cseq)
+                && c.dialog.as_ref().is_some_and(|d| d.remote_tag == from_tag)
+        });
+        if merged {
+            self.respond_tagged(now, &head, Some(server), 482, "Loop Detected");
+            return;
+        }
+        let mut cx = self.context(now);
+        if let Some(call) = Call::inbound(&mut cx, msg, head, server) {
+            self.calls.push(call);
+        }
+    }
+
+    /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
+    pub(crate) fn send_in_dialog(&mut self, now: Instant, id: &CallId, purpose: Purpose, method: &str, body: Option<String>) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.send_in_dialog(&mut cx, purpose, method, body);
+        }
+    }
+
+    /// Marks the call ended, closes its media and tells the application (once).
+    pub(crate) fn end_call(&mut self, now: Instant, id: &CallId, cause: EndCause, status: Option<u16>) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.end(&mut cx, cause, status);
+        }
+    }
+
+    /// Cancels the INVITE: see [`Call::send_cancel`].
+    pub(crate) fn send_cancel(&mut self, now: Instant, id: &CallId) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.send_cancel(&mut cx);
+        }
+    }
+    /// The peer's CANCEL of the call's INVITE (transaction `invite_server`).
+    pub(crate) fn on_remote_cancel(&mut self, now: Instant, id: &CallId, invite_server: usize) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_remote_cancel(&mut cx, invite_server);
+        }
+    }
+
+    /// The ACK of our 2xx: see [`Call::on_ack`].
+    pub(crate) fn on_ack(&mut self, now: Instant, id: &CallId, answer: Option<&str>) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_ack(&mut cx, answer);
+        }
+    }
+
+    /// The peer's BYE (transaction `server`).
+    pub(crate) fn on_bye(&mut self, now: Instant, id: &CallId, head: &RequestHead, server: usize) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_bye(&mut cx, head, server);
+        }
+    }
+
+    /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
+    /// (or a refresh is due) and nothing else is being negotiated: one at a time.
+    pub(crate) fn maybe_reoffer(&mut self, now: Instant, id: &CallId) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.maybe_reoffer(&mut cx);
+        }
+    }
+
+    /// After a reconnect: re-INVITE every answered call so the peer routes to our new flow.
+    pub(crate) fn refresh_calls(&mut self, now: Instant) {
+        let ids: Vec<CallId> = self
+            .calls
+            .iter_mut()
+            .filter(|c| !c.is_ended() && c.is_answered() && c.dialog.is_some())
+            .map(|c| {
+                c.refresh_wanted = true;
+                c.info.id.clone()
+            })
+            .collect();
+        for id in ids {
+            self.maybe_reoffer(now, &id);
+        }
+    }
+
+    /// The peer's re-INVITE: see [`Call::on_reinvite`].
+    pub(crate) fn on_reinvite(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: RequestHead, server: usize) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_reinvite(&mut cx, msg, head, server);
+        }
+    }
+    /// The peer's INFO: see [`Call::on_info`].
+    pub(crate) fn on_info(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: &RequestHead, server: usize) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_info(&mut cx, msg, head, server);
         }
     }
 }
