@@ -1,5 +1,11 @@
-//! One call's state: the public [`CallInfo`] plus what the user agent needs to drive
-//! the INVITE, the dialog, hold renegotiation and DTMF; each concern in its submodule.
+//! One call as its own state machine: the public [`CallInfo`] (whose state is the call's
+//! phase), the offer/answer exchange under way ([`Negotiation`]), the outbound INVITE's
+//! progress ([`InviteOut`]), its dialog and timers. Its methods act through a [`Context`]
+//! the user agent lends it, one concern per submodule: `uac` (our INVITE, CANCEL, forks),
+//! `uas` (the peer's INVITE, our 2xx until its ACK), `reinvite` (hold, refresh, re-offers,
+//! glare), `dtmf`, `media` (the media layer's results) and `commands` (the user's). A new
+//! in-dialog feature (REFER, session timers) is a submodule of its own, with its timers
+//! in [`CallTimer`].
 
 mod commands;
 mod context;
