@@ -185,7 +185,10 @@ fn engine_refuses_garbage_naming_the_field_without_panicking() {
     assert!(msg.contains("reconnect.maxDelayMs"), "{msg}");
     // The credential request's fields are the wrapper's: the engine never reads the token.
     for field in ["userEmail", "accessToken", "apiBaseUrl", "requestTimeoutMs"] {
-        assert!(Config::read(&settings(&[(field, JsValue::UNDEFINED)])).is_ok(), "{field}");
+        assert!(
+            Config::read(&settings(&[(field, JsValue::UNDEFINED)])).is_ok(),
+            "{field}"
+        );
     }
 }
 
@@ -216,9 +219,24 @@ fn engine_create_refuses_garbage_settings_and_responses() {
             "invalid_config",
             "config",
         ),
-        (settings(&[]), JsValue::UNDEFINED, "init_failed", "the credential response"),
-        (settings(&[]), "{}".into(), "init_failed", "the credential response"),
-        (settings(&[]), obj(&[]), "init_failed", "the credential response"),
+        (
+            settings(&[]),
+            JsValue::UNDEFINED,
+            "init_failed",
+            "the credential response",
+        ),
+        (
+            settings(&[]),
+            "{}".into(),
+            "init_failed",
+            "the credential response",
+        ),
+        (
+            settings(&[]),
+            obj(&[]),
+            "init_failed",
+            "the credential response",
+        ),
         (settings(&[]), insecure, "invalid_config", "wsServers[0]"),
     ];
     for (config, body, want_code, want_message) in cases {
@@ -228,7 +246,10 @@ fn engine_create_refuses_garbage_settings_and_responses() {
         };
         let code = Reflect::get(&err, &"code".into()).unwrap();
         assert_eq!(code.as_string().as_deref(), Some(want_code));
-        let message = Reflect::get(&err, &"message".into()).unwrap().as_string().unwrap();
+        let message = Reflect::get(&err, &"message".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
         assert!(message.starts_with(want_message), "{message}");
     }
     assert!(call_sdk::Engine::create(settings(&[]), good, emit.clone(), emit).is_ok());
@@ -330,7 +351,11 @@ fn url_check_allows_wss_and_ws_only_to_loopback() {
         assert!(err.contains("allowInsecureTransport"), "{url}: {err}");
     }
     // Another scheme is refused even with the opt-in.
-    for url in ["https://edge.example.com", "http://127.0.0.1", "ftp://127.0.0.1"] {
+    for url in [
+        "https://edge.example.com",
+        "http://127.0.0.1",
+        "ftp://127.0.0.1",
+    ] {
         let err = check(url, true).unwrap_err();
         assert!(err.contains("wss://"), "{url}: {err}");
     }
@@ -697,10 +722,15 @@ fn g729_only(sdp: &str) -> String {
         if let Some(rest) = line.strip_prefix("m=audio ") {
             let mut parts = rest.splitn(3, ' ');
             let (port, proto) = (parts.next().unwrap(), parts.next().unwrap());
-            out.push_str(&format!("m=audio {port} {proto} 18\r\na=rtpmap:18 G729/8000\r\n"));
+            out.push_str(&format!(
+                "m=audio {port} {proto} 18\r\na=rtpmap:18 G729/8000\r\n"
+            ));
             continue;
         }
-        if ["a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"].iter().any(|p| line.starts_with(p)) {
+        if ["a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"]
+            .iter()
+            .any(|p| line.starts_with(p))
+        {
             continue;
         }
         out.push_str(line);
@@ -752,7 +782,10 @@ async fn an_answer_rejecting_all_audio_is_reported_unapplied_and_the_call_keeps_
         a.step(MediaOp::ApplyAnswer(answer)).await,
         MediaOutcome::RemoteApplied
     );
-    let track = b.session.sender_track().expect("b still sends its microphone");
+    let track = b
+        .session
+        .sender_track()
+        .expect("b still sends its microphone");
     assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Live);
     a.session.close();
     b.session.close();

@@ -8,8 +8,11 @@
 use std::cell::RefCell;
 
 use sip_core::decimal;
-use sip_core::ua::{CallId, CallInfo, Event, Input, MediaCommand, MediaResult, Output, TransportCommand, Ua, UaConfig};
 use sip_core::timer::Instant;
+use sip_core::ua::{
+    CallId, CallInfo, Event, Input, MediaCommand, MediaResult, Output, TransportCommand, Ua,
+    UaConfig,
+};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 const SEP: char = '\u{1f}';
@@ -24,7 +27,11 @@ pub fn create(config: &str, now: f64, seed: f64) {
     let mut fields = config.split(SEP);
     let mut next = || fields.next().unwrap_or_default();
     let (uri, user, password) = (next(), next(), next());
-    let servers = next().split(' ').filter(|s| !s.is_empty()).map(String::from).collect();
+    let servers = next()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
     let mut ua_config = UaConfig::new(uri, user, password, servers);
     ua_config.instance_id = next().to_owned();
     let ua = Ua::new(ua_config, seed as u64, Instant(now as u64));
@@ -57,9 +64,20 @@ pub fn command(kind: u32, arg: &str, now: f64) -> u32 {
                     10 => ua.shutdown(now),
                     11 => ua.handle_input(now, Input::Received(arg)),
                     12 => ua.handle_input(now, Input::TransportConnected),
-                    13 => ua.handle_input(now, Input::TransportClosed { reason: arg.to_owned() }),
+                    13 => ua.handle_input(
+                        now,
+                        Input::TransportClosed {
+                            reason: arg.to_owned(),
+                        },
+                    ),
                     14 => ua.handle_input(now, Input::NetworkChanged),
-                    15 => ua.handle_input(now, Input::Media { call, result: media_result(rest) }),
+                    15 => ua.handle_input(
+                        now,
+                        Input::Media {
+                            call,
+                            result: media_result(rest),
+                        },
+                    ),
                     _ => ua.handle_timeout(now),
                 }
                 Ok(())
@@ -86,7 +104,12 @@ fn media_result(text: &str) -> MediaResult {
 /// The next output, encoded; `W` with no time means no timer is needed.
 #[wasm_bindgen]
 pub fn poll() -> String {
-    UA.with(|cell| cell.borrow_mut().as_mut().map(|ua| encode(ua.poll_output())).unwrap_or_default())
+    UA.with(|cell| {
+        cell.borrow_mut()
+            .as_mut()
+            .map(|ua| encode(ua.poll_output()))
+            .unwrap_or_default()
+    })
 }
 
 fn encode(output: Output) -> String {
@@ -128,8 +151,14 @@ fn encode_event(out: &mut String, event: &Event) {
             push_number(out, u64::from(*code));
             push_field(out, reason);
         }
-        Event::Incoming(info) | Event::SessionStarted(info) | Event::CallUpdated(info) => push_info(out, info),
-        Event::SessionEnded { call, cause, status } => {
+        Event::Incoming(info) | Event::SessionStarted(info) | Event::CallUpdated(info) => {
+            push_info(out, info)
+        }
+        Event::SessionEnded {
+            call,
+            cause,
+            status,
+        } => {
             push_field(out, call.as_str());
             push_field(out, cause.as_str());
             if let Some(status) = status {
@@ -150,7 +179,12 @@ fn encode_event(out: &mut String, event: &Event) {
 }
 
 fn push_info(out: &mut String, info: &CallInfo) {
-    for field in [info.id.as_str(), info.direction.as_str(), info.state.as_str(), &info.remote_number] {
+    for field in [
+        info.id.as_str(),
+        info.direction.as_str(),
+        info.state.as_str(),
+        &info.remote_number,
+    ] {
         push_field(out, field);
     }
     push_field(out, info.remote_name.as_deref().unwrap_or_default());
@@ -165,7 +199,11 @@ fn push_info(out: &mut String, info: &CallInfo) {
 }
 
 fn flag(on: bool) -> &'static str {
-    if on { "1" } else { "0" }
+    if on {
+        "1"
+    } else {
+        "0"
+    }
 }
 
 fn push(out: &mut String, tag: char, fields: &[&str]) {
@@ -208,22 +246,50 @@ mod tests {
     /// with must reach the real user agent.
     #[test]
     fn connects_and_registers_through_the_string_interface() {
-        create("sip:1001@acme.test\u{1f}1001\u{1f}secret\u{1f}wss://edge.acme.test\u{1f}urn:uuid:1", 1000.0, 7.0);
+        create(
+            "sip:1001@acme.test\u{1f}1001\u{1f}secret\u{1f}wss://edge.acme.test\u{1f}urn:uuid:1",
+            1000.0,
+            7.0,
+        );
         assert_eq!(command(9, "", 1000.0), 0);
         let outputs = drain();
-        assert!(outputs.iter().any(|o| o == "Cwss://edge.acme.test"), "{outputs:?}");
+        assert!(
+            outputs.iter().any(|o| o == "Cwss://edge.acme.test"),
+            "{outputs:?}"
+        );
         assert_eq!(command(12, "", 1010.0), 0);
         let outputs = drain();
-        let register = outputs.iter().find(|o| o.starts_with('T')).expect("a transmit");
-        assert!(register.starts_with("TREGISTER sip:acme.test SIP/2.0\r\n"), "{register}");
-        assert!(register.contains("+sip.instance=\"<urn:uuid:1>\""), "{register}");
-        assert!(outputs.last().is_some_and(|o| o.starts_with('W') && o.len() > 1), "{outputs:?}");
-        assert_eq!(command(2, "no-such-call", 1020.0), 1, "an unknown call is refused");
+        let register = outputs
+            .iter()
+            .find(|o| o.starts_with('T'))
+            .expect("a transmit");
+        assert!(
+            register.starts_with("TREGISTER sip:acme.test SIP/2.0\r\n"),
+            "{register}"
+        );
+        assert!(
+            register.contains("+sip.instance=\"<urn:uuid:1>\""),
+            "{register}"
+        );
+        assert!(
+            outputs
+                .last()
+                .is_some_and(|o| o.starts_with('W') && o.len() > 1),
+            "{outputs:?}"
+        );
+        assert_eq!(
+            command(2, "no-such-call", 1020.0),
+            1,
+            "an unknown call is refused"
+        );
     }
 
     #[test]
     fn media_results_decode_by_tag() {
-        assert_eq!(media_result("ov=0"), MediaResult::LocalOffer(String::from("v=0")));
+        assert_eq!(
+            media_result("ov=0"),
+            MediaResult::LocalOffer(String::from("v=0"))
+        );
         assert_eq!(media_result("c"), MediaResult::IceConnected);
         assert_eq!(media_result(""), MediaResult::Failed(String::new()));
     }

@@ -4,7 +4,11 @@ use std::time::{Duration, Instant};
 fn main() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/bench/invite.sip");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    assert_ne!(parse_bench::parse_once(&text), 0, "the bench INVITE must parse");
+    assert_ne!(
+        parse_bench::parse_once(&text),
+        0,
+        "the bench INVITE must parse"
+    );
     let mut rates = Vec::new();
     for _ in 0..7 {
         let start = Instant::now();

@@ -13,7 +13,12 @@ pub fn parse_once(text: &str) -> u32 {
     sum = sum.wrapping_add(message.cseq().seq);
     sum = sum.wrapping_add(message.from().tag().map_or(0, str::len) as u32);
     sum = sum.wrapping_add(message.to().tag().map_or(0, str::len) as u32);
-    sum = sum.wrapping_add(message.top_via().and_then(|v| v.branch()).map_or(0, str::len) as u32);
+    sum = sum.wrapping_add(
+        message
+            .top_via()
+            .and_then(|v| v.branch())
+            .map_or(0, str::len) as u32,
+    );
     sum = sum.wrapping_add(message.contacts().len() as u32);
     sum.wrapping_add(message.body().len() as u32)
 }

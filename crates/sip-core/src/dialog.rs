@@ -121,7 +121,9 @@ mod tests {
     fn builds_in_dialog_requests() {
         let mut d = dialog();
         let n = d.next_cseq();
-        let text = d.request("BYE", n, "SIP/2.0/WSS h.invalid;branch=z9hG4bKx".into()).render();
+        let text = d
+            .request("BYE", n, "SIP/2.0/WSS h.invalid;branch=z9hG4bKx".into())
+            .render();
         assert!(text.starts_with("BYE sip:b@1.invalid;transport=ws SIP/2.0\r\n"));
         assert!(text.contains("Route: <sip:p1;lr>\r\nRoute: <sip:p2;lr>\r\n"));
         assert!(text.contains("To: <sip:b@x>;tag=r\r\nFrom: <sip:a@x>;tag=l\r\n"));

@@ -281,6 +281,9 @@ mod tests {
         assert_eq!(EndCause::from_status(480), EndCause::NoAnswer);
         assert_eq!(EndCause::from_status(500), EndCause::Failed);
         assert_eq!(EndCause::HangupLocal.as_str(), "hangup_local");
-        assert_eq!(Event::RegisteredChange { registered: true }.name(), "registeredChange");
+        assert_eq!(
+            Event::RegisteredChange { registered: true }.name(),
+            "registeredChange"
+        );
     }
 }

@@ -12,9 +12,9 @@ pub mod sdp;
 
 mod call;
 mod dialog;
-mod hash;
 pub mod error;
 pub mod events;
+mod hash;
 pub mod media;
 mod outgoing;
 mod registration;
@@ -25,6 +25,7 @@ pub mod transaction;
 pub mod ua;
 
 pub use ua::{
-    CallDirection, CallId, CallInfo, CallState, CommandError, Direction, EndCause, ErrorScope, Event, HoldState,
-    Input, Instant, MediaCommand, MediaResult, Output, ReconnectPolicy, TransportCommand, Ua, UaConfig,
+    CallDirection, CallId, CallInfo, CallState, CommandError, Direction, EndCause, ErrorScope,
+    Event, HoldState, Input, Instant, MediaCommand, MediaResult, Output, ReconnectPolicy,
+    TransportCommand, Ua, UaConfig,
 };

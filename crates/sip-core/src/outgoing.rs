@@ -26,14 +26,24 @@ pub(crate) struct Outgoing {
 impl Outgoing {
     pub(crate) fn request(method: &str, uri: &str) -> Outgoing {
         Outgoing {
-            start: Start::Request { method: method.to_owned(), uri: uri.to_owned() },
+            start: Start::Request {
+                method: method.to_owned(),
+                uri: uri.to_owned(),
+            },
             headers: Vec::with_capacity(12),
             body: None,
         }
     }
 
     pub(crate) fn response(status: u16, reason: &str) -> Outgoing {
-        Outgoing { start: Start::Response { status, reason: reason.to_owned() }, headers: Vec::with_capacity(10), body: None }
+        Outgoing {
+            start: Start::Response {
+                status,
+                reason: reason.to_owned(),
+            },
+            headers: Vec::with_capacity(10),
+            body: None,
+        }
     }
 
     /// Appends a header.
@@ -45,9 +55,14 @@ impl Outgoing {
     /// Replaces every header `name` with one value (appended when absent).
     pub(crate) fn set(&mut self, name: &'static str, value: impl Into<String>) -> &mut Self {
         let value = value.into();
-        if let Some(pos) = self.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        if let Some(pos) = self
+            .headers
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-            self.headers.insert(pos.min(self.headers.len()), (name, value));
+            self.headers
+                .insert(pos.min(self.headers.len()), (name, value));
         } else {
             self.headers.push((name, value));
         }
@@ -62,7 +77,10 @@ impl Outgoing {
 
     /// The first value of header `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub(crate) fn with_body(&mut self, content_type: &str, body: String) -> &mut Self {
@@ -91,7 +109,9 @@ impl Outgoing {
             Start::Response { status, reason } => MessageBuilder::response(*status, reason),
         };
         for (name, value) in &self.headers {
-            if name.eq_ignore_ascii_case("Content-Length") || name.eq_ignore_ascii_case("Content-Type") {
+            if name.eq_ignore_ascii_case("Content-Length")
+                || name.eq_ignore_ascii_case("Content-Type")
+            {
                 continue;
             }
             b.header(name, value);
@@ -138,7 +158,10 @@ mod tests {
             .push("From", "<sip:a@example.com>;tag=1")
             .push("Call-ID", "c1")
             .push("CSeq", "2 INFO")
-            .with_body("application/dtmf-relay", "Signal=5\r\nDuration=100\r\n".into());
+            .with_body(
+                "application/dtmf-relay",
+                "Signal=5\r\nDuration=100\r\n".into(),
+            );
         m.set("CSeq", "3 INFO");
         let text = m.render();
         let parsed = crate::message::parse(&text).expect("parses");

@@ -80,13 +80,21 @@ pub(crate) const MIN_CREDENTIALS_REFRESH_DELAY: Millis = 5_000;
 /// sooner than [`MIN_CREDENTIALS_REFRESH_DELAY`] from `now`.
 pub(crate) fn credentials_refresh_at(now: Instant, expire_at: Instant, margin: Millis) -> Instant {
     let ahead = margin.min(expire_at.since(now) / 4);
-    expire_at.minus(ahead).max(now.plus(MIN_CREDENTIALS_REFRESH_DELAY))
+    expire_at
+        .minus(ahead)
+        .max(now.plus(MIN_CREDENTIALS_REFRESH_DELAY))
 }
 
 /// The expiry the registrar granted to our binding in a 2xx: the `expires` parameter
 /// of the Contact that matches ours (by URI user and host, or `+sip.instance`), else the
 /// Expires header, else `requested`.
-pub(crate) fn granted_expires(msg: &Message<'_>, contact_user: &str, contact_host: &str, instance: &str, requested: u32) -> u32 {
+pub(crate) fn granted_expires(
+    msg: &Message<'_>,
+    contact_user: &str,
+    contact_host: &str,
+    instance: &str,
+    requested: u32,
+) -> u32 {
     let contacts = msg.contacts();
     let ours = contacts.iter().find(|c| {
         let by_uri = SipUri::parse(c.uri)
@@ -123,8 +131,14 @@ Content-Length: 0\r\n\r\n";
     #[test]
     fn reads_the_expiry_of_our_contact() {
         let m = parse(OK).expect("valid");
-        assert_eq!(granted_expires(&m, "me", "h.invalid", "urn:uuid:1", 600), 120);
-        assert_eq!(granted_expires(&m, "nobody", "z.invalid", "urn:uuid:1", 300), 600);
+        assert_eq!(
+            granted_expires(&m, "me", "h.invalid", "urn:uuid:1", 600),
+            120
+        );
+        assert_eq!(
+            granted_expires(&m, "nobody", "z.invalid", "urn:uuid:1", 300),
+            600
+        );
         assert_eq!(Registration::refresh_at(Instant(0), 120), Instant(60_000));
         assert_eq!(Registration::refresh_at(Instant(0), 0), Instant(1000));
     }

@@ -93,7 +93,10 @@ mod tests {
         let mut r = Rng::new(1);
         let b = r.branch();
         assert!(b.starts_with("z9hG4bK") && b.len() == 23);
-        assert!(r.token(40).bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(r
+            .token(40)
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         for _ in 0..100 {
             let v = r.between(3, 5);
             assert!((3..=5).contains(&v));

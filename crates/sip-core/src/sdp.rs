@@ -343,7 +343,8 @@ pub fn is_hold(sdp: &str) -> bool {
             .or(session_dir)
             .unwrap_or(Direction::SendRecv);
         let addr = s.connection_address().or(session_addr);
-        let held = matches!(dir, Direction::SendOnly | Direction::Inactive) || addr == Some("0.0.0.0");
+        let held =
+            matches!(dir, Direction::SendOnly | Direction::Inactive) || addr == Some("0.0.0.0");
         if !held {
             return false;
         }
@@ -366,7 +367,11 @@ pub fn with_direction_at(sdp: &str, index: usize, dir: Direction) -> String {
 }
 
 fn rewrite(sdp: &str, choose: impl Fn(usize, &str) -> Option<Direction>) -> String {
-    let eol = if crate::search::contains(sdp, "\r\n") { "\r\n" } else { "\n" };
+    let eol = if crate::search::contains(sdp, "\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let mut out = String::with_capacity(sdp.len() + 16);
     let mut section: Option<usize> = None;
     let mut target: Option<Direction> = None;
@@ -454,7 +459,10 @@ impl MediaSection<'_> {
     /// else the RFC 3551 static name (`PCMU`), else the number itself.
     fn format_name<'s>(&'s self, pt: &'s str) -> &'s str {
         for line in lines(self.text) {
-            let encoding = line.strip_prefix("a=rtpmap:").and_then(|r| r.strip_prefix(pt)).and_then(|r| r.strip_prefix(' '));
+            let encoding = line
+                .strip_prefix("a=rtpmap:")
+                .and_then(|r| r.strip_prefix(pt))
+                .and_then(|r| r.strip_prefix(' '));
             if let Some(encoding) = encoding {
                 return encoding.trim();
             }
@@ -469,8 +477,15 @@ impl MediaSection<'_> {
 }
 
 /// The static RTP audio payload types (RFC 3551 §6) an offer may list without `a=rtpmap`.
-const STATIC_PAYLOAD_TYPES: [(&str, &str); 7] =
-    [("0", "PCMU"), ("3", "GSM"), ("4", "G723"), ("8", "PCMA"), ("9", "G722"), ("13", "CN"), ("18", "G729")];
+const STATIC_PAYLOAD_TYPES: [(&str, &str); 7] = [
+    ("0", "PCMU"),
+    ("3", "GSM"),
+    ("4", "G723"),
+    ("8", "PCMA"),
+    ("9", "G722"),
+    ("13", "CN"),
+    ("18", "G729"),
+];
 
 /// Whether `sdp` has an audio section in use that carries a codec of [`AUDIO_CODECS`]. An
 /// offer without one cannot be answered with sound; an answer without one rejected every
@@ -502,14 +517,21 @@ pub fn audio_refusal(offer: &str) -> (u16, String) {
     const MAX_LISTED: usize = 8;
     let all = sections(offer);
     let audio = all.iter().any(|s| s.media == "audio" && s.in_use());
-    let mut text = String::from(if audio { "Incompatible media format: offered" } else { "Media type not available: offered" });
+    let mut text = String::from(if audio {
+        "Incompatible media format: offered"
+    } else {
+        "Media type not available: offered"
+    });
     let mut listed = 0;
     'sections: for s in &all {
         if !s.in_use() || (audio && s.media != "audio") {
             continue;
         }
         // Audio: each format of the section; otherwise the section's media.
-        for pt in (if audio { s.formats } else { s.media }).split(' ').filter(|pt| !pt.is_empty()) {
+        for pt in (if audio { s.formats } else { s.media })
+            .split(' ')
+            .filter(|pt| !pt.is_empty())
+        {
             if listed == MAX_LISTED {
                 text.push_str(" ...");
                 break 'sections;
@@ -660,17 +682,51 @@ a=sctp-port:5000\r\n";
 
     #[test]
     fn line_and_number_helpers_agree_with_str() {
-        for text in ["", "\n", "a", "a\n", "a\r\nb", "a\n\nb\r\n", "\r\n\r\n", "x\r", "é\r\nü"] {
+        for text in [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\r\nb",
+            "a\n\nb\r\n",
+            "\r\n\r\n",
+            "x\r",
+            "é\r\nü",
+        ] {
             let expected: Vec<&str> = text
                 .split_terminator('\n')
                 .map(|l| l.strip_suffix('\r').unwrap_or(l))
                 .collect();
             assert_eq!(lines(text).collect::<Vec<_>>(), expected, "{text:?}");
         }
-        for text in ["0", "+7", "255", "256", "65535", "65536", "-1", "", " 1", "4294967296", "١"] {
-            assert_eq!(parse_number::<u8>(text), text.parse::<u8>().ok(), "{text:?}");
-            assert_eq!(parse_number::<u16>(text), text.parse::<u16>().ok(), "{text:?}");
-            assert_eq!(parse_number::<u32>(text), text.parse::<u32>().ok(), "{text:?}");
+        for text in [
+            "0",
+            "+7",
+            "255",
+            "256",
+            "65535",
+            "65536",
+            "-1",
+            "",
+            " 1",
+            "4294967296",
+            "١",
+        ] {
+            assert_eq!(
+                parse_number::<u8>(text),
+                text.parse::<u8>().ok(),
+                "{text:?}"
+            );
+            assert_eq!(
+                parse_number::<u16>(text),
+                text.parse::<u16>().ok(),
+                "{text:?}"
+            );
+            assert_eq!(
+                parse_number::<u32>(text),
+                text.parse::<u32>().ok(),
+                "{text:?}"
+            );
         }
     }
 
@@ -697,17 +753,30 @@ a=sctp-port:5000\r\n";
     fn usable_audio_needs_a_browser_codec_in_a_section_in_use() {
         assert!(has_usable_audio(CHROME_OFFER));
         let g729 = "v=0\r\nm=audio 4000 RTP/AVP 18 101\r\na=rtpmap:18 G729/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
-        assert!(!has_usable_audio(g729), "G.729 and telephone-event carry no voice we can play");
+        assert!(
+            !has_usable_audio(g729),
+            "G.729 and telephone-event carry no voice we can play"
+        );
         // Static payload types count without an rtpmap; an rtpmap renaming one wins.
         assert!(has_usable_audio("v=0\r\nm=audio 4000 RTP/AVP 8\r\n"));
         assert!(!has_usable_audio("v=0\r\nm=audio 4000 RTP/AVP 18\r\n"));
-        assert!(!has_usable_audio("v=0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 G729/8000\r\n"));
-        assert!(has_usable_audio("v=0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 OPUS/48000/2\r\n"));
+        assert!(!has_usable_audio(
+            "v=0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 G729/8000\r\n"
+        ));
+        assert!(has_usable_audio(
+            "v=0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 OPUS/48000/2\r\n"
+        ));
         // A rejected section (an answer with no common codec), video only, nothing at all.
-        assert!(!has_usable_audio("v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 0\r\n"));
-        assert!(!has_usable_audio("v=0\r\nm=video 4000 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"));
+        assert!(!has_usable_audio(
+            "v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 0\r\n"
+        ));
+        assert!(!has_usable_audio(
+            "v=0\r\nm=video 4000 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"
+        ));
         assert!(!has_usable_audio(""));
-        assert!(has_usable_audio("v=0\r\nm=video 9 RTP/AVP 96\r\nm=audio 0 RTP/AVP 0\r\na=bundle-only\r\n"));
+        assert!(has_usable_audio(
+            "v=0\r\nm=video 9 RTP/AVP 96\r\nm=audio 0 RTP/AVP 0\r\na=bundle-only\r\n"
+        ));
     }
 
     #[test]
@@ -717,15 +786,33 @@ a=sctp-port:5000\r\n";
             audio_refusal(g729),
             (305, String::from("Incompatible media format: offered G729/8000 telephone-event/8000; usable: opus PCMU PCMA G722"))
         );
-        assert_eq!(audio_refusal("v=0\r\nm=audio 4000 RTP/AVP 18\r\n").1, "Incompatible media format: offered G729; usable: opus PCMU PCMA G722");
+        assert_eq!(
+            audio_refusal("v=0\r\nm=audio 4000 RTP/AVP 18\r\n").1,
+            "Incompatible media format: offered G729; usable: opus PCMU PCMA G722"
+        );
         let video = "v=0\r\nm=audio 0 RTP/AVP 0\r\nm=video 5000 RTP/AVP 96\r\n";
-        assert_eq!(audio_refusal(video), (304, String::from("Media type not available: offered video; usable: opus PCMU PCMA G722")));
-        assert_eq!(audio_refusal("").1, "Media type not available: offered nothing; usable: opus PCMU PCMA G722");
+        assert_eq!(
+            audio_refusal(video),
+            (
+                304,
+                String::from(
+                    "Media type not available: offered video; usable: opus PCMU PCMA G722"
+                )
+            )
+        );
+        assert_eq!(
+            audio_refusal("").1,
+            "Media type not available: offered nothing; usable: opus PCMU PCMA G722"
+        );
         // Network text lands in a quoted string: quotes, backslashes and controls never pass,
         // and the list is bounded.
-        let hostile = "v=0\r\nm=audio 1 RTP/AVP 96 1 2 3 4 5 6 7 10 11\r\na=rtpmap:96 x\"\\\u{7}y/8000\r\n";
+        let hostile =
+            "v=0\r\nm=audio 1 RTP/AVP 96 1 2 3 4 5 6 7 10 11\r\na=rtpmap:96 x\"\\\u{7}y/8000\r\n";
         let (_, text) = audio_refusal(hostile);
-        assert!(text.starts_with("Incompatible media format: offered xy/8000 1 2 GSM G723 5 6 7 ...;"), "{text}");
+        assert!(
+            text.starts_with("Incompatible media format: offered xy/8000 1 2 GSM G723 5 6 7 ...;"),
+            "{text}"
+        );
         assert!(!text.contains(['"', '\\', '\u{7}']));
     }
 }

@@ -62,11 +62,25 @@ impl<T: TimerKind, const N: usize> Default for TimerTable<T, N> {
     fn default() -> Self {
         // The size is written by hand at each table's type: a table one slot short would never
         // arm its last timer. Checked when the table's type is compiled.
-        const { assert!(N == T::VALUES.len(), "a TimerTable's size must equal its TimerKind::VALUES.len()") };
+        const {
+            assert!(
+                N == T::VALUES.len(),
+                "a TimerTable's size must equal its TimerKind::VALUES.len()"
+            )
+        };
         // And each timer's slot must be its place in VALUES, or pop_expired would name another
         // timer. Checked in every test that builds a table (free in release builds).
-        debug_assert!(T::VALUES.iter().enumerate().all(|(slot, t)| t.index() == slot), "TimerKind::index must be the position in VALUES");
-        Self { deadlines: [None; N], kind: PhantomData }
+        debug_assert!(
+            T::VALUES
+                .iter()
+                .enumerate()
+                .all(|(slot, t)| t.index() == slot),
+            "TimerKind::index must be the position in VALUES"
+        );
+        Self {
+            deadlines: [None; N],
+            kind: PhantomData,
+        }
     }
 }
 

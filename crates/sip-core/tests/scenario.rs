@@ -2,31 +2,36 @@
 //!
 //! One test binary (see `scenario/`): the harness, then one module per area.
 
-#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::type_complexity
+)]
 #[path = "scenario/harness.rs"]
 mod harness;
 #[path = "scenario/proxy.rs"]
 mod proxy;
 
-#[path = "scenario/registration.rs"]
-mod registration;
+#[path = "scenario/ack_wait.rs"]
+mod ack_wait;
 #[path = "scenario/calls.rs"]
 mod calls;
+#[path = "scenario/codecs.rs"]
+mod codecs;
+#[path = "scenario/connect_timeout.rs"]
+mod connect_timeout;
 #[path = "scenario/faults.rs"]
 mod faults;
-#[path = "scenario/soak.rs"]
-mod soak;
 #[path = "scenario/keepalive.rs"]
 mod keepalive;
 #[path = "scenario/keepalive_options.rs"]
 mod keepalive_options;
-#[path = "scenario/connect_timeout.rs"]
-mod connect_timeout;
 #[path = "scenario/lifecycle.rs"]
 mod lifecycle;
-#[path = "scenario/ack_wait.rs"]
-mod ack_wait;
-#[path = "scenario/codecs.rs"]
-mod codecs;
+#[path = "scenario/registration.rs"]
+mod registration;
 #[path = "scenario/reorder.rs"]
 mod reorder;
+#[path = "scenario/soak.rs"]
+mod soak;

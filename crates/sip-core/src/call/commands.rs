@@ -10,7 +10,10 @@ impl Call {
     /// Answers a ringing inbound call: the media layer is asked for the answer (or, the
     /// INVITE had no offer, for our offer: our 200 carries it, the ACK the answer).
     pub(crate) fn answer(&mut self, cx: &mut Context<'_>) -> Result<(), CommandError> {
-        if self.info.direction != CallDirection::Inbound || self.info.state != CallState::Ringing || !self.negotiation.is_idle() {
+        if self.info.direction != CallDirection::Inbound
+            || self.info.state != CallState::Ringing
+            || !self.negotiation.is_idle()
+        {
             return Err(self.wrong_state("answer"));
         }
         self.negotiation = Negotiation::Answer;
@@ -24,7 +27,11 @@ impl Call {
 
     /// Sends validated DTMF `tones`: RFC 4733 through the media layer when the peer offered
     /// telephone-event, else one SIP INFO per tone.
-    pub(crate) fn send_dtmf(&mut self, cx: &mut Context<'_>, tones: String) -> Result<(), CommandError> {
+    pub(crate) fn send_dtmf(
+        &mut self,
+        cx: &mut Context<'_>,
+        tones: String,
+    ) -> Result<(), CommandError> {
         if !self.is_answered() && self.info.state != CallState::Early {
             return Err(self.wrong_state("send DTMF"));
         }
@@ -40,7 +47,12 @@ impl Call {
     }
 
     /// Wants the call held (or not); the re-INVITE follows when nothing else is negotiated.
-    pub(crate) fn set_hold(&mut self, cx: &mut Context<'_>, hold: bool, command: &'static str) -> Result<(), CommandError> {
+    pub(crate) fn set_hold(
+        &mut self,
+        cx: &mut Context<'_>,
+        hold: bool,
+        command: &'static str,
+    ) -> Result<(), CommandError> {
         if !self.is_answered() {
             return Err(self.wrong_state(command));
         }

@@ -12,7 +12,10 @@ use crate::outgoing::{Outgoing, Start};
 use crate::rng::Rng;
 use crate::timer::Instant;
 use crate::transaction::ClientTx;
-use crate::ua::{find_server, fresh_via, preauthorize, AuthCache, ClientEntry, Local, Output, Owner, ServerEntry, UaConfig};
+use crate::ua::{
+    find_server, fresh_via, preauthorize, AuthCache, ClientEntry, Local, Output, Owner,
+    ServerEntry, UaConfig,
+};
 
 /// The shared state a call acts through, borrowed from the user agent for one input.
 pub(crate) struct Context<'a> {
@@ -35,7 +38,10 @@ impl Context<'_> {
     }
 
     pub(crate) fn media(&mut self, call: &CallId, command: MediaCommand) {
-        self.outputs.push_back(Output::Media { call: call.clone(), command });
+        self.outputs.push_back(Output::Media {
+            call: call.clone(),
+            command,
+        });
     }
 
     /// Sends text if the transport is open; otherwise it is lost, as on a real wire.
@@ -51,7 +57,12 @@ impl Context<'_> {
     }
 
     /// Starts a client transaction for `request` (whose first header is its Via).
-    pub(crate) fn send_request(&mut self, owner: Owner, request: Outgoing, auth_attempts: u8) -> String {
+    pub(crate) fn send_request(
+        &mut self,
+        owner: Owner,
+        request: Outgoing,
+        auth_attempts: u8,
+    ) -> String {
         let branch = request
             .get("Via")
             .and_then(|v| crate::search::split_once(v, ";branch="))
@@ -61,7 +72,12 @@ impl Context<'_> {
         let method = request.method().unwrap_or_default().to_owned();
         let text = request.render();
         let tx = ClientTx::new(self.now, branch.clone(), &method, text.clone());
-        self.clients.push(ClientEntry { tx, owner, request, auth_attempts });
+        self.clients.push(ClientEntry {
+            tx,
+            owner,
+            request,
+            auth_attempts,
+        });
         self.transmit(text);
         branch
     }
@@ -87,7 +103,13 @@ impl Context<'_> {
     }
 
     /// A dialog-creating response: Record-Route copied, our Contact.
-    pub(crate) fn dialog_response(&self, head: &RequestHead, status: u16, reason: &str, local_tag: &str) -> Outgoing {
+    pub(crate) fn dialog_response(
+        &self,
+        head: &RequestHead,
+        status: u16,
+        reason: &str,
+        local_tag: &str,
+    ) -> Outgoing {
         let mut r = head.response(status, reason, Some(local_tag));
         for rr in &head.record_routes {
             r.push("Record-Route", rr.clone());
@@ -98,7 +120,13 @@ impl Context<'_> {
 
     /// Refuses an offer with no codec the browser can use: 488 with a Warning naming what it
     /// offered (RFC 3261 §13.3.1.1, §20.43). Returns the warning text, for the application.
-    pub(crate) fn refuse_offer(&mut self, head: &RequestHead, server: Option<usize>, offer: &str, to_tag: Option<&str>) -> String {
+    pub(crate) fn refuse_offer(
+        &mut self,
+        head: &RequestHead,
+        server: Option<usize>,
+        offer: &str,
+        to_tag: Option<&str>,
+    ) -> String {
         let (code, text) = crate::sdp::audio_refusal(offer);
         let mut warning = crate::decimal::string(u64::from(code));
         warning.push(' ');

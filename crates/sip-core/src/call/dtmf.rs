@@ -45,7 +45,11 @@ pub(crate) fn info_tone(content_type: &str, body: &str) -> Option<char> {
     // Some phones send events as numbers: 10 = '*', 11 = '#'.
     match (valid, chars.as_str()) {
         (true, "") => Some(c),
-        (_, rest) if raw == "10" || raw == "11" || (c == '1' && matches!(rest, "2" | "3" | "4" | "5")) => {
+        (_, rest)
+            if raw == "10"
+                || raw == "11"
+                || (c == '1' && matches!(rest, "2" | "3" | "4" | "5")) =>
+        {
             Some(match raw {
                 "10" => '*',
                 "11" => '#',
@@ -69,11 +73,16 @@ pub(crate) fn info_body(tone: char) -> String {
     s
 }
 
-
 impl Call {
     /// The peer's INFO `head` (transaction `server`): a DTMF tone is reported, an empty
     /// body (a keepalive) accepted, anything else refused.
-    pub(crate) fn on_info(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, head: &RequestHead, server: usize) {
+    pub(crate) fn on_info(
+        &mut self,
+        cx: &mut Context<'_>,
+        msg: &Message<'_>,
+        head: &RequestHead,
+        server: usize,
+    ) {
         let body = msg.body();
         let mime = msg.content_type().ok().flatten().map_or("", |c| c.mime);
         if body.trim().is_empty() {
@@ -82,10 +91,15 @@ impl Call {
         }
         if let Some(tone) = info_tone(mime, body) {
             cx.send_response(Some(server), &head.response(200, "OK", None));
-            cx.emit(Event::Dtmf { call: self.info.id.clone(), tone });
+            cx.emit(Event::Dtmf {
+                call: self.info.id.clone(),
+                tone,
+            });
             return;
         }
-        let r = if mime.eq_ignore_ascii_case("application/dtmf-relay") || mime.eq_ignore_ascii_case("application/dtmf") {
+        let r = if mime.eq_ignore_ascii_case("application/dtmf-relay")
+            || mime.eq_ignore_ascii_case("application/dtmf")
+        {
             head.response(400, "Bad DTMF Signal", None)
         } else {
             let mut r = head.response(415, "Unsupported Media Type", None);
@@ -140,11 +154,20 @@ mod tests {
 
     #[test]
     fn info_bodies() {
-        assert_eq!(info_tone("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n"), Some('5'));
-        assert_eq!(info_tone("Application/DTMF-Relay", "signal= #\r\n"), Some('#'));
+        assert_eq!(
+            info_tone("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n"),
+            Some('5')
+        );
+        assert_eq!(
+            info_tone("Application/DTMF-Relay", "signal= #\r\n"),
+            Some('#')
+        );
         assert_eq!(info_tone("application/dtmf", "11"), Some('#'));
         assert_eq!(info_tone("application/dtmf-relay", "Signal=99\r\n"), None);
         assert_eq!(info_tone("text/plain", "Signal=1"), None);
-        assert_eq!(info_tone("application/dtmf-relay", &info_body('7')), Some('7'));
+        assert_eq!(
+            info_tone("application/dtmf-relay", &info_body('7')),
+            Some('7')
+        );
     }
 }

@@ -41,12 +41,17 @@ impl Call {
                 self.negotiation = Negotiation::AnswerInAck;
                 self.send_answer(cx, sdp);
             }
-            (MediaResult::Failed(reason), negotiation) => self.on_media_failed(cx, negotiation, reason),
+            (MediaResult::Failed(reason), negotiation) => {
+                self.on_media_failed(cx, negotiation, reason)
+            }
             (MediaResult::IceFailed, negotiation) if self.is_answered() => {
                 self.negotiation = negotiation;
                 self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
                 self.end(cx, EndCause::Failed, None);
-                cx.emit(Event::Error { scope: ErrorScope::Media, detail: String::from("ICE failed: no media path") });
+                cx.emit(Event::Error {
+                    scope: ErrorScope::Media,
+                    detail: String::from("ICE failed: no media path"),
+                });
             }
             // Nothing the call waits for: the negotiation goes on as it was.
             (_, negotiation) => self.negotiation = negotiation,
@@ -61,15 +66,23 @@ impl Call {
             Negotiation::Reoffer => {
                 self.local_hold_wanted = self.info.held.local;
                 self.refresh_wanted = false;
-                cx.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
+                cx.emit(Event::Error {
+                    scope: ErrorScope::Media,
+                    detail: reason,
+                });
             }
             Negotiation::Reanswer { head, .. } => {
-                cx.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
+                cx.emit(Event::Error {
+                    scope: ErrorScope::Media,
+                    detail: reason,
+                });
                 let r = head.response(488, "Not Acceptable Here", None);
                 let server = cx.find_server(&head.branch, &head.sent_by, "INVITE");
                 cx.send_response(server, &r);
             }
-            negotiation @ (Negotiation::Idle | Negotiation::ReofferSent { .. } | Negotiation::AnswerInAck) => {
+            negotiation @ (Negotiation::Idle
+            | Negotiation::ReofferSent { .. }
+            | Negotiation::AnswerInAck) => {
                 // Applying the peer's answer failed: no usable media. An exchange still
                 // under way stays so (its answer or ACK is handled as usual).
                 self.negotiation = negotiation;
@@ -77,7 +90,10 @@ impl Call {
                     self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
                     self.end(cx, EndCause::Failed, None);
                 }
-                cx.emit(Event::Error { scope: ErrorScope::Media, detail: reason });
+                cx.emit(Event::Error {
+                    scope: ErrorScope::Media,
+                    detail: reason,
+                });
             }
         }
     }

@@ -46,8 +46,14 @@ pub(crate) enum CallTimer {
 }
 
 impl TimerKind for CallTimer {
-    const VALUES: &'static [Self] =
-        &[CallTimer::NoAnswer, CallTimer::AckWait, CallTimer::Resend2xx, CallTimer::CancelGuard, CallTimer::Glare, CallTimer::Dtmf];
+    const VALUES: &'static [Self] = &[
+        CallTimer::NoAnswer,
+        CallTimer::AckWait,
+        CallTimer::Resend2xx,
+        CallTimer::CancelGuard,
+        CallTimer::Glare,
+        CallTimer::Dtmf,
+    ];
     fn index(self) -> usize {
         self as usize
     }
@@ -133,13 +139,19 @@ impl RequestHead {
         let top = msg.top_via();
         let sent_by = top.map(|v| sent_by(v.host, v.port)).unwrap_or_default();
         RequestHead {
-            method: msg.method().map(|m| m.as_str().to_owned()).unwrap_or_default(),
+            method: msg
+                .method()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default(),
             vias: msg.list(HeaderName::Via).map(str::to_owned).collect(),
             from: msg.header(HeaderName::From).unwrap_or_default().to_owned(),
             to: msg.header(HeaderName::To).unwrap_or_default().to_owned(),
             call_id: msg.call_id().to_owned(),
             cseq: msg.cseq().seq,
-            record_routes: msg.list(HeaderName::RecordRoute).map(str::to_owned).collect(),
+            record_routes: msg
+                .list(HeaderName::RecordRoute)
+                .map(str::to_owned)
+                .collect(),
             branch: top.and_then(|v| v.branch()).unwrap_or_default().to_owned(),
             sent_by,
         }
@@ -154,13 +166,17 @@ impl RequestHead {
         m.push("From", self.from.clone());
         let mut to = self.to.clone();
         if let Some(tag) = to_tag {
-            let has_tag = crate::message::NameAddr::parse(&self.to, "To").map(|n| n.tag().is_some()).unwrap_or(true);
+            let has_tag = crate::message::NameAddr::parse(&self.to, "To")
+                .map(|n| n.tag().is_some())
+                .unwrap_or(true);
             if !has_tag {
                 to.push_str(";tag=");
                 to.push_str(tag);
             }
         }
-        m.push("To", to).push("Call-ID", self.call_id.clone()).push("CSeq", format_cseq(self.cseq, &self.method));
+        m.push("To", to)
+            .push("Call-ID", self.call_id.clone())
+            .push("CSeq", format_cseq(self.cseq, &self.method));
         m
     }
 }
@@ -250,7 +266,10 @@ impl Call {
 
     /// Outbound: the user hung up before the answer.
     pub(crate) fn cancel_wanted(&self) -> bool {
-        matches!(self.invite_out, InviteOut::CancelDue | InviteOut::CancelSent)
+        matches!(
+            self.invite_out,
+            InviteOut::CancelDue | InviteOut::CancelSent
+        )
     }
 
     /// Answered and not over: hold, DTMF and re-INVITEs make sense.
@@ -265,14 +284,20 @@ impl Call {
         self.info.held.local = self.local_sdp.as_deref().is_some_and(crate::sdp::is_hold);
         self.info.held.remote = self.remote_sdp.as_deref().is_some_and(crate::sdp::is_hold);
         if self.is_answered() {
-            self.info.state = if self.info.held.local || self.info.held.remote { CallState::Held } else { CallState::Active };
+            self.info.state = if self.info.held.local || self.info.held.remote {
+                CallState::Held
+            } else {
+                CallState::Active
+            };
         }
         before != (self.info.held, self.info.state)
     }
 
     /// Whether the peer can receive RFC 4733 telephone events.
     pub(crate) fn telephone_event(&self) -> bool {
-        self.remote_sdp.as_deref().is_some_and(|s| !crate::sdp::telephone_events(s).is_empty())
+        self.remote_sdp
+            .as_deref()
+            .is_some_and(|s| !crate::sdp::telephone_events(s).is_empty())
     }
 
     /// Takes the next queued DTMF tone (a few characters: removing the first is cheap).
@@ -290,13 +315,23 @@ impl Call {
     }
 
     pub(crate) fn wrong_state(&self, command: &'static str) -> CommandError {
-        CommandError::WrongState { call: self.info.id.0.clone(), state: self.info.state.as_str(), command }
+        CommandError::WrongState {
+            call: self.info.id.0.clone(),
+            state: self.info.state.as_str(),
+            command,
+        }
     }
 }
 
 impl Call {
     /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
-    pub(crate) fn send_in_dialog(&mut self, cx: &mut Context<'_>, purpose: Purpose, method: &str, body: Option<String>) {
+    pub(crate) fn send_in_dialog(
+        &mut self,
+        cx: &mut Context<'_>,
+        purpose: Purpose,
+        method: &str,
+        body: Option<String>,
+    ) {
         let (_, via) = cx.new_via();
         let Some(dialog) = self.dialog.as_mut() else {
             return;
@@ -304,7 +339,9 @@ impl Call {
         let cseq = dialog.next_cseq();
         let mut m = dialog.request(method, cseq, via);
         if method == "INVITE" {
-            m.push("Contact", cx.local.contact.clone()).push("Allow", ALLOW).push("Supported", "outbound");
+            m.push("Contact", cx.local.contact.clone())
+                .push("Allow", ALLOW)
+                .push("Supported", "outbound");
         }
         m.push("User-Agent", cx.config.user_agent.clone());
         match (method, body) {
@@ -354,7 +391,11 @@ impl Call {
             self.timers.stop(CallTimer::Resend2xx);
         }
         cx.media(&self.info.id, MediaCommand::Close);
-        cx.emit(Event::SessionEnded { call: self.info.id.clone(), cause, status });
+        cx.emit(Event::SessionEnded {
+            call: self.info.id.clone(),
+            cause,
+            status,
+        });
     }
 
     /// Ends the call whatever its state: BYE once answered (after the ACK of our 2xx),
@@ -426,15 +467,21 @@ impl Call {
                 self.timers.stop(CallTimer::Resend2xx);
                 if !ended {
                     self.end(cx, EndCause::Failed, Some(408));
-                    let detail = String::from("no ACK for our 200 OK within 64*T1 (32 s): the call was ended with BYE");
-                    cx.emit(Event::Error { scope: ErrorScope::Call, detail });
+                    let detail = String::from(
+                        "no ACK for our 200 OK within 64*T1 (32 s): the call was ended with BYE",
+                    );
+                    cx.emit(Event::Error {
+                        scope: ErrorScope::Call,
+                        detail,
+                    });
                 }
             }
             CallTimer::Resend2xx => self.resend_2xx(cx),
             CallTimer::CancelGuard => {
                 // §9.1: no final answer to the cancelled INVITE; give up on it.
                 for c in cx.clients.iter_mut() {
-                    if matches!(&c.owner, Owner::Call(cid, Purpose::Invite) if cid == &self.info.id) {
+                    if matches!(&c.owner, Owner::Call(cid, Purpose::Invite) if cid == &self.info.id)
+                    {
                         c.tx.terminate();
                     }
                 }
@@ -457,5 +504,8 @@ impl Call {
 pub(crate) fn refused(what: &str, status: u16) -> Event {
     let mut detail = String::from(what);
     crate::decimal::push(&mut detail, u64::from(status));
-    Event::Error { scope: ErrorScope::Call, detail }
+    Event::Error {
+        scope: ErrorScope::Call,
+        detail,
+    }
 }

@@ -12,8 +12,18 @@ impl Call {
     /// The peer's re-INVITE `head` (transaction `server`): 491 while ours is under way
     /// (RFC 3261 §14.2), 500 while another exchange is, else its offer goes to the media
     /// layer (or, without one, our current description is offered again).
-    pub(crate) fn on_reinvite(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, head: RequestHead, server: usize) {
-        if matches!(self.negotiation, Negotiation::Reoffer | Negotiation::ReofferSent { .. }) || !self.is_answered() {
+    pub(crate) fn on_reinvite(
+        &mut self,
+        cx: &mut Context<'_>,
+        msg: &Message<'_>,
+        head: RequestHead,
+        server: usize,
+    ) {
+        if matches!(
+            self.negotiation,
+            Negotiation::Reoffer | Negotiation::ReofferSent { .. }
+        ) || !self.is_answered()
+        {
             cx.send_response(Some(server), &head.response(491, "Request Pending", None));
             return;
         }
@@ -28,7 +38,10 @@ impl Call {
             // Only this offer is refused: the session goes on as negotiated before (§14.2).
             let mut detail = String::from("refused a re-INVITE with 488: ");
             detail.push_str(&cx.refuse_offer(&head, Some(server), offer, None));
-            cx.emit(Event::Error { scope: ErrorScope::Call, detail });
+            cx.emit(Event::Error {
+                scope: ErrorScope::Call,
+                detail,
+            });
             return;
         }
         if let (Some(d), Some(c)) = (self.dialog.as_mut(), msg.contacts().first()) {
@@ -39,16 +52,32 @@ impl Call {
             // No offer: repeat our current description; the answer in the ACK changes nothing.
             let sdp = self.local_sdp.clone().unwrap_or_default();
             let mut r = head.response(200, "OK", None);
-            r.push("Contact", cx.local.contact.clone()).push("Allow", ALLOW).with_body("application/sdp", sdp);
+            r.push("Contact", cx.local.contact.clone())
+                .push("Allow", ALLOW)
+                .with_body("application/sdp", sdp);
             cx.send_response(Some(server), &r);
             return;
         }
-        self.negotiation = Negotiation::Reanswer { head, offer: body.to_owned() };
-        cx.media(&self.info.id, MediaCommand::CreateAnswer { remote_sdp: body.to_owned() });
+        self.negotiation = Negotiation::Reanswer {
+            head,
+            offer: body.to_owned(),
+        };
+        cx.media(
+            &self.info.id,
+            MediaCommand::CreateAnswer {
+                remote_sdp: body.to_owned(),
+            },
+        );
     }
 
     /// Answers the peer's re-INVITE `head` and its `offer` with our `sdp`.
-    pub(crate) fn send_reanswer(&mut self, cx: &mut Context<'_>, head: RequestHead, offer: String, sdp: String) {
+    pub(crate) fn send_reanswer(
+        &mut self,
+        cx: &mut Context<'_>,
+        head: RequestHead,
+        offer: String,
+        sdp: String,
+    ) {
         self.local_sdp = Some(sdp.clone());
         self.remote_sdp = Some(offer);
         let mut r = head.response(200, "OK", None);
@@ -64,7 +93,9 @@ impl Call {
     /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
     /// (or a refresh is due) and nothing else is being negotiated: one at a time.
     pub(crate) fn maybe_reoffer(&mut self, cx: &mut Context<'_>) {
-        let busy = !self.negotiation.is_idle() || self.timers.is_set(CallTimer::Glare) || self.timers.is_set(CallTimer::AckWait);
+        let busy = !self.negotiation.is_idle()
+            || self.timers.is_set(CallTimer::Glare)
+            || self.timers.is_set(CallTimer::AckWait);
         if self.is_ended() || busy || !self.is_answered() || self.dialog.is_none() {
             return;
         }
@@ -91,12 +122,21 @@ impl Call {
     pub(crate) fn refresh_failed(&mut self, cx: &mut Context<'_>, status: u16) {
         self.refresh_wanted = false;
         self.local_hold_wanted = self.info.held.local;
-        cx.emit(refused("the peer did not confirm the reconnected call: ", status));
+        cx.emit(refused(
+            "the peer did not confirm the reconnected call: ",
+            status,
+        ));
     }
 
     /// A final response to our re-INVITE (sent with CSeq `cseq`); a challenge was answered
     /// before, if it could be.
-    pub(crate) fn on_reinvite_response(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, status: u16, cseq: u32) {
+    pub(crate) fn on_reinvite_response(
+        &mut self,
+        cx: &mut Context<'_>,
+        msg: &Message<'_>,
+        status: u16,
+        cseq: u32,
+    ) {
         if status < 200 {
             return;
         }
@@ -119,7 +159,12 @@ impl Call {
             let body = msg.body();
             if !body.is_empty() {
                 self.remote_sdp = Some(body.to_owned());
-                cx.media(&self.info.id, MediaCommand::ApplyAnswer { remote_sdp: body.to_owned() });
+                cx.media(
+                    &self.info.id,
+                    MediaCommand::ApplyAnswer {
+                        remote_sdp: body.to_owned(),
+                    },
+                );
             }
             self.after_negotiation(cx);
             return;

@@ -46,8 +46,15 @@ impl Call {
 
     /// A dialog from a response to our INVITE (RFC 3261 §12.1.2).
     fn uac_dialog(&self, local: &Local, msg: &Message<'_>, confirmed: bool) -> Dialog {
-        let remote_target = msg.contacts().first().map(|c| c.uri.to_owned()).unwrap_or_else(|| self.target.clone());
-        let mut route_set: Vec<String> = msg.list(HeaderName::RecordRoute).map(str::to_owned).collect();
+        let remote_target = msg
+            .contacts()
+            .first()
+            .map(|c| c.uri.to_owned())
+            .unwrap_or_else(|| self.target.clone());
+        let mut route_set: Vec<String> = msg
+            .list(HeaderName::RecordRoute)
+            .map(str::to_owned)
+            .collect();
         route_set.reverse();
         Dialog {
             role: Role::Uac,
@@ -65,11 +72,17 @@ impl Call {
     }
 
     /// A response to our INVITE as last sent; a challenge was answered before, if it could be.
-    pub(crate) fn on_invite_response(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, status: u16) {
+    pub(crate) fn on_invite_response(
+        &mut self,
+        cx: &mut Context<'_>,
+        msg: &Message<'_>,
+        status: u16,
+    ) {
         let body = msg.body();
         let is_sdp = msg.sdp_body().is_some();
         if status < 200 {
-            let early = (status > 100 && msg.to().tag().is_some()).then(|| self.uac_dialog(cx.local, msg, false));
+            let early = (status > 100 && msg.to().tag().is_some())
+                .then(|| self.uac_dialog(cx.local, msg, false));
             match self.invite_out {
                 InviteOut::Calling => self.invite_out = InviteOut::Proceeding,
                 InviteOut::CancelDue => {
@@ -91,7 +104,12 @@ impl Call {
                 self.answer_applied = true;
                 self.remote_sdp = Some(body.to_owned());
                 self.info.state = CallState::Early;
-                cx.media(&self.info.id, MediaCommand::ApplyAnswer { remote_sdp: body.to_owned() });
+                cx.media(
+                    &self.info.id,
+                    MediaCommand::ApplyAnswer {
+                        remote_sdp: body.to_owned(),
+                    },
+                );
             } else if (180..=182).contains(&status) && self.info.state == CallState::Trying {
                 self.info.state = CallState::Ringing;
             }
@@ -106,7 +124,11 @@ impl Call {
         }
         self.timers.stop(CallTimer::CancelGuard);
         self.dialog = None;
-        let cause = if self.cancel_wanted() { EndCause::Cancelled } else { EndCause::from_status(status) };
+        let cause = if self.cancel_wanted() {
+            EndCause::Cancelled
+        } else {
+            EndCause::from_status(status)
+        };
         self.end(cx, cause, Some(status));
     }
 
@@ -173,7 +195,8 @@ impl Call {
 /// number as the INVITE; `to` is the To value (the INVITE's, or the response's for the ACK).
 pub(crate) fn invite_sibling(invite: &Outgoing, method: &str, to: String) -> Outgoing {
     let mut m = Outgoing::request(method, invite.uri().unwrap_or_default());
-    m.push("Via", invite.get("Via").unwrap_or_default().to_owned()).push("Max-Forwards", "70");
+    m.push("Via", invite.get("Via").unwrap_or_default().to_owned())
+        .push("Max-Forwards", "70");
     for (name, value) in &invite.headers {
         if name.eq_ignore_ascii_case("Route") {
             m.push("Route", value.clone());
@@ -181,7 +204,10 @@ pub(crate) fn invite_sibling(invite: &Outgoing, method: &str, to: String) -> Out
     }
     m.push("To", to)
         .push("From", invite.get("From").unwrap_or_default().to_owned())
-        .push("Call-ID", invite.get("Call-ID").unwrap_or_default().to_owned())
+        .push(
+            "Call-ID",
+            invite.get("Call-ID").unwrap_or_default().to_owned(),
+        )
         .push("CSeq", format_cseq(cseq_of(invite), method));
     m
 }

@@ -3,7 +3,9 @@
 
 use crate::call::{Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::dialog::{angle, Dialog, Role};
-use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
+use crate::events::{
+    CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState,
+};
 use crate::media::MediaCommand;
 use crate::message::{Message, SipUri};
 use crate::timer::{T1, T1_X64, T2};
@@ -14,10 +16,18 @@ impl Call {
     /// the INVITE is refused: an unsupported extension, a body that is not SDP, an offer
     /// without a codec the browser can use (it never rings: nobody could talk, and the
     /// caller can try elsewhere at once) or no Contact.
-    pub(crate) fn inbound(cx: &mut Context<'_>, msg: &Message<'_>, head: RequestHead, server: usize) -> Option<Call> {
+    pub(crate) fn inbound(
+        cx: &mut Context<'_>,
+        msg: &Message<'_>,
+        head: RequestHead,
+        server: usize,
+    ) -> Option<Call> {
         // Every Require option tag but ours, comma-separated.
         let mut unsupported = String::new();
-        for tag in msg.require().filter(|t| !t.eq_ignore_ascii_case("outbound")) {
+        for tag in msg
+            .require()
+            .filter(|t| !t.eq_ignore_ascii_case("outbound"))
+        {
             if !unsupported.is_empty() {
                 unsupported.push_str(", ");
             }
@@ -34,7 +44,10 @@ impl Call {
         let body = msg.body();
         if !body.is_empty() && msg.sdp_body().is_none() {
             let tag = cx.rng.tag();
-            cx.send_response(Some(server), &head.response(488, "Not Acceptable Here", Some(&tag)));
+            cx.send_response(
+                Some(server),
+                &head.response(488, "Not Acceptable Here", Some(&tag)),
+            );
             return None;
         }
         // An offer without a codec the browser can use never rings: nobody could talk, and
@@ -42,22 +55,40 @@ impl Call {
         if let Some(offer) = msg.sdp_body().filter(|o| !crate::sdp::has_usable_audio(o)) {
             let tag = cx.rng.tag();
             let mut detail = String::from("refused a call from ");
-            detail.push_str(SipUri::parse(msg.from().uri).ok().and_then(|u| u.user).unwrap_or_default());
+            detail.push_str(
+                SipUri::parse(msg.from().uri)
+                    .ok()
+                    .and_then(|u| u.user)
+                    .unwrap_or_default(),
+            );
             detail.push_str(" with 488: ");
             detail.push_str(&cx.refuse_offer(&head, Some(server), offer, Some(&tag)));
-            cx.emit(Event::Error { scope: ErrorScope::Call, detail });
+            cx.emit(Event::Error {
+                scope: ErrorScope::Call,
+                detail,
+            });
             return None;
         }
         let Some(contact) = msg.contacts().first().map(|c| c.uri.to_owned()) else {
             let tag = cx.rng.tag();
-            cx.send_response(Some(server), &head.response(400, "Missing Contact", Some(&tag)));
+            cx.send_response(
+                Some(server),
+                &head.response(400, "Missing Contact", Some(&tag)),
+            );
             return None;
         };
         cx.send_response(Some(server), &head.response(100, "Trying", None));
 
         let from = msg.from();
-        let remote_number = SipUri::parse(from.uri).ok().and_then(|u| u.user).unwrap_or_default().to_owned();
-        let remote_name = from.display_name_unescaped().map(|n| n.into_owned()).filter(|n| !n.is_empty());
+        let remote_number = SipUri::parse(from.uri)
+            .ok()
+            .and_then(|u| u.user)
+            .unwrap_or_default()
+            .to_owned();
+        let remote_name = from
+            .display_name_unescaped()
+            .map(|n| n.into_owned())
+            .filter(|n| !n.is_empty());
         let id = CallId(cx.rng.token(16));
         let local_tag = cx.rng.tag();
         let dialog = Dialog {
@@ -92,14 +123,16 @@ impl Call {
             call.remote_offer = Some(body.to_owned());
             call.remote_sdp = Some(body.to_owned());
         }
-        call.timers.set(CallTimer::NoAnswer, cx.now.plus(cx.config.no_answer_timeout));
+        call.timers.set(
+            CallTimer::NoAnswer,
+            cx.now.plus(cx.config.no_answer_timeout),
+        );
         let ringing = cx.dialog_response(&head, 180, "Ringing", &local_tag);
         call.uas_invite = Some(head);
         cx.send_response(Some(server), &ringing);
         cx.emit(Event::Incoming(call.info.clone()));
         Some(call)
     }
-
 
     /// Our 200 to the initial INVITE, carrying `sdp`: the answer, or (the INVITE had none)
     /// our offer. It goes out again until the ACK comes.
@@ -145,12 +178,16 @@ impl Call {
     /// its ACK comes (`AckWait` gives up after 64·T1). On every transport: a reliable first
     /// hop does not keep a proxy further on from losing the 2xx or the ACK.
     pub(crate) fn resend_2xx(&mut self, cx: &mut Context<'_>) {
-        let ok = self.invite_server(cx).and_then(|i| cx.servers.get(i)).and_then(|s| s.tx.last_response.clone());
+        let ok = self
+            .invite_server(cx)
+            .and_then(|i| cx.servers.get(i))
+            .and_then(|s| s.tx.last_response.clone());
         if !self.timers.is_set(CallTimer::AckWait) {
             return;
         }
         self.resend_interval = self.resend_interval.saturating_mul(2).min(T2);
-        self.timers.set(CallTimer::Resend2xx, cx.now.plus(self.resend_interval));
+        self.timers
+            .set(CallTimer::Resend2xx, cx.now.plus(self.resend_interval));
         if let Some(ok) = ok {
             cx.transmit(ok);
         }
@@ -161,7 +198,11 @@ impl Call {
     /// initial INVITE ends; a re-INVITE leaves the call as it was (the media layer did not
     /// apply such an answer, see [`MediaCommand::CreateAnswer`]). `reinvite` is the peer's
     /// re-INVITE and its offer; `None` for the initial INVITE.
-    pub(crate) fn answer_refused(&mut self, cx: &mut Context<'_>, reinvite: Option<(RequestHead, String)>) {
+    pub(crate) fn answer_refused(
+        &mut self,
+        cx: &mut Context<'_>,
+        reinvite: Option<(RequestHead, String)>,
+    ) {
         let (head, offer, to_tag) = match reinvite {
             // A re-INVITE is answered in its dialog.
             Some((head, offer)) => (head, offer, None),
@@ -177,12 +218,16 @@ impl Call {
             }
         };
         let server = cx.find_server(&head.branch, &head.sent_by, "INVITE");
-        let mut detail = String::from("the browser can use no codec of the offer, refused with 488: ");
+        let mut detail =
+            String::from("the browser can use no codec of the offer, refused with 488: ");
         detail.push_str(&cx.refuse_offer(&head, server, &offer, to_tag.as_deref()));
         if to_tag.is_some() {
             self.end(cx, EndCause::Failed, Some(488));
         }
-        cx.emit(Event::Error { scope: ErrorScope::Media, detail });
+        cx.emit(Event::Error {
+            scope: ErrorScope::Media,
+            detail,
+        });
     }
 
     /// The peer's CANCEL of our INVITE's server transaction `invite_server`: 487, and the end.
@@ -212,12 +257,20 @@ impl Call {
                 // RFC 3261 §13.2.1: an offer in a 2xx must be answered in the ACK.
                 self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
                 self.end(cx, EndCause::Failed, None);
-                cx.emit(Event::Error { scope: ErrorScope::Call, detail: String::from("the ACK carried no answer to our offer") });
+                cx.emit(Event::Error {
+                    scope: ErrorScope::Call,
+                    detail: String::from("the ACK carried no answer to our offer"),
+                });
                 return;
             };
             self.remote_sdp = Some(answer.to_owned());
             self.update_hold();
-            cx.media(&self.info.id, MediaCommand::ApplyAnswer { remote_sdp: answer.to_owned() });
+            cx.media(
+                &self.info.id,
+                MediaCommand::ApplyAnswer {
+                    remote_sdp: answer.to_owned(),
+                },
+            );
         }
         if self.bye_after_ack {
             self.bye_after_ack = false;

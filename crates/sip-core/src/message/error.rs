@@ -108,12 +108,21 @@ mod tests {
     fn messages() {
         let cases = [
             (ParseError::Empty, "empty message"),
-            (ParseError::HeaderLine { line: 12 }, "malformed header line 12"),
+            (
+                ParseError::HeaderLine { line: 12 },
+                "malformed header line 12",
+            ),
             (ParseError::Missing("Via"), "missing Via header"),
             (ParseError::Duplicate("CSeq"), "more than one CSeq header"),
-            (ParseError::invalid("Via", "no branch"), "invalid Via header: no branch"),
             (
-                ParseError::ContentLength { declared: 99, actual: 0 },
+                ParseError::invalid("Via", "no branch"),
+                "invalid Via header: no branch",
+            ),
+            (
+                ParseError::ContentLength {
+                    declared: 99,
+                    actual: 0,
+                },
                 "Content-Length 99 does not match body length 0",
             ),
             (ParseError::Uri("empty host"), "invalid URI: empty host"),

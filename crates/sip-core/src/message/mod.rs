@@ -285,7 +285,12 @@ impl<'a> Message<'a> {
     /// The body when it is a session description: not empty, `Content-Type: application/sdp`.
     #[must_use]
     pub fn sdp_body(&self) -> Option<&'a str> {
-        let is_sdp = !self.body.is_empty() && self.content_type().ok().flatten().is_some_and(|c| c.is("application/sdp"));
+        let is_sdp = !self.body.is_empty()
+            && self
+                .content_type()
+                .ok()
+                .flatten()
+                .is_some_and(|c| c.is("application/sdp"));
         is_sdp.then_some(self.body)
     }
 

@@ -49,7 +49,11 @@ impl ClientTx {
     /// A transaction that has just sent `request`.
     #[must_use]
     pub fn new(now: Instant, branch: String, method: &str, request: String) -> ClientTx {
-        let kind = if method == "INVITE" { ClientKind::Invite } else { ClientKind::NonInvite };
+        let kind = if method == "INVITE" {
+            ClientKind::Invite
+        } else {
+            ClientKind::NonInvite
+        };
         let mut timers = TxTimers::default();
         let state = match kind {
             ClientKind::Invite => {
@@ -61,7 +65,15 @@ impl ClientTx {
                 ClientState::Trying
             }
         };
-        ClientTx { branch, method: method.to_owned(), request, ack: None, kind, state, timers }
+        ClientTx {
+            branch,
+            method: method.to_owned(),
+            request,
+            ack: None,
+            kind,
+            state,
+            timers,
+        }
     }
 
     /// The current state.
@@ -79,7 +91,10 @@ impl ClientTx {
     /// Whether a final response has been received (or the transaction is over).
     #[must_use]
     pub fn is_final(&self) -> bool {
-        matches!(self.state, ClientState::Accepted | ClientState::Completed | ClientState::Terminated)
+        matches!(
+            self.state,
+            ClientState::Accepted | ClientState::Completed | ClientState::Terminated
+        )
     }
 
     /// Whether the transaction is over and can be dropped.
@@ -178,7 +193,11 @@ mod tests {
         let mut tx = invite();
         assert_eq!(tx.on_response(Instant(10), 180), Verdict::Deliver);
         assert_eq!(tx.state(), ClientState::Proceeding);
-        assert_eq!(tx.deadline(), None, "a ringing INVITE has no transaction timeout");
+        assert_eq!(
+            tx.deadline(),
+            None,
+            "a ringing INVITE has no transaction timeout"
+        );
     }
 
     #[test]

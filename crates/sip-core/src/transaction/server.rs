@@ -142,7 +142,9 @@ impl ServerTx {
         // An INVITE retransmitted after our 2xx gets the 2xx again until the dialog's ACK
         // arrives ([`ServerTx::acknowledged`]); RFC 6026 §7.1 absorbs it from then on.
         match self.state {
-            Proceeding | Completed | Accepted if self.last_response.is_some() => Verdict::Retransmission,
+            Proceeding | Completed | Accepted if self.last_response.is_some() => {
+                Verdict::Retransmission
+            }
             _ => Verdict::Absorb,
         }
     }
@@ -189,11 +191,18 @@ mod tests {
     #[test]
     fn invite_failure_waits_for_ack_then_timer_i() {
         let mut tx = ServerTx::new("z9hG4bK1", "a.invalid", "INVITE");
-        assert_eq!(tx.on_request(Instant(0), "INVITE"), Verdict::Absorb, "nothing sent yet");
+        assert_eq!(
+            tx.on_request(Instant(0), "INVITE"),
+            Verdict::Absorb,
+            "nothing sent yet"
+        );
         assert!(tx.on_send(Instant(0), 180, "180".into()));
         assert_eq!(tx.on_request(Instant(0), "INVITE"), Verdict::Retransmission);
         assert!(tx.on_send(Instant(5), 486, "486".into()));
-        assert!(!tx.on_send(Instant(5), 200, "200".into()), "one final response only");
+        assert!(
+            !tx.on_send(Instant(5), 200, "200".into()),
+            "one final response only"
+        );
         assert_eq!(tx.on_request(Instant(6), "ACK"), Verdict::Absorb);
         assert_eq!(tx.state(), ServerState::Confirmed);
         assert_eq!(tx.on_timeout(Instant(6)), Expiry::Terminated);
@@ -212,11 +221,19 @@ mod tests {
         assert!(tx.matches("z9hG4bK1", "A.invalid", "ACK"));
         assert!(!tx.matches("z9hG4bK1", "a.invalid", "CANCEL"));
         tx.on_send(Instant(0), 200, "200".into());
-        assert_eq!(tx.on_request(Instant(1), "INVITE"), Verdict::Retransmission, "the 2xx again until the ACK");
+        assert_eq!(
+            tx.on_request(Instant(1), "INVITE"),
+            Verdict::Retransmission,
+            "the 2xx again until the ACK"
+        );
         assert_eq!(tx.last_response.as_deref(), Some("200"));
         assert_eq!(tx.on_request(Instant(1), "ACK"), Verdict::Deliver);
         tx.acknowledged();
-        assert_eq!(tx.on_request(Instant(1), "INVITE"), Verdict::Absorb, "RFC 6026: absorbed once ACKed");
+        assert_eq!(
+            tx.on_request(Instant(1), "INVITE"),
+            Verdict::Absorb,
+            "RFC 6026: absorbed once ACKed"
+        );
         assert_eq!(tx.on_timeout(Instant(T1_X64)), Expiry::Terminated);
     }
 

@@ -36,7 +36,10 @@ impl Reusable {
                 params.push(((*name).to_owned(), value.as_ref().to_owned()));
             }
         }
-        Reusable { params, nonce_count: 1 }
+        Reusable {
+            params,
+            nonce_count: 1,
+        }
     }
 
     /// The challenge as if the server had sent it in the `kind` header family.
@@ -44,7 +47,11 @@ impl Reusable {
         Challenge {
             kind,
             scheme: "Digest",
-            params: self.params.iter().map(|(n, v)| (n.as_str(), Cow::Borrowed(v.as_str()))).collect(),
+            params: self
+                .params
+                .iter()
+                .map(|(n, v)| (n.as_str(), Cow::Borrowed(v.as_str())))
+                .collect(),
         }
     }
 }
@@ -91,7 +98,14 @@ impl Ua {
     /// Answers a 401/407 by resending `request` with credentials, a new branch and the
     /// next CSeq. Returns false when it must not: no usable challenge, or the same
     /// credentials were already refused (only `stale=true` earns another try).
-    pub(crate) fn authenticate(&mut self, now: Instant, msg: &Message<'_>, owner: Owner, mut request: Outgoing, attempts: u8) -> bool {
+    pub(crate) fn authenticate(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        owner: Owner,
+        mut request: Outgoing,
+        attempts: u8,
+    ) -> bool {
         let Ok(challenges) = msg.challenges() else {
             return false;
         };
@@ -99,7 +113,9 @@ impl Ua {
             if !challenges.is_empty() {
                 self.emit(Event::Error {
                     scope: ErrorScope::Registration,
-                    detail: String::from("the server asked for an unsupported authentication scheme"),
+                    detail: String::from(
+                        "the server asked for an unsupported authentication scheme",
+                    ),
                 });
             }
             return false;
@@ -131,7 +147,10 @@ impl Ua {
             Owner::Call(id, purpose) => {
                 let dialog = match purpose {
                     Purpose::Invite | Purpose::Cancel => None,
-                    _ => self.call_index(id).and_then(|i| self.calls.get_mut(i)).and_then(|c| c.dialog.as_mut()),
+                    _ => self
+                        .call_index(id)
+                        .and_then(|i| self.calls.get_mut(i))
+                        .and_then(|c| c.dialog.as_mut()),
                 };
                 match dialog {
                     Some(d) => d.next_cseq(),
@@ -144,7 +163,9 @@ impl Ua {
         request.set("Via", via);
         request.set("CSeq", format_cseq(cseq, &method));
         // Pre-emptive credentials the server just refused must not ride along.
-        request.remove("Authorization").remove("Proxy-Authorization");
+        request
+            .remove("Authorization")
+            .remove("Proxy-Authorization");
         request.set(answer.header_name, answer.value);
         self.remember_challenge(challenge);
         if let Owner::Call(id, Purpose::Invite) = &owner {
@@ -159,7 +180,13 @@ impl Ua {
 
 /// Puts credentials from the last accepted challenge in `auth` on `request`, as `kind`
 /// (`Www` for REGISTER, `Proxy` for requests a proxy authorizes).
-pub(crate) fn preauthorize(auth: &mut AuthCache, rng: &mut Rng, config: &UaConfig, request: &mut Outgoing, kind: AuthKind) {
+pub(crate) fn preauthorize(
+    auth: &mut AuthCache,
+    rng: &mut Rng,
+    config: &UaConfig,
+    request: &mut Outgoing,
+    kind: AuthKind,
+) {
     if auth.confirmed.is_none() {
         return;
     }

@@ -2,6 +2,7 @@
 //! responses and timers to the call they belong to: each looks the call up once and lends
 //! it a [`Context`](crate::call::Context); what a call does lives in [`crate::call`].
 
+use super::{cseq_of, Owner, Purpose, Ua};
 use crate::call::{validate_tones, Call, CallTimer, Negotiation, RequestHead};
 use crate::error::CommandError;
 use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, Event, HoldState};
@@ -9,7 +10,6 @@ use crate::media::{MediaCommand, MediaResult};
 use crate::message::{Message, SipUri};
 use crate::outgoing::Outgoing;
 use crate::timer::Instant;
-use super::{cseq_of, Owner, Purpose, Ua};
 
 impl Ua {
     // ----- user commands --------------------------------------------------------
@@ -69,7 +69,12 @@ impl Ua {
     }
 
     /// Rejects an incoming call with `status` (486 Busy Here, 603 Decline, ...).
-    pub fn reject_with(&mut self, now: Instant, id: &CallId, status: u16) -> Result<(), CommandError> {
+    pub fn reject_with(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        status: u16,
+    ) -> Result<(), CommandError> {
         if !(300..=699).contains(&status) {
             return Err(CommandError::InvalidStatus(status));
         }
@@ -119,7 +124,13 @@ impl Ua {
         Ok(())
     }
 
-    fn set_hold(&mut self, now: Instant, id: &CallId, hold: bool, command: &'static str) -> Result<(), CommandError> {
+    fn set_hold(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        hold: bool,
+        command: &'static str,
+    ) -> Result<(), CommandError> {
         let (call, mut cx) = self.live_call(now, id)?;
         call.set_hold(&mut cx, hold, command)?;
         self.after(now);
@@ -149,7 +160,15 @@ impl Ua {
 
     /// A response `msg` to the call's `request` (sent for `purpose`, after `attempts`
     /// challenges), matched to its client transaction.
-    pub(crate) fn on_call_response(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, purpose: Purpose, request: Outgoing, attempts: u8) {
+    pub(crate) fn on_call_response(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        id: &CallId,
+        purpose: Purpose,
+        request: Outgoing,
+        attempts: u8,
+    ) {
         // Only responses reach here, so there is a status.
         let status = msg.status().unwrap_or_default();
         let cseq = cseq_of(&request);
@@ -159,13 +178,24 @@ impl Ua {
         let may_authenticate = match purpose {
             Purpose::Invite => match call {
                 // Only answers to the INVITE as last sent count (not the challenged one).
-                Some(c) if c.invite.as_ref().map(cseq_of) == Some(cseq) => !c.is_ended() && !c.cancel_wanted(),
+                Some(c) if c.invite.as_ref().map(cseq_of) == Some(cseq) => {
+                    !c.is_ended() && !c.cancel_wanted()
+                }
                 _ => return,
             },
             Purpose::ReInvite => call.is_some(),
             Purpose::Info | Purpose::Bye | Purpose::Cancel => true,
         };
-        if (status == 401 || status == 407) && may_authenticate && self.authenticate(now, msg, Owner::Call(id.clone(), purpose), request, attempts) {
+        if (status == 401 || status == 407)
+            && may_authenticate
+            && self.authenticate(
+                now,
+                msg,
+                Owner::Call(id.clone(), purpose),
+                request,
+                attempts,
+            )
+        {
             return;
         }
         let Some((call, mut cx)) = self.call_context(now, id) else {
@@ -197,7 +227,13 @@ impl Ua {
 
     /// A dialog-creating INVITE: refused while shutting down or when it is one we already
     /// hold, else it may become a call: see [`Call::inbound`].
-    pub(crate) fn on_initial_invite(&mut self, now: Instant, msg: &Message<'_>, head: RequestHead, server: usize) {
+    pub(crate) fn on_initial_invite(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        head: RequestHead,
+        server: usize,
+    ) {
         if self.shutting_down {
             self.respond_tagged(now, &head, None, 503, "Service Unavailable");
             return;
@@ -207,7 +243,9 @@ impl Ua {
         // not a second call.
         let from_tag = msg.from().tag().unwrap_or_default();
         let merged = self.calls.iter().any(|c| {
-            c.uas_invite.as_ref().is_some_and(|h| h.call_id == head.call_id && h.cseq == head.cseq)
+            c.uas_invite
+                .as_ref()
+                .is_some_and(|h| h.call_id == head.call_id && h.cseq == head.cseq)
                 && c.dialog.as_ref().is_some_and(|d| d.remote_tag == from_tag)
         });
         if merged {
@@ -221,14 +259,27 @@ impl Ua {
     }
 
     /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
-    pub(crate) fn send_in_dialog(&mut self, now: Instant, id: &CallId, purpose: Purpose, method: &str, body: Option<String>) {
+    pub(crate) fn send_in_dialog(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        purpose: Purpose,
+        method: &str,
+        body: Option<String>,
+    ) {
         if let Some((call, mut cx)) = self.call_context(now, id) {
             call.send_in_dialog(&mut cx, purpose, method, body);
         }
     }
 
     /// Marks the call ended, closes its media and tells the application (once).
-    pub(crate) fn end_call(&mut self, now: Instant, id: &CallId, cause: EndCause, status: Option<u16>) {
+    pub(crate) fn end_call(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        cause: EndCause,
+        status: Option<u16>,
+    ) {
         if let Some((call, mut cx)) = self.call_context(now, id) {
             call.end(&mut cx, cause, status);
         }
@@ -286,13 +337,27 @@ impl Ua {
     }
 
     /// The peer's re-INVITE: see [`Call::on_reinvite`].
-    pub(crate) fn on_reinvite(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: RequestHead, server: usize) {
+    pub(crate) fn on_reinvite(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        id: &CallId,
+        head: RequestHead,
+        server: usize,
+    ) {
         if let Some((call, mut cx)) = self.call_context(now, id) {
             call.on_reinvite(&mut cx, msg, head, server);
         }
     }
     /// The peer's INFO: see [`Call::on_info`].
-    pub(crate) fn on_info(&mut self, now: Instant, msg: &Message<'_>, id: &CallId, head: &RequestHead, server: usize) {
+    pub(crate) fn on_info(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        id: &CallId,
+        head: &RequestHead,
+        server: usize,
+    ) {
         if let Some((call, mut cx)) = self.call_context(now, id) {
             call.on_info(&mut cx, msg, head, server);
         }
@@ -305,10 +370,16 @@ impl Ua {
 fn target_uri(target: &str, domain: &str) -> Result<(String, String), CommandError> {
     let t = target.trim();
     let invalid = || CommandError::InvalidTarget(target.to_owned());
-    if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"')) {
+    if t.is_empty()
+        || t.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
+    {
         return Err(invalid());
     }
-    let has_scheme = |scheme: &str| t.get(..scheme.len()).is_some_and(|p| p.eq_ignore_ascii_case(scheme));
+    let has_scheme = |scheme: &str| {
+        t.get(..scheme.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
+    };
     let uri = if has_scheme("sip:") || has_scheme("sips:") {
         t.to_owned()
     } else if t.contains('@') {
@@ -320,7 +391,11 @@ fn target_uri(target: &str, domain: &str) -> Result<(String, String), CommandErr
         for c in t.chars() {
             match c {
                 '#' => u.push_str("%23"),
-                c if c.is_ascii_alphanumeric() || matches!(c, '+' | '*' | '.' | '-' | '_' | '!' | '~') => u.push(c),
+                c if c.is_ascii_alphanumeric()
+                    || matches!(c, '+' | '*' | '.' | '-' | '_' | '!' | '~') =>
+                {
+                    u.push(c)
+                }
                 _ => return Err(invalid()),
             }
         }
@@ -339,10 +414,22 @@ mod tests {
 
     #[test]
     fn dial_strings() {
-        assert_eq!(target_uri("1002", "d.example"), Ok(("sip:1002@d.example".into(), "1002".into())));
-        assert_eq!(target_uri(" *97# ", "d").map(|(u, _)| u), Ok("sip:*97%23@d".into()));
-        assert_eq!(target_uri("sip:bob@x.example;transport=ws", "d").map(|(_, n)| n), Ok("bob".into()));
-        assert_eq!(target_uri("bob@x.example", "d").map(|(u, _)| u), Ok("sip:bob@x.example".into()));
+        assert_eq!(
+            target_uri("1002", "d.example"),
+            Ok(("sip:1002@d.example".into(), "1002".into()))
+        );
+        assert_eq!(
+            target_uri(" *97# ", "d").map(|(u, _)| u),
+            Ok("sip:*97%23@d".into())
+        );
+        assert_eq!(
+            target_uri("sip:bob@x.example;transport=ws", "d").map(|(_, n)| n),
+            Ok("bob".into())
+        );
+        assert_eq!(
+            target_uri("bob@x.example", "d").map(|(u, _)| u),
+            Ok("sip:bob@x.example".into())
+        );
         assert!(target_uri("10 02", "d").is_err());
         assert!(target_uri("1002\r\nVia: x", "d").is_err());
         assert!(target_uri("", "d").is_err());

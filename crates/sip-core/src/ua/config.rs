@@ -1,8 +1,8 @@
 //! What the user agent is told about its account and its environment.
 
-use super::KeepalivePolicy;
 #[cfg(doc)]
 use super::Event;
+use super::KeepalivePolicy;
 use crate::timer::{Instant, Millis};
 
 /// How the user agent reconnects after the transport closes.
@@ -24,7 +24,12 @@ pub struct ReconnectPolicy {
 
 impl Default for ReconnectPolicy {
     fn default() -> Self {
-        ReconnectPolicy { initial_delay: 500, max_delay: 30_000, max_attempts: None, connect_timeout: 10_000 }
+        ReconnectPolicy {
+            initial_delay: 500,
+            max_delay: 30_000,
+            max_attempts: None,
+            connect_timeout: 10_000,
+        }
     }
 }
 
@@ -69,7 +74,12 @@ pub struct UaConfig {
 impl UaConfig {
     /// A configuration with the usual defaults (600 s registration, auto-register).
     #[must_use]
-    pub fn new(sip_uri: &str, authorization_user: &str, password: &str, ws_servers: Vec<String>) -> UaConfig {
+    pub fn new(
+        sip_uri: &str,
+        authorization_user: &str,
+        password: &str,
+        ws_servers: Vec<String>,
+    ) -> UaConfig {
         UaConfig {
             sip_uri: sip_uri.to_owned(),
             display_name: None,

@@ -1,9 +1,9 @@
 //! The contract with the driver: what it feeds the user agent ([`Input`]) and what it
 //! drains from it ([`Output`]), in the loop the [`ua`](super) module documents.
 
+use super::{CallId, Event, Instant, MediaCommand, MediaResult};
 #[cfg(doc)]
 use super::{ReconnectPolicy, Ua};
-use super::{CallId, Event, Instant, MediaCommand, MediaResult};
 
 /// Something that happened to the user agent, fed by the driver.
 #[derive(Clone, Debug, PartialEq, Eq)]

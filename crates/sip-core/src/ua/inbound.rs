@@ -20,7 +20,10 @@ impl Ua {
                 }
                 let mut detail = String::from("dropped a malformed message: ");
                 detail.push_str(&why);
-                self.emit(Event::Error { scope: ErrorScope::Protocol, detail });
+                self.emit(Event::Error {
+                    scope: ErrorScope::Protocol,
+                    detail,
+                });
                 return;
             }
         };
@@ -37,7 +40,11 @@ impl Ua {
             return;
         };
         let method = msg.cseq().method;
-        let Some(index) = self.clients.iter().position(|c| c.tx.branch == branch && c.tx.method == method.as_str()) else {
+        let Some(index) = self
+            .clients
+            .iter()
+            .position(|c| c.tx.branch == branch && c.tx.method == method.as_str())
+        else {
             return;
         };
         let Some(entry) = self.clients.get_mut(index) else {
@@ -61,15 +68,19 @@ impl Ua {
             entry.tx.ack = Some(ack.clone());
             self.transmit(ack);
         }
-        let Some((owner, request, auth_attempts)) =
-            self.clients.get(index).map(|e| (e.owner.clone(), e.request.clone(), e.auth_attempts))
+        let Some((owner, request, auth_attempts)) = self
+            .clients
+            .get(index)
+            .map(|e| (e.owner.clone(), e.request.clone(), e.auth_attempts))
         else {
             return;
         };
         self.learn_from_response(&request, status);
         match owner {
             Owner::Register => self.on_register_response(now, msg, status, request, auth_attempts),
-            Owner::Call(id, purpose) => self.on_call_response(now, msg, &id, purpose, request, auth_attempts),
+            Owner::Call(id, purpose) => {
+                self.on_call_response(now, msg, &id, purpose, request, auth_attempts)
+            }
             Owner::Detached => {
                 if status == 401 || status == 407 {
                     self.authenticate(now, msg, Owner::Detached, request, auth_attempts);
@@ -142,18 +153,35 @@ impl Ua {
     }
 
     pub(crate) fn new_server(&mut self, branch: &str, sent_by: &str, method: &str) -> usize {
-        self.servers.push(ServerEntry { tx: ServerTx::new(branch, sent_by, method) });
+        self.servers.push(ServerEntry {
+            tx: ServerTx::new(branch, sent_by, method),
+        });
         self.servers.len() - 1
     }
 
     /// Sends a response that carries only the headers copied from the request.
-    pub(crate) fn respond(&mut self, now: Instant, head: &RequestHead, server: Option<usize>, status: u16, reason: &str, to_tag: Option<&str>) {
+    pub(crate) fn respond(
+        &mut self,
+        now: Instant,
+        head: &RequestHead,
+        server: Option<usize>,
+        status: u16,
+        reason: &str,
+        to_tag: Option<&str>,
+    ) {
         let r = head.response(status, reason, to_tag);
         self.send_response(now, server, &r);
     }
 
     /// [`Ua::respond`] with a fresh To tag, for a request answered without a dialog.
-    pub(crate) fn respond_tagged(&mut self, now: Instant, head: &RequestHead, server: Option<usize>, status: u16, reason: &str) {
+    pub(crate) fn respond_tagged(
+        &mut self,
+        now: Instant,
+        head: &RequestHead,
+        server: Option<usize>,
+        status: u16,
+        reason: &str,
+    ) {
         let tag = self.rng.tag();
         self.respond(now, head, server, status, reason, Some(&tag));
     }
@@ -168,11 +196,24 @@ impl Ua {
         r
     }
 
-    fn on_cancel(&mut self, now: Instant, msg: &Message<'_>, head: &RequestHead, branch: &str, via_sent_by: &str) {
+    fn on_cancel(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        head: &RequestHead,
+        branch: &str,
+        via_sent_by: &str,
+    ) {
         let server = self.new_server(branch, via_sent_by, "CANCEL");
         let invite = self.find_server(branch, via_sent_by, "INVITE");
         let Some(invite) = invite else {
-            self.respond_tagged(now, head, Some(server), 481, "Call/Transaction Does Not Exist");
+            self.respond_tagged(
+                now,
+                head,
+                Some(server),
+                481,
+                "Call/Transaction Does Not Exist",
+            );
             return;
         };
         self.respond(now, head, Some(server), 200, "OK", msg.to().tag());
@@ -183,7 +224,11 @@ impl Ua {
         let id = self
             .calls
             .iter()
-            .find(|c| c.uas_invite.as_ref().is_some_and(|h| h.branch == branch && h.call_id == msg.call_id()))
+            .find(|c| {
+                c.uas_invite
+                    .as_ref()
+                    .is_some_and(|h| h.branch == branch && h.call_id == msg.call_id())
+            })
             .map(|c| c.info.id.clone());
         if let Some(id) = id {
             self.on_remote_cancel(now, &id, invite);
@@ -191,15 +236,30 @@ impl Ua {
     }
 
     /// A request with a To tag: find its dialog or answer 481.
-    fn on_in_dialog_request(&mut self, now: Instant, msg: &Message<'_>, head: RequestHead, server: usize) {
+    fn on_in_dialog_request(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        head: RequestHead,
+        server: usize,
+    ) {
         let from_tag = msg.from().tag().unwrap_or_default();
         let to_tag = msg.to().tag().unwrap_or_default();
-        let call = self
-            .calls
-            .iter()
-            .position(|c| !c.is_ended() && c.dialog.as_ref().is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag)));
+        let call = self.calls.iter().position(|c| {
+            !c.is_ended()
+                && c.dialog
+                    .as_ref()
+                    .is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag))
+        });
         let Some(index) = call else {
-            self.respond(now, &head, Some(server), 481, "Call/Transaction Does Not Exist", None);
+            self.respond(
+                now,
+                &head,
+                Some(server),
+                481,
+                "Call/Transaction Does Not Exist",
+                None,
+            );
             return;
         };
         let in_order = self
@@ -237,7 +297,11 @@ impl Ua {
         let id = self
             .calls
             .iter()
-            .find(|c| c.dialog.as_ref().is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag)))
+            .find(|c| {
+                c.dialog
+                    .as_ref()
+                    .is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag))
+            })
             .map(|c| c.info.id.clone());
         if let Some(id) = id {
             self.on_ack(now, &id, msg.sdp_body());
@@ -255,7 +319,11 @@ fn bad_request(text: &str, why: &str) -> Option<String> {
     let mut parts = first.split(' ');
     let method = parts.next()?;
     let _uri = parts.next()?;
-    if parts.next()? != "SIP/2.0" || method == "ACK" || method.starts_with("SIP/") || method.is_empty() {
+    if parts.next()? != "SIP/2.0"
+        || method == "ACK"
+        || method.starts_with("SIP/")
+        || method.is_empty()
+    {
         return None;
     }
     let mut vias = Vec::new();
@@ -294,7 +362,9 @@ fn bad_request(text: &str, why: &str) -> Option<String> {
     if !crate::search::contains(&to, ";tag=") {
         to.push_str(";tag=400");
     }
-    r.push("To", to).push("Call-ID", call_id?.to_owned()).push("CSeq", cseq?.to_owned());
+    r.push("To", to)
+        .push("Call-ID", call_id?.to_owned())
+        .push("CSeq", cseq?.to_owned());
     Some(r.render())
 }
 
@@ -306,7 +376,8 @@ mod tests {
     #[test]
     fn bad_request_copies_the_routing_headers() {
         let text = "INVITE sip:a@b SIP/2.0\r\nv: SIP/2.0/WSS x.invalid;branch=z9hG4bK1\r\nf: <sip:c@d>;tag=1\r\nt: <sip:a@b>\r\ni: abc\r\nCSeq: 1 INVITE\r\nContent-Length: 99\r\n\r\n";
-        let reply = bad_request(text, "Content-Length 99 does not match body length 0").expect("a 400");
+        let reply =
+            bad_request(text, "Content-Length 99 does not match body length 0").expect("a 400");
         let parsed = message::parse(&reply).expect("our 400 parses");
         assert_eq!(parsed.status(), Some(400));
         assert_eq!(parsed.call_id(), "abc");

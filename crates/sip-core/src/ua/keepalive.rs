@@ -57,7 +57,11 @@ pub struct KeepalivePolicy {
 
 impl Default for KeepalivePolicy {
     fn default() -> Self {
-        KeepalivePolicy { idle_interval: 25_000, call_interval: 10_000, timeout: 5_000 }
+        KeepalivePolicy {
+            idle_interval: 25_000,
+            call_interval: 10_000,
+            timeout: 5_000,
+        }
     }
 }
 
@@ -83,7 +87,10 @@ impl Ua {
     }
 
     fn keepalive_timeout(&self) -> Millis {
-        self.config.keepalive.as_ref().map_or(KeepalivePolicy::default().timeout, |p| p.timeout)
+        self.config
+            .keepalive
+            .as_ref()
+            .map_or(KeepalivePolicy::default().timeout, |p| p.timeout)
     }
 
     /// Sends a probe now, unless one is already waiting for its answer.
@@ -95,7 +102,10 @@ impl Ua {
             ProbeMode::Unknown | ProbeMode::Crlf => self.transmit(PING.to_owned()),
             ProbeMode::Options => self.send_options_probe(now),
         }
-        self.timers.set(UaTimer::KeepaliveDeadline, now.plus(self.keepalive_timeout()));
+        self.timers.set(
+            UaTimer::KeepaliveDeadline,
+            now.plus(self.keepalive_timeout()),
+        );
     }
 
     /// An out-of-dialog OPTIONS to the registrar domain (RFC 3261 §11): any response,
@@ -130,7 +140,8 @@ impl Ua {
             self.keepalive_probe(now);
             return;
         }
-        self.outputs.push_back(Output::Transport(TransportCommand::Close));
+        self.outputs
+            .push_back(Output::Transport(TransportCommand::Close));
         let mut reason = String::from("no answer to a keepalive within ");
         let timeout = self.keepalive_timeout();
         reason.push_str(&crate::decimal::string(timeout));
@@ -168,8 +179,13 @@ impl Ua {
             self.timers.stop(UaTimer::KeepalivePing);
             return;
         }
-        let interval = if self.calls.iter().any(|c| !c.is_ended()) { policy.call_interval } else { policy.idle_interval };
-        self.timers.set(UaTimer::KeepalivePing, self.last_heard.plus(interval));
+        let interval = if self.calls.iter().any(|c| !c.is_ended()) {
+            policy.call_interval
+        } else {
+            policy.idle_interval
+        };
+        self.timers
+            .set(UaTimer::KeepalivePing, self.last_heard.plus(interval));
     }
 }
 

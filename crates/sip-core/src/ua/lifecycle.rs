@@ -27,7 +27,12 @@ impl Ua {
         if self.destroyed {
             return;
         }
-        let live: Vec<CallId> = self.calls.iter().filter(|c| !c.is_ended()).map(|c| c.info.id.clone()).collect();
+        let live: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|c| !c.is_ended())
+            .map(|c| c.info.id.clone())
+            .collect();
         for id in &live {
             let _ = self.hangup_inner(now, id);
         }
@@ -45,12 +50,18 @@ impl Ua {
         }
         let was = self.link;
         if matches!(was, Link::Connected | Link::Connecting) {
-            self.outputs.push_back(Output::Transport(TransportCommand::Close));
+            self.outputs
+                .push_back(Output::Transport(TransportCommand::Close));
         }
         self.link = Link::Idle;
         self.attempts = 0;
         self.round_failures = 0;
-        for t in [UaTimer::Reconnect, UaTimer::KeepalivePing, UaTimer::KeepaliveDeadline, UaTimer::ConnectDeadline] {
+        for t in [
+            UaTimer::Reconnect,
+            UaTimer::KeepalivePing,
+            UaTimer::KeepaliveDeadline,
+            UaTimer::ConnectDeadline,
+        ] {
             self.timers.stop(t);
         }
         self.reg.timers.clear();
@@ -88,9 +99,10 @@ impl Ua {
         }
         // An INVITE that has its final response already needs no CANCEL.
         cancels.retain(|id| {
-            self.clients
-                .iter()
-                .any(|c| !c.tx.is_final() && matches!(&c.owner, Owner::Call(cid, Purpose::Invite) if cid == id))
+            self.clients.iter().any(|c| {
+                !c.tx.is_final()
+                    && matches!(&c.owner, Owner::Call(cid, Purpose::Invite) if cid == id)
+            })
         });
         for id in &byes {
             self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);

@@ -106,7 +106,9 @@ use crate::timer::{earliest, Millis, TimerKind, TimerTable};
 use crate::transaction::{ClientState, ClientTx, Expiry, ServerTx};
 
 pub use crate::error::CommandError;
-pub use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState};
+pub use crate::events::{
+    CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState,
+};
 pub use crate::media::{Direction, MediaCommand, MediaResult};
 pub use crate::timer::Instant;
 
@@ -287,7 +289,14 @@ impl Ua {
         };
         let reg = Registration::new(rng.call_id(), config.register_expires);
         let mut ua = Ua {
-            local: Local { registrar: ["sip:", &domain].concat(), domain, name_addr, host, contact_user, contact },
+            local: Local {
+                registrar: ["sip:", &domain].concat(),
+                domain,
+                name_addr,
+                host,
+                contact_user,
+                contact,
+            },
             config,
             rng,
             link: Link::Idle,
@@ -315,7 +324,10 @@ impl Ua {
 
     /// Asks the driver to open the transport to the first server.
     pub fn start(&mut self, now: Instant) {
-        if self.shutting_down || self.destroyed || matches!(self.link, Link::Connecting | Link::Connected) {
+        if self.shutting_down
+            || self.destroyed
+            || matches!(self.link, Link::Connecting | Link::Connected)
+        {
             return;
         }
         self.reg.wanted = self.reg.wanted || self.config.register;
@@ -412,19 +424,27 @@ impl Ua {
     /// Bytes of message text (SDP, requests, ACKs) held by ended calls and final transactions.
     fn lingering_text(&self) -> usize {
         let outgoing = |o: &Outgoing| -> usize {
-            o.headers.iter().map(|(_, v)| v.len()).sum::<usize>() + o.body.as_ref().map_or(0, |(t, b)| t.len() + b.len())
+            o.headers.iter().map(|(_, v)| v.len()).sum::<usize>()
+                + o.body.as_ref().map_or(0, |(t, b)| t.len() + b.len())
         };
         let calls: usize = self
             .calls
             .iter()
             .filter(|c| c.is_ended())
             .map(|c| {
-                [&c.local_sdp, &c.remote_sdp, &c.remote_offer, &c.ack].iter().map(|s| s.as_ref().map_or(0, String::len)).sum::<usize>()
+                [&c.local_sdp, &c.remote_sdp, &c.remote_offer, &c.ack]
+                    .iter()
+                    .map(|s| s.as_ref().map_or(0, String::len))
+                    .sum::<usize>()
                     + c.invite.as_ref().map_or(0, outgoing)
             })
             .sum();
-        let clients: usize =
-            self.clients.iter().filter(|c| c.tx.is_final()).map(|c| c.tx.request.len() + outgoing(&c.request)).sum();
+        let clients: usize = self
+            .clients
+            .iter()
+            .filter(|c| c.tx.is_final())
+            .map(|c| c.tx.request.len() + outgoing(&c.request))
+            .sum();
         calls + clients
     }
 
@@ -442,12 +462,22 @@ impl Ua {
 
     /// Replaces the digest credentials (after [`Event::CredentialsExpiring`]). The next
     /// request that is challenged uses them; a failed registration is retried at once.
-    pub fn update_credentials(&mut self, now: Instant, authorization_user: String, password: String, expire_at: Option<Instant>) {
+    pub fn update_credentials(
+        &mut self,
+        now: Instant,
+        authorization_user: String,
+        password: String,
+        expire_at: Option<Instant>,
+    ) {
         self.config.authorization_user = authorization_user;
         self.config.password = password;
         self.config.credentials_expire_at = expire_at;
         self.arm_credentials_timer(now);
-        if self.reg.wanted && !self.reg.registered && self.reg.in_flight.is_none() && self.link == Link::Connected {
+        if self.reg.wanted
+            && !self.reg.registered
+            && self.reg.in_flight.is_none()
+            && self.link == Link::Connected
+        {
             self.send_register(now);
         }
         self.after(now);
@@ -460,7 +490,12 @@ impl Ua {
             return;
         }
         self.shutting_down = true;
-        let ids: Vec<CallId> = self.calls.iter().filter(|c| !c.is_ended()).map(|c| c.info.id.clone()).collect();
+        let ids: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|c| !c.is_ended())
+            .map(|c| c.info.id.clone())
+            .collect();
         for id in ids {
             let _ = self.hangup_inner(now, &id);
         }
@@ -470,7 +505,8 @@ impl Ua {
         }
         self.reg.wanted = false;
         self.timers.clear();
-        self.timers.set(UaTimer::ShutdownGrace, now.plus(SHUTDOWN_GRACE));
+        self.timers
+            .set(UaTimer::ShutdownGrace, now.plus(SHUTDOWN_GRACE));
         self.after(now);
     }
 
@@ -481,7 +517,10 @@ impl Ua {
     }
 
     pub(crate) fn media(&mut self, call: &CallId, command: MediaCommand) {
-        self.outputs.push_back(Output::Media { call: call.clone(), command });
+        self.outputs.push_back(Output::Media {
+            call: call.clone(),
+            command,
+        });
     }
 
     /// Sends text if the transport is open; otherwise it is lost, as on a real wire.
@@ -497,12 +536,24 @@ impl Ua {
     }
 
     /// Starts a client transaction for `request` (whose first header is its Via).
-    pub(crate) fn send_request(&mut self, now: Instant, owner: Owner, request: Outgoing, auth_attempts: u8) -> String {
-        self.context(now).send_request(owner, request, auth_attempts)
+    pub(crate) fn send_request(
+        &mut self,
+        now: Instant,
+        owner: Owner,
+        request: Outgoing,
+        auth_attempts: u8,
+    ) -> String {
+        self.context(now)
+            .send_request(owner, request, auth_attempts)
     }
 
     /// Sends a response within server transaction `index` (or statelessly when `None`).
-    pub(crate) fn send_response(&mut self, now: Instant, server: Option<usize>, response: &Outgoing) {
+    pub(crate) fn send_response(
+        &mut self,
+        now: Instant,
+        server: Option<usize>,
+        response: &Outgoing,
+    ) {
         self.context(now).send_response(server, response);
     }
 
@@ -522,7 +573,11 @@ impl Ua {
     }
 
     /// The call `id` (ended or not) and what it acts through: the one look-up per input.
-    pub(crate) fn call_context(&mut self, now: Instant, id: &CallId) -> Option<(&mut Call, Context<'_>)> {
+    pub(crate) fn call_context(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+    ) -> Option<(&mut Call, Context<'_>)> {
         let call = self.calls.iter_mut().find(|c| &c.info.id == id)?;
         let cx = Context {
             now,
@@ -548,7 +603,11 @@ impl Ua {
     }
 
     /// The call of a live (not ended) id and what it acts through, or the misuse error.
-    pub(crate) fn live_call(&mut self, now: Instant, id: &CallId) -> Result<(&mut Call, Context<'_>), CommandError> {
+    pub(crate) fn live_call(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+    ) -> Result<(&mut Call, Context<'_>), CommandError> {
         match self.call_context(now, id) {
             Some((call, cx)) if !call.is_ended() => Ok((call, cx)),
             _ => Err(CommandError::UnknownCall(id.0.clone())),
@@ -558,7 +617,8 @@ impl Ua {
     fn arm_credentials_timer(&mut self, now: Instant) {
         match self.config.credentials_expire_at {
             Some(at) => {
-                let refresh = credentials_refresh_at(now, at, self.config.credentials_refresh_margin);
+                let refresh =
+                    credentials_refresh_at(now, at, self.config.credentials_refresh_margin);
                 self.timers.set(UaTimer::CredentialsExpiring, refresh);
             }
             None => self.timers.stop(UaTimer::CredentialsExpiring),
@@ -566,7 +626,12 @@ impl Ua {
     }
 
     fn fail_all_calls(&mut self, now: Instant) {
-        let ids: Vec<CallId> = self.calls.iter().filter(|c| !c.is_ended()).map(|c| c.info.id.clone()).collect();
+        let ids: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|c| !c.is_ended())
+            .map(|c| c.info.id.clone())
+            .collect();
         for id in ids {
             self.end_call(now, &id, EndCause::Failed, None);
         }
@@ -578,7 +643,8 @@ impl Ua {
         }
         self.destroyed = true;
         if matches!(self.link, Link::Connected | Link::Connecting) {
-            self.outputs.push_back(Output::Transport(TransportCommand::Close));
+            self.outputs
+                .push_back(Output::Transport(TransportCommand::Close));
         }
         self.link = Link::Down;
         self.timers.clear();
@@ -616,7 +682,10 @@ impl Ua {
             fired = true;
             match t {
                 RegTimer::Refresh | RegTimer::Retry => {
-                    if self.reg.wanted && self.link == Link::Connected && self.reg.in_flight.is_none() {
+                    if self.reg.wanted
+                        && self.link == Link::Connected
+                        && self.reg.in_flight.is_none()
+                    {
                         self.send_register(now);
                     }
                 }
@@ -684,11 +753,16 @@ impl Ua {
             !c.is_ended()
                 || c.timers.is_set(CallTimer::CancelGuard)
                 || c.timers.is_set(CallTimer::AckWait)
-                || clients.iter().any(|e| matches!(&e.owner, Owner::Call(id, Purpose::Invite) if id == &c.info.id))
+                || clients.iter().any(
+                    |e| matches!(&e.owner, Owner::Call(id, Purpose::Invite) if id == &c.info.id),
+                )
         });
         self.arm_keepalive();
         if self.shutting_down && !self.destroyed {
-            let waiting = self.clients.iter().any(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Detached | Owner::Probe));
+            let waiting = self
+                .clients
+                .iter()
+                .any(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Detached | Owner::Probe));
             if !waiting || self.link != Link::Connected {
                 self.finish_shutdown();
             }
@@ -698,8 +772,15 @@ impl Ua {
 
 /// The live server transaction among `servers` of a received request, by branch, sent-by
 /// and method.
-pub(crate) fn find_server(servers: &[ServerEntry], branch: &str, sent_by: &str, method: &str) -> Option<usize> {
-    servers.iter().position(|s| !s.tx.is_terminated() && s.tx.matches(branch, sent_by, method))
+pub(crate) fn find_server(
+    servers: &[ServerEntry],
+    branch: &str,
+    sent_by: &str,
+    method: &str,
+) -> Option<usize> {
+    servers
+        .iter()
+        .position(|s| !s.tx.is_terminated() && s.tx.matches(branch, sent_by, method))
 }
 
 /// A new branch and the Via value for our `host` that carries it; a free function so a
@@ -715,8 +796,14 @@ pub(crate) fn fresh_via(rng: &mut Rng, host: &str) -> (String, String) {
 
 /// Splits `sip:user@domain` (scheme optional, parameters ignored) into user and domain.
 fn split_aor(uri: &str) -> (String, String) {
-    let rest = uri.strip_prefix("sips:").or_else(|| uri.strip_prefix("sip:")).unwrap_or(uri);
-    let end = rest.bytes().position(|b| matches!(b, b';' | b'?' | b'>')).unwrap_or(rest.len());
+    let rest = uri
+        .strip_prefix("sips:")
+        .or_else(|| uri.strip_prefix("sip:"))
+        .unwrap_or(uri);
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b';' | b'?' | b'>'))
+        .unwrap_or(rest.len());
     let rest = rest.get(..end).unwrap_or(rest);
     match rest.split_once('@') {
         Some((u, d)) => (u.to_owned(), d.to_owned()),
@@ -730,8 +817,17 @@ mod tests {
 
     #[test]
     fn aor_parts() {
-        assert_eq!(split_aor("sip:1001@pbx.example.com"), ("1001".into(), "pbx.example.com".into()));
-        assert_eq!(split_aor("sip:1001@pbx.example.com;transport=ws"), ("1001".into(), "pbx.example.com".into()));
-        assert_eq!(split_aor("example.com"), (String::new(), "example.com".into()));
+        assert_eq!(
+            split_aor("sip:1001@pbx.example.com"),
+            ("1001".into(), "pbx.example.com".into())
+        );
+        assert_eq!(
+            split_aor("sip:1001@pbx.example.com;transport=ws"),
+            ("1001".into(), "pbx.example.com".into())
+        );
+        assert_eq!(
+            split_aor("example.com"),
+            (String::new(), "example.com".into())
+        );
     }
 }

@@ -27,7 +27,9 @@ impl Ua {
     pub fn unregister(&mut self, now: Instant) {
         self.reg.wanted = false;
         self.reg.timers.clear();
-        if self.is_connected() && (self.reg.registered || self.reg.in_flight == Some(RegAction::Register)) {
+        if self.is_connected()
+            && (self.reg.registered || self.reg.in_flight == Some(RegAction::Register))
+        {
             self.send_unregister(now);
         }
     }
@@ -43,7 +45,11 @@ impl Ua {
 
     fn send_register_with(&mut self, now: Instant, action: RegAction, expires: u32) {
         // A newer REGISTER replaces the one in flight.
-        for c in self.clients.iter_mut().filter(|c| c.owner == Owner::Register) {
+        for c in self
+            .clients
+            .iter_mut()
+            .filter(|c| c.owner == Owner::Register)
+        {
             c.tx.terminate();
         }
         self.reg.timers.clear();
@@ -73,12 +79,21 @@ impl Ua {
         self.send_request(now, Owner::Register, m, 0);
     }
 
-    pub(crate) fn on_register_response(&mut self, now: Instant, msg: &Message<'_>, status: u16, request: Outgoing, attempts: u8) {
+    pub(crate) fn on_register_response(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        status: u16,
+        request: Outgoing,
+        attempts: u8,
+    ) {
         if status < 200 {
             return;
         }
         let action = self.reg.in_flight.unwrap_or(RegAction::Register);
-        if (status == 401 || status == 407) && self.authenticate(now, msg, Owner::Register, request, attempts) {
+        if (status == 401 || status == 407)
+            && self.authenticate(now, msg, Owner::Register, request, attempts)
+        {
             return;
         }
         if status == 423 && action == RegAction::Register {
@@ -95,14 +110,21 @@ impl Ua {
             self.reg.interval_retries = 0;
             match action {
                 RegAction::Register => {
-                    let granted =
-                        granted_expires(msg, &self.local.contact_user, &self.local.host, &self.config.instance_id, self.reg.expires);
+                    let granted = granted_expires(
+                        msg,
+                        &self.local.contact_user,
+                        &self.local.host,
+                        &self.config.instance_id,
+                        self.reg.expires,
+                    );
                     if granted == 0 {
                         self.set_registered(false);
                     } else {
                         self.set_registered(true);
                         if self.reg.wanted {
-                            self.reg.timers.set(RegTimer::Refresh, Registration::refresh_at(now, granted));
+                            self.reg
+                                .timers
+                                .set(RegTimer::Refresh, Registration::refresh_at(now, granted));
                         }
                     }
                     if !self.reg.wanted {
@@ -131,7 +153,10 @@ impl Ua {
         }
         self.reg.interval_retries = 0;
         self.set_registered(false);
-        self.emit(Event::RegistrationFailed { code: status, reason: reason.to_owned() });
+        self.emit(Event::RegistrationFailed {
+            code: status,
+            reason: reason.to_owned(),
+        });
         let transient = status == 408 || status >= 500;
         if transient && self.reg.wanted && !self.shutting_down {
             self.reg.timers.set(RegTimer::Retry, now.plus(RETRY_DELAY));

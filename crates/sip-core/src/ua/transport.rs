@@ -23,14 +23,26 @@ pub(super) enum Link {
 
 impl Ua {
     pub(super) fn connect(&mut self, now: Instant) {
-        let Some(url) = self.config.ws_servers.get(self.server_index % self.config.ws_servers.len().max(1)).cloned() else {
+        let Some(url) = self
+            .config
+            .ws_servers
+            .get(self.server_index % self.config.ws_servers.len().max(1))
+            .cloned()
+        else {
             self.link = Link::Down;
-            self.emit(Event::Error { scope: ErrorScope::Transport, detail: String::from("no WebSocket server configured") });
+            self.emit(Event::Error {
+                scope: ErrorScope::Transport,
+                detail: String::from("no WebSocket server configured"),
+            });
             return;
         };
         self.link = Link::Connecting;
-        self.timers.set(UaTimer::ConnectDeadline, now.plus(self.config.reconnect.connect_timeout));
-        self.outputs.push_back(Output::Transport(TransportCommand::Connect { url }));
+        self.timers.set(
+            UaTimer::ConnectDeadline,
+            now.plus(self.config.reconnect.connect_timeout),
+        );
+        self.outputs
+            .push_back(Output::Transport(TransportCommand::Connect { url }));
     }
 
     /// The connect went unanswered: the driver drops that socket (and reports nothing
@@ -39,9 +51,12 @@ impl Ua {
         if self.link != Link::Connecting || self.shutting_down {
             return;
         }
-        self.outputs.push_back(Output::Transport(TransportCommand::Close));
+        self.outputs
+            .push_back(Output::Transport(TransportCommand::Close));
         let mut reason = String::from("no answer within ");
-        reason.push_str(&crate::decimal::string(self.config.reconnect.connect_timeout));
+        reason.push_str(&crate::decimal::string(
+            self.config.reconnect.connect_timeout,
+        ));
         reason.push_str(" ms");
         self.on_closed(now, &reason);
     }
@@ -97,7 +112,11 @@ impl Ua {
             self.emit(Event::Disconnected);
             // The REGISTER in flight died with the flow; a new one follows the reconnect.
             // A keepalive OPTIONS only ever spoke for the flow it went out on.
-            for c in self.clients.iter_mut().filter(|c| matches!(c.owner, Owner::Register | Owner::Probe)) {
+            for c in self
+                .clients
+                .iter_mut()
+                .filter(|c| matches!(c.owner, Owner::Register | Owner::Probe))
+            {
                 c.tx.terminate();
             }
             self.reg.in_flight = None;
@@ -116,7 +135,10 @@ impl Ua {
             }
             detail.push_str(": ");
             detail.push_str(reason);
-            self.emit(Event::Error { scope: ErrorScope::Transport, detail });
+            self.emit(Event::Error {
+                scope: ErrorScope::Transport,
+                detail,
+            });
             self.server_index = self.server_index.wrapping_add(1);
             self.round_failures += 1;
             if self.round_failures < servers {
@@ -126,11 +148,19 @@ impl Ua {
         }
         self.round_failures = 0;
         self.attempts = self.attempts.saturating_add(1);
-        if self.config.reconnect.max_attempts.is_some_and(|max| self.attempts > max) {
+        if self
+            .config
+            .reconnect
+            .max_attempts
+            .is_some_and(|max| self.attempts > max)
+        {
             self.link = Link::Down;
             let mut detail = String::from("gave up reconnecting: ");
             detail.push_str(reason);
-            self.emit(Event::Error { scope: ErrorScope::Transport, detail });
+            self.emit(Event::Error {
+                scope: ErrorScope::Transport,
+                detail,
+            });
             self.fail_all_calls(now);
             return;
         }
@@ -143,7 +173,11 @@ impl Ua {
     fn backoff(&mut self, attempt: u32) -> Millis {
         let policy = &self.config.reconnect;
         let exp = attempt.saturating_sub(1).min(20);
-        let full = policy.initial_delay.saturating_mul(1u64 << exp).min(policy.max_delay).max(1);
+        let full = policy
+            .initial_delay
+            .saturating_mul(1u64 << exp)
+            .min(policy.max_delay)
+            .max(1);
         let half = full / 2;
         half + self.rng.below(full - half + 1)
     }

@@ -2,7 +2,10 @@
 
 use sip_core::message;
 use sip_core::sdp::{self, Direction};
-use sip_core::ua::{CallDirection, CallInfo, CallState, CommandError, EndCause, Event, Input, MediaCommand, MediaResult};
+use sip_core::ua::{
+    CallDirection, CallInfo, CallState, CommandError, EndCause, Event, Input, MediaCommand,
+    MediaResult,
+};
 
 use crate::harness::Net;
 
@@ -27,7 +30,10 @@ fn outbound_call_answered_and_hung_up_by_the_caller() {
     assert_eq!(invite.len(), 1);
     let inv = message::parse(&invite[0]).unwrap();
     assert!(inv.body().contains("m=audio"));
-    assert!(net.phones[b].sent.iter().any(|m| m.starts_with("SIP/2.0 100 ")));
+    assert!(net.phones[b]
+        .sent
+        .iter()
+        .any(|m| m.starts_with("SIP/2.0 100 ")));
 
     net.with(b, |ua, now| ua.answer(now, &cb)).unwrap();
     net.drive();
@@ -43,7 +49,11 @@ fn outbound_call_answered_and_hung_up_by_the_caller() {
     assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, None)));
     assert!(net.phones[a].ua.calls().next().is_none());
     assert!(net.phones[b].ua.calls().next().is_none());
-    assert!(net.phones[b].media.log.iter().any(|(c, m)| c == &cb && *m == MediaCommand::Close));
+    assert!(net.phones[b]
+        .media
+        .log
+        .iter()
+        .any(|(c, m)| c == &cb && *m == MediaCommand::Close));
 }
 
 /// The `SessionStarted` events of phone `i`, in order.
@@ -69,16 +79,30 @@ fn outbound_session_starts_when_dialling_and_the_answer_is_an_update() {
     assert_eq!(started[0].direction, CallDirection::Outbound);
     assert_eq!(started[0].state, CallState::Trying);
     assert_eq!(started[0].answered_at, None);
-    assert!(net.sent(a, "INVITE ").is_empty(), "before the INVITE: the offer is not ready");
+    assert!(
+        net.sent(a, "INVITE ").is_empty(),
+        "before the INVITE: the offer is not ready"
+    );
 
     net.phones[a].media.auto = true;
     let offer = net.phones[a].media.sdp(Direction::SendRecv);
-    net.with(a, |ua, now| ua.handle_input(now, Input::Media { call: ca.clone(), result: MediaResult::LocalOffer(offer) }));
+    net.with(a, |ua, now| {
+        ua.handle_input(
+            now,
+            Input::Media {
+                call: ca.clone(),
+                result: MediaResult::LocalOffer(offer),
+            },
+        )
+    });
     net.drive();
     assert_eq!(net.sent(a, "INVITE ").len(), 1);
     assert_eq!(net.state(a, &ca), Some(CallState::Ringing));
     let cb = net.incoming(b);
-    assert!(!net.started(b, &cb), "an inbound call has not started while it rings");
+    assert!(
+        !net.started(b, &cb),
+        "an inbound call has not started while it rings"
+    );
     assert!(!net.answered(a, &ca), "ringing is not an answer");
 
     net.advance(1000);
@@ -93,7 +117,11 @@ fn outbound_session_starts_when_dialling_and_the_answer_is_an_update() {
     assert!(callee[0].answered_at.is_some());
     // The caller learns the answer from one update to active, not a second sessionStarted.
     assert_eq!(net.answers(a, &ca), 1, "one callUpdated to active");
-    assert_eq!(sessions_started(&net, a).len(), 1, "no sessionStarted on the answer");
+    assert_eq!(
+        sessions_started(&net, a).len(),
+        1,
+        "no sessionStarted on the answer"
+    );
     let answer = net
         .events(a)
         .iter()
@@ -104,7 +132,10 @@ fn outbound_session_starts_when_dialling_and_the_answer_is_an_update() {
         })
         .unwrap();
     assert_eq!(answer.state, CallState::Active);
-    assert!(answer.answered_at.is_some_and(|t| t > answer.started_at), "answered after it started");
+    assert!(
+        answer.answered_at.is_some_and(|t| t > answer.started_at),
+        "answered after it started"
+    );
 
     net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
     net.drive();
@@ -118,10 +149,22 @@ fn outbound_call_that_fails_before_its_invite_started_and_ended() {
     let ca = net.with(a, |ua, now| ua.call(now, "1002")).unwrap();
     net.drive();
     assert!(net.sent(a, "INVITE ").is_empty(), "no offer, no INVITE");
-    assert_eq!(sessions_started(&net, a).len(), 1, "every outbound call starts when dialled");
-    assert_eq!(net.ended(a, &ca).map(|(cause, _)| cause), Some(EndCause::Failed));
+    assert_eq!(
+        sessions_started(&net, a).len(),
+        1,
+        "every outbound call starts when dialled"
+    );
+    assert_eq!(
+        net.ended(a, &ca).map(|(cause, _)| cause),
+        Some(EndCause::Failed)
+    );
     assert!(!net.answered(a, &ca));
-    let order: Vec<&str> = net.events(a).iter().map(Event::name).filter(|n| n.starts_with("session")).collect();
+    let order: Vec<&str> = net
+        .events(a)
+        .iter()
+        .map(Event::name)
+        .filter(|n| n.starts_with("session"))
+        .collect();
     assert_eq!(order, ["sessionStarted", "sessionEnded"]);
 }
 
@@ -133,7 +176,10 @@ fn callee_hangs_up() {
     net.drive();
     assert_eq!(net.ended(b, &cb), Some((EndCause::HangupLocal, None)));
     assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, None)));
-    assert_eq!(net.with(b, |ua, now| ua.hangup(now, &cb)), Err(CommandError::UnknownCall(cb.0.clone())));
+    assert_eq!(
+        net.with(b, |ua, now| ua.hangup(now, &cb)),
+        Err(CommandError::UnknownCall(cb.0.clone()))
+    );
 }
 
 #[test]
@@ -145,7 +191,10 @@ fn caller_cancels_before_answer() {
     assert_eq!(net.ended(a, &ca), Some((EndCause::Cancelled, None)));
     assert_eq!(net.ended(b, &cb), Some((EndCause::Cancelled, Some(487))));
     assert_eq!(net.sent(a, "CANCEL ").len(), 1);
-    assert!(net.phones[b].sent.iter().any(|m| m.starts_with("SIP/2.0 487 ")));
+    assert!(net.phones[b]
+        .sent
+        .iter()
+        .any(|m| m.starts_with("SIP/2.0 487 ")));
     // The 487 is ACKed inside the INVITE transaction.
     assert_eq!(net.sent(a, "ACK ").len(), 1);
     net.advance(1000);
@@ -159,7 +208,10 @@ fn cancel_before_any_provisional_waits_for_one() {
     // Hang up before the INVITE even left the media layer stage is covered below;
     // here the INVITE is out but nothing came back yet.
     net.with(a, |ua, now| ua.hangup(now, &id)).unwrap();
-    assert!(net.sent(a, "CANCEL ").is_empty(), "no CANCEL before a provisional response");
+    assert!(
+        net.sent(a, "CANCEL ").is_empty(),
+        "no CANCEL before a provisional response"
+    );
     net.drive();
     assert_eq!(net.sent(a, "CANCEL ").len(), 1);
     let cb = net.incoming(b);
@@ -194,10 +246,14 @@ fn reject_busy_and_decline() {
     assert_eq!(net.ended(b, &cb), Some((EndCause::Rejected, Some(486))));
 
     let (ca, cb) = net.ring(a, "1002", b);
-    net.with(b, |ua, now| ua.reject_with(now, &cb, 603)).unwrap();
+    net.with(b, |ua, now| ua.reject_with(now, &cb, 603))
+        .unwrap();
     net.drive();
     assert_eq!(net.ended(a, &ca), Some((EndCause::Rejected, Some(603))));
-    assert_eq!(net.with(b, |ua, now| ua.reject_with(now, &cb, 200)), Err(CommandError::InvalidStatus(200)));
+    assert_eq!(
+        net.with(b, |ua, now| ua.reject_with(now, &cb, 200)),
+        Err(CommandError::InvalidStatus(200))
+    );
 }
 
 #[test]
@@ -209,7 +265,12 @@ fn unknown_callee_fails_with_404() {
 }
 
 fn last_sdp_dir(net: &Net, i: usize, prefix: &str) -> Direction {
-    let m = net.phones[i].sent.iter().rev().find(|m| m.starts_with(prefix)).expect("message");
+    let m = net.phones[i]
+        .sent
+        .iter()
+        .rev()
+        .find(|m| m.starts_with(prefix))
+        .expect("message");
     let body = message::parse(m).unwrap().body().to_owned();
     sdp::directions(&body)[0]
 }
@@ -225,8 +286,14 @@ fn hold_and_unhold_from_both_sides() {
     assert_eq!(ia.state, CallState::Held);
     assert!(ia.held.local && !ia.held.remote);
     let ib = net.phones[b].ua.call_info(&cb).unwrap().clone();
-    assert!(!ib.held.local && ib.held.remote, "remote hold detected from the SDP");
-    assert!(net.events(b).iter().any(|e| matches!(e, Event::CallUpdated(i) if i.held.remote)));
+    assert!(
+        !ib.held.local && ib.held.remote,
+        "remote hold detected from the SDP"
+    );
+    assert!(net
+        .events(b)
+        .iter()
+        .any(|e| matches!(e, Event::CallUpdated(i) if i.held.remote)));
 
     // Now b holds too: both hold, b offers inactive.
     net.with(b, |ua, now| ua.hold(now, &cb)).unwrap();
@@ -253,9 +320,19 @@ fn glare_is_resolved_with_491_backoff() {
     net.with(a, |ua, now| ua.hold(now, &ca)).unwrap();
     net.with(b, |ua, now| ua.hold(now, &cb)).unwrap();
     net.drive();
-    assert!(net.phones[a].sent.iter().any(|m| m.starts_with("SIP/2.0 491 ")));
-    assert!(net.phones[b].sent.iter().any(|m| m.starts_with("SIP/2.0 491 ")));
-    assert!(net.phones[a].media.log.iter().any(|(_, m)| *m == MediaCommand::Rollback));
+    assert!(net.phones[a]
+        .sent
+        .iter()
+        .any(|m| m.starts_with("SIP/2.0 491 ")));
+    assert!(net.phones[b]
+        .sent
+        .iter()
+        .any(|m| m.starts_with("SIP/2.0 491 ")));
+    assert!(net.phones[a]
+        .media
+        .log
+        .iter()
+        .any(|(_, m)| *m == MediaCommand::Rollback));
     // The callee (not the Call-ID owner) retries within 2 s, the caller would wait 2.1-4 s.
     net.advance(2_100);
     let ia = net.phones[a].ua.call_info(&ca).unwrap().clone();
@@ -286,13 +363,19 @@ fn dtmf_by_info_both_ways_with_pause() {
     };
     assert_eq!(tones(&net, b), "1#", "the pause holds the 9 back");
     let info = net.sent(a, "INFO ");
-    assert!(info[0].contains("Content-Type: application/dtmf-relay") && info[0].contains("Signal=1\r\nDuration="));
+    assert!(
+        info[0].contains("Content-Type: application/dtmf-relay")
+            && info[0].contains("Signal=1\r\nDuration=")
+    );
     net.advance(2_100);
     assert_eq!(tones(&net, b), "1#9");
     net.with(b, |ua, now| ua.dtmf(now, &cb, "*")).unwrap();
     net.drive();
     assert_eq!(tones(&net, a), "*");
-    assert_eq!(net.with(a, |ua, now| ua.dtmf(now, &ca, "12x")), Err(CommandError::InvalidTone('X')));
+    assert_eq!(
+        net.with(a, |ua, now| ua.dtmf(now, &ca, "12x")),
+        Err(CommandError::InvalidTone('X'))
+    );
 }
 
 #[test]
@@ -305,7 +388,11 @@ fn dtmf_uses_rfc4733_when_offered() {
     net.with(a, |ua, now| ua.dtmf(now, &ca, "5")).unwrap();
     net.drive();
     assert!(net.sent(a, "INFO ").is_empty());
-    assert!(net.phones[a].media.log.iter().any(|(_, m)| *m == MediaCommand::InsertDtmf { tones: "5".into() }));
+    assert!(net.phones[a]
+        .media
+        .log
+        .iter()
+        .any(|(_, m)| *m == MediaCommand::InsertDtmf { tones: "5".into() }));
 }
 
 #[test]
@@ -315,7 +402,11 @@ fn mute_is_local() {
     let sent = net.phones[a].sent.len();
     net.with(a, |ua, now| ua.mute(now, &ca)).unwrap();
     assert!(net.phones[a].ua.call_info(&ca).unwrap().muted);
-    assert!(net.phones[a].media.log.iter().any(|(_, m)| *m == MediaCommand::SetMuted(true)));
+    assert!(net.phones[a]
+        .media
+        .log
+        .iter()
+        .any(|(_, m)| *m == MediaCommand::SetMuted(true)));
     net.drive();
     assert_eq!(net.phones[a].sent.len(), sent, "no signalling");
     net.with(a, |ua, now| ua.unmute(now, &ca)).unwrap();
@@ -326,13 +417,28 @@ fn mute_is_local() {
 fn misuse_is_an_error() {
     let (mut net, a, b) = two();
     let bogus = sip_core::ua::CallId("nope".into());
-    assert!(matches!(net.with(a, |ua, now| ua.hold(now, &bogus)), Err(CommandError::UnknownCall(_))));
+    assert!(matches!(
+        net.with(a, |ua, now| ua.hold(now, &bogus)),
+        Err(CommandError::UnknownCall(_))
+    ));
     let (ca, cb) = net.ring(a, "1002", b);
-    assert!(matches!(net.with(a, |ua, now| ua.hold(now, &ca)), Err(CommandError::WrongState { .. })));
-    assert!(matches!(net.with(a, |ua, now| ua.answer(now, &ca)), Err(CommandError::WrongState { .. })));
-    assert!(matches!(net.with(a, |ua, now| ua.call(now, "12 34")), Err(CommandError::InvalidTarget(_))));
+    assert!(matches!(
+        net.with(a, |ua, now| ua.hold(now, &ca)),
+        Err(CommandError::WrongState { .. })
+    ));
+    assert!(matches!(
+        net.with(a, |ua, now| ua.answer(now, &ca)),
+        Err(CommandError::WrongState { .. })
+    ));
+    assert!(matches!(
+        net.with(a, |ua, now| ua.call(now, "12 34")),
+        Err(CommandError::InvalidTarget(_))
+    ));
     net.with(b, |ua, now| ua.answer(now, &cb)).unwrap();
-    assert!(matches!(net.with(b, |ua, now| ua.answer(now, &cb)), Err(CommandError::WrongState { .. })));
+    assert!(matches!(
+        net.with(b, |ua, now| ua.answer(now, &cb)),
+        Err(CommandError::WrongState { .. })
+    ));
 }
 
 #[test]
@@ -345,7 +451,14 @@ fn forked_second_2xx_is_acked_and_byed() {
     let b2 = net.add(c);
     net.start(b2);
     net.drive();
-    assert_eq!(net.proxy.bindings.iter().filter(|x| x.user == "1002").count(), 2);
+    assert_eq!(
+        net.proxy
+            .bindings
+            .iter()
+            .filter(|x| x.user == "1002")
+            .count(),
+        2
+    );
     let ca = net.with(a, |ua, now| ua.call(now, "1002")).unwrap();
     net.drive();
     let c1 = net.incoming(b1);
@@ -354,8 +467,18 @@ fn forked_second_2xx_is_acked_and_byed() {
     net.with(b2, |ua, now| ua.answer(now, &c2)).unwrap();
     net.drive();
     assert!(net.started(a, &ca));
-    assert_eq!(net.events(a).iter().filter(|e| matches!(e, Event::SessionStarted(_))).count(), 1);
-    assert_eq!(net.answers(a, &ca), 1, "the second fork's 2xx is not a second answer");
+    assert_eq!(
+        net.events(a)
+            .iter()
+            .filter(|e| matches!(e, Event::SessionStarted(_)))
+            .count(),
+        1
+    );
+    assert_eq!(
+        net.answers(a, &ca),
+        1,
+        "the second fork's 2xx is not a second answer"
+    );
     assert_eq!(net.sent(a, "ACK ").len(), 2, "both 2xx ACKed");
     assert_eq!(net.sent(a, "BYE ").len(), 1, "the second fork is hung up");
     // Exactly one of the callees was hung up; the other is in the call.
@@ -379,7 +502,9 @@ fn unanswered_inbound_call_times_out_with_480() {
 fn options_are_answered() {
     let (mut net, a, _b) = two();
     let opts = "OPTIONS sip:x@y.invalid SIP/2.0\r\nVia: SIP/2.0/WSS proxy.test.local;branch=z9hG4bK-p9-0-o1\r\nFrom: <sip:probe@test.local>;tag=p\r\nTo: <sip:1001@test.local>\r\nCall-ID: opt1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
-    net.with(a, |ua, now| ua.handle_input(now, sip_core::ua::Input::Received(opts)));
+    net.with(a, |ua, now| {
+        ua.handle_input(now, sip_core::ua::Input::Received(opts))
+    });
     let reply = net.phones[a].sent.last().unwrap().clone();
     assert!(reply.starts_with("SIP/2.0 200 OK"));
     assert!(reply.contains("Allow: INVITE, ACK, CANCEL, BYE, INFO, OPTIONS"));
@@ -400,12 +525,22 @@ fn first_invite_carries_credentials_and_is_not_challenged() {
     let (ca, _cb) = net.connect_call(a, "1002", b);
     assert_eq!(net.proxy.challenges, challenges, "no 407");
     let invites = net.sent(a, "INVITE ");
-    assert_eq!(invites.len(), 1, "no INVITE / 407 / ACK / INVITE round trip");
+    assert_eq!(
+        invites.len(),
+        1,
+        "no INVITE / 407 / ACK / INVITE round trip"
+    );
     let inv = message::parse(&invites[0]).unwrap();
     let creds = inv.credentials().unwrap();
     assert_eq!(creds[0].kind, message::AuthKind::Proxy);
     assert_eq!(creds[0].param("nc"), Some("00000002"));
-    assert!(!net.phones[a].received.iter().any(|m| m.starts_with("SIP/2.0 407 ")), "no 407 to ACK");
+    assert!(
+        !net.phones[a]
+            .received
+            .iter()
+            .any(|m| m.starts_with("SIP/2.0 407 ")),
+        "no 407 to ACK"
+    );
     assert_eq!(net.state(a, &ca), Some(CallState::Active));
 }
 
@@ -424,13 +559,19 @@ fn invite_with_a_stale_reused_nonce_falls_back_to_the_challenge() {
     let id = net.with(a, |ua, now| ua.call(now, "1002")).unwrap();
     net.drive();
     assert_eq!(net.ended(a, &id).map(|e| e.1), Some(Some(407)));
-    assert_eq!(net.sent(a, "INVITE ").len(), 4, "pre-emptive + one answer only");
+    assert_eq!(
+        net.sent(a, "INVITE ").len(),
+        4,
+        "pre-emptive + one answer only"
+    );
 }
 
 /// An INVITE without SDP from the server (RFC 3261 §13.2.1 late offer), to phone `a`.
 fn late_offer_invite(net: &mut Net, a: usize) -> sip_core::ua::CallId {
     let invite = "INVITE sip:1001@198.51.100.7;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS proxy.test.local;branch=z9hG4bK-late-1\r\nMax-Forwards: 69\r\nFrom: \"Queue\" <sip:600@test.local>;tag=lq1\r\nTo: <sip:1001@test.local>\r\nCall-ID: late-offer-1\r\nCSeq: 10 INVITE\r\nContact: <sip:600@proxy.test.local;transport=ws>\r\nContent-Length: 0\r\n\r\n";
-    net.with(a, |ua, now| ua.handle_input(now, sip_core::ua::Input::Received(invite)));
+    net.with(a, |ua, now| {
+        ua.handle_input(now, sip_core::ua::Input::Received(invite))
+    });
     net.incoming(a)
 }
 
@@ -443,12 +584,19 @@ fn late_offer_ok(net: &Net, a: usize) -> (String, String) {
         .find(|m| m.starts_with("SIP/2.0 200 ") && m.contains("Call-ID: late-offer-1"))
         .expect("a 200 to the INVITE");
     let msg = message::parse(ok).unwrap();
-    assert_eq!(msg.content_type().unwrap().map(|c| c.mime), Some("application/sdp"));
+    assert_eq!(
+        msg.content_type().unwrap().map(|c| c.mime),
+        Some("application/sdp")
+    );
     (msg.to().tag().unwrap().to_owned(), msg.body().to_owned())
 }
 
 fn late_offer_ack(to_tag: &str, body: &str) -> String {
-    let ctype = if body.is_empty() { String::new() } else { String::from("Content-Type: application/sdp\r\n") };
+    let ctype = if body.is_empty() {
+        String::new()
+    } else {
+        String::from("Content-Type: application/sdp\r\n")
+    };
     format!(
         "ACK sip:1001@198.51.100.7;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS proxy.test.local;branch=z9hG4bK-late-ack\r\nMax-Forwards: 69\r\nFrom: \"Queue\" <sip:600@test.local>;tag=lq1\r\nTo: <sip:1001@test.local>;tag={to_tag}\r\nCall-ID: late-offer-1\r\nCSeq: 10 ACK\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
         body.len()
@@ -459,19 +607,37 @@ fn late_offer_ack(to_tag: &str, body: &str) -> String {
 fn a_late_offer_invite_is_answered_with_our_offer_and_the_answer_in_the_ack_applied() {
     let (mut net, a, _b) = two();
     let id = late_offer_invite(&mut net, a);
-    assert_eq!(net.state(a, &id), Some(CallState::Ringing), "no 488: {:?}", net.phones[a].sent.last());
+    assert_eq!(
+        net.state(a, &id),
+        Some(CallState::Ringing),
+        "no 488: {:?}",
+        net.phones[a].sent.last()
+    );
     net.with(a, |ua, now| ua.answer(now, &id).unwrap());
     assert!(
-        net.phones[a].media.log.iter().any(|(c, cmd)| c == &id && matches!(cmd, MediaCommand::CreateOffer)),
+        net.phones[a]
+            .media
+            .log
+            .iter()
+            .any(|(c, cmd)| c == &id && matches!(cmd, MediaCommand::CreateOffer)),
         "the media layer was asked for an offer, not an answer"
     );
     let (to_tag, offer) = late_offer_ok(&net, a);
-    assert!(offer.contains("m=audio"), "the 200 carries our offer: {offer}");
+    assert!(
+        offer.contains("m=audio"),
+        "the 200 carries our offer: {offer}"
+    );
     let answer = "v=0\r\no=- 7 1 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\nm=audio 4000 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=sendrecv\r\n";
     let ack = late_offer_ack(&to_tag, answer);
-    net.with(a, |ua, now| ua.handle_input(now, sip_core::ua::Input::Received(&ack)));
+    net.with(a, |ua, now| {
+        ua.handle_input(now, sip_core::ua::Input::Received(&ack))
+    });
     assert!(
-        net.phones[a].media.log.iter().any(|(c, cmd)| c == &id && *cmd == MediaCommand::ApplyAnswer { remote_sdp: answer.to_owned() }),
+        net.phones[a].media.log.iter().any(|(c, cmd)| c == &id
+            && *cmd
+                == MediaCommand::ApplyAnswer {
+                    remote_sdp: answer.to_owned()
+                }),
         "the answer in the ACK went to the media layer: {:?}",
         net.phones[a].media.log
     );
@@ -487,17 +653,30 @@ fn a_late_offer_whose_ack_has_no_answer_is_ended_with_bye() {
     net.with(a, |ua, now| ua.answer(now, &id).unwrap());
     let (to_tag, _) = late_offer_ok(&net, a);
     let ack = late_offer_ack(&to_tag, "");
-    net.with(a, |ua, now| ua.handle_input(now, sip_core::ua::Input::Received(&ack)));
+    net.with(a, |ua, now| {
+        ua.handle_input(now, sip_core::ua::Input::Received(&ack))
+    });
     assert_eq!(net.ended(a, &id), Some((EndCause::Failed, None)));
     assert_eq!(net.sent(a, "BYE ").len(), 1, "the dialog is ended");
-    assert!(net.events(a).iter().any(|e| matches!(e, Event::Error { detail, .. } if detail.contains("no answer"))));
+    assert!(net
+        .events(a)
+        .iter()
+        .any(|e| matches!(e, Event::Error { detail, .. } if detail.contains("no answer"))));
 }
 
 #[test]
 fn an_invite_with_a_body_that_is_not_sdp_is_still_refused_with_488() {
     let (mut net, a, _b) = two();
     let invite = "INVITE sip:1001@198.51.100.7;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS proxy.test.local;branch=z9hG4bK-late-2\r\nMax-Forwards: 69\r\nFrom: <sip:600@test.local>;tag=lq2\r\nTo: <sip:1001@test.local>\r\nCall-ID: not-sdp-1\r\nCSeq: 1 INVITE\r\nContact: <sip:600@proxy.test.local;transport=ws>\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
-    net.with(a, |ua, now| ua.handle_input(now, sip_core::ua::Input::Received(invite)));
-    assert!(net.phones[a].sent.iter().any(|m| m.starts_with("SIP/2.0 488 ") && m.contains("Call-ID: not-sdp-1")));
-    assert!(!net.events(a).iter().any(|e| matches!(e, Event::Incoming(_))));
+    net.with(a, |ua, now| {
+        ua.handle_input(now, sip_core::ua::Input::Received(invite))
+    });
+    assert!(net.phones[a]
+        .sent
+        .iter()
+        .any(|m| m.starts_with("SIP/2.0 488 ") && m.contains("Call-ID: not-sdp-1")));
+    assert!(!net
+        .events(a)
+        .iter()
+        .any(|e| matches!(e, Event::Incoming(_))));
 }

@@ -12,7 +12,10 @@ fn transport_errors(net: &Net, i: usize) -> Vec<String> {
     net.events(i)
         .iter()
         .filter_map(|e| match e {
-            Event::Error { scope: ErrorScope::Transport, detail } => Some(detail.clone()),
+            Event::Error {
+                scope: ErrorScope::Transport,
+                detail,
+            } => Some(detail.clone()),
             _ => None,
         })
         .collect()
@@ -26,14 +29,20 @@ fn hanging_first_server_is_abandoned_and_the_second_registers() {
     net.start(a);
     net.advance(9_900);
     assert!(!net.phones[a].ua.is_connected(), "still waiting for edge1");
-    assert!(transport_errors(&net, a).is_empty(), "nothing reported before the deadline");
+    assert!(
+        transport_errors(&net, a).is_empty(),
+        "nothing reported before the deadline"
+    );
     assert_eq!(net.phones[a].closes, 0);
     net.advance(600);
     assert_eq!(net.phones[a].connects, [EDGE1.to_owned(), EDGE2.to_owned()]);
     assert_eq!(net.phones[a].closes, 1, "the hanging socket is dropped");
     let errors = transport_errors(&net, a);
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains(EDGE1) && errors[0].contains("no answer within 10000 ms"), "{errors:?}");
+    assert!(
+        errors[0].contains(EDGE1) && errors[0].contains("no answer within 10000 ms"),
+        "{errors:?}"
+    );
     assert!(net.phones[a].ua.is_connected());
     assert!(net.phones[a].ua.is_registered(), "registered through edge2");
 }
@@ -50,12 +59,26 @@ fn all_servers_hanging_back_off_in_rounds_then_recover() {
     // backoff, two more: five or six connects started within 65 s.
     net.advance(65_000);
     let attempts = net.phones[a].connects.len() - before;
-    assert!((5..=6).contains(&attempts), "{attempts} connects: {:?}", net.phones[a].connects);
+    assert!(
+        (5..=6).contains(&attempts),
+        "{attempts} connects: {:?}",
+        net.phones[a].connects
+    );
     let errors = transport_errors(&net, a);
     // Every attempt but possibly the one still pending was abandoned and reported.
-    assert!(errors.len() == attempts || errors.len() + 1 == attempts, "{errors:?}");
-    assert!(errors.iter().all(|e| e.contains("no answer within")), "{errors:?}");
-    assert_eq!(net.phones[a].closes, errors.len(), "each abandoned socket is closed");
+    assert!(
+        errors.len() == attempts || errors.len() + 1 == attempts,
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().all(|e| e.contains("no answer within")),
+        "{errors:?}"
+    );
+    assert_eq!(
+        net.phones[a].closes,
+        errors.len(),
+        "each abandoned socket is closed"
+    );
     assert!(!net.phones[a].ua.is_connected());
     assert!(!net.phones[a].ua.is_registered());
     // One server comes back: the next attempt to it succeeds and registers.
@@ -65,7 +88,11 @@ fn all_servers_hanging_back_off_in_rounds_then_recover() {
     assert!(net.phones[a].ua.is_registered(), "registered again");
     let errors_after = transport_errors(&net, a).len();
     net.advance(30_000);
-    assert_eq!(transport_errors(&net, a).len(), errors_after, "no error once connected");
+    assert_eq!(
+        transport_errors(&net, a).len(),
+        errors_after,
+        "no error once connected"
+    );
     assert!(net.phones[a].ua.is_connected());
 }
 
@@ -81,12 +108,30 @@ fn stray_reports_of_an_abandoned_socket_change_nothing() {
     assert_eq!(transport_errors(&net, a).len(), 2);
     let waiting_until = net.phones[a].ua.poll_timeout().expect("backoff armed");
     // The dropped socket reports late anyway.
-    net.with(a, |ua, now| ua.handle_input(now, Input::TransportClosed { reason: "late".into() }));
+    net.with(a, |ua, now| {
+        ua.handle_input(
+            now,
+            Input::TransportClosed {
+                reason: "late".into(),
+            },
+        )
+    });
     net.with(a, |ua, now| ua.handle_input(now, Input::TransportConnected));
-    assert!(!net.phones[a].ua.is_connected(), "a late open of an abandoned socket is ignored");
-    assert_eq!(transport_errors(&net, a).len(), 2, "a late close is not another failure");
+    assert!(
+        !net.phones[a].ua.is_connected(),
+        "a late open of an abandoned socket is ignored"
+    );
+    assert_eq!(
+        transport_errors(&net, a).len(),
+        2,
+        "a late close is not another failure"
+    );
     assert_eq!(net.phones[a].connects.len(), 2, "no extra connect");
-    assert_eq!(net.phones[a].ua.poll_timeout(), Some(waiting_until), "the backoff is untouched");
+    assert_eq!(
+        net.phones[a].ua.poll_timeout(),
+        Some(waiting_until),
+        "the backoff is untouched"
+    );
     net.hang.clear();
     net.advance(2_000);
     assert!(net.phones[a].ua.is_registered(), "the next round connects");

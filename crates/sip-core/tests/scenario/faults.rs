@@ -43,8 +43,16 @@ fn lost_bye_times_out_with_timer_f_and_cleans_up() {
     assert!(t <= net.now.plus(32_000));
     net.advance(32_100);
     // Only the idle keepalive and the registration refresh are left.
-    assert_eq!(net.phones[a].ua.debug_sizes().clients, 0, "no transaction timer left");
-    assert_eq!(net.sent(a, "BYE ").len(), 1, "no retransmission on a reliable transport");
+    assert_eq!(
+        net.phones[a].ua.debug_sizes().clients,
+        0,
+        "no transaction timer left"
+    );
+    assert_eq!(
+        net.sent(a, "BYE ").len(),
+        1,
+        "no retransmission on a reliable transport"
+    );
 }
 
 #[test]
@@ -52,16 +60,51 @@ fn duplicated_messages_are_absorbed() {
     let (mut net, a, b) = two();
     net.fault = Box::new(|_, _| Fault::Duplicate);
     let (ca, cb) = net.connect_call(a, "1002", b);
-    assert_eq!(net.events(b).iter().filter(|e| matches!(e, Event::Incoming(_))).count(), 1);
-    assert_eq!(net.events(a).iter().filter(|e| matches!(e, Event::SessionStarted(_))).count(), 1);
-    assert_eq!(net.answers(a, &ca), 1, "a duplicated 200 is not a second answer");
-    assert_eq!(net.events(b).iter().filter(|e| matches!(e, Event::SessionStarted(_))).count(), 1);
+    assert_eq!(
+        net.events(b)
+            .iter()
+            .filter(|e| matches!(e, Event::Incoming(_)))
+            .count(),
+        1
+    );
+    assert_eq!(
+        net.events(a)
+            .iter()
+            .filter(|e| matches!(e, Event::SessionStarted(_)))
+            .count(),
+        1
+    );
+    assert_eq!(
+        net.answers(a, &ca),
+        1,
+        "a duplicated 200 is not a second answer"
+    );
+    assert_eq!(
+        net.events(b)
+            .iter()
+            .filter(|e| matches!(e, Event::SessionStarted(_)))
+            .count(),
+        1
+    );
     net.with(a, |ua, now| ua.dtmf(now, &ca, "7")).unwrap();
     net.drive();
-    assert_eq!(net.events(b).iter().filter(|e| matches!(e, Event::Dtmf { .. })).count(), 1, "retransmitted INFO is not a new tone");
+    assert_eq!(
+        net.events(b)
+            .iter()
+            .filter(|e| matches!(e, Event::Dtmf { .. }))
+            .count(),
+        1,
+        "retransmitted INFO is not a new tone"
+    );
     net.with(b, |ua, now| ua.hangup(now, &cb)).unwrap();
     net.drive();
-    assert_eq!(net.events(a).iter().filter(|e| matches!(e, Event::SessionEnded { .. })).count(), 1);
+    assert_eq!(
+        net.events(a)
+            .iter()
+            .filter(|e| matches!(e, Event::SessionEnded { .. }))
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -73,7 +116,11 @@ fn transport_flicker_reconnects_reregisters_and_keeps_the_call() {
     net.drive();
     assert!(net.events(a).contains(&Event::Disconnected));
     assert!(!net.phones[a].ua.is_registered());
-    assert_eq!(net.state(a, &ca), Some(CallState::Active), "the call survives");
+    assert_eq!(
+        net.state(a, &ca),
+        Some(CallState::Active),
+        "the call survives"
+    );
     // The first reconnect attempt fails: fail over to the second server.
     net.reachable[a] = false;
     net.advance(1_000);
@@ -81,14 +128,20 @@ fn transport_flicker_reconnects_reregisters_and_keeps_the_call() {
     net.advance(5_000);
     let connects = &net.phones[a].connects;
     assert!(connects.len() >= 3, "{connects:?}");
-    assert!(connects.iter().any(|u| u.contains("edge2")), "failover: {connects:?}");
+    assert!(
+        connects.iter().any(|u| u.contains("edge2")),
+        "failover: {connects:?}"
+    );
     assert!(net.phones[a].ua.is_registered(), "registered again");
     assert!(net.proxy.registers.len() > registers);
     // The call was refreshed on the new flow and still works both ways.
     assert_eq!(net.state(a, &ca), Some(CallState::Active));
     net.with(b, |ua, now| ua.dtmf(now, &cb, "3")).unwrap();
     net.drive();
-    assert!(net.events(a).iter().any(|e| matches!(e, Event::Dtmf { tone: '3', .. })));
+    assert!(net
+        .events(a)
+        .iter()
+        .any(|e| matches!(e, Event::Dtmf { tone: '3', .. })));
     net.with(b, |ua, now| ua.hangup(now, &cb)).unwrap();
     net.drive();
     assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, None)));
@@ -116,14 +169,28 @@ fn malformed_input_never_panics_and_gets_400_when_possible() {
     let reply = net.phones[a].sent.last().unwrap().clone();
     assert!(reply.starts_with("SIP/2.0 400 "), "{reply}");
     let mut seed = 7u64;
-    let corpus: Vec<String> = net.phones[a].received.iter().chain(net.phones[b].received.iter()).cloned().collect();
+    let corpus: Vec<String> = net.phones[a]
+        .received
+        .iter()
+        .chain(net.phones[b].received.iter())
+        .cloned()
+        .collect();
     for msg in &corpus {
-        for cut in [0, 1, 7, msg.len() / 3, msg.len() / 2, msg.len().saturating_sub(3)] {
+        for cut in [
+            0,
+            1,
+            7,
+            msg.len() / 3,
+            msg.len() / 2,
+            msg.len().saturating_sub(3),
+        ] {
             let mut cut = cut.min(msg.len());
             while !msg.is_char_boundary(cut) {
                 cut -= 1;
             }
-            net.with(a, |ua, now| ua.handle_input(now, Input::Received(&msg[..cut])));
+            net.with(a, |ua, now| {
+                ua.handle_input(now, Input::Received(&msg[..cut]))
+            });
         }
         // Random byte flips (kept valid UTF-8 by using ASCII).
         for _ in 0..20 {
@@ -141,7 +208,14 @@ fn malformed_input_never_panics_and_gets_400_when_possible() {
             }
         }
     }
-    for junk in ["", "\r\n\r\n", "SIP/2.0", "SIP/2.0 999 X\r\n\r\n", "ACK", "INVITE  SIP/2.0\r\n\r\n"] {
+    for junk in [
+        "",
+        "\r\n\r\n",
+        "SIP/2.0",
+        "SIP/2.0 999 X\r\n\r\n",
+        "ACK",
+        "INVITE  SIP/2.0\r\n\r\n",
+    ] {
         net.with(a, |ua, now| ua.handle_input(now, Input::Received(junk)));
     }
     net.drive();
@@ -152,7 +226,11 @@ fn unknown_dialog_gets_481() {
     let (mut net, a, _b) = two();
     let bye = "BYE sip:x@y.invalid SIP/2.0\r\nVia: SIP/2.0/WSS proxy.test.local;branch=z9hG4bK-p9-0-b1\r\nFrom: <sip:z@test.local>;tag=zz\r\nTo: <sip:1001@test.local>;tag=nope\r\nCall-ID: ghost\r\nCSeq: 5 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
     net.with(a, |ua, now| ua.handle_input(now, Input::Received(bye)));
-    assert!(net.phones[a].sent.last().unwrap().starts_with("SIP/2.0 481 "));
+    assert!(net.phones[a]
+        .sent
+        .last()
+        .unwrap()
+        .starts_with("SIP/2.0 481 "));
 }
 
 #[test]
@@ -174,7 +252,10 @@ fn transport_errors(net: &Net, i: usize) -> Vec<String> {
     net.events(i)
         .iter()
         .filter_map(|e| match e {
-            Event::Error { scope: sip_core::ua::ErrorScope::Transport, detail } => Some(detail.clone()),
+            Event::Error {
+                scope: sip_core::ua::ErrorScope::Transport,
+                detail,
+            } => Some(detail.clone()),
             _ => None,
         })
         .collect()
@@ -189,9 +270,19 @@ fn failed_connect_is_reported_and_the_next_server_is_tried_at_once() {
     net.cut(a);
     // First retry after 250-500 ms to edge1, which refuses; edge2 follows without a backoff.
     net.advance(600);
-    assert!(net.phones[a].ua.is_connected(), "{:?}", net.phones[a].connects);
+    assert!(
+        net.phones[a].ua.is_connected(),
+        "{:?}",
+        net.phones[a].connects
+    );
     let connects = &net.phones[a].connects;
-    assert_eq!(connects[connects.len() - 2..], ["wss://edge1.test/ws".to_owned(), "wss://edge2.test/ws".to_owned()]);
+    assert_eq!(
+        connects[connects.len() - 2..],
+        [
+            "wss://edge1.test/ws".to_owned(),
+            "wss://edge2.test/ws".to_owned()
+        ]
+    );
     let errors = transport_errors(&net, a);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("edge1"), "{errors:?}");
@@ -205,7 +296,10 @@ fn failed_connect_is_reported_and_the_next_server_is_tried_at_once() {
     net.advance(20_000);
     let attempts = net.phones[a].connects.len() - before;
     assert_eq!(transport_errors(&net, a).len(), attempts);
-    assert!((6..=12).contains(&attempts), "{attempts} connects in rounds of two");
+    assert!(
+        (6..=12).contains(&attempts),
+        "{attempts} connects in rounds of two"
+    );
 }
 
 #[test]
@@ -221,16 +315,34 @@ fn refresh_reinvite_timeout_after_reconnect_keeps_the_call() {
     });
     net.advance(5_000);
     assert!(net.phones[a].ua.is_registered());
-    assert_eq!(net.sent(a, "INVITE ").len(), 2, "the refresh re-INVITE went out");
+    assert_eq!(
+        net.sent(a, "INVITE ").len(),
+        2,
+        "the refresh re-INVITE went out"
+    );
     net.advance(33_000);
-    assert!(net.ended(a, &ca).is_none(), "a timed-out refresh does not end the call");
+    assert!(
+        net.ended(a, &ca).is_none(),
+        "a timed-out refresh does not end the call"
+    );
     assert_eq!(net.state(a, &ca), Some(CallState::Active));
     assert!(net.sent(a, "BYE ").is_empty());
-    assert!(net.events(a).iter().any(|e| matches!(e, Event::Error { scope: sip_core::ua::ErrorScope::Call, .. })));
+    assert!(net.events(a).iter().any(|e| matches!(
+        e,
+        Event::Error {
+            scope: sip_core::ua::ErrorScope::Call,
+            ..
+        }
+    )));
     net.fault = Box::new(|_, _| Fault::Deliver);
     net.with(b, |ua, now| ua.dtmf(now, &cb, "5")).unwrap();
     net.drive();
-    assert!(net.events(a).iter().any(|e| matches!(e, Event::Dtmf { tone: '5', .. })), "the dialog still works");
+    assert!(
+        net.events(a)
+            .iter()
+            .any(|e| matches!(e, Event::Dtmf { tone: '5', .. })),
+        "the dialog still works"
+    );
 }
 
 #[test]

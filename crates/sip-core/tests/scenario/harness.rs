@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use sip_core::sdp::{self, Direction};
-use sip_core::ua::{CallId, CallState, Event, Input, Instant, MediaCommand, MediaResult, Output, TransportCommand, Ua, UaConfig};
+use sip_core::ua::{
+    CallId, CallState, Event, Input, Instant, MediaCommand, MediaResult, Output, TransportCommand,
+    Ua, UaConfig,
+};
 
 use crate::proxy::{Proxy, DOMAIN};
 
@@ -68,7 +71,14 @@ impl Media {
 
     fn run(&mut self, call: &CallId, cmd: &MediaCommand) -> Option<MediaResult> {
         self.log.push((call.clone(), cmd.clone()));
-        if self.fail_next && matches!(cmd, MediaCommand::CreateOffer | MediaCommand::CreateAnswer { .. } | MediaCommand::CreateReoffer { .. }) {
+        if self.fail_next
+            && matches!(
+                cmd,
+                MediaCommand::CreateOffer
+                    | MediaCommand::CreateAnswer { .. }
+                    | MediaCommand::CreateReoffer { .. }
+            )
+        {
             self.fail_next = false;
             return Some(MediaResult::Failed("fake failure".into()));
         }
@@ -83,7 +93,10 @@ impl Media {
             }
             MediaCommand::CreateAnswer { remote_sdp } => {
                 let local = *self.dir.entry(call.clone()).or_insert(Direction::SendRecv);
-                let offer = sdp::directions(remote_sdp).first().copied().unwrap_or(Direction::SendRecv);
+                let offer = sdp::directions(remote_sdp)
+                    .first()
+                    .copied()
+                    .unwrap_or(Direction::SendRecv);
                 let d = intersect(local, offer.reversed());
                 Some(MediaResult::LocalAnswer(self.sdp(d)))
             }
@@ -145,7 +158,12 @@ pub struct Net {
 }
 
 pub fn config(user: &str) -> UaConfig {
-    let mut c = UaConfig::new(&format!("sip:{user}@{DOMAIN}"), user, "secret", vec!["wss://edge1.test/ws".into(), "wss://edge2.test/ws".into()]);
+    let mut c = UaConfig::new(
+        &format!("sip:{user}@{DOMAIN}"),
+        user,
+        "secret",
+        vec!["wss://edge1.test/ws".into(), "wss://edge2.test/ws".into()],
+    );
     c.display_name = Some(format!("User {user}"));
     c.instance_id = format!("urn:uuid:00000000-0000-0000-0000-00000000{user}");
     c
@@ -174,7 +192,10 @@ impl Net {
         self.phones.push(Phone {
             ua,
             events: Vec::new(),
-            media: Media { auto: true, ..Media::default() },
+            media: Media {
+                auto: true,
+                ..Media::default()
+            },
             timer: None,
             connected: false,
             connects: Vec::new(),
@@ -205,7 +226,12 @@ impl Net {
 
     fn push(&mut self, at: Instant, to: Dest, what: What) {
         self.seq += 1;
-        self.queue.push(Packet { at, seq: self.seq, to, what });
+        self.queue.push(Packet {
+            at,
+            seq: self.seq,
+            to,
+            what,
+        });
     }
 
     /// Sends SIP text through the fault hook.
@@ -230,7 +256,10 @@ impl Net {
                 let out = self.phones[i].ua.poll_output();
                 match out {
                     Output::Transmit(text) => {
-                        assert!(self.phones[i].connected, "phone {i} transmits while disconnected");
+                        assert!(
+                            self.phones[i].connected,
+                            "phone {i} transmits while disconnected"
+                        );
                         self.phones[i].sent.push(text.clone());
                         if !self.phones[i].frozen() {
                             self.send(Dest::Proxy { from: i }, text);
@@ -241,7 +270,11 @@ impl Net {
                         if self.hang.contains(&url) {
                             continue;
                         }
-                        let what = if self.reachable[i] && !self.down.contains(&url) { What::Connected } else { What::Closed };
+                        let what = if self.reachable[i] && !self.down.contains(&url) {
+                            What::Connected
+                        } else {
+                            What::Closed
+                        };
                         let at = self.now.plus(5);
                         self.push(at, Dest::Phone(i), what);
                     }
@@ -269,7 +302,9 @@ impl Net {
             }
             let now = self.now;
             for (call, result) in media_results {
-                self.phones[i].ua.handle_input(now, Input::Media { call, result });
+                self.phones[i]
+                    .ua
+                    .handle_input(now, Input::Media { call, result });
             }
         }
     }
@@ -296,13 +331,20 @@ impl Net {
                 self.phones[i].connected = true;
                 self.phones[i].flow += 1;
                 let now = self.now;
-                self.phones[i].ua.handle_input(now, Input::TransportConnected);
+                self.phones[i]
+                    .ua
+                    .handle_input(now, Input::TransportConnected);
                 self.drain(i);
             }
             (Dest::Phone(i), What::Closed) => {
                 self.phones[i].connected = false;
                 let now = self.now;
-                self.phones[i].ua.handle_input(now, Input::TransportClosed { reason: "closed".into() });
+                self.phones[i].ua.handle_input(
+                    now,
+                    Input::TransportClosed {
+                        reason: "closed".into(),
+                    },
+                );
                 self.drain(i);
             }
             _ => {}
@@ -334,7 +376,8 @@ impl Net {
                 any = true;
                 continue;
             }
-            let timer = (0..self.phones.len()).find(|&i| self.phones[i].timer.is_some_and(|t| t <= self.now));
+            let timer = (0..self.phones.len())
+                .find(|&i| self.phones[i].timer.is_some_and(|t| t <= self.now));
             if let Some(i) = timer {
                 let now = self.now;
                 self.phones[i].timer = None;
@@ -383,7 +426,8 @@ impl Net {
 
     /// Closes a phone's transport (the WebSocket flickers).
     pub fn cut(&mut self, i: usize) {
-        self.queue.retain(|p| p.to != Dest::Phone(i) && p.to != Dest::Proxy { from: i });
+        self.queue
+            .retain(|p| p.to != Dest::Phone(i) && p.to != Dest::Proxy { from: i });
         let at = self.now;
         self.push(at, Dest::Phone(i), What::Closed);
     }
@@ -392,7 +436,8 @@ impl Net {
     /// mapping): frames in flight and later ones vanish both ways, nothing closes. Flows
     /// opened afterwards work.
     pub fn freeze(&mut self, i: usize) {
-        self.queue.retain(|p| p.to != Dest::Phone(i) && p.to != Dest::Proxy { from: i });
+        self.queue
+            .retain(|p| p.to != Dest::Phone(i) && p.to != Dest::Proxy { from: i });
         self.phones[i].frozen_flow = Some(self.phones[i].flow);
     }
 
@@ -421,14 +466,21 @@ impl Net {
 
     pub fn ended(&self, i: usize, call: &CallId) -> Option<(sip_core::ua::EndCause, Option<u16>)> {
         self.phones[i].events.iter().find_map(|e| match e {
-            Event::SessionEnded { call: c, cause, status } if c == call => Some((*cause, *status)),
+            Event::SessionEnded {
+                call: c,
+                cause,
+                status,
+            } if c == call => Some((*cause, *status)),
             _ => None,
         })
     }
 
     /// Whether phone `i` emitted `SessionStarted` for `call` (dialling out, or answering in).
     pub fn started(&self, i: usize, call: &CallId) -> bool {
-        self.phones[i].events.iter().any(|e| matches!(e, Event::SessionStarted(info) if &info.id == call))
+        self.phones[i]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::SessionStarted(info) if &info.id == call))
     }
 
     /// How many `CallUpdated` events of phone `i` report `call` active and answered: the
@@ -456,7 +508,12 @@ impl Net {
 
     /// Messages phone `i` sent whose start line begins with `prefix`.
     pub fn sent(&self, i: usize, prefix: &str) -> Vec<String> {
-        self.phones[i].sent.iter().filter(|m| m.starts_with(prefix)).cloned().collect()
+        self.phones[i]
+            .sent
+            .iter()
+            .filter(|m| m.starts_with(prefix))
+            .cloned()
+            .collect()
     }
 
     /// Places a call from `a` to `b`'s user and lets it ring; returns (a's id, b's id).
@@ -475,7 +532,10 @@ impl Net {
         self.phones[b].ua.answer(now, &cb).expect("answer");
         self.drain(b);
         self.drive();
-        assert!(self.answered(a, &ca) && self.started(b, &cb), "the caller saw the answer, the callee started");
+        assert!(
+            self.answered(a, &ca) && self.started(b, &cb),
+            "the caller saw the answer, the callee started"
+        );
         (ca, cb)
     }
 

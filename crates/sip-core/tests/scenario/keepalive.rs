@@ -15,18 +15,31 @@ fn two() -> (Net, usize, usize) {
 }
 
 pub fn pings(net: &Net, i: usize) -> usize {
-    net.phones[i].sent.iter().filter(|m| m.as_str() == PING).count()
+    net.phones[i]
+        .sent
+        .iter()
+        .filter(|m| m.as_str() == PING)
+        .count()
 }
 
 pub fn disconnects(net: &Net, i: usize) -> usize {
-    net.events(i).iter().filter(|e| matches!(e, Event::Disconnected)).count()
+    net.events(i)
+        .iter()
+        .filter(|e| matches!(e, Event::Disconnected))
+        .count()
 }
 
 /// Advances in 100 ms steps until phone `i` hears a pong on its current flow, which
 /// makes an unanswered ping fatal there (a flow that never answered one gets an OPTIONS
 /// probe first: see `keepalive_options.rs`).
 pub fn hear_a_pong(net: &mut Net, i: usize) {
-    let pongs = |net: &Net| net.phones[i].received.iter().filter(|m| m.as_str() == "\r\n").count();
+    let pongs = |net: &Net| {
+        net.phones[i]
+            .received
+            .iter()
+            .filter(|m| m.as_str() == "\r\n")
+            .count()
+    };
     let before = pongs(net);
     let start = net.now;
     while pongs(net) == before {
@@ -65,29 +78,66 @@ fn silent_transport_mid_call_is_detected_then_reconnect_reregister_reinvite_keep
         detected >= policy.timeout && detected <= policy.call_interval + policy.timeout + 200,
         "a call's silent transport is detected within interval + timeout: {detected} ms"
     );
-    assert_eq!(net.phones[a].closes, closes_before + 1, "the UA asked the driver to drop the dead socket");
+    assert_eq!(
+        net.phones[a].closes,
+        closes_before + 1,
+        "the UA asked the driver to drop the dead socket"
+    );
     assert!(pings(&net, a) >= 1, "a probe went out");
 
     net.advance(3_000);
     let events = net.take_events(a);
     let names: Vec<&str> = events.iter().map(Event::name).collect();
     assert_eq!(
-        names.iter().copied().filter(|n| *n != "callUpdated").take(4).collect::<Vec<_>>(),
-        ["disconnected", "registeredChange", "connected", "registeredChange"],
+        names
+            .iter()
+            .copied()
+            .filter(|n| *n != "callUpdated")
+            .take(4)
+            .collect::<Vec<_>>(),
+        [
+            "disconnected",
+            "registeredChange",
+            "connected",
+            "registeredChange"
+        ],
         "{names:?}"
     );
-    assert!(!events.iter().any(|e| matches!(e, Event::SessionEnded { .. })), "the call was kept: {names:?}");
-    assert!(net.phones[a].ua.is_registered(), "registered again on the new flow");
-    assert!(net.proxy.registers.len() > registers_before, "a REGISTER on the new flow");
-    assert_eq!(net.sent(a, "INVITE ").len(), invites_before + 1, "the call was re-INVITEd");
-    assert!(net.events(b).iter().any(|e| matches!(e, Event::CallUpdated(_))) || net.state(b, &cb) == Some(CallState::Active));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::SessionEnded { .. })),
+        "the call was kept: {names:?}"
+    );
+    assert!(
+        net.phones[a].ua.is_registered(),
+        "registered again on the new flow"
+    );
+    assert!(
+        net.proxy.registers.len() > registers_before,
+        "a REGISTER on the new flow"
+    );
+    assert_eq!(
+        net.sent(a, "INVITE ").len(),
+        invites_before + 1,
+        "the call was re-INVITEd"
+    );
+    assert!(
+        net.events(b)
+            .iter()
+            .any(|e| matches!(e, Event::CallUpdated(_)))
+            || net.state(b, &cb) == Some(CallState::Active)
+    );
     assert_eq!(net.state(a, &ca), Some(CallState::Active));
     assert_eq!(net.state(b, &cb), Some(CallState::Active));
 
     // The call's signalling works over the new flow.
     net.with(b, |ua, now| ua.hangup(now, &cb)).unwrap();
     net.drive();
-    assert!(net.ended(a, &ca).is_some(), "the far end's BYE arrived over the new flow");
+    assert!(
+        net.ended(a, &ca).is_some(),
+        "the far end's BYE arrived over the new flow"
+    );
 }
 
 #[test]
@@ -100,7 +150,8 @@ fn idle_silent_transport_is_detected_within_the_idle_interval_and_registration_r
     let policy = KeepalivePolicy::default();
     let detected = time_to_disconnect(&mut net, a, 120_000);
     assert!(
-        detected > policy.call_interval + policy.timeout && detected <= policy.idle_interval + policy.timeout + 200,
+        detected > policy.call_interval + policy.timeout
+            && detected <= policy.idle_interval + policy.timeout + 200,
         "idle: probed at the idle interval: {detected} ms"
     );
     net.advance(3_000);
@@ -114,12 +165,23 @@ fn answered_probes_keep_a_quiet_transport_open() {
     let a = net.phone("1001");
     net.take_events(a);
     net.advance(24_000);
-    assert_eq!(pings(&net, a), 1, "one ping at connect, to learn that the server answers pings; none until the idle interval");
+    assert_eq!(
+        pings(&net, a),
+        1,
+        "one ping at connect, to learn that the server answers pings; none until the idle interval"
+    );
     net.advance(100_000);
     let sent = pings(&net, a);
-    assert!((5..=6).contains(&sent), "then one probe per quiet 25 s: {sent}");
+    assert!(
+        (5..=6).contains(&sent),
+        "then one probe per quiet 25 s: {sent}"
+    );
     assert_eq!(net.proxy.pings, sent, "each probe reached the server");
-    assert_eq!(disconnects(&net, a), 0, "answered probes keep the transport");
+    assert_eq!(
+        disconnects(&net, a),
+        0,
+        "answered probes keep the transport"
+    );
     assert_eq!(net.phones[a].closes, 0);
     assert!(net.phones[a].ua.is_registered());
 }
@@ -131,7 +193,10 @@ fn probes_run_more_often_during_a_call() {
     let before = pings(&net, a);
     net.advance(60_000);
     let sent = pings(&net, a) - before;
-    assert!((5..=7).contains(&sent), "a probe per quiet 10 s during a call: {sent}");
+    assert!(
+        (5..=7).contains(&sent),
+        "a probe per quiet 10 s during a call: {sent}"
+    );
     assert_eq!(disconnects(&net, a), 0);
 }
 
@@ -145,7 +210,11 @@ fn no_probe_while_frames_flow() {
         net.with(a, |ua, now| ua.dtmf(now, &ca, "5")).unwrap();
         net.advance(5_000);
     }
-    assert_eq!(pings(&net, a), before_a, "traffic from the server proves the flow");
+    assert_eq!(
+        pings(&net, a),
+        before_a,
+        "traffic from the server proves the flow"
+    );
     assert_eq!(disconnects(&net, a), 0);
 }
 
@@ -161,7 +230,10 @@ fn network_change_probes_at_once() {
     net.with(a, |ua, now| ua.handle_input(now, Input::NetworkChanged));
     assert_eq!(pings(&net, a), before + 1, "probed at once");
     let detected = time_to_disconnect(&mut net, a, 20_000);
-    assert!(detected <= KeepalivePolicy::default().timeout + 100, "detected within the bound: {detected} ms");
+    assert!(
+        detected <= KeepalivePolicy::default().timeout + 100,
+        "detected within the bound: {detected} ms"
+    );
     net.advance(3_000);
     assert!(net.phones[a].ua.is_registered());
 
@@ -181,7 +253,11 @@ fn network_change_skips_the_reconnect_backoff() {
     let attempts = net.phones[a].connects.len();
     net.reachable[a] = true;
     net.with(a, |ua, now| ua.handle_input(now, Input::NetworkChanged));
-    assert_eq!(net.phones[a].connects.len(), attempts + 1, "connects at once");
+    assert_eq!(
+        net.phones[a].connects.len(),
+        attempts + 1,
+        "connects at once"
+    );
     net.drive();
     assert!(net.phones[a].ua.is_registered());
 }
@@ -197,5 +273,9 @@ fn keepalive_can_be_turned_off() {
     net.freeze(a);
     net.advance(120_000);
     assert_eq!(pings(&net, a), 0);
-    assert_eq!(disconnects(&net, a), 0, "without probes a silent death goes unnoticed");
+    assert_eq!(
+        disconnects(&net, a),
+        0,
+        "without probes a silent death goes unnoticed"
+    );
 }

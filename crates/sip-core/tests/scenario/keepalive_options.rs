@@ -34,11 +34,19 @@ fn assert_well_formed_probes(net: &Net, i: usize, user: &str) {
     let mut branches = HashSet::new();
     let aor = format!("sip:{user}@{DOMAIN}");
     for text in &sent {
-        let msg = message::parse(text).unwrap_or_else(|e| panic!("an OPTIONS probe parses: {e:?}\n{text}"));
+        let msg = message::parse(text)
+            .unwrap_or_else(|e| panic!("an OPTIONS probe parses: {e:?}\n{text}"));
         assert_eq!(msg.method(), Some(Method::Options));
-        assert_eq!(msg.request_uri(), Some(&format!("sip:{DOMAIN}")[..]), "same request-URI as the REGISTER");
+        assert_eq!(
+            msg.request_uri(),
+            Some(&format!("sip:{DOMAIN}")[..]),
+            "same request-URI as the REGISTER"
+        );
         assert_eq!(msg.from().uri, aor);
-        assert!(msg.from().tag().is_some_and(|t| !t.is_empty()), "From carries a tag");
+        assert!(
+            msg.from().tag().is_some_and(|t| !t.is_empty()),
+            "From carries a tag"
+        );
         assert_eq!(msg.to().uri, aor);
         assert_eq!(msg.to().tag(), None, "out of dialog");
         assert_eq!(msg.max_forwards(), Some(70));
@@ -51,7 +59,10 @@ fn assert_well_formed_probes(net: &Net, i: usize, user: &str) {
         assert!(branch.starts_with("z9hG4bK"), "{branch}");
         assert!(branches.insert(branch), "a new transaction per probe");
         assert_ne!(msg.call_id(), register_call_id);
-        assert!(call_ids.insert(msg.call_id().to_owned()), "a new Call-ID per probe");
+        assert!(
+            call_ids.insert(msg.call_id().to_owned()),
+            "a new Call-ID per probe"
+        );
         assert!(msg.header(HeaderName::CallId).is_some());
         assert_eq!(msg.body(), "");
     }
@@ -67,19 +78,37 @@ fn survives_idle_and_a_call(status: Option<(u16, &'static str)>) {
     let policy = KeepalivePolicy::default();
 
     net.advance(600_000);
-    assert_eq!(disconnects(&net, a), 0, "an ignored ping is not fatal: {:?}", net.events(a));
+    assert_eq!(
+        disconnects(&net, a),
+        0,
+        "an ignored ping is not fatal: {:?}",
+        net.events(a)
+    );
     assert_eq!(net.phones[a].closes, 0);
     assert_eq!(net.phones[a].connects.len(), 1, "no reconnect");
     assert!(net.phones[a].ua.is_registered());
     // The ping at connect goes unanswered unnoticed (the REGISTER's answers prove the flow);
     // the first ping after an idle interval is the one whose silence switches to OPTIONS.
-    assert_eq!(pings(&net, a), 2, "one ignored ping switches the flow to OPTIONS");
+    assert_eq!(
+        pings(&net, a),
+        2,
+        "one ignored ping switches the flow to OPTIONS"
+    );
     let probes = options(&net, a).len();
     // About one per idle interval plus timeout, then per idle interval.
-    assert!((20..=25).contains(&probes), "OPTIONS probes in 10 idle minutes: {probes}");
-    assert!(net.phones[a].ua.debug_sizes().clients <= 1, "answered probes are not kept: {:?}", net.phones[a].ua.debug_sizes());
     assert!(
-        !net.events(a).iter().any(|e| matches!(e, Event::Error { .. } | Event::RegistrationFailed { .. })),
+        (20..=25).contains(&probes),
+        "OPTIONS probes in 10 idle minutes: {probes}"
+    );
+    assert!(
+        net.phones[a].ua.debug_sizes().clients <= 1,
+        "answered probes are not kept: {:?}",
+        net.phones[a].ua.debug_sizes()
+    );
+    assert!(
+        !net.events(a)
+            .iter()
+            .any(|e| matches!(e, Event::Error { .. } | Event::RegistrationFailed { .. })),
         "probe answers are not reported: {:?}",
         net.events(a)
     );
@@ -89,8 +118,15 @@ fn survives_idle_and_a_call(status: Option<(u16, &'static str)>) {
     let before = options(&net, a).len();
     net.advance(300_000);
     let during = options(&net, a).len() - before;
-    assert!(during >= 300_000 / (policy.call_interval + 1_000) as usize, "probes at the call interval: {during}");
-    assert_eq!(disconnects(&net, a) + disconnects(&net, b), 0, "no reconnect during the call");
+    assert!(
+        during >= 300_000 / (policy.call_interval + 1_000) as usize,
+        "probes at the call interval: {during}"
+    );
+    assert_eq!(
+        disconnects(&net, a) + disconnects(&net, b),
+        0,
+        "no reconnect during the call"
+    );
     assert_eq!(net.sent(a, "INVITE ").len(), invites, "no re-INVITE");
     assert_eq!(net.state(a, &ca), Some(CallState::Active));
     assert_eq!(net.state(b, &cb), Some(CallState::Active));
@@ -122,13 +158,26 @@ fn a_challenged_options_probe_proves_the_flow_and_is_not_retried() {
     assert_eq!(disconnects(&net, a), 0);
     let probes = options(&net, a);
     assert!(probes.len() >= 3);
-    assert!(probes.iter().all(|p| !p.contains("Authorization:")), "no credentials on a probe");
     assert!(
-        net.phones[a].received.iter().any(|m| m.starts_with("SIP/2.0 407") && m.contains("Proxy-Authenticate: Digest")),
+        probes.iter().all(|p| !p.contains("Authorization:")),
+        "no credentials on a probe"
+    );
+    assert!(
+        net.phones[a]
+            .received
+            .iter()
+            .any(|m| m.starts_with("SIP/2.0 407") && m.contains("Proxy-Authenticate: Digest")),
         "the server really challenged"
     );
-    let call_ids: HashSet<String> = probes.iter().map(|p| message::parse(p).unwrap().call_id().to_owned()).collect();
-    assert_eq!(call_ids.len(), probes.len(), "one request per probe: the challenge was not answered");
+    let call_ids: HashSet<String> = probes
+        .iter()
+        .map(|p| message::parse(p).unwrap().call_id().to_owned())
+        .collect();
+    assert_eq!(
+        call_ids.len(),
+        probes.len(),
+        "one request per probe: the challenge was not answered"
+    );
 }
 
 #[test]
@@ -141,18 +190,40 @@ fn a_silent_server_is_dead_after_the_ping_and_the_options_deadlines() {
     let policy = KeepalivePolicy::default();
     let detected = time_to_disconnect(&mut net, a, 120_000);
     let expected = policy.idle_interval + 2 * policy.timeout;
-    assert!(detected + 200 >= expected && detected <= expected + 200, "idle interval + 2 x timeout: {detected} ms");
-    assert_eq!(pings(&net, a), 2, "the ping at connect, one after the idle interval");
+    assert!(
+        detected + 200 >= expected && detected <= expected + 200,
+        "idle interval + 2 x timeout: {detected} ms"
+    );
+    assert_eq!(
+        pings(&net, a),
+        2,
+        "the ping at connect, one after the idle interval"
+    );
     assert_eq!(options(&net, a).len(), 1, "then one OPTIONS");
     assert_eq!(net.phones[a].closes, 1, "the dead socket was dropped");
 
     net.advance(3_000);
-    assert!(net.phones[a].ua.is_registered(), "registered again on a new flow");
+    assert!(
+        net.phones[a].ua.is_registered(),
+        "registered again on a new flow"
+    );
     assert_eq!(net.phones[a].connects.len(), 2);
-    assert_eq!(options(&net, a).len(), 1, "the dead flow's OPTIONS is not resent on the new one");
+    assert_eq!(
+        options(&net, a).len(),
+        1,
+        "the dead flow's OPTIONS is not resent on the new one"
+    );
     assert_eq!(net.phones[a].ua.debug_sizes().clients, 0, "nor kept");
     let names: Vec<&str> = net.events(a).iter().map(Event::name).collect();
-    assert_eq!(names, ["disconnected", "registeredChange", "connected", "registeredChange"]);
+    assert_eq!(
+        names,
+        [
+            "disconnected",
+            "registeredChange",
+            "connected",
+            "registeredChange"
+        ]
+    );
 }
 
 #[test]
@@ -165,10 +236,20 @@ fn a_silent_server_during_a_call_is_dead_after_both_deadlines_and_the_call_is_ke
     net.freeze(a);
     let policy = KeepalivePolicy::default();
     let detected = time_to_disconnect(&mut net, a, 60_000);
-    assert!(detected <= policy.call_interval + 2 * policy.timeout + 200, "{detected} ms");
-    assert!(detected > policy.call_interval + policy.timeout, "the OPTIONS got its own deadline: {detected} ms");
+    assert!(
+        detected <= policy.call_interval + 2 * policy.timeout + 200,
+        "{detected} ms"
+    );
+    assert!(
+        detected > policy.call_interval + policy.timeout,
+        "the OPTIONS got its own deadline: {detected} ms"
+    );
     net.advance(3_000);
-    assert_eq!(net.state(a, &ca), Some(CallState::Active), "the call survives the reconnect");
+    assert_eq!(
+        net.state(a, &ca),
+        Some(CallState::Active),
+        "the call survives the reconnect"
+    );
 }
 
 #[test]
@@ -179,8 +260,15 @@ fn a_server_that_answered_a_ping_then_went_silent_is_dead_after_one_timeout() {
     net.freeze(a);
     let policy = KeepalivePolicy::default();
     let detected = time_to_disconnect(&mut net, a, 60_000);
-    assert!(detected <= policy.idle_interval + policy.timeout + 200, "{detected} ms");
-    assert_eq!(options(&net, a).len(), 0, "no OPTIONS fallback once the flow answered a ping");
+    assert!(
+        detected <= policy.idle_interval + policy.timeout + 200,
+        "{detected} ms"
+    );
+    assert_eq!(
+        options(&net, a).len(),
+        0,
+        "no OPTIONS fallback once the flow answered a ping"
+    );
 }
 
 #[test]
@@ -192,8 +280,15 @@ fn an_options_flow_that_goes_silent_is_dead_after_one_timeout() {
     net.freeze(a);
     let policy = KeepalivePolicy::default();
     let detected = time_to_disconnect(&mut net, a, 60_000);
-    assert!(detected <= policy.idle_interval + policy.timeout + 200, "{detected} ms");
-    assert_eq!(pings(&net, a), 2, "no ping on an OPTIONS flow after the two that taught it");
+    assert!(
+        detected <= policy.idle_interval + policy.timeout + 200,
+        "{detected} ms"
+    );
+    assert_eq!(
+        pings(&net, a),
+        2,
+        "no ping on an OPTIONS flow after the two that taught it"
+    );
 }
 
 #[test]
@@ -203,11 +298,18 @@ fn network_change_probes_with_the_flows_mode() {
     net.advance(40_000);
     let (pings_before, options_before) = (pings(&net, a), options(&net, a).len());
     net.with(a, |ua, now| ua.handle_input(now, Input::NetworkChanged));
-    assert_eq!(options(&net, a).len(), options_before + 1, "an OPTIONS at once");
+    assert_eq!(
+        options(&net, a).len(),
+        options_before + 1,
+        "an OPTIONS at once"
+    );
     assert_eq!(pings(&net, a), pings_before);
     net.freeze(a);
     let detected = time_to_disconnect(&mut net, a, 20_000);
-    assert!(detected <= KeepalivePolicy::default().timeout + 100, "{detected} ms");
+    assert!(
+        detected <= KeepalivePolicy::default().timeout + 100,
+        "{detected} ms"
+    );
 }
 
 #[test]
@@ -225,7 +327,10 @@ fn every_new_flow_learns_its_probe_again() {
     assert!(net.phones[a].ua.is_registered());
     net.advance(120_000);
     assert_eq!(disconnects(&net, a), 1, "only the cut: {:?}", net.events(a));
-    assert!(!options(&net, a).is_empty(), "the new flow fell back to OPTIONS");
+    assert!(
+        !options(&net, a).is_empty(),
+        "the new flow fell back to OPTIONS"
+    );
 
     // And back: a flow on OPTIONS is cut, the server answers pings again; the new flow
     // probes with a ping first.
@@ -235,7 +340,11 @@ fn every_new_flow_learns_its_probe_again() {
     let (pings_before, options_before) = (pings(&net, a), options(&net, a).len());
     net.advance(60_000);
     assert!(pings(&net, a) > pings_before, "the new flow pings");
-    assert_eq!(options(&net, a).len(), options_before, "and needs no OPTIONS");
+    assert_eq!(
+        options(&net, a).len(),
+        options_before,
+        "and needs no OPTIONS"
+    );
     assert_eq!(disconnects(&net, a), 2);
 }
 
@@ -246,7 +355,11 @@ fn an_unanswered_options_probe_ends_nothing_before_its_deadline() {
     let mut net = Net::new();
     net.proxy.answer_pings = false;
     let mut cfg = config("1001");
-    cfg.keepalive = Some(KeepalivePolicy { idle_interval: 25_000, call_interval: 10_000, timeout: 40_000 });
+    cfg.keepalive = Some(KeepalivePolicy {
+        idle_interval: 25_000,
+        call_interval: 10_000,
+        timeout: 40_000,
+    });
     let a = net.add(cfg);
     net.start(a);
     net.drive();
@@ -255,18 +368,36 @@ fn an_unanswered_options_probe_ends_nothing_before_its_deadline() {
     net.freeze(a);
     net.advance(25_000 + 40_000 + 35_000);
     assert_eq!(options(&net, a).len(), 1, "the OPTIONS went out");
-    assert!(net.events(a).is_empty(), "Timer F of the probe is silent: {:?}", net.events(a));
+    assert!(
+        net.events(a).is_empty(),
+        "Timer F of the probe is silent: {:?}",
+        net.events(a)
+    );
     assert!(net.phones[a].ua.is_registered());
-    assert_eq!(net.phones[a].ua.debug_sizes().clients, 0, "the timed-out probe is dropped");
+    assert_eq!(
+        net.phones[a].ua.debug_sizes().clients,
+        0,
+        "the timed-out probe is dropped"
+    );
     net.advance(10_000);
-    assert_eq!(disconnects(&net, a), 1, "the probe's own deadline is what ends the flow");
+    assert_eq!(
+        disconnects(&net, a),
+        1,
+        "the probe's own deadline is what ends the flow"
+    );
 }
 
 #[test]
 fn shutdown_does_not_wait_for_a_probe() {
     let mut net = deaf_to_pings(Some((200, "OK")));
     // The server loses OPTIONS: a probe stays in flight.
-    net.fault = Box::new(|_, text: &str| if text.starts_with("OPTIONS ") { Fault::Drop } else { Fault::Deliver });
+    net.fault = Box::new(|_, text: &str| {
+        if text.starts_with("OPTIONS ") {
+            Fault::Drop
+        } else {
+            Fault::Deliver
+        }
+    });
     let a = net.phone("1001");
     net.advance(30_500);
     assert_eq!(options(&net, a).len(), 1, "a probe is in flight");
@@ -290,6 +421,13 @@ fn the_ping_at_connect_teaches_the_flow_so_a_silent_death_takes_one_timeout() {
     net.freeze(a);
     let policy = KeepalivePolicy::default();
     let detected = time_to_disconnect(&mut net, a, 60_000);
-    assert!(detected <= policy.idle_interval + policy.timeout + 200, "idle interval + one timeout: {detected} ms");
-    assert_eq!(options(&net, a).len(), 0, "no OPTIONS on a flow that answered its ping");
+    assert!(
+        detected <= policy.idle_interval + policy.timeout + 200,
+        "idle interval + one timeout: {detected} ms"
+    );
+    assert_eq!(
+        options(&net, a).len(),
+        0,
+        "no OPTIONS on a flow that answered its ping"
+    );
 }

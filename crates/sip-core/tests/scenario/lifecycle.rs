@@ -8,7 +8,10 @@ use crate::harness::{Dest, Fault, Net};
 
 /// What phone `i` transmitted from index `from` on: the start line of each message.
 fn start_lines(net: &Net, i: usize, from: usize) -> Vec<String> {
-    net.phones[i].sent[from..].iter().map(|m| m.lines().next().unwrap_or("").to_owned()).collect()
+    net.phones[i].sent[from..]
+        .iter()
+        .map(|m| m.lines().next().unwrap_or("").to_owned())
+        .collect()
 }
 
 fn bindings_of(net: &Net, user: &str) -> usize {
@@ -47,24 +50,44 @@ fn suspend_ends_ringing_out_ringing_in_and_answered_calls_and_unregisters_in_one
     assert!(lines[1].starts_with("CANCEL "), "{lines:?}");
     assert!(lines[2].starts_with("REGISTER "), "{lines:?}");
     assert_eq!(lines[3], "SIP/2.0 480 Temporarily Unavailable", "{lines:?}");
-    assert_eq!(net.phones[a].closes, closes_before + 1, "the transport is closed");
+    assert_eq!(
+        net.phones[a].closes,
+        closes_before + 1,
+        "the transport is closed"
+    );
     assert!(!net.phones[a].connected);
 
     let unregister = net.sent(a, "REGISTER ").pop().unwrap();
     let msg = message::parse(&unregister).unwrap();
     let first = message::parse(&registers_before[0]).unwrap();
     assert_eq!(msg.call_id(), first.call_id(), "the binding's own Call-ID");
-    assert!(msg.cseq().seq > message::parse(registers_before.last().unwrap()).unwrap().cseq().seq);
+    assert!(
+        msg.cseq().seq
+            > message::parse(registers_before.last().unwrap())
+                .unwrap()
+                .cseq()
+                .seq
+    );
     let contact = msg.contacts().into_iter().next().unwrap();
     assert_eq!(contact.params.value("expires"), Some("0"));
-    assert_eq!(contact.params.value("+sip.instance"), Some("<urn:uuid:00000000-0000-0000-0000-000000001001>"));
-    assert!(msg.credentials().is_ok_and(|c| !c.is_empty()), "authorized with the cached challenge: no 401 round trip");
+    assert_eq!(
+        contact.params.value("+sip.instance"),
+        Some("<urn:uuid:00000000-0000-0000-0000-000000001001>")
+    );
+    assert!(
+        msg.credentials().is_ok_and(|c| !c.is_empty()),
+        "authorized with the cached challenge: no 401 round trip"
+    );
 
     let events = net.take_events(a);
     let ended: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            Event::SessionEnded { call, cause, status } => Some((call.clone(), *cause, *status)),
+            Event::SessionEnded {
+                call,
+                cause,
+                status,
+            } => Some((call.clone(), *cause, *status)),
             _ => None,
         })
         .collect();
@@ -72,18 +95,38 @@ fn suspend_ends_ringing_out_ringing_in_and_answered_calls_and_unregisters_in_one
     assert!(ended.contains(&(ab.clone(), EndCause::HangupLocal, None)));
     assert!(ended.contains(&(ac.clone(), EndCause::Cancelled, None)));
     assert!(ended.contains(&(ad.clone(), EndCause::Rejected, Some(480))));
-    let tail: Vec<&Event> = events.iter().filter(|e| !matches!(e, Event::SessionEnded { .. })).collect();
-    assert_eq!(tail, [&Event::Disconnected, &Event::RegisteredChange { registered: false }]);
+    let tail: Vec<&Event> = events
+        .iter()
+        .filter(|e| !matches!(e, Event::SessionEnded { .. }))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            &Event::Disconnected,
+            &Event::RegisteredChange { registered: false }
+        ]
+    );
     assert!(net.phones[a].ua.calls().next().is_none());
     assert!(!net.phones[a].ua.is_registered() && !net.phones[a].ua.is_connected());
-    assert_eq!(net.phones[a].timer, None, "no reconnect, no retransmission, no keepalive");
+    assert_eq!(
+        net.phones[a].timer, None,
+        "no reconnect, no retransmission, no keepalive"
+    );
 
     // The far ends hear it.
     net.drive();
     assert_eq!(net.ended(b, &ba), Some((EndCause::HangupRemote, None)));
     assert_eq!(net.ended(c, &ca).map(|e| e.0), Some(EndCause::Cancelled));
-    assert_eq!(net.ended(d, &db).map(|e| e.1), Some(Some(480)), "the caller got the 480");
-    assert_eq!(bindings_of(&net, "1001"), 0, "the registrar dropped the binding");
+    assert_eq!(
+        net.ended(d, &db).map(|e| e.1),
+        Some(Some(480)),
+        "the caller got the 480"
+    );
+    assert_eq!(
+        bindings_of(&net, "1001"),
+        0,
+        "the registrar dropped the binding"
+    );
 
     // Suspended stays quiet: nothing is retransmitted, nobody reconnects.
     let connects = net.phones[a].connects.len();
@@ -112,15 +155,26 @@ fn suspend_cancels_an_invite_still_waiting_for_its_first_response() {
     assert_eq!(net.sent(a, "INVITE ").len(), 1);
     net.with(a, |ua, now| ua.suspend(now));
     let cancels = net.sent(a, "CANCEL ");
-    assert_eq!(cancels.len(), 1, "no provisional response to wait for: the page is going");
+    assert_eq!(
+        cancels.len(),
+        1,
+        "no provisional response to wait for: the page is going"
+    );
     let invites = net.sent(a, "INVITE ");
     let invite = message::parse(&invites[0]).unwrap();
     let cancel = message::parse(&cancels[0]).unwrap();
-    assert_eq!(cancel.top_via().unwrap().branch(), invite.top_via().unwrap().branch());
+    assert_eq!(
+        cancel.top_via().unwrap().branch(),
+        invite.top_via().unwrap().branch()
+    );
     assert_eq!(net.ended(a, &ab), Some((EndCause::Cancelled, None)));
     net.drive();
     let ba = net.incoming(b);
-    assert_eq!(net.ended(b, &ba).map(|e| e.0), Some(EndCause::Cancelled), "the CANCEL followed the INVITE");
+    assert_eq!(
+        net.ended(b, &ba).map(|e| e.0),
+        Some(EndCause::Cancelled),
+        "the CANCEL followed the INVITE"
+    );
     assert!(net.phones[b].ua.calls().next().is_none());
 }
 
@@ -136,7 +190,13 @@ fn suspend_before_the_offer_sends_nothing_for_the_call() {
     assert_eq!(net.ended(a, &ab), Some((EndCause::Cancelled, None)));
     // The offer the media layer finishes afterwards is dropped, not sent.
     let now = net.now;
-    net.phones[a].ua.handle_input(now, Input::Media { call: ab, result: MediaResult::LocalOffer("v=0\r\n".into()) });
+    net.phones[a].ua.handle_input(
+        now,
+        Input::Media {
+            call: ab,
+            result: MediaResult::LocalOffer("v=0\r\n".into()),
+        },
+    );
     net.drain(a);
     assert!(net.sent(a, "INVITE ").is_empty());
 }
@@ -178,7 +238,11 @@ fn suspend_while_reconnecting_sends_nothing_and_stays_down_until_started() {
     let closes = net.phones[a].closes;
     net.take_events(a);
     net.with(a, |ua, now| ua.suspend(now));
-    assert_eq!(net.phones[a].sent.len(), sent, "no transport, nothing to send");
+    assert_eq!(
+        net.phones[a].sent.len(),
+        sent,
+        "no transport, nothing to send"
+    );
     assert_eq!(net.phones[a].closes, closes, "no socket to close");
     assert!(net.events(a).is_empty(), "{:?}", net.events(a));
     assert_eq!(net.phones[a].timer, None, "the reconnect is off");
@@ -202,7 +266,10 @@ fn suspend_during_shutdown_completes_it_at_once() {
     net.drive();
     net.with(a, |ua, now| ua.shutdown(now));
     assert_eq!(net.sent(a, "BYE ").len(), 1);
-    assert!(!net.events(a).contains(&Event::Destroyed), "shutdown waits for the answers");
+    assert!(
+        !net.events(a).contains(&Event::Destroyed),
+        "shutdown waits for the answers"
+    );
     net.with(a, |ua, now| ua.suspend(now));
     assert!(net.events(a).contains(&Event::Destroyed));
     assert!(!net.phones[a].connected, "the transport is closed");

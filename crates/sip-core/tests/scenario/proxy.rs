@@ -97,7 +97,10 @@ impl Proxy {
                 self.registers.push(text.to_owned());
                 return vec![(phone, self.register(phone, &msg))];
             }
-            let method = msg.method().map(|m| m.as_str().to_owned()).unwrap_or_default();
+            let method = msg
+                .method()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default();
             if let Some((code, reason)) = self.options_status {
                 if method == "OPTIONS" && msg.request_uri() == Some(&format!("sip:{DOMAIN}")[..]) {
                     let answer = match code {
@@ -115,8 +118,12 @@ impl Proxy {
             if self.auth_invites && method == "INVITE" && msg.to().tag().is_none() {
                 match self.check_auth(&msg, "INVITE", AuthKind::Proxy) {
                     Auth::Ok => {}
-                    Auth::Stale => return vec![(phone, self.challenge(&msg, true, AuthKind::Proxy))],
-                    Auth::Missing | Auth::Wrong => return vec![(phone, self.challenge(&msg, false, AuthKind::Proxy))],
+                    Auth::Stale => {
+                        return vec![(phone, self.challenge(&msg, true, AuthKind::Proxy))]
+                    }
+                    Auth::Missing | Auth::Wrong => {
+                        return vec![(phone, self.challenge(&msg, false, AuthKind::Proxy))]
+                    }
                 }
             }
             self.forward_request(phone, text, &msg)
@@ -126,7 +133,11 @@ impl Proxy {
     }
 
     fn register(&mut self, phone: usize, msg: &message::Message<'_>) -> String {
-        let user = sip_core::message::SipUri::parse(msg.to().uri).ok().and_then(|u| u.user).unwrap_or("").to_owned();
+        let user = sip_core::message::SipUri::parse(msg.to().uri)
+            .ok()
+            .and_then(|u| u.user)
+            .unwrap_or("")
+            .to_owned();
         match self.check_auth(msg, "REGISTER", AuthKind::Www) {
             Auth::Ok => {}
             Auth::Missing => return self.challenge(msg, false, AuthKind::Www),
@@ -134,7 +145,11 @@ impl Proxy {
             Auth::Wrong => return self.challenge(msg, false, AuthKind::Www),
         }
         let contact = msg.contacts().into_iter().next();
-        let expires = contact.as_ref().and_then(|c| c.expires()).or(msg.expires().ok().flatten()).unwrap_or(3600);
+        let expires = contact
+            .as_ref()
+            .and_then(|c| c.expires())
+            .or(msg.expires().ok().flatten())
+            .unwrap_or(3600);
         if let Some(min) = self.min_expires {
             if expires != 0 && expires < min {
                 let mut r = reply(msg, 423, "Interval Too Brief");
@@ -147,7 +162,8 @@ impl Proxy {
         };
         let uri = sip_core::message::SipUri::parse(contact.uri).expect("contact uri");
         let (cu, ch) = (uri.user.unwrap_or("").to_owned(), uri.host.to_owned());
-        self.bindings.retain(|b| !(b.contact_user == cu && b.contact_host == ch));
+        self.bindings
+            .retain(|b| !(b.contact_user == cu && b.contact_host == ch));
         let granted = self.grant.unwrap_or(expires);
         if expires > 0 {
             self.bindings.push(Binding {
@@ -160,7 +176,10 @@ impl Proxy {
         }
         let mut r = reply(msg, 200, "OK");
         if expires > 0 {
-            r.insert_str(r.len() - 2, &format!("Contact: <{}>;expires={granted}\r\n", contact.uri));
+            r.insert_str(
+                r.len() - 2,
+                &format!("Contact: <{}>;expires={granted}\r\n", contact.uri),
+            );
         }
         fix_len(r)
     }
@@ -170,7 +189,10 @@ impl Proxy {
         let alg = if self.sha256 { "SHA-256" } else { "MD5" };
         let (mut r, header) = match kind {
             AuthKind::Www => (reply(msg, 401, "Unauthorized"), "WWW-Authenticate"),
-            AuthKind::Proxy => (reply(msg, 407, "Proxy Authentication Required"), "Proxy-Authenticate"),
+            AuthKind::Proxy => (
+                reply(msg, 407, "Proxy Authentication Required"),
+                "Proxy-Authenticate",
+            ),
         };
         let stale = if stale { ", stale=true" } else { "" };
         r.insert_str(
@@ -198,9 +220,20 @@ impl Proxy {
         if !(alg.eq_ignore_ascii_case(expected_alg) || (alg.is_empty() && !self.sha256)) {
             return Auth::Wrong;
         }
-        let ha1 = h(format!("{}:{}:{}", p("username"), p("realm"), self.password));
+        let ha1 = h(format!(
+            "{}:{}:{}",
+            p("username"),
+            p("realm"),
+            self.password
+        ));
         let ha2 = h(format!("{method}:{}", p("uri")));
-        let expected = h(format!("{ha1}:{}:{}:{}:{}:{ha2}", p("nonce"), p("nc"), p("cnonce"), p("qop")));
+        let expected = h(format!(
+            "{ha1}:{}:{}:{}:{}:{ha2}",
+            p("nonce"),
+            p("nc"),
+            p("cnonce"),
+            p("qop")
+        ));
         if expected != p("response") {
             return Auth::Wrong;
         }
@@ -216,16 +249,29 @@ impl Proxy {
         Auth::Ok
     }
 
-    fn forward_request(&mut self, phone: usize, text: &str, msg: &message::Message<'_>) -> Vec<Forward> {
+    fn forward_request(
+        &mut self,
+        phone: usize,
+        text: &str,
+        msg: &message::Message<'_>,
+    ) -> Vec<Forward> {
         let uri = msg.request_uri().unwrap_or("");
         let parsed = sip_core::message::SipUri::parse(uri).ok();
         let user = parsed.and_then(|u| u.user).unwrap_or("");
         let host = parsed.map(|u| u.host).unwrap_or("");
         let initial = msg.to().tag().is_none();
         let targets: Vec<Binding> = if host.ends_with(".invalid") {
-            self.bindings.iter().filter(|b| b.contact_user == user && b.contact_host == host).cloned().collect()
+            self.bindings
+                .iter()
+                .filter(|b| b.contact_user == user && b.contact_host == host)
+                .cloned()
+                .collect()
         } else {
-            self.bindings.iter().filter(|b| b.user == user).cloned().collect()
+            self.bindings
+                .iter()
+                .filter(|b| b.user == user)
+                .cloned()
+                .collect()
         };
         if targets.is_empty() {
             if msg.method().map(|m| m.as_str()) == Some("ACK") {
@@ -233,7 +279,11 @@ impl Proxy {
             }
             return vec![(phone, fix_len(reply(msg, 404, "Not Found")))];
         }
-        let branch = msg.top_via().and_then(|v| v.branch()).unwrap_or("x").to_owned();
+        let branch = msg
+            .top_via()
+            .and_then(|v| v.branch())
+            .unwrap_or("x")
+            .to_owned();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
         let mut lines = head.split("\r\n");
         let first = lines.next().unwrap_or("");
@@ -241,7 +291,11 @@ impl Proxy {
         let rest: Vec<&str> = lines.collect();
         let mut out = Vec::new();
         for (i, b) in targets.iter().enumerate() {
-            let request_uri = if host.ends_with(".invalid") { uri.to_owned() } else { b.contact.clone() };
+            let request_uri = if host.ends_with(".invalid") {
+                uri.to_owned()
+            } else {
+                b.contact.clone()
+            };
             let mut s = format!("{method} {request_uri} SIP/2.0\r\nVia: SIP/2.0/WSS proxy.{DOMAIN};branch=z9hG4bK-p{phone}-{i}-{branch}\r\n");
             if initial && method == "INVITE" {
                 s.push_str(&format!("Record-Route: {RR}\r\n"));
@@ -280,9 +334,17 @@ fn forward_response(text: &str) -> Vec<Forward> {
         return Vec::new();
     };
     let line_start = start + 2;
-    let line_end = text[line_start..].find("\r\n").map(|e| line_start + e + 2).unwrap_or(text.len());
+    let line_end = text[line_start..]
+        .find("\r\n")
+        .map(|e| line_start + e + 2)
+        .unwrap_or(text.len());
     let line = &text[line_start..line_end];
-    let phone: usize = line.split("-p").nth(1).and_then(|s| s.split('-').next()).and_then(|n| n.parse().ok()).unwrap_or(usize::MAX);
+    let phone: usize = line
+        .split("-p")
+        .nth(1)
+        .and_then(|s| s.split('-').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(usize::MAX);
     let mut out = String::from(&text[..line_start]);
     out.push_str(&text[line_end..]);
     vec![(phone, out)]

@@ -31,14 +31,21 @@ fn registers_with_md5_and_refreshes_at_half_the_granted_expiry() {
     assert_eq!(uri.transport(), Some("ws"));
     assert!(uri.params.has("ob"));
     assert_eq!(contact.params.value("reg-id"), Some("1"));
-    assert_eq!(contact.params.value("+sip.instance"), Some("<urn:uuid:00000000-0000-0000-0000-000000001001>"));
+    assert_eq!(
+        contact.params.value("+sip.instance"),
+        Some("<urn:uuid:00000000-0000-0000-0000-000000001001>")
+    );
     assert!(first.supports("outbound") && first.supports("path"));
     let via = first.top_via().unwrap();
     assert_eq!(via.transport, "WSS");
     assert!(via.host.ends_with(".invalid"));
     assert!(via.branch().unwrap().starts_with("z9hG4bK"));
     let second = message::parse(&net.proxy.registers[1]).unwrap();
-    assert_eq!(second.call_id(), first.call_id(), "one Call-ID for all REGISTERs");
+    assert_eq!(
+        second.call_id(),
+        first.call_id(),
+        "one Call-ID for all REGISTERs"
+    );
     assert!(second.cseq().seq > first.cseq().seq);
     let creds = second.credentials().unwrap();
     assert_eq!(creds[0].param("algorithm"), Some("MD5"));
@@ -51,7 +58,11 @@ fn registers_with_md5_and_refreshes_at_half_the_granted_expiry() {
     assert!(net.proxy.registers.len() >= 3, "refreshed");
     net.drive();
     assert!(net.phones[a].ua.is_registered());
-    assert_eq!(registered_events(&net, a), [true], "a refresh does not flap the state");
+    assert_eq!(
+        registered_events(&net, a),
+        [true],
+        "a refresh does not flap the state"
+    );
 }
 
 #[test]
@@ -60,7 +71,10 @@ fn registers_with_sha256() {
     net.proxy.sha256 = true;
     let a = net.phone("1001");
     let second = message::parse(&net.proxy.registers[1]).unwrap();
-    assert_eq!(second.credentials().unwrap()[0].param("algorithm"), Some("SHA-256"));
+    assert_eq!(
+        second.credentials().unwrap()[0].param("algorithm"),
+        Some("SHA-256")
+    );
     assert!(net.phones[a].ua.is_registered());
 }
 
@@ -74,7 +88,10 @@ fn refresh_with_a_new_nonce_is_challenged_and_answered() {
     net.advance(51_000);
     net.drive();
     assert!(net.phones[a].ua.is_registered());
-    assert!(!net.events(a).iter().any(|e| matches!(e, Event::RegistrationFailed { .. })));
+    assert!(!net
+        .events(a)
+        .iter()
+        .any(|e| matches!(e, Event::RegistrationFailed { .. })));
 }
 
 #[test]
@@ -91,7 +108,10 @@ fn stale_challenge_after_credentials_is_followed() {
     net.drive();
     assert!(net.phones[a].ua.is_registered());
     assert_eq!(net.proxy.registers.len(), 3);
-    assert!(!net.events(a).iter().any(|e| matches!(e, Event::RegistrationFailed { .. })));
+    assert!(!net
+        .events(a)
+        .iter()
+        .any(|e| matches!(e, Event::RegistrationFailed { .. })));
 }
 
 #[test]
@@ -105,7 +125,10 @@ fn refused_credentials_stop_after_one_retry() {
     net.advance(120_000);
     assert_eq!(net.proxy.registers.len(), 2, "no endless loop");
     assert!(!net.phones[a].ua.is_registered());
-    assert!(net.events(a).iter().any(|e| matches!(e, Event::RegistrationFailed { code: 401, .. })));
+    assert!(net
+        .events(a)
+        .iter()
+        .any(|e| matches!(e, Event::RegistrationFailed { code: 401, .. })));
 }
 
 #[test]
@@ -132,7 +155,13 @@ fn unregister_sends_expires_zero() {
     assert!(net.proxy.bindings.is_empty());
     // No refresh follows.
     net.advance(1_000_000);
-    assert!(message::parse(net.proxy.registers.last().unwrap()).unwrap().expires().unwrap() == Some(0));
+    assert!(
+        message::parse(net.proxy.registers.last().unwrap())
+            .unwrap()
+            .expires()
+            .unwrap()
+            == Some(0)
+    );
 }
 
 #[test]
@@ -149,9 +178,14 @@ fn credentials_expiring_is_announced_and_new_ones_are_used() {
     assert!(net.events(a).contains(&Event::CredentialsExpiring));
     net.proxy.password = "fresh".into();
     let at = net.now.plus(600_000);
-    net.with(a, |ua, now| ua.update_credentials(now, "1001".into(), "fresh".into(), Some(at)));
+    net.with(a, |ua, now| {
+        ua.update_credentials(now, "1001".into(), "fresh".into(), Some(at))
+    });
     net.advance(300_000);
-    assert!(net.phones[a].ua.is_registered(), "refresh used the new password");
+    assert!(
+        net.phones[a].ua.is_registered(),
+        "refresh used the new password"
+    );
 }
 
 #[test]
@@ -170,16 +204,24 @@ fn short_lived_credentials_are_not_reported_expiring_at_once() {
     assert!(net.events(a).contains(&Event::CredentialsExpiring));
     net.take_events(a);
     let renewed = net.now;
-    net.with(a, |ua, now| ua.update_credentials(now, "1001".into(), "secret".into(), Some(now.plus(40_000))));
+    net.with(a, |ua, now| {
+        ua.update_credentials(now, "1001".into(), "secret".into(), Some(now.plus(40_000)))
+    });
     net.advance(29_900);
-    assert!(!net.events(a).contains(&Event::CredentialsExpiring), "not again right after the refresh");
+    assert!(
+        !net.events(a).contains(&Event::CredentialsExpiring),
+        "not again right after the refresh"
+    );
     net.advance(renewed.plus(30_100).since(net.now));
     assert!(net.events(a).contains(&Event::CredentialsExpiring));
 }
 
 /// How many `CredentialsExpiring` a phone reported so far.
 fn expiring(net: &Net, i: usize) -> usize {
-    net.events(i).iter().filter(|e| **e == Event::CredentialsExpiring).count()
+    net.events(i)
+        .iter()
+        .filter(|e| **e == Event::CredentialsExpiring)
+        .count()
 }
 
 /// Advances to `ms` after `from`.
@@ -203,7 +245,10 @@ fn long_lived_credentials_are_refreshed_one_margin_before_they_expire() {
     assert_eq!(expiring(&net, a), 0);
     advance_to(&mut net, start, 3_540_100);
     assert_eq!(expiring(&net, a), 1);
-    assert!(net.phones[a].ua.is_registered(), "registration refreshes go on meanwhile");
+    assert!(
+        net.phones[a].ua.is_registered(),
+        "registration refreshes go on meanwhile"
+    );
 
     // A configured margin is kept the same way.
     let mut net = Net::new();
@@ -236,13 +281,19 @@ fn short_lived_credentials_are_refreshed_a_quarter_of_their_life_early() {
     assert_eq!(expiring(&net, a), 1);
     // Renewed for 2 minutes: 30 s early, once.
     let renewed = net.now;
-    net.with(a, |ua, now| ua.update_credentials(now, "1001".into(), "secret".into(), Some(now.plus(120_000))));
+    net.with(a, |ua, now| {
+        ua.update_credentials(now, "1001".into(), "secret".into(), Some(now.plus(120_000)))
+    });
     advance_to(&mut net, renewed, 89_900);
     assert_eq!(expiring(&net, a), 1);
     advance_to(&mut net, renewed, 90_100);
     assert_eq!(expiring(&net, a), 2);
     advance_to(&mut net, renewed, 200_000);
-    assert_eq!(expiring(&net, a), 2, "nothing more until new credentials come");
+    assert_eq!(
+        expiring(&net, a),
+        2,
+        "nothing more until new credentials come"
+    );
 }
 
 #[test]
@@ -260,9 +311,15 @@ fn expired_credentials_are_refreshed_no_sooner_than_five_seconds() {
     advance_to(&mut net, start, 5_100);
     assert_eq!(expiring(&net, a), 1);
     let renewed = net.now;
-    net.with(a, |ua, now| ua.update_credentials(now, "1001".into(), "secret".into(), Some(now.plus(2_000))));
+    net.with(a, |ua, now| {
+        ua.update_credentials(now, "1001".into(), "secret".into(), Some(now.plus(2_000)))
+    });
     advance_to(&mut net, renewed, 4_900);
-    assert_eq!(expiring(&net, a), 1, "2 s credentials: still 5 s until the next request");
+    assert_eq!(
+        expiring(&net, a),
+        1,
+        "2 s credentials: still 5 s until the next request"
+    );
     advance_to(&mut net, renewed, 5_100);
     assert_eq!(expiring(&net, a), 2);
 }
@@ -277,11 +334,18 @@ fn register_refresh_reuses_the_accepted_challenge() {
         assert_eq!(net.proxy.challenges, 1);
         net.advance(61_000);
         net.drive();
-        assert_eq!(net.proxy.registers.len(), 3, "the refresh is not challenged (strict nc: {strict_nc})");
+        assert_eq!(
+            net.proxy.registers.len(),
+            3,
+            "the refresh is not challenged (strict nc: {strict_nc})"
+        );
         assert_eq!(net.proxy.challenges, 1);
         let answered = message::parse(&net.proxy.registers[1]).unwrap();
         let refresh = message::parse(&net.proxy.registers[2]).unwrap();
-        let (c1, c2) = (&answered.credentials().unwrap()[0], &refresh.credentials().unwrap()[0]);
+        let (c1, c2) = (
+            &answered.credentials().unwrap()[0],
+            &refresh.credentials().unwrap()[0],
+        );
         assert_eq!(c2.param("nonce"), c1.param("nonce"));
         assert_eq!(c1.param("nc"), Some("00000001"));
         assert_eq!(c2.param("nc"), Some("00000002"));
@@ -292,7 +356,10 @@ fn register_refresh_reuses_the_accepted_challenge() {
         net.drive();
         assert_eq!(net.proxy.challenges, 1);
         let third = message::parse(net.proxy.registers.last().unwrap()).unwrap();
-        assert_eq!(third.credentials().unwrap()[0].param("nc"), Some("00000003"));
+        assert_eq!(
+            third.credentials().unwrap()[0].param("nc"),
+            Some("00000003")
+        );
     }
 }
 
@@ -308,7 +375,10 @@ fn reused_nonce_gone_stale_is_challenged_and_recovers() {
     assert_eq!(net.proxy.registers.len(), 4);
     assert_eq!(net.proxy.challenges, 2);
     assert!(net.phones[a].ua.is_registered());
-    assert!(!net.events(a).iter().any(|e| matches!(e, Event::RegistrationFailed { .. })));
+    assert!(!net
+        .events(a)
+        .iter()
+        .any(|e| matches!(e, Event::RegistrationFailed { .. })));
     // The new nonce is reused from then on.
     net.advance(61_000);
     net.drive();

@@ -28,15 +28,26 @@ fn soak(mut net: Net) {
     // Timers J, K, M: past 64*T1 every transaction is gone.
     net.advance(40_000);
     let (idle_a, idle_b) = (sizes(&net, a), sizes(&net, b));
-    assert_eq!((idle_a.calls, idle_a.clients), (0, 0), "nothing left after the first: {idle_a:?}");
-    assert_eq!((idle_b.calls, idle_b.servers), (0, 0), "nothing left after the first: {idle_b:?}");
+    assert_eq!(
+        (idle_a.calls, idle_a.clients),
+        (0, 0),
+        "nothing left after the first: {idle_a:?}"
+    );
+    assert_eq!(
+        (idle_b.calls, idle_b.servers),
+        (0, 0),
+        "nothing left after the first: {idle_b:?}"
+    );
     for round in 0..20 {
         // Ten calls within one Timer M window: the ended calls linger, compactly.
         for _ in 0..10 {
             one_call(&mut net, a, b);
         }
         let lingering = sizes(&net, a);
-        assert_eq!(lingering.calls, 10, "round {round}: ended calls kept for their INVITE transaction");
+        assert_eq!(
+            lingering.calls, 10,
+            "round {round}: ended calls kept for their INVITE transaction"
+        );
         assert!(
             lingering.lingering_text <= 10 * LINGERING_TEXT_PER_CALL,
             "round {round}: ended calls hold {} bytes of message text",
@@ -76,14 +87,22 @@ fn a_2xx_retransmitted_after_hangup_is_acked_again() {
     net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
     net.drive();
     assert!(net.ended(a, &ca).is_some());
-    assert_eq!(sizes(&net, a).calls, 1, "the ended call lingers for its INVITE transaction");
+    assert_eq!(
+        sizes(&net, a).calls,
+        1,
+        "the ended call lingers for its INVITE transaction"
+    );
 
     net.with(a, |ua, now| ua.handle_input(now, Input::Received(&ok)));
     let acks = net.sent(a, "ACK ");
     assert_eq!(acks.len(), 2, "the retransmitted 2xx is ACKed again");
     let header = |m: &str, name: &str| m.lines().find(|l| l.starts_with(name)).map(str::to_owned);
     let again = acks.last().unwrap();
-    assert_eq!(again.lines().next(), first_ack.lines().next(), "same Request-URI");
+    assert_eq!(
+        again.lines().next(),
+        first_ack.lines().next(),
+        "same Request-URI"
+    );
     for name in ["Call-ID:", "CSeq:", "From:", "To:", "Route:"] {
         assert_eq!(header(again, name), header(&first_ack, name), "{name}");
     }
