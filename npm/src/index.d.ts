@@ -109,8 +109,7 @@ export type EndCause =
   | 'busy'
   | 'no_answer'
   | 'cancelled'
-  | 'failed'
-  | 'transferred';
+  | 'failed';
 
 /** Every event and its payload. */
 export interface KlinkCallSdkEvents {

@@ -106,8 +106,6 @@ pub enum EndCause {
     Cancelled,
     /// Any other failure: network, timeout, media, unexpected response.
     Failed,
-    /// The call was transferred away.
-    Transferred,
 }
 
 impl EndCause {
@@ -122,7 +120,6 @@ impl EndCause {
             EndCause::NoAnswer => "no_answer",
             EndCause::Cancelled => "cancelled",
             EndCause::Failed => "failed",
-            EndCause::Transferred => "transferred",
         }
     }
 
