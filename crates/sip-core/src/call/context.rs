@@ -63,15 +63,22 @@ impl Context<'_> {
         request: Outgoing,
         auth_attempts: u8,
     ) -> String {
-        let branch = request
-            .get("Via")
-            .and_then(|v| crate::search::split_once(v, ";branch="))
-            .map(|(_, after)| after)
-            .map(|b| b.split(';').next().unwrap_or(b).to_owned())
-            .unwrap_or_default();
-        let method = request.method().unwrap_or_default().to_owned();
+        let mut branch = String::new();
+        if let Some(via) = request.get("Via") {
+            if let Some((_, after)) = crate::search::split_once(via, ";branch=") {
+                match crate::search::split_once(after, ";") {
+                    Some((b, _)) => branch.push_str(b),
+                    None => branch.push_str(after),
+                }
+            }
+        }
         let text = request.render();
-        let tx = ClientTx::new(self.now, branch.clone(), &method, text.clone());
+        let tx = ClientTx::new(
+            self.now,
+            branch.clone(),
+            request.method().unwrap_or_default(),
+            text.clone(),
+        );
         self.clients.push(ClientEntry {
             tx,
             owner,

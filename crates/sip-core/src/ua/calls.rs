@@ -11,6 +11,18 @@ use crate::message::{Message, SipUri};
 use crate::outgoing::Outgoing;
 use crate::timer::Instant;
 
+/// A user command on one call, for [`Ua::command`]: one body for all of them keeps one
+/// look-up and one error path in the wasm.
+enum Command {
+    Answer,
+    Reject(u16),
+    Hangup,
+    /// Hold (or not), and the command's name for the error.
+    Hold(bool, &'static str),
+    Mute(bool),
+    Dtmf(String),
+}
+
 impl Ua {
     // ----- user commands --------------------------------------------------------
 
@@ -57,10 +69,7 @@ impl Ua {
 
     /// Answers an incoming call: asks the media layer for the answer, then sends 200.
     pub fn answer(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        let (call, mut cx) = self.live_call(now, id)?;
-        call.answer(&mut cx)?;
-        self.after(now);
-        Ok(())
+        self.command(now, id, Command::Answer)
     }
 
     /// Rejects an incoming call with 486 Busy Here.
@@ -78,68 +87,57 @@ impl Ua {
         if !(300..=699).contains(&status) {
             return Err(CommandError::InvalidStatus(status));
         }
-        let (call, mut cx) = self.live_call(now, id)?;
-        if call.info.direction != CallDirection::Inbound || call.is_answered() {
-            return Err(call.wrong_state("reject"));
-        }
-        call.reject(&mut cx, status, EndCause::Rejected);
-        self.after(now);
-        Ok(())
+        self.command(now, id, Command::Reject(status))
     }
 
     /// Ends a call whatever its state: CANCEL before answer, BYE after, reject if inbound ringing.
     pub fn hangup(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        self.hangup_inner(now, id)?;
-        self.after(now);
-        Ok(())
+        self.command(now, id, Command::Hangup)
     }
 
     /// Puts the call on hold (re-INVITE with `sendonly`, or `inactive` if the peer holds too).
     pub fn hold(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        self.set_hold(now, id, true, "hold")
+        self.command(now, id, Command::Hold(true, "hold"))
     }
 
     /// Takes the call off hold (re-INVITE with `sendrecv`).
     pub fn unhold(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        self.set_hold(now, id, false, "unhold")
+        self.command(now, id, Command::Hold(false, "unhold"))
     }
 
     /// Mutes our microphone (no signalling: the media layer disables the track).
     pub fn mute(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        self.set_muted(now, id, true)
+        self.command(now, id, Command::Mute(true))
     }
 
     /// Unmutes our microphone.
     pub fn unmute(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        self.set_muted(now, id, false)
+        self.command(now, id, Command::Mute(false))
     }
 
     /// Sends DTMF `tones` (`0-9 * # A-D`, `,` = 2 s pause): RFC 4733 through the media
     /// layer when the peer offered telephone-event, else one SIP INFO per tone.
     pub fn dtmf(&mut self, now: Instant, id: &CallId, tones: &str) -> Result<(), CommandError> {
         let tones = validate_tones(tones)?;
-        let (call, mut cx) = self.live_call(now, id)?;
-        call.send_dtmf(&mut cx, tones)?;
-        self.after(now);
-        Ok(())
+        self.command(now, id, Command::Dtmf(tones))
     }
 
-    fn set_hold(
-        &mut self,
-        now: Instant,
-        id: &CallId,
-        hold: bool,
-        command: &'static str,
-    ) -> Result<(), CommandError> {
+    /// A user command on the live call `id`: one look-up, the call acts, then housekeeping.
+    fn command(&mut self, now: Instant, id: &CallId, command: Command) -> Result<(), CommandError> {
         let (call, mut cx) = self.live_call(now, id)?;
-        call.set_hold(&mut cx, hold, command)?;
-        self.after(now);
-        Ok(())
-    }
-
-    fn set_muted(&mut self, now: Instant, id: &CallId, muted: bool) -> Result<(), CommandError> {
-        let (call, mut cx) = self.live_call(now, id)?;
-        call.set_muted(&mut cx, muted);
+        match command {
+            Command::Answer => call.answer(&mut cx)?,
+            Command::Reject(status) => {
+                if call.info.direction != CallDirection::Inbound || call.is_answered() {
+                    return Err(call.wrong_state("reject"));
+                }
+                call.reject(&mut cx, status, EndCause::Rejected);
+            }
+            Command::Hangup => call.hangup(&mut cx),
+            Command::Hold(hold, name) => call.set_hold(&mut cx, hold, name)?,
+            Command::Mute(muted) => call.set_muted(&mut cx, muted),
+            Command::Dtmf(tones) => call.send_dtmf(&mut cx, tones)?,
+        }
         self.after(now);
         Ok(())
     }
