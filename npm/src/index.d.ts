@@ -20,7 +20,8 @@ export interface KlinkCallSdkConfig {
    */
   allowInsecureTransport?: boolean;
   /**
-   * Reconnect after the WebSocket drops (exponential backoff, rotating through the servers).
+   * Reconnect after the WebSocket drops, rotating through the servers: at most 1 s between
+   * tries for the first 12 s after the drop, then exponential backoff (from 2 s).
    * `true` (default), `false`, or `{ maxDelayMs }` to cap the wait between attempts.
    */
   reconnect?: boolean | { maxDelayMs?: number };

@@ -29,6 +29,8 @@ mod keepalive;
 mod keepalive_options;
 #[path = "scenario/lifecycle.rs"]
 mod lifecycle;
+#[path = "scenario/reconnect.rs"]
+mod reconnect;
 #[path = "scenario/registration.rs"]
 mod registration;
 #[path = "scenario/reorder.rs"]

@@ -6,12 +6,25 @@ use super::KeepalivePolicy;
 use crate::timer::{Instant, Millis};
 
 /// How the user agent reconnects after the transport closes.
+///
+/// Two phases. For [`fast_period`](Self::fast_period) after the connection drops (or after
+/// `start`), the delay doubles from `initial_delay` but never exceeds
+/// [`FAST_MAX_DELAY`](Self::FAST_MAX_DELAY), so a proxy that restarts in a few seconds is
+/// retried at most 1 s after it is back. Past it the delay keeps doubling from there (2 s,
+/// 4 s, ...) up to `max_delay`, sparing a server that stays down. Each delay has equal
+/// jitter (between half and all of it, never more). A successful connect starts both
+/// phases over.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReconnectPolicy {
     /// Delay before the first retry, in ms (doubles every failed attempt).
     pub initial_delay: Millis,
     /// Upper bound of the delay, in ms.
     pub max_delay: Millis,
+    /// How long after a drop (or `start`) retries stay at most
+    /// [`FAST_MAX_DELAY`](Self::FAST_MAX_DELAY) apart, in ms (0: no fast phase, plain
+    /// doubling). The 12 s default covers a proxy restart or a failover of the server
+    /// behind one address (seconds) with margin; a longer outage gets the backoff.
+    pub fast_period: Millis,
     /// Give up after this many failed attempts in a row (`None`: never).
     pub max_attempts: Option<u32>,
     /// A connect not answered within this many ms counts as refused: the socket is
@@ -22,11 +35,19 @@ pub struct ReconnectPolicy {
     pub connect_timeout: Millis,
 }
 
+impl ReconnectPolicy {
+    /// The longest wait between two connect attempts during
+    /// [`fast_period`](Self::fast_period), in ms: a server back from a restart is reached
+    /// within this much of its return.
+    pub const FAST_MAX_DELAY: Millis = 1_000;
+}
+
 impl Default for ReconnectPolicy {
     fn default() -> Self {
         ReconnectPolicy {
             initial_delay: 500,
             max_delay: 30_000,
+            fast_period: 12_000,
             max_attempts: None,
             connect_timeout: 10_000,
         }

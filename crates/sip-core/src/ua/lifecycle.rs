@@ -56,6 +56,7 @@ impl Ua {
         self.link = Link::Idle;
         self.attempts = 0;
         self.round_failures = 0;
+        self.slow_rounds = 0;
         for t in [
             UaTimer::Reconnect,
             UaTimer::KeepalivePing,

@@ -61,8 +61,9 @@
 //!
 //! Calls survive a transport flicker: when the WebSocket closes the dialogs are kept,
 //! the driver is asked to reconnect (a failed connect is reported as a transport
-//! [`Event::Error`] and the next of `ws_servers` is tried at once; exponential backoff
-//! with jitter after each full round; a connect the driver leaves unanswered for
+//! [`Event::Error`] and the next of `ws_servers` is tried at once; after each full round a
+//! jittered wait, at most 1 s for [`ReconnectPolicy::fast_period`] after the drop, then
+//! exponential backoff; a connect the driver leaves unanswered for
 //! [`ReconnectPolicy::connect_timeout`] is closed and counts as refused), and after reconnecting the user agent registers again and sends each
 //! answered call a re-INVITE so the peer and proxies learn the new flow.
 //!
@@ -235,6 +236,10 @@ pub struct Ua {
     attempts: u32,
     /// Servers that refused a connect in the current round.
     round_failures: usize,
+    /// Until when failed rounds retry within [`ReconnectPolicy::FAST_MAX_DELAY`].
+    fast_until: Instant,
+    /// Failed rounds since the fast phase ended (the exponent of the slow backoff).
+    slow_rounds: u32,
     timers: TimerTable<UaTimer, 6>,
     /// When the server was last heard from on the current flow (keepalive).
     last_heard: Instant,
@@ -304,6 +309,8 @@ impl Ua {
             server_index: 0,
             attempts: 0,
             round_failures: 0,
+            fast_until: now,
+            slow_rounds: 0,
             timers: TimerTable::default(),
             last_heard: now,
             probe: keepalive::ProbeMode::Unknown,
@@ -331,6 +338,7 @@ impl Ua {
             return;
         }
         self.reg.wanted = self.reg.wanted || self.config.register;
+        self.start_fast_phase(now);
         self.connect(now);
     }
 

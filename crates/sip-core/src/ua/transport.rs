@@ -1,7 +1,7 @@
 //! The WebSocket as the user agent sees it: connecting, failing over through
 //! `ws_servers`, reconnecting with backoff, and what a new flow must resend.
 
-use super::{keepalive, Event, Output, Owner, TransportCommand, Ua, UaTimer};
+use super::{keepalive, Event, Output, Owner, ReconnectPolicy, TransportCommand, Ua, UaTimer};
 use crate::events::ErrorScope;
 use crate::registration::RegTimer;
 use crate::timer::{Instant, Millis};
@@ -71,6 +71,7 @@ impl Ua {
         self.probe = keepalive::ProbeMode::Unknown;
         self.attempts = 0;
         self.round_failures = 0;
+        self.slow_rounds = 0;
         self.timers.stop(UaTimer::Reconnect);
         self.emit(Event::Connected);
         let reconnect = self.was_connected;
@@ -109,6 +110,7 @@ impl Ua {
         }
         self.timers.stop(UaTimer::ConnectDeadline);
         if was == Link::Connected {
+            self.start_fast_phase(now);
             self.emit(Event::Disconnected);
             // The REGISTER in flight died with the flow; a new one follows the reconnect.
             // A keepalive OPTIONS only ever spoke for the flow it went out on.
@@ -165,19 +167,43 @@ impl Ua {
             return;
         }
         self.link = Link::Waiting;
-        let delay = self.backoff(self.attempts);
+        let delay = self.backoff(now, self.attempts);
         self.timers.set(UaTimer::Reconnect, now.plus(delay));
     }
 
-    /// Exponential backoff with "equal jitter": half fixed, half random.
-    fn backoff(&mut self, attempt: u32) -> Millis {
+    /// Opens the window in which failed rounds retry at most
+    /// [`ReconnectPolicy::FAST_MAX_DELAY`] apart: a proxy that restarts within seconds is
+    /// reached within a second of its return, where plain doubling could have just missed
+    /// it and then waited 2-4 s more.
+    pub(super) fn start_fast_phase(&mut self, now: Instant) {
+        self.fast_until = now.plus(self.config.reconnect.fast_period);
+        self.slow_rounds = 0;
+    }
+
+    /// Exponential backoff with "equal jitter": half fixed, half random, never above the
+    /// bound. Within the fast phase the bound stops at `FAST_MAX_DELAY`; after it, it
+    /// doubles on from there up to `max_delay`.
+    fn backoff(&mut self, now: Instant, attempt: u32) -> Millis {
         let policy = &self.config.reconnect;
-        let exp = attempt.saturating_sub(1).min(20);
-        let full = policy
-            .initial_delay
-            .saturating_mul(1u64 << exp)
-            .min(policy.max_delay)
-            .max(1);
+        let full = if now < self.fast_until {
+            let exp = attempt.saturating_sub(1).min(20);
+            policy
+                .initial_delay
+                .saturating_mul(1u64 << exp)
+                .min(ReconnectPolicy::FAST_MAX_DELAY)
+        } else {
+            self.slow_rounds = self.slow_rounds.saturating_add(1);
+            let (base, exp) = if policy.fast_period == 0 {
+                (policy.initial_delay, attempt.saturating_sub(1))
+            } else {
+                (
+                    policy.initial_delay.max(ReconnectPolicy::FAST_MAX_DELAY),
+                    self.slow_rounds,
+                )
+            };
+            base.saturating_mul(1u64 << exp.min(20))
+        };
+        let full = full.min(policy.max_delay).max(1);
         let half = full / 2;
         half + self.rng.below(full - half + 1)
     }

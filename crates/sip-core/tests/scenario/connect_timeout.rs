@@ -55,8 +55,8 @@ fn all_servers_hanging_back_off_in_rounds_then_recover() {
     net.take_events(a);
     let before = net.phones[a].connects.len();
     net.cut(a);
-    // Retry after 0.25-0.5 s, two 10 s attempts, a 0.5-1 s backoff, two more, a 1-2 s
-    // backoff, two more: five or six connects started within 65 s.
+    // Retry after 0.25-0.5 s, two 10 s attempts (the 12 s fast phase is over by then), a
+    // 1-2 s backoff, two more, a 2-4 s backoff, two more: five or six connects within 65 s.
     net.advance(65_000);
     let attempts = net.phones[a].connects.len() - before;
     assert!(

@@ -124,6 +124,8 @@ pub struct Phone {
     pub timer: Option<Instant>,
     pub connected: bool,
     pub connects: Vec<String>,
+    /// When each of `connects` was asked for.
+    pub connect_at: Vec<Instant>,
     /// Every message this phone transmitted.
     pub sent: Vec<String>,
     /// Every message delivered to this phone.
@@ -199,6 +201,7 @@ impl Net {
             timer: None,
             connected: false,
             connects: Vec::new(),
+            connect_at: Vec::new(),
             sent: Vec::new(),
             received: Vec::new(),
             closes: 0,
@@ -267,6 +270,7 @@ impl Net {
                     }
                     Output::Transport(TransportCommand::Connect { url }) => {
                         self.phones[i].connects.push(url.clone());
+                        self.phones[i].connect_at.push(self.now);
                         if self.hang.contains(&url) {
                             continue;
                         }
