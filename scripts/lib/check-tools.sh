@@ -99,6 +99,7 @@ for m in websocket auth_ephemeral outbound; do
 done
 tool ip required ip -V
 tool unshare required unshare --version
+tool nft required nft --version
 tool gzip required gzip --version
 tool brotli required brotli --version
 tool cc required cc --version
