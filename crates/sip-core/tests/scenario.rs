@@ -35,5 +35,9 @@ mod reconnect;
 mod registration;
 #[path = "scenario/reorder.rs"]
 mod reorder;
+#[path = "scenario/session_timers.rs"]
+mod session_timers;
 #[path = "scenario/soak.rs"]
 mod soak;
+#[path = "scenario/update.rs"]
+mod update;

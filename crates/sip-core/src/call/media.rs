@@ -77,11 +77,12 @@ impl Call {
                     detail: reason,
                 });
                 let r = head.response(488, "Not Acceptable Here", None);
-                let server = cx.find_server(&head.branch, &head.sent_by, "INVITE");
+                let server = cx.find_server(&head.branch, &head.sent_by, &head.method);
                 cx.send_response(server, &r);
             }
             negotiation @ (Negotiation::Idle
             | Negotiation::ReofferSent { .. }
+            | Negotiation::Refresh
             | Negotiation::AnswerInAck) => {
                 // Applying the peer's answer failed: no usable media. An exchange still
                 // under way stays so (its answer or ACK is handled as usual).

@@ -12,6 +12,7 @@ mod context;
 mod dtmf;
 mod media;
 mod reinvite;
+mod session_timer;
 mod uac;
 mod uas;
 
@@ -43,6 +44,10 @@ pub(crate) enum CallTimer {
     Glare,
     /// DTMF by INFO: send the next tone (after a `,` pause).
     Dtmf,
+    /// RFC 4028: we are the refresher and half the session interval has passed.
+    SessionRefresh,
+    /// RFC 4028 §10: the session expires unrefreshed; end it with BYE.
+    SessionExpiry,
 }
 
 impl TimerKind for CallTimer {
@@ -53,6 +58,8 @@ impl TimerKind for CallTimer {
         CallTimer::CancelGuard,
         CallTimer::Glare,
         CallTimer::Dtmf,
+        CallTimer::SessionRefresh,
+        CallTimer::SessionExpiry,
     ];
     fn index(self) -> usize {
         self as usize
@@ -80,7 +87,10 @@ pub(crate) enum Negotiation {
         /// The local offer it carries.
         offer: String,
     },
-    /// The peer's re-INVITE waits for the media layer's answer to its `offer`.
+    /// Our session refresh re-INVITE is out, repeating our description (RFC 4028): its
+    /// answer changes nothing.
+    Refresh,
+    /// The peer's re-INVITE or UPDATE waits for the media layer's answer to its `offer`.
     Reanswer {
         /// The re-INVITE, to answer it.
         head: RequestHead,
@@ -228,7 +238,9 @@ pub(crate) struct Call {
     /// DTMF by INFO: the tones still to send (validated, so ASCII).
     pub(crate) dtmf_queue: String,
     pub(crate) dtmf_in_flight: bool,
-    pub(crate) timers: TimerTable<CallTimer, 6>,
+    /// RFC 4028 session timer.
+    pub(crate) session: session_timer::Session,
+    pub(crate) timers: TimerTable<CallTimer, 8>,
 }
 
 impl Call {
@@ -254,6 +266,7 @@ impl Call {
             resend_interval: 0,
             dtmf_queue: String::new(),
             dtmf_in_flight: false,
+            session: session_timer::Session::default(),
             timers: TimerTable::default(),
         }
     }
@@ -325,6 +338,7 @@ impl Call {
 
 impl Call {
     /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
+    /// INVITE and UPDATE carry our session timer.
     pub(crate) fn send_in_dialog(
         &mut self,
         cx: &mut Context<'_>,
@@ -338,10 +352,11 @@ impl Call {
         };
         let cseq = dialog.next_cseq();
         let mut m = dialog.request(method, cseq, via);
-        if method == "INVITE" {
+        if method == "INVITE" || method == "UPDATE" {
             m.push("Contact", cx.local.contact.clone())
                 .push("Allow", ALLOW)
                 .push("Supported", "outbound");
+            self.push_timer_headers(cx, &mut m);
         }
         m.push("User-Agent", cx.config.user_agent.clone());
         match (method, body) {
@@ -383,7 +398,13 @@ impl Call {
                 self.ack = None;
             }
         }
-        for t in [CallTimer::NoAnswer, CallTimer::Glare, CallTimer::Dtmf] {
+        for t in [
+            CallTimer::NoAnswer,
+            CallTimer::Glare,
+            CallTimer::Dtmf,
+            CallTimer::SessionRefresh,
+            CallTimer::SessionExpiry,
+        ] {
             self.timers.stop(t);
         }
         if !self.bye_after_ack {
@@ -447,6 +468,7 @@ impl Call {
                 self.dtmf_in_flight = false;
                 self.dialog_failed(cx, 408);
             }
+            Purpose::Refresh => self.refresh_lost(cx, 408),
             Purpose::Bye | Purpose::Cancel => {}
         }
     }
@@ -488,6 +510,8 @@ impl Call {
             }
             CallTimer::Glare => self.maybe_reoffer(cx),
             CallTimer::Dtmf => self.send_next_dtmf(cx),
+            CallTimer::SessionRefresh => self.refresh_session(cx),
+            CallTimer::SessionExpiry => self.session_expired(cx),
         }
     }
 

@@ -1,5 +1,5 @@
 //! Re-INVITEs both ways: hold and unhold, the refresh after a reconnect, the peer's
-//! re-offers, and glare (RFC 3261 §14).
+//! re-offers and UPDATEs (RFC 3311), and glare (RFC 3261 §14).
 
 use crate::call::{refused, Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::dialog::Role;
@@ -9,9 +9,11 @@ use crate::message::Message;
 use crate::ua::ALLOW;
 
 impl Call {
-    /// The peer's re-INVITE `head` (transaction `server`): 491 while ours is under way
-    /// (RFC 3261 §14.2), 500 while another exchange is, else its offer goes to the media
-    /// layer (or, without one, our current description is offered again).
+    /// The peer's re-INVITE or UPDATE `head` (transaction `server`). An UPDATE without a
+    /// body (a session refresh, or an early dialog's target refresh) gets 200 at once. An
+    /// offer gets 491 while ours is under way (RFC 3261 §14.2, RFC 3311 §5.2), 500 while
+    /// another exchange is, else goes to the media layer like a re-INVITE's; a re-INVITE
+    /// without one is offered our current description again.
     pub(crate) fn on_reinvite(
         &mut self,
         cx: &mut Context<'_>,
@@ -19,15 +21,34 @@ impl Call {
         head: RequestHead,
         server: usize,
     ) {
+        let update = head.method == "UPDATE";
+        if update && msg.body().is_empty() {
+            let mut r = head.response(200, "OK", None);
+            r.push("Contact", cx.local.contact.clone());
+            if self.is_answered() {
+                if !self.session_checked(cx, msg, &head, server) {
+                    return;
+                }
+                self.answer_timer(cx, &mut r);
+            }
+            if let (Some(d), Some(c)) = (self.dialog.as_mut(), msg.contacts().first()) {
+                d.remote_target = c.uri.to_owned();
+            }
+            cx.send_response(Some(server), &r);
+            return;
+        }
         if matches!(
             self.negotiation,
-            Negotiation::Reoffer | Negotiation::ReofferSent { .. }
-        ) || !self.is_answered()
+            Negotiation::Reoffer | Negotiation::ReofferSent { .. } | Negotiation::Refresh
+        ) || (!update && !self.is_answered())
         {
             cx.send_response(Some(server), &head.response(491, "Request Pending", None));
             return;
         }
-        if !self.negotiation.is_idle() || self.timers.is_set(CallTimer::AckWait) {
+        if !self.negotiation.is_idle()
+            || !self.is_answered()
+            || self.timers.is_set(CallTimer::AckWait)
+        {
             let mut r = head.response(500, "Server Internal Error", None);
             let wait = crate::decimal::string(cx.rng.below(10));
             r.push("Retry-After", wait);
@@ -44,17 +65,31 @@ impl Call {
             });
             return;
         }
+        let body = msg.body();
+        if update && msg.sdp_body().is_none() {
+            // Not a session description: nothing to answer with.
+            cx.send_response(
+                Some(server),
+                &head.response(415, "Unsupported Media Type", None),
+            );
+            return;
+        }
+        if !self.session_checked(cx, msg, &head, server) {
+            return;
+        }
         if let (Some(d), Some(c)) = (self.dialog.as_mut(), msg.contacts().first()) {
             d.remote_target = c.uri.to_owned();
         }
-        let body = msg.body();
-        if body.is_empty() {
-            // No offer: repeat our current description; the answer in the ACK changes nothing.
+        let same = self.remote_sdp.as_deref() == Some(body);
+        if body.is_empty() || same {
+            // No offer, or the last one again (a session refresh, RFC 4028: same version,
+            // nothing to renegotiate): repeat our current description; the answer in the ACK changes nothing.
             let sdp = self.local_sdp.clone().unwrap_or_default();
             let mut r = head.response(200, "OK", None);
             r.push("Contact", cx.local.contact.clone())
-                .push("Allow", ALLOW)
-                .with_body("application/sdp", sdp);
+                .push("Allow", ALLOW);
+            self.answer_timer(cx, &mut r);
+            r.with_body("application/sdp", sdp);
             cx.send_response(Some(server), &r);
             return;
         }
@@ -83,11 +118,29 @@ impl Call {
         let mut r = head.response(200, "OK", None);
         r.push("Contact", cx.local.contact.clone())
             .push("Allow", ALLOW)
-            .push("Supported", "outbound")
-            .with_body("application/sdp", sdp);
-        let server = cx.find_server(&head.branch, &head.sent_by, "INVITE");
+            .push("Supported", "outbound");
+        self.answer_timer(cx, &mut r);
+        r.with_body("application/sdp", sdp);
+        let server = cx.find_server(&head.branch, &head.sent_by, &head.method);
         cx.send_response(server, &r);
         self.after_negotiation(cx);
+    }
+
+    /// The session timer of the peer's request: false when it was refused with 422.
+    fn session_checked(
+        &mut self,
+        cx: &mut Context<'_>,
+        msg: &Message<'_>,
+        head: &RequestHead,
+        server: usize,
+    ) -> bool {
+        let Err(min) = self.timer_offer(cx, msg) else {
+            return true;
+        };
+        let mut r = head.response(422, "Session Interval Too Small", None);
+        r.push("Min-SE", crate::decimal::string(u64::from(min)));
+        cx.send_response(Some(server), &r);
+        false
     }
 
     /// Starts a re-INVITE when the wanted hold state differs from the negotiated one

@@ -23,8 +23,9 @@ impl Call {
             .push("Contact", cx.local.contact.clone())
             .push("Allow", ALLOW)
             .push("Supported", "outbound")
-            .push("User-Agent", cx.config.user_agent.clone())
-            .with_body("application/sdp", sdp.clone());
+            .push("User-Agent", cx.config.user_agent.clone());
+        self.push_timer_headers(cx, &mut m);
+        m.with_body("application/sdp", sdp.clone());
         // Proxies authorize dialog-creating requests with 407 (RFC 3261 §22.3).
         cx.preauthorize(&mut m, AuthKind::Proxy);
         self.invite = Some(m.clone());
@@ -122,6 +123,9 @@ impl Call {
             self.on_invite_success(cx, msg, is_sdp);
             return;
         }
+        if status == 422 && !self.cancel_wanted() && !self.is_ended() && self.retry_422(cx, msg) {
+            return;
+        }
         self.timers.stop(CallTimer::CancelGuard);
         self.dialog = None;
         let cause = if self.cancel_wanted() {
@@ -182,6 +186,7 @@ impl Call {
         if let Some(name) = msg.to().display_name_unescaped() {
             self.info.remote_name = Some(name.into_owned());
         }
+        self.on_timer_answer(cx, msg);
         self.info.state = CallState::Active;
         self.info.answered_at = Some(cx.now);
         self.update_hold();

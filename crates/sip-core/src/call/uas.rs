@@ -23,11 +23,11 @@ impl Call {
         server: usize,
     ) -> Option<Call> {
         // Every Require option tag but ours, comma-separated.
+        let timers = cx.config.session_timers.is_some();
         let mut unsupported = String::new();
-        for tag in msg
-            .require()
-            .filter(|t| !t.eq_ignore_ascii_case("outbound"))
-        {
+        for tag in msg.require().filter(|t| {
+            !(t.eq_ignore_ascii_case("outbound") || (timers && t.eq_ignore_ascii_case("timer")))
+        }) {
             if !unsupported.is_empty() {
                 unsupported.push_str(", ");
             }
@@ -116,6 +116,12 @@ impl Call {
             muted: false,
             held: HoldState::default(),
         });
+        if let Err(min) = call.timer_offer(cx, msg) {
+            let mut r = head.response(422, "Session Interval Too Small", Some(&local_tag));
+            r.push("Min-SE", crate::decimal::string(u64::from(min)));
+            cx.send_response(Some(server), &r);
+            return None;
+        }
         call.local_tag = local_tag.clone();
         call.sip_call_id = head.call_id.clone();
         call.dialog = Some(dialog);
@@ -149,8 +155,9 @@ impl Call {
         let mut r = cx.dialog_response(head, 200, "OK", &self.local_tag);
         r.push("Allow", ALLOW)
             .push("Supported", "outbound")
-            .push("User-Agent", cx.config.user_agent.clone())
-            .with_body("application/sdp", sdp.clone());
+            .push("User-Agent", cx.config.user_agent.clone());
+        self.answer_timer(cx, &mut r);
+        r.with_body("application/sdp", sdp.clone());
         cx.send_response(Some(server), &r);
         self.local_sdp = Some(sdp);
         self.remote_offer = None;
@@ -217,7 +224,7 @@ impl Call {
                 (head, offer, Some(self.local_tag.clone()))
             }
         };
-        let server = cx.find_server(&head.branch, &head.sent_by, "INVITE");
+        let server = cx.find_server(&head.branch, &head.sent_by, &head.method);
         let mut detail =
             String::from("the browser can use no codec of the offer, refused with 488: ");
         detail.push_str(&cx.refuse_offer(&head, server, &offer, to_tag.as_deref()));

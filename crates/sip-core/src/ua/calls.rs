@@ -182,7 +182,7 @@ impl Ua {
                 _ => return,
             },
             Purpose::ReInvite => call.is_some(),
-            Purpose::Info | Purpose::Bye | Purpose::Cancel => true,
+            Purpose::Info | Purpose::Refresh | Purpose::Bye | Purpose::Cancel => true,
         };
         if (status == 401 || status == 407)
             && may_authenticate
@@ -203,6 +203,7 @@ impl Ua {
             Purpose::Invite => call.on_invite_response(&mut cx, msg, status),
             Purpose::ReInvite => call.on_reinvite_response(&mut cx, msg, status, cseq),
             Purpose::Info => call.on_info_response(&mut cx, status),
+            Purpose::Refresh => call.on_refresh_response(&mut cx, msg, status, cseq),
             Purpose::Bye | Purpose::Cancel => {}
         }
     }

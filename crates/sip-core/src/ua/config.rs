@@ -54,6 +54,27 @@ impl Default for ReconnectPolicy {
     }
 }
 
+/// RFC 4028 session timers: how long a call may go without a refresh before either side
+/// may end it (a peer or proxy that lost the call stops holding it up).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionTimers {
+    /// The Session-Expires we ask for, in seconds (the peer may lower it to its Min-SE or
+    /// more). 1800 by default, RFC 4028's recommendation.
+    pub expires: u32,
+    /// Our Min-SE: the shortest interval we accept, in seconds. RFC 4028 §4 forbids less
+    /// than 90, the default.
+    pub min_se: u32,
+}
+
+impl Default for SessionTimers {
+    fn default() -> Self {
+        SessionTimers {
+            expires: 1800,
+            min_se: 90,
+        }
+    }
+}
+
 /// Everything the user agent needs to know about its account and its environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UaConfig {
@@ -90,6 +111,9 @@ pub struct UaConfig {
     pub no_answer_timeout: Millis,
     /// Liveness probing of the transport (`None`: trust the transport's own close).
     pub keepalive: Option<KeepalivePolicy>,
+    /// Session timers (`None`: neither offered nor accepted; a peer's Session-Expires is
+    /// then ignored, as by a user agent without them).
+    pub session_timers: Option<SessionTimers>,
 }
 
 impl UaConfig {
@@ -117,6 +141,7 @@ impl UaConfig {
             reconnect: ReconnectPolicy::default(),
             no_answer_timeout: 60_000,
             keepalive: Some(KeepalivePolicy::default()),
+            session_timers: Some(SessionTimers::default()),
         }
     }
 }

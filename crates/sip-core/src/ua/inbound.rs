@@ -275,7 +275,7 @@ impl Ua {
             return;
         };
         match msg.method() {
-            Some(Method::Invite) => self.on_reinvite(now, msg, &id, head, server),
+            Some(Method::Invite | Method::Update) => self.on_reinvite(now, msg, &id, head, server),
             Some(Method::Bye) => self.on_bye(now, &id, &head, server),
             Some(Method::Info) => self.on_info(now, msg, &id, &head, server),
             Some(Method::Options) => {

@@ -89,7 +89,7 @@ mod lifecycle;
 mod register;
 mod transport;
 
-pub use config::{ReconnectPolicy, UaConfig};
+pub use config::{ReconnectPolicy, SessionTimers, UaConfig};
 pub use driver::{Input, Output, TransportCommand};
 pub use keepalive::KeepalivePolicy;
 use transport::Link;
@@ -116,7 +116,7 @@ pub use crate::timer::Instant;
 use crate::registration::{credentials_refresh_at, RegTimer, Registration};
 
 /// Methods we accept, announced in Allow.
-pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS";
+pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, UPDATE";
 
 /// The user agent's own timers (transport and credentials).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +172,8 @@ pub(crate) enum Purpose {
     Cancel,
     Bye,
     Info,
+    /// An RFC 4028 session refresh (UPDATE or re-INVITE).
+    Refresh,
 }
 
 /// A client transaction with its owner and the request, kept to resend it with credentials.

@@ -39,6 +39,8 @@ pub enum Fault {
     Drop,
     Delay(u64),
     Duplicate,
+    /// Delivers this text instead (a peer or proxy that says something else).
+    Rewrite(String),
 }
 
 /// The fake media layer of one phone: answers immediately, tracks the transceiver
@@ -248,6 +250,7 @@ impl Net {
                 self.push(at, to, What::Sip(text.clone()));
                 self.push(at.plus(1), to, What::Sip(text));
             }
+            Fault::Rewrite(other) => self.push(at, to, What::Sip(other)),
         }
     }
 
@@ -541,6 +544,11 @@ impl Net {
             "the caller saw the answer, the callee started"
         );
         (ca, cb)
+    }
+
+    /// Sends SIP text to the proxy as if phone `from` had sent it (a hand-written request).
+    pub fn inject(&mut self, from: usize, text: String) {
+        self.send(Dest::Proxy { from }, text);
     }
 
     /// Runs a command on phone `i` and drains it.
