@@ -113,5 +113,9 @@ export function parseConfig(config) {
   }
   settings.audioConstraints = audio;
   settings.engineUrl = engineUrl(config.engineUrl);
+  settings.incomingWhileBusy = config.incomingWhileBusy ?? 'ring';
+  if (settings.incomingWhileBusy !== 'ring' && settings.incomingWhileBusy !== 'reject') {
+    fail("config.incomingWhileBusy must be 'ring' or 'reject'");
+  }
   return settings;
 }

@@ -55,6 +55,13 @@ export interface KlinkCallSdkConfig {
    * Read by the `init()` that first loads the engine in the page.
    */
   engineUrl?: string | URL;
+  /**
+   * An incoming call while we are busy (any call not over: ringing in, dialling out, early
+   * media, active or held): `'ring'` (default) rings as usual; `'reject'` answers 486 Busy Here
+   * at once, with no `incoming` event; an `error` event of scope `call` names the caller
+   * (`busy: refused a call from sip:1003@... with 486`) for the console's log.
+   */
+  incomingWhileBusy?: 'ring' | 'reject';
 }
 
 /** Error codes of {@link KlinkCallSdkError}. */
@@ -185,8 +192,11 @@ export class KlinkCallSdk {
    */
   call(number: string): Promise<string>;
   answer(callId: string): Promise<void>;
-  /** Rejects an incoming call (the caller hears busy). */
-  reject(callId: string): Promise<void>;
+  /**
+   * Rejects an incoming, ringing call with `code`: 486 Busy Here (default), 603 Decline or 480
+   * Temporarily Unavailable; another code rejects with `invalid_argument`.
+   */
+  reject(callId: string, options?: { code?: 486 | 603 | 480 }): Promise<void>;
   /** Ends a call in any state (cancels it while ringing). */
   hangup(callId: string): Promise<void>;
   hold(callId: string): Promise<void>;

@@ -20,7 +20,7 @@ const CODES = [
   'invalid_argument',
 ];
 
-/** Every event a listener can subscribe to: the eleven K-Link events, then two extensions. */
+/** Every event a listener can subscribe to: the eleven K-Link events, then the extensions. */
 const EVENTS = [
   'ready',
   'incoming',
@@ -351,7 +351,7 @@ export class KlinkCallSdk {
     }
   }
 
-  /** Runs a command on a call: `tones` only for `dtmf`. */
+  /** Runs a command on a call: `tones` for `dtmf`, the status for `reject`. */
   async #control(name, callId, tones) {
     const engine = this.#use();
     if (typeof callId !== 'string' || callId === '') {
@@ -393,8 +393,17 @@ export class KlinkCallSdk {
 
   /** Answers an incoming call. */
   answer(callId) { return this.#control('answer', callId); }
-  /** Rejects an incoming call. */
-  reject(callId) { return this.#control('reject', callId); }
+  /**
+   * Rejects an incoming call: `code` 486 Busy Here (default), 603 Decline or 480 Temporarily
+   * Unavailable.
+   */
+  reject(callId, options) {
+    const code = options?.code ?? 486;
+    if (code !== 486 && code !== 603 && code !== 480) {
+      return Promise.reject(new KlinkCallSdkError('invalid_argument', 'reject(callId, { code }): code must be 486, 603 or 480'));
+    }
+    return this.#control('reject', callId, String(code));
+  }
   /** Ends a call: cancels it while ringing, hangs it up once answered. */
   hangup(callId) { return this.#control('hangup', callId); }
   /** Puts a call on hold. */

@@ -38,11 +38,12 @@ test('defaults apply, and the result has every field the engine reads', () => {
     registerExpires: 600,
     audioConstraints: true,
     engineUrl: null,
+    incomingWhileBusy: 'ring',
   });
   // null means "not given", as undefined does.
   const nulls = Object.fromEntries(
     ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect',
-      'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl'].map((k) => [k, null]),
+      'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl', 'incomingWhileBusy'].map((k) => [k, null]),
   );
   assert.deepEqual(parseConfig(withBase(nulls)), parseConfig(base));
 });
@@ -77,6 +78,7 @@ test('given values are kept, trimmed and rounded', () => {
   assert.equal(parseConfig(withBase({ connectionWaitMs: 2500.6 })).connectionWaitMs, 2501);
   assert.equal(cfg.registerExpires, 3600);
   assert.equal(cfg.audioConstraints, audio);
+  assert.equal(parseConfig(withBase({ incomingWhileBusy: 'reject' })).incomingWhileBusy, 'reject');
   assert.deepEqual(parseConfig(withBase({ reconnect: false })).reconnect, { enabled: false, maxDelayMs: 30000 });
   assert.deepEqual(parseConfig(withBase({ reconnect: true })).reconnect, { enabled: true, maxDelayMs: 30000 });
   assert.deepEqual(parseConfig(withBase({ reconnect: {} })).reconnect, { enabled: true, maxDelayMs: 30000 });
@@ -124,6 +126,8 @@ test('each bad field is refused naming it', () => {
     [withBase({ registerExpires: '600' }), /config\.registerExpires/],
     [withBase({ audioConstraints: false }), /config\.audioConstraints must be true or a MediaTrackConstraints object/],
     [withBase({ audioConstraints: [] }), /config\.audioConstraints/],
+    [withBase({ incomingWhileBusy: 'busy' }), /config\.incomingWhileBusy must be 'ring' or 'reject'/],
+    [withBase({ incomingWhileBusy: true }), /config\.incomingWhileBusy/],
   ];
   for (const [config, message] of cases) {
     assert.match(configError(config), message, JSON.stringify(config));

@@ -8,6 +8,7 @@
 //! token never enters the engine.
 
 use js_sys::Array;
+use sip_core::ua::BusyPolicy;
 use wasm_bindgen::JsValue;
 
 use crate::error::{ErrorCode, SdkError};
@@ -57,6 +58,8 @@ pub struct Config {
     /// The RFC 5626 `+sip.instance` of this tab, `urn:uuid:` and a UUID (npm/src/lifecycle.js
     /// keeps it across reloads). It goes into a SIP header, so nothing else is accepted.
     pub instance_id: String,
+    /// An incoming call while another is up: ring (the default) or refuse it with 486.
+    pub incoming_while_busy: BusyPolicy,
 }
 
 /// The error for a field the wrapper would have filled in correctly.
@@ -145,6 +148,14 @@ impl Config {
             register_expires_secs: number(field("registerExpires"), "registerExpires", 10, 86_400)?,
             audio_constraints,
             instance_id: instance_id(field("instanceId"))?,
+            // Checked by the wrapper: 'ring' (the default) or 'reject'.
+            incoming_while_busy: if field("incomingWhileBusy").as_string().as_deref()
+                == Some("reject")
+            {
+                BusyPolicy::Reject
+            } else {
+                BusyPolicy::Ring
+            },
         })
     }
 }

@@ -148,6 +148,7 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
     ua.register_expires = config.register_expires_secs;
     ua.credentials_expire_at = expiry(creds);
     ua.reconnect.max_delay = u64::from(config.reconnect.max_delay_ms);
+    ua.incoming_while_busy = config.incoming_while_busy;
     if !config.reconnect.enabled {
         ua.reconnect.max_attempts = Some(0);
     }
@@ -268,7 +269,16 @@ impl Shared {
             let mut ua = s.ua.borrow_mut();
             match kind {
                 command::ANSWER => ua.answer(t, &id),
-                command::REJECT => ua.reject(t, &id),
+                // The wrapper hands over 486, 603 or 480 (486 when not given).
+                command::REJECT => ua.reject_with(
+                    t,
+                    &id,
+                    match arg {
+                        "603" => 603,
+                        "480" => 480,
+                        _ => 486,
+                    },
+                ),
                 command::HANGUP => ua.hangup(t, &id),
                 command::HOLD => ua.hold(t, &id),
                 command::UNHOLD => ua.unhold(t, &id),

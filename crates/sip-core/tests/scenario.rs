@@ -15,6 +15,8 @@ mod proxy;
 
 #[path = "scenario/ack_wait.rs"]
 mod ack_wait;
+#[path = "scenario/agent.rs"]
+mod agent;
 #[path = "scenario/calls.rs"]
 mod calls;
 #[path = "scenario/codecs.rs"]

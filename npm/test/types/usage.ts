@@ -37,6 +37,7 @@ const full: KlinkCallSdkConfig = {
   connectionWaitMs: 0,
   audioConstraints: { deviceId: { exact: 'mic' } },
   engineUrl: new URL('https://cdn.example.com/engine_bg.wasm'),
+  incomingWhileBusy: 'reject',
 };
 const other: KlinkCallSdkConfig = { ...minimal, reconnect: false, audioConstraints: true, engineUrl: '/engine_bg.wasm' };
 // @ts-expect-error accessToken is required
@@ -49,6 +50,8 @@ const badLevel: KlinkCallSdkConfig = { ...minimal, logLevel: 'verbose' };
 const badTimeout: KlinkCallSdkConfig = { ...minimal, requestTimeoutMs: '15000' };
 // @ts-expect-error audioConstraints is `true` or constraints, never `false`
 const noAudio: KlinkCallSdkConfig = { ...minimal, audioConstraints: false };
+// @ts-expect-error the busy policy is 'ring' or 'reject'
+const badBusy: KlinkCallSdkConfig = { ...minimal, incomingWhileBusy: 'busy' };
 // @ts-expect-error an unknown option is a typo
 const typo: KlinkCallSdkConfig = { ...minimal, acessToken: 'kpt_x' };
 // @ts-expect-error the constructor is private: init() builds the phone
@@ -143,6 +146,9 @@ async function main(): Promise<void> {
   const id: string = await sdk.call('1002');
   await sdk.answer(id);
   await sdk.reject(id);
+  await sdk.reject(id, { code: 603 });
+  await sdk.reject(id, { code: 480 });
+  await sdk.reject(id, {});
   await sdk.hold(id);
   await sdk.unhold(id);
   await sdk.mute(id);
@@ -156,6 +162,8 @@ async function main(): Promise<void> {
   await sdk.destroy();
   // @ts-expect-error call takes a number as a string
   await sdk.call(1002);
+  // @ts-expect-error reject takes 486, 603 or 480
+  await sdk.reject(id, { code: 404 });
   // @ts-expect-error dtmf needs the tones
   await sdk.dtmf(id);
   // @ts-expect-error the call's id, not the Call

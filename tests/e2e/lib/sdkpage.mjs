@@ -89,6 +89,8 @@ export class SdkPage {
   mute(callId) { return this.#eval(([id]) => window.sdkPage.mute(id), callId); }
   unmute(callId) { return this.#eval(([id]) => window.sdkPage.unmute(id), callId); }
   dtmf(callId, tones) { return this.#eval(([id, t]) => window.sdkPage.dtmf(id, t), callId, tones); }
+  /** Any SDK method with any JSON arguments, e.g. invoke('reject', id, { code: 603 }). */
+  invoke(method, ...args) { return this.#eval(([m, a]) => window.sdkPage.invoke(m, a), method, args); }
 
   /** Like the controls, but throws unless the method resolved; returns its value. */
   async must(method, ...args) {

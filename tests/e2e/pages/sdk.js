@@ -320,6 +320,8 @@ window.sdkPage = {
   mute: (callId) => control('mute', callId),
   unmute: (callId) => control('unmute', callId),
   dtmf: (callId, tones) => control('dtmf', callId, tones),
+  /** Any method with any arguments (options objects included). */
+  invoke: (name, args) => control(name, ...args),
 
   /**
    * Subscribes four counting listeners to `event`: `on` then its returned unsubscribe called,

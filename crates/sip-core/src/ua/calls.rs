@@ -2,10 +2,12 @@
 //! responses and timers to the call they belong to: each looks the call up once and lends
 //! it a [`Context`](crate::call::Context); what a call does lives in [`crate::call`].
 
-use super::{cseq_of, Owner, Purpose, Ua};
+use super::{cseq_of, BusyPolicy, Owner, Purpose, Ua};
 use crate::call::{validate_tones, Call, CallTimer, Negotiation, RequestHead};
 use crate::error::CommandError;
-use crate::events::{CallDirection, CallId, CallInfo, CallState, EndCause, Event, HoldState};
+use crate::events::{
+    CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState,
+};
 use crate::media::{MediaCommand, MediaResult};
 use crate::message::{Message, SipUri};
 use crate::outgoing::Outgoing;
@@ -249,6 +251,20 @@ impl Ua {
         });
         if merged {
             self.respond_tagged(now, &head, Some(server), 482, "Loop Detected");
+            return;
+        }
+        // Busy: any call not over, whatever its direction or state.
+        if self.config.incoming_while_busy == BusyPolicy::Reject
+            && self.calls.iter().any(|c| !c.is_ended())
+        {
+            self.respond_tagged(now, &head, Some(server), 486, "Busy Here");
+            let mut detail = String::from("busy: refused a call from ");
+            detail.push_str(msg.from().uri);
+            detail.push_str(" with 486");
+            self.emit(Event::Error {
+                scope: ErrorScope::Call,
+                detail,
+            });
             return;
         }
         let mut cx = self.context(now);

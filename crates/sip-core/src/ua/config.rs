@@ -75,6 +75,18 @@ impl Default for SessionTimers {
     }
 }
 
+/// What happens to an incoming call while the user agent is busy: while any call of
+/// ours is not over (ringing in, dialling out, early media, active or held).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BusyPolicy {
+    /// Ring as usual: the application decides (the default).
+    #[default]
+    Ring,
+    /// Answer 486 Busy Here at once: no `Incoming`, an [`Event::Error`] (scope `Call`)
+    /// naming the caller instead, for the application's log.
+    Reject,
+}
+
 /// Everything the user agent needs to know about its account and its environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UaConfig {
@@ -114,6 +126,8 @@ pub struct UaConfig {
     /// Session timers (`None`: neither offered nor accepted; a peer's Session-Expires is
     /// then ignored, as by a user agent without them).
     pub session_timers: Option<SessionTimers>,
+    /// An incoming call while another is up: ring, or refuse it with 486.
+    pub incoming_while_busy: BusyPolicy,
 }
 
 impl UaConfig {
@@ -142,6 +156,7 @@ impl UaConfig {
             no_answer_timeout: 60_000,
             keepalive: Some(KeepalivePolicy::default()),
             session_timers: Some(SessionTimers::default()),
+            incoming_while_busy: BusyPolicy::Ring,
         }
     }
 }

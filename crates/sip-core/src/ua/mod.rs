@@ -89,7 +89,7 @@ mod lifecycle;
 mod register;
 mod transport;
 
-pub use config::{ReconnectPolicy, SessionTimers, UaConfig};
+pub use config::{BusyPolicy, ReconnectPolicy, SessionTimers, UaConfig};
 pub use driver::{Input, Output, TransportCommand};
 pub use keepalive::KeepalivePolicy;
 use transport::Link;

@@ -1,0 +1,120 @@
+//! An agent's day: reject codes and the busy policy, custom headers and caller identity,
+//! DTMF timing and mute direction, MESSAGE, and what the call snapshot carries.
+
+use sip_core::ua::{BusyPolicy, EndCause, ErrorScope, Event};
+
+use crate::harness::{config, Net};
+
+fn count_incoming(net: &Net, i: usize) -> usize {
+    net.events(i)
+        .iter()
+        .filter(|e| matches!(e, Event::Incoming(_)))
+        .count()
+}
+
+#[test]
+fn reject_with_busy_decline_or_unavailable() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    let b = net.phone("1002");
+    for (status, cause) in [
+        (486, EndCause::Busy),
+        (603, EndCause::Rejected),
+        (480, EndCause::NoAnswer),
+    ] {
+        let (ca, cb) = net.ring(a, "1002", b);
+        net.with(b, |ua, now| ua.reject_with(now, &cb, status))
+            .unwrap();
+        net.drive();
+        assert_eq!(net.ended(a, &ca), Some((cause, Some(status))), "{status}");
+        assert_eq!(net.ended(b, &cb), Some((EndCause::Rejected, Some(status))));
+        let last = net.sent(b, "SIP/2.0 ").pop().unwrap();
+        assert!(last.starts_with(&format!("SIP/2.0 {status} ")), "{last}");
+    }
+    // An answered call cannot be rejected: it is hung up.
+    let (_, cb) = net.connect_call(a, "1002", b);
+    assert!(net
+        .with(b, |ua, now| ua.reject_with(now, &cb, 603))
+        .is_err());
+}
+
+/// A user agent with `incoming_while_busy` set to reject.
+fn busy_phone(net: &mut Net, user: &str) -> usize {
+    let mut c = config(user);
+    c.incoming_while_busy = BusyPolicy::Reject;
+    let i = net.add(c);
+    net.start(i);
+    net.drive();
+    i
+}
+
+#[test]
+fn a_busy_agent_answers_a_second_call_486_without_ringing() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    let b = busy_phone(&mut net, "1002");
+    let c = net.phone("1003");
+    // Idle: a call rings as usual.
+    let (ca, cb) = net.connect_call(a, "1002", b);
+    assert_eq!(count_incoming(&net, b), 1);
+
+    // Busy with an answered call: the second call is refused by the core.
+    let second = net.with(c, |ua, now| ua.call(now, "1002")).unwrap();
+    net.drive();
+    assert_eq!(net.ended(c, &second), Some((EndCause::Busy, Some(486))));
+    assert_eq!(
+        count_incoming(&net, b),
+        1,
+        "no incoming for the refused call"
+    );
+    let refused: Vec<_> = net
+        .events(b)
+        .iter()
+        .filter_map(|e| match e {
+            Event::Error {
+                scope: ErrorScope::Call,
+                detail,
+            } => Some(detail.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].starts_with("busy: refused a call from sip:1003@")
+            && refused[0].ends_with(" with 486"),
+        "{refused:?}"
+    );
+    // The first call is untouched.
+    assert!(net.ended(a, &ca).is_none() && net.ended(b, &cb).is_none());
+
+    // Busy while a call rings in (not answered yet) too.
+    net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
+    net.drive();
+    let (_, ringing) = net.ring(a, "1002", b);
+    let third = net.with(c, |ua, now| ua.call(now, "1002")).unwrap();
+    net.drive();
+    assert_eq!(net.ended(c, &third), Some((EndCause::Busy, Some(486))));
+    net.with(b, |ua, now| ua.reject(now, &ringing)).unwrap();
+    net.drive();
+
+    // Idle again: a call rings.
+    let before = count_incoming(&net, b);
+    net.ring(c, "1002", b);
+    assert_eq!(count_incoming(&net, b), before + 1);
+}
+
+#[test]
+fn the_default_policy_rings_a_second_call() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    let b = net.phone("1002");
+    let c = net.phone("1003");
+    net.connect_call(a, "1002", b);
+    let (cc, cb2) = net.ring(c, "1002", b);
+    assert_eq!(count_incoming(&net, b), 2);
+    assert!(net.ended(c, &cc).is_none() && net.ended(b, &cb2).is_none());
+    assert!(!net
+        .events(b)
+        .iter()
+        .any(|e| matches!(e, Event::Error { .. })));
+}

@@ -1,0 +1,100 @@
+// The wrapper's part of the agent controls (npm/src/sdk.js): which options it accepts, what
+// it hands the engine, and that a bad option rejects with invalid_argument before the engine
+// is asked anything. The engine here records its commands; the real one against Kamailio and
+// JsSIP: tests/e2e/sdk-agent.test.mjs.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { KlinkCallSdk, setEngineLoader, _COMMANDS as COMMANDS } from '../src/sdk.js';
+
+class RecordingEngine {
+  static last = null;
+  static create(settings, credentials, emit) {
+    RecordingEngine.last = new RecordingEngine(settings, emit);
+    return RecordingEngine.last;
+  }
+
+  constructor(settings, emit) {
+    this.settings = settings;
+    this.emit = emit;
+    /** [name, id, arg] of every command but `start`. */
+    this.commands = [];
+  }
+
+  command(kind, id, arg) {
+    const name = COMMANDS[kind];
+    if (name === 'start') {
+      setTimeout(() => this.emit('connected'), 0);
+      return undefined;
+    }
+    if (name === 'destroy') {
+      setTimeout(() => this.emit('destroyed'), 0);
+      return undefined;
+    }
+    this.commands.push([name, id, arg]);
+    return name === 'call' ? 'c1' : undefined;
+  }
+
+  free() {}
+}
+
+let api;
+const standIns = ['WebSocket', 'RTCPeerConnection'].filter((name) => typeof globalThis[name] !== 'function');
+
+before(async () => {
+  for (const name of standIns) globalThis[name] = function () {};
+  setEngineLoader(async () => RecordingEngine);
+  api = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ extension: '1001', sipUri: 'sip:1001@pbx.test', wsServers: ['wss://pbx.test/ws'] }));
+  });
+  await new Promise((r) => api.listen(0, '127.0.0.1', r));
+});
+
+after(async () => {
+  for (const name of standIns) delete globalThis[name];
+  await new Promise((r) => {
+    api.closeAllConnections();
+    api.close(r);
+  });
+});
+
+async function phone(extra = {}) {
+  const sdk = await KlinkCallSdk.init({
+    userEmail: 'agent@x.test',
+    accessToken: 'kpt_test',
+    apiBaseUrl: `http://127.0.0.1:${api.address().port}`,
+    ...extra,
+  });
+  return { sdk, engine: RecordingEngine.last };
+}
+
+/** The error code a promise rejects with (fails if it resolves). */
+async function code(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    return err.code;
+  }
+  assert.fail('resolved');
+}
+
+test('reject() hands the engine 486 by default, 603 or 480 when asked, and refuses any other code', async () => {
+  const { sdk, engine } = await phone({ incomingWhileBusy: 'reject' });
+  assert.equal(engine.settings.incomingWhileBusy, 'reject');
+  await sdk.reject('c1');
+  await sdk.reject('c1', {});
+  await sdk.reject('c1', { code: 603 });
+  await sdk.reject('c1', { code: 480 });
+  assert.deepEqual(engine.commands, [
+    ['reject', 'c1', '486'],
+    ['reject', 'c1', '486'],
+    ['reject', 'c1', '603'],
+    ['reject', 'c1', '480'],
+  ]);
+  for (const bad of [404, 200, '603', 486.5]) {
+    assert.equal(await code(sdk.reject('c1', { code: bad })), 'invalid_argument', String(bad));
+  }
+  assert.equal(engine.commands.length, 4, 'a refused code never reaches the engine');
+  await sdk.destroy();
+});
