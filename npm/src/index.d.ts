@@ -107,6 +107,12 @@ export interface Call {
   held: boolean;
   /** Whether the remote party put us on hold. */
   remoteHeld: boolean;
+  /** Our own number: the extension this SDK registered. */
+  localNumber: string;
+  /** The final SIP status of the call's INVITE: null until answered, then 200. */
+  status: number | null;
+  /** Whole seconds since the answer when this snapshot was taken; null until answered. */
+  duration: number | null;
 }
 
 /** Why a call ended. */
@@ -132,7 +138,12 @@ export interface KlinkCallSdkEvents {
    * outbound call is a `callUpdated` whose `call.state` is `active`.
    */
   sessionStarted: { call: Call };
-  /** A call is over. `status` is the SIP status that ended it, when there was one. */
+  /**
+   * A call is over. `status` is the call's final SIP status: the failure response to the
+   * INVITE (sent or received; 487 when cancelled), 200 for an answered call ended by BYE (ours
+   * or theirs: `cause` says who), or the in-dialog failure that ended it (408, 481); null only
+   * when no INVITE was sent (the microphone or connection failed first).
+   */
   sessionEnded: { callId: string; cause: EndCause; status: number | null };
   /** A call's remote audio; play it, or let `attachAudio` do it. */
   remoteStream: { callId: string; stream: MediaStream };

@@ -96,3 +96,74 @@ describe('SDK agent controls with JsSIP far ends', { timeout: 240_000 }, () => {
     await sdk.hangup(ringing.call.id);
   });
 });
+
+describe('the call object and the status of every end, with JsSIP', { timeout: 120_000 }, () => {
+  let stack;
+  let browser;
+  let sdk;
+  let bobUa;
+
+  before(async () => {
+    requireSdkBuild();
+    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
+    [sdk, bobUa] = await Promise.all([
+      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
+      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
+    ]);
+    await Promise.all([
+      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme)),
+      stack.credentials(bob.email).then((c) => bobUa.startWith(c)),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test('getCalls() has localNumber, status and duration; sessionEnded has 200 after a BYE either way and 487 after a CANCEL', async () => {
+    // Outbound, answered, hung up by us.
+    let fromSdk = await sdk.mark();
+    let fromFar = await bobUa.mark();
+    const callId = await sdk.must('call', bob.extension);
+    const incoming = await bobUa.waitFor('incoming', { from: fromFar });
+    let [call] = await sdk.getCalls();
+    assert.equal(call.localNumber, alice.extension);
+    assert.equal(call.status, null, 'no final status while ringing');
+    assert.equal(call.duration, null, 'no duration before the answer');
+    await bobUa.answer(incoming.session);
+    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
+    [call] = await sdk.getCalls();
+    assert.equal(call.status, 200);
+    assert.ok(call.duration === 0 || call.duration === 1, `just answered: ${call.duration}`);
+    await new Promise((r) => setTimeout(r, 2100));
+    [call] = await sdk.getCalls();
+    assert.ok(call.duration >= 2 && call.duration <= 4, `two seconds later: ${call.duration}`);
+    await sdk.hangup(callId);
+    let ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': callId } });
+    assert.deepEqual([ended.payload.cause, ended.payload.status], ['hangup_local', 200]);
+
+    // Inbound, answered, hung up by JsSIP.
+    fromSdk = await sdk.mark();
+    fromFar = await bobUa.mark();
+    const session = await bobUa.call(alice.extension);
+    const ringing = await sdk.waitFor('incoming', { from: fromSdk });
+    assert.equal(ringing.payload.call.localNumber, alice.extension);
+    assert.equal(ringing.payload.call.status, null);
+    await sdk.answer(ringing.payload.call.id);
+    await bobUa.waitFor('confirmed', { from: fromFar, where: { session } });
+    await bobUa.hangup(session);
+    ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': ringing.payload.call.id } });
+    assert.deepEqual([ended.payload.cause, ended.payload.status], ['hangup_remote', 200]);
+
+    // Inbound, cancelled by JsSIP.
+    fromSdk = await sdk.mark();
+    const session2 = await bobUa.call(alice.extension);
+    const ringing2 = await sdk.waitFor('incoming', { from: fromSdk });
+    await bobUa.hangup(session2);
+    ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': ringing2.payload.call.id } });
+    assert.deepEqual([ended.payload.cause, ended.payload.status], ['cancelled', 487]);
+    assert.deepEqual(await sdk.getCalls(), []);
+    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
+  });
+});

@@ -32,6 +32,10 @@ fn opt_str(s: Option<&str>) -> JsValue {
     s.map_or(JsValue::NULL, JsValue::from_str)
 }
 
+fn opt_u16(n: Option<u16>) -> JsValue {
+    n.map_or(JsValue::NULL, |n| JsValue::from_f64(f64::from(n)))
+}
+
 /// The `call` object of `incoming`, `sessionStarted`, `callUpdated` and `getCalls()`.
 pub(crate) fn call(info: &CallInfo, clock: WallClock) -> Object {
     js::object(&[
@@ -52,6 +56,17 @@ pub(crate) fn call(info: &CallInfo, clock: WallClock) -> Object {
         ("muted", JsValue::from_bool(info.muted)),
         ("held", JsValue::from_bool(info.held.local)),
         ("remoteHeld", JsValue::from_bool(info.held.remote)),
+        ("localNumber", JsValue::from_str(&info.local_number)),
+        ("status", opt_u16(info.status)),
+        // Whole seconds since the answer (to the end, for an ended call), when the
+        // snapshot was taken.
+        (
+            "duration",
+            info.answered_at.map_or(JsValue::NULL, |at| {
+                let end = info.ended_at.map_or(js::now_ms(), |e| e.0);
+                JsValue::from_f64((end.saturating_sub(at.0) / 1000) as f64)
+            }),
+        ),
     ])
 }
 
@@ -78,10 +93,7 @@ pub(crate) fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsVal
         } => js::object(&[
             ("callId", JsValue::from_str(call.as_str())),
             ("cause", JsValue::from_str(cause.as_str())),
-            (
-                "status",
-                status.map_or(JsValue::NULL, |s| JsValue::from_f64(f64::from(s))),
-            ),
+            ("status", opt_u16(*status)),
         ])
         .into(),
         Event::Dtmf { call, tone } => {

@@ -159,6 +159,11 @@ pub struct CallInfo {
     pub muted: bool,
     /// Which side holds the call.
     pub held: HoldState,
+    /// Our own number: the user part of our address of record (the extension).
+    pub local_number: String,
+    /// The final SIP status of the call's INVITE: `None` until there is one, 200 once
+    /// answered; an ended call's is the status its `SessionEnded` carries.
+    pub status: Option<u16>,
 }
 
 /// What part of the user agent an [`Event::Error`] concerns.
@@ -223,7 +228,10 @@ pub enum Event {
         call: CallId,
         /// Why.
         cause: EndCause,
-        /// The SIP status that ended it, when there was one.
+        /// The final SIP status of the call: the failure response to the INVITE (sent or
+        /// received; 487 for a cancelled one); 200 for an answered call ended by BYE, either
+        /// side's; the status of the in-dialog failure that ended an answered call (408, 481).
+        /// `None` only when no INVITE went out (the media layer failed first).
         status: Option<u16>,
     },
     /// The remote party sent a DTMF tone by SIP INFO.

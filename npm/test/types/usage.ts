@@ -94,6 +94,9 @@ async function main(): Promise<void> {
       expectType<Equal<typeof call.direction, CallDirection>>();
       expectType<Equal<typeof call.answeredAt, number | null>>();
       expectType<Equal<typeof call.remoteName, string | null>>();
+      expectType<Equal<typeof call.localNumber, string>>();
+      expectType<Equal<typeof call.status, number | null>>();
+      expectType<Equal<typeof call.duration, number | null>>();
     }),
     sdk.on('dtmf', ({ callId, tone }) => {
       expectType<Equal<typeof callId, string>>();

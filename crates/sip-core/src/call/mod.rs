@@ -376,8 +376,20 @@ impl Call {
         if self.is_ended() {
             return;
         }
+        // Every end has a status once an INVITE went out or came in: 200 for an answered
+        // call (ended by BYE), 487 for a cancelled one.
+        let status = status.or(if self.info.answered_at.is_some() {
+            Some(200)
+        } else if cause == EndCause::Cancelled
+            && (self.invite.is_some() || self.uas_invite.is_some())
+        {
+            Some(487)
+        } else {
+            None
+        });
         self.info.state = CallState::Ended;
         self.info.ended_at = Some(cx.now);
+        self.info.status = status;
         self.dtmf_queue = String::new();
         // An ended call may stay up to 64*T1 for its INVITE transaction (2xx retransmissions and
         // forks are still ACKed): keep only what that needs, not the session descriptions.

@@ -189,6 +189,7 @@ impl Call {
         self.on_timer_answer(cx, msg);
         self.info.state = CallState::Active;
         self.info.answered_at = Some(cx.now);
+        self.info.status = Some(200);
         self.update_hold();
         // The outbound session started when dialling did (`call`): the answer is an update.
         cx.emit(Event::CallUpdated(self.info.clone()));

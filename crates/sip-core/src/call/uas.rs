@@ -115,6 +115,8 @@ impl Call {
             ended_at: None,
             muted: false,
             held: HoldState::default(),
+            local_number: cx.local.user.clone(),
+            status: None,
         });
         if let Err(min) = call.timer_offer(cx, msg) {
             let mut r = head.response(422, "Session Interval Too Small", Some(&local_tag));
@@ -171,6 +173,7 @@ impl Call {
         self.timers.set(CallTimer::Resend2xx, now.plus(T1));
         self.info.state = CallState::Active;
         self.info.answered_at = Some(now);
+        self.info.status = Some(200);
         self.update_hold();
         cx.emit(Event::SessionStarted(self.info.clone()));
     }
@@ -261,9 +264,10 @@ impl Call {
         if matches!(self.negotiation, Negotiation::AnswerInAck) {
             self.negotiation = Negotiation::Idle;
             let Some(answer) = answer else {
-                // RFC 3261 §13.2.1: an offer in a 2xx must be answered in the ACK.
+                // RFC 3261 §13.2.1: an offer in a 2xx must be answered in the ACK. As for a 2xx
+                // without an answer (uac.rs), the status says the offer was not accepted.
                 self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
-                self.end(cx, EndCause::Failed, None);
+                self.end(cx, EndCause::Failed, Some(488));
                 cx.emit(Event::Error {
                     scope: ErrorScope::Call,
                     detail: String::from("the ACK carried no answer to our offer"),

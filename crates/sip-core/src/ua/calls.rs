@@ -55,6 +55,8 @@ impl Ua {
             ended_at: None,
             muted: false,
             held: HoldState::default(),
+            local_number: self.local.user.clone(),
+            status: None,
         });
         call.target = uri;
         call.local_tag = self.rng.tag();

@@ -211,6 +211,8 @@ pub struct DebugSizes {
 /// Our identity on the wire.
 #[derive(Clone, Debug)]
 pub(crate) struct Local {
+    /// The user part of our address of record (our number).
+    pub(crate) user: String,
     pub(crate) domain: String,
     /// `sip:domain`: the Request-URI of REGISTER and of the OPTIONS keepalive.
     pub(crate) registrar: String,
@@ -298,6 +300,7 @@ impl Ua {
         let mut ua = Ua {
             local: Local {
                 registrar: ["sip:", &domain].concat(),
+                user,
                 domain,
                 name_addr,
                 host,

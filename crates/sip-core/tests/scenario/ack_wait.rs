@@ -82,7 +82,7 @@ fn a_lost_ack_makes_the_200_go_out_again_on_t1_t2_timing_then_bye_after_64_t1() 
         net.events(b)
     );
     net.drive();
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, Some(200))));
     net.advance(20_000);
     assert_eq!(oks_to_invite(&net, b).len(), sent, "no copy after the end");
     assert!(net.phones[b].ua.is_registered(), "still registered");

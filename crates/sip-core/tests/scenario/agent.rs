@@ -118,3 +118,33 @@ fn the_default_policy_rings_a_second_call() {
         .iter()
         .any(|e| matches!(e, Event::Error { .. })));
 }
+
+#[test]
+fn the_snapshot_has_our_number_and_the_final_status_and_every_end_has_a_status() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    let b = net.phone("1002");
+    let (ca, cb) = net.ring(a, "1002", b);
+    let ringing = net.phones[b].ua.call_info(&cb).unwrap().clone();
+    assert_eq!(ringing.local_number, "1002");
+    assert_eq!(ringing.status, None, "no final status while ringing");
+    assert_eq!(
+        net.phones[a].ua.call_info(&ca).unwrap().local_number,
+        "1001"
+    );
+    net.with(b, |ua, now| ua.answer(now, &cb)).unwrap();
+    net.drive();
+    assert_eq!(net.phones[a].ua.call_info(&ca).unwrap().status, Some(200));
+    assert_eq!(net.phones[b].ua.call_info(&cb).unwrap().status, Some(200));
+    // BYE, ours or theirs: 200 on both sides.
+    net.with(b, |ua, now| ua.hangup(now, &cb)).unwrap();
+    net.drive();
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupLocal, Some(200))));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, Some(200))));
+    // A cancelled INVITE: 487 on both sides.
+    let (ca, cb) = net.ring(a, "1002", b);
+    net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
+    net.drive();
+    assert_eq!(net.ended(a, &ca), Some((EndCause::Cancelled, Some(487))));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::Cancelled, Some(487))));
+}

@@ -45,8 +45,8 @@ fn outbound_call_answered_and_hung_up_by_the_caller() {
 
     net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
     net.drive();
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupLocal, None)));
-    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupLocal, Some(200))));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, Some(200))));
     assert!(net.phones[a].ua.calls().next().is_none());
     assert!(net.phones[b].ua.calls().next().is_none());
     assert!(net.phones[b]
@@ -139,7 +139,7 @@ fn outbound_session_starts_when_dialling_and_the_answer_is_an_update() {
 
     net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
     net.drive();
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupLocal, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupLocal, Some(200))));
 }
 
 #[test]
@@ -174,8 +174,8 @@ fn callee_hangs_up() {
     let (ca, cb) = net.connect_call(a, "1002", b);
     net.with(b, |ua, now| ua.hangup(now, &cb)).unwrap();
     net.drive();
-    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupLocal, None)));
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupLocal, Some(200))));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, Some(200))));
     assert_eq!(
         net.with(b, |ua, now| ua.hangup(now, &cb)),
         Err(CommandError::UnknownCall(cb.0.clone()))
@@ -188,7 +188,7 @@ fn caller_cancels_before_answer() {
     let (ca, cb) = net.ring(a, "1002", b);
     net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
     net.drive();
-    assert_eq!(net.ended(a, &ca), Some((EndCause::Cancelled, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::Cancelled, Some(487))));
     assert_eq!(net.ended(b, &cb), Some((EndCause::Cancelled, Some(487))));
     assert_eq!(net.sent(a, "CANCEL ").len(), 1);
     assert!(net.phones[b]
@@ -216,7 +216,7 @@ fn cancel_before_any_provisional_waits_for_one() {
     assert_eq!(net.sent(a, "CANCEL ").len(), 1);
     let cb = net.incoming(b);
     assert_eq!(net.ended(b, &cb), Some((EndCause::Cancelled, Some(487))));
-    assert_eq!(net.ended(a, &id), Some((EndCause::Cancelled, None)));
+    assert_eq!(net.ended(a, &id), Some((EndCause::Cancelled, Some(487))));
 }
 
 #[test]
@@ -227,11 +227,11 @@ fn answer_racing_cancel_is_acked_and_byed() {
     net.with(b, |ua, now| ua.answer(now, &cb)).unwrap();
     net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
     net.drive();
-    assert_eq!(net.ended(a, &ca), Some((EndCause::Cancelled, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::Cancelled, Some(487))));
     assert_eq!(net.sent(a, "ACK ").len(), 1, "the late 2xx is ACKed");
     assert_eq!(net.sent(a, "BYE ").len(), 1, "then ended with BYE");
     assert!(net.started(b, &cb));
-    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, Some(200))));
     assert!(net.phones[a].ua.calls().next().is_none());
     assert!(net.phones[b].ua.calls().next().is_none());
 }
@@ -485,7 +485,7 @@ fn forked_second_2xx_is_acked_and_byed() {
     let e1 = net.ended(b1, &c1);
     let e2 = net.ended(b2, &c2);
     assert!(e1.is_none() != e2.is_none(), "{e1:?} {e2:?}");
-    assert_eq!(e1.or(e2), Some((EndCause::HangupRemote, None)));
+    assert_eq!(e1.or(e2), Some((EndCause::HangupRemote, Some(200))));
     assert_eq!(net.state(a, &ca), Some(CallState::Active));
 }
 
@@ -656,7 +656,7 @@ fn a_late_offer_whose_ack_has_no_answer_is_ended_with_bye() {
     net.with(a, |ua, now| {
         ua.handle_input(now, sip_core::ua::Input::Received(&ack))
     });
-    assert_eq!(net.ended(a, &id), Some((EndCause::Failed, None)));
+    assert_eq!(net.ended(a, &id), Some((EndCause::Failed, Some(488))));
     assert_eq!(net.sent(a, "BYE ").len(), 1, "the dialog is ended");
     assert!(net
         .events(a)

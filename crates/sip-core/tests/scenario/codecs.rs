@@ -164,7 +164,7 @@ fn a_reinvite_offering_no_usable_codec_gets_488_and_the_call_stays_up() {
         .any(|e| matches!(e, Event::Dtmf { tone: '5', .. })));
     net.with(b, |ua, now| ua.hangup(now, &cb)).unwrap();
     net.drive();
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, Some(200))));
 }
 
 #[test]

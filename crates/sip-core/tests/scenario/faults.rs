@@ -37,7 +37,7 @@ fn lost_bye_times_out_with_timer_f_and_cleans_up() {
     });
     net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
     net.drive();
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupLocal, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupLocal, Some(200))));
     assert!(net.ended(b, &cb).is_none(), "the BYE was lost");
     let t = net.phones[a].ua.poll_timeout().expect("Timer F armed");
     assert!(t <= net.now.plus(32_000));
@@ -144,7 +144,7 @@ fn transport_flicker_reconnects_reregisters_and_keeps_the_call() {
         .any(|e| matches!(e, Event::Dtmf { tone: '3', .. })));
     net.with(b, |ua, now| ua.hangup(now, &cb)).unwrap();
     net.drive();
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, Some(200))));
 }
 
 #[test]
@@ -240,8 +240,8 @@ fn shutdown_hangs_up_unregisters_and_closes() {
     let (ca, cb) = net.connect_call(a, "1002", b);
     net.with(a, |ua, now| ua.shutdown(now));
     net.drive();
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupLocal, None)));
-    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupLocal, Some(200))));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, Some(200))));
     let last_reg = sip_core::message::parse(net.proxy.registers.last().unwrap()).unwrap();
     assert_eq!(last_reg.expires().unwrap(), Some(0));
     assert!(net.events(a).contains(&Event::Destroyed));

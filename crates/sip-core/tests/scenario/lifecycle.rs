@@ -92,8 +92,8 @@ fn suspend_ends_ringing_out_ringing_in_and_answered_calls_and_unregisters_in_one
         })
         .collect();
     assert_eq!(ended.len(), 3, "{events:?}");
-    assert!(ended.contains(&(ab.clone(), EndCause::HangupLocal, None)));
-    assert!(ended.contains(&(ac.clone(), EndCause::Cancelled, None)));
+    assert!(ended.contains(&(ab.clone(), EndCause::HangupLocal, Some(200))));
+    assert!(ended.contains(&(ac.clone(), EndCause::Cancelled, Some(487))));
     assert!(ended.contains(&(ad.clone(), EndCause::Rejected, Some(480))));
     let tail: Vec<&Event> = events
         .iter()
@@ -115,7 +115,7 @@ fn suspend_ends_ringing_out_ringing_in_and_answered_calls_and_unregisters_in_one
 
     // The far ends hear it.
     net.drive();
-    assert_eq!(net.ended(b, &ba), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(b, &ba), Some((EndCause::HangupRemote, Some(200))));
     assert_eq!(net.ended(c, &ca).map(|e| e.0), Some(EndCause::Cancelled));
     assert_eq!(
         net.ended(d, &db).map(|e| e.1),
@@ -167,7 +167,7 @@ fn suspend_cancels_an_invite_still_waiting_for_its_first_response() {
         cancel.top_via().unwrap().branch(),
         invite.top_via().unwrap().branch()
     );
-    assert_eq!(net.ended(a, &ab), Some((EndCause::Cancelled, None)));
+    assert_eq!(net.ended(a, &ab), Some((EndCause::Cancelled, Some(487))));
     net.drive();
     let ba = net.incoming(b);
     assert_eq!(
@@ -222,7 +222,7 @@ fn suspend_sends_the_bye_that_waited_for_the_ack() {
     net.with(a, |ua, now| ua.suspend(now));
     assert_eq!(net.sent(a, "BYE ").len(), 1);
     net.drive();
-    assert_eq!(net.ended(b, &ba), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(b, &ba), Some((EndCause::HangupRemote, Some(200))));
 }
 
 #[test]
@@ -273,7 +273,7 @@ fn suspend_during_shutdown_completes_it_at_once() {
     net.with(a, |ua, now| ua.suspend(now));
     assert!(net.events(a).contains(&Event::Destroyed));
     assert!(!net.phones[a].connected, "the transport is closed");
-    assert_eq!(net.ended(a, &ab), Some((EndCause::HangupLocal, None)));
+    assert_eq!(net.ended(a, &ab), Some((EndCause::HangupLocal, Some(200))));
     net.drive();
-    assert_eq!(net.ended(b, &ba), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(b, &ba), Some((EndCause::HangupRemote, Some(200))));
 }

@@ -56,7 +56,7 @@ fn a_180_delayed_past_the_200_does_not_undo_the_answer() {
     assert_eq!(net.sent(a, "ACK ").len(), 1, "the 2xx is ACKed once");
     net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
     net.drive();
-    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, Some(200))));
     assert_eq!(
         count(net.events(a), |e| matches!(e, Event::SessionEnded { .. })),
         1
@@ -98,14 +98,14 @@ fn a_bye_overtaking_the_answer_to_our_reinvite_ends_the_call_once() {
     );
     assert_eq!(
         net.ended(a, &ca),
-        Some((EndCause::HangupRemote, None)),
+        Some((EndCause::HangupRemote, Some(200))),
         "the BYE ends the call at once"
     );
     assert!(net.phones[a]
         .sent
         .iter()
         .any(|m| m.starts_with("SIP/2.0 200 ") && m.contains(" BYE\r\n")));
-    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupLocal, None)));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupLocal, Some(200))));
     // The 200 to the re-INVITE arrives for a dialog that is gone: it revives nothing.
     net.advance(40_000);
     assert_eq!(oks_to_invite(&net), 2, "the re-INVITE's 200 came at last");
@@ -146,7 +146,7 @@ fn a_reinvite_delayed_past_the_bye_is_refused_481_and_ends_nothing_twice() {
     net.advance(100);
     net.with(b, |ua, now| ua.hangup(now, &cb)).unwrap();
     net.advance(100);
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, Some(200))));
     // The re-INVITE reaches b after its dialog ended: no such call (RFC 3261 §12.2.2).
     net.advance(40_000);
     assert!(received(&net, b, "INVITE "));
@@ -249,9 +249,9 @@ fn a_cancel_delayed_past_the_answer_leaves_the_call_to_a_bye() {
     // The caller, which gave up, takes the 2xx, ACKs it and ends the session with BYE.
     assert_eq!(net.sent(a, "ACK ").len(), 1);
     assert_eq!(net.sent(a, "BYE ").len(), 1);
-    assert_eq!(net.ended(a, &ca), Some((EndCause::Cancelled, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::Cancelled, Some(487))));
     assert!(net.started(b, &cb));
-    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, Some(200))));
     assert_eq!(
         count(net.events(b), |e| matches!(e, Event::SessionEnded { .. })),
         1

@@ -259,7 +259,7 @@ fn a_refresh_answered_481_ends_the_call_with_bye() {
     net.advance(46_000);
     assert_eq!(net.ended(a, &ca), Some((EndCause::Failed, Some(481))));
     assert_eq!(net.sent(a, "BYE ").len(), 1);
-    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, Some(200))));
     assert!(errors(&net, a)
         .iter()
         .any(|e| e.contains("session refresh failed")));
@@ -280,7 +280,7 @@ fn a_refresh_without_answer_ends_the_call_with_bye_when_it_times_out() {
     net.advance(2_000);
     assert_eq!(net.ended(a, &ca), Some((EndCause::Failed, Some(408))));
     assert_eq!(net.sent(a, "BYE ").len(), 1);
-    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(b, &cb), Some((EndCause::HangupRemote, Some(200))));
 }
 
 #[test]
@@ -297,7 +297,7 @@ fn a_missed_refresh_makes_the_other_side_end_the_call_before_expiry() {
     net.advance(2_000);
     assert_eq!(net.ended(b, &cb), Some((EndCause::Failed, Some(408))));
     assert_eq!(net.sent(b, "BYE ").len(), 1);
-    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, None)));
+    assert_eq!(net.ended(a, &ca), Some((EndCause::HangupRemote, Some(200))));
     assert!(errors(&net, b)
         .iter()
         .any(|e| e.contains("session timer expired")));
