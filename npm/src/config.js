@@ -75,9 +75,28 @@ function reconnect(value) {
 }
 
 /**
+ * The keepalive probe of the SIP connection (the core's `KeepalivePolicy`, same defaults): a
+ * probe after `idleIntervalMs` (`callIntervalMs` during a call) without a frame from the server,
+ * dead when unanswered within `timeoutMs`. `false` turns it off (`null`).
+ */
+function keepalive(value) {
+  if (value === false) return null;
+  if (value != null && value !== true && (typeof value !== 'object' || Array.isArray(value))) {
+    fail('config.keepalive must be a boolean or { idleIntervalMs, callIntervalMs, timeoutMs }');
+  }
+  const v = Object(value);
+  const ms = (key, fallback, min, max) => whole(v[key], `keepalive.${key}`, fallback, min, max);
+  return {
+    idleIntervalMs: ms('idleIntervalMs', 15000, 1000, 3600000),
+    callIntervalMs: ms('callIntervalMs', 5000, 1000, 3600000),
+    timeoutMs: ms('timeoutMs', 4000, 500, 60000),
+  };
+}
+
+/**
  * Checks the object given to `init()` and returns the engine's settings: the same fields, each
- * present, with the defaults applied, `apiBaseUrl` normalized and `reconnect` as
- * `{ enabled, maxDelayMs }`.
+ * present, with the defaults applied, `apiBaseUrl` normalized, `reconnect` as
+ * `{ enabled, maxDelayMs }` and `keepalive` as `{ idleIntervalMs, callIntervalMs, timeoutMs }` or `null` (off).
  * @throws {KlinkCallSdkError} `invalid_config`, the message naming the field
  */
 export function parseConfig(config) {
@@ -103,6 +122,7 @@ export function parseConfig(config) {
   };
   if (!LOG_LEVELS.includes(settings.logLevel)) fail(`config.logLevel must be one of ${LOG_LEVELS.join(', ')}`);
   settings.reconnect = reconnect(config.reconnect);
+  settings.keepalive = keepalive(config.keepalive);
   settings.iceGatheringTimeoutMs = whole(config.iceGatheringTimeoutMs, 'iceGatheringTimeoutMs', 100, 0, 10000);
   // As long as the engine gives one connection attempt (its connect deadline is 10 s).
   settings.connectionWaitMs = whole(config.connectionWaitMs, 'connectionWaitMs', 10000, 0, 600000);

@@ -26,6 +26,16 @@ export interface KlinkCallSdkConfig {
    */
   reconnect?: boolean | { maxDelayMs?: number };
   /**
+   * The keepalive that notices a SIP connection that died silently (no close, no reset): a
+   * probe (a CRLF ping, or OPTIONS where the server ignores pings) after `idleIntervalMs`
+   * without a frame from the server (default 15000; `callIntervalMs`, default 5000, during a
+   * call), the connection dead when it is unanswered within `timeoutMs` (default 4000); a
+   * dead connection is reconnected. So a silent death is noticed within 19 s idle and 9 s in
+   * a call. `true` (default), `false` (off), or the fields to change (1000 to 3600000 ms for
+   * the intervals, 500 to 60000 for the timeout).
+   */
+  keepalive?: boolean | { idleIntervalMs?: number; callIntervalMs?: number; timeoutMs?: number };
+  /**
    * The registration lifetime to ask the SIP registrar for, in seconds (10 to 86400). Default
    * 600. The registrar may grant less or insist on a minimum; the SDK re-registers at half the
    * granted lifetime.

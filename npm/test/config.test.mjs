@@ -33,6 +33,7 @@ test('defaults apply, and the result has every field the engine reads', () => {
     logLevel: 'warn',
     allowInsecureTransport: false,
     reconnect: { enabled: true, maxDelayMs: 30000 },
+    keepalive: { idleIntervalMs: 15000, callIntervalMs: 5000, timeoutMs: 4000 },
     iceGatheringTimeoutMs: 100,
     connectionWaitMs: 10000,
     registerExpires: 600,
@@ -42,7 +43,7 @@ test('defaults apply, and the result has every field the engine reads', () => {
   });
   // null means "not given", as undefined does.
   const nulls = Object.fromEntries(
-    ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect',
+    ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect', 'keepalive',
       'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl', 'incomingWhileBusy'].map((k) => [k, null]),
   );
   assert.deepEqual(parseConfig(withBase(nulls)), parseConfig(base));
@@ -82,6 +83,12 @@ test('given values are kept, trimmed and rounded', () => {
   assert.deepEqual(parseConfig(withBase({ reconnect: false })).reconnect, { enabled: false, maxDelayMs: 30000 });
   assert.deepEqual(parseConfig(withBase({ reconnect: true })).reconnect, { enabled: true, maxDelayMs: 30000 });
   assert.deepEqual(parseConfig(withBase({ reconnect: {} })).reconnect, { enabled: true, maxDelayMs: 30000 });
+  assert.deepEqual(parseConfig(withBase({ keepalive: { idleIntervalMs: 20000.4, callIntervalMs: 8000, timeoutMs: 500 } })).keepalive,
+    { idleIntervalMs: 20000, callIntervalMs: 8000, timeoutMs: 500 });
+  assert.equal(parseConfig(withBase({ keepalive: false })).keepalive, null);
+  assert.deepEqual(parseConfig(withBase({ keepalive: true })).keepalive, parseConfig(base).keepalive);
+  assert.deepEqual(parseConfig(withBase({ keepalive: { timeoutMs: 2000 } })).keepalive,
+    { idleIntervalMs: 15000, callIntervalMs: 5000, timeoutMs: 2000 });
 });
 
 test('a config that is not an object is refused', () => {
@@ -117,6 +124,11 @@ test('each bad field is refused naming it', () => {
     [withBase({ logLevel: 'loud' }), /config\.logLevel must be one of silent, error, warn, info, debug/],
     [withBase({ reconnect: 'yes' }), /config\.reconnect must be a boolean or \{ maxDelayMs \}/],
     [withBase({ reconnect: { maxDelayMs: 1 } }), /config\.reconnect\.maxDelayMs must be a number of milliseconds from 1000 to 3600000/],
+    [withBase({ keepalive: 'on' }), /config\.keepalive must be a boolean or \{ idleIntervalMs, callIntervalMs, timeoutMs \}/],
+    [withBase({ keepalive: [] }), /config\.keepalive must be/],
+    [withBase({ keepalive: { idleIntervalMs: 999 } }), /config\.keepalive\.idleIntervalMs must be a number of milliseconds from 1000 to 3600000/],
+    [withBase({ keepalive: { callIntervalMs: '5000' } }), /config\.keepalive\.callIntervalMs/],
+    [withBase({ keepalive: { timeoutMs: 60001 } }), /config\.keepalive\.timeoutMs must be a number of milliseconds from 500 to 60000/],
     [withBase({ iceGatheringTimeoutMs: 10001 }), /config\.iceGatheringTimeoutMs must be a number of milliseconds from 0 to 10000/],
     [withBase({ connectionWaitMs: -1 }), /config\.connectionWaitMs must be a number of milliseconds from 0 to 600000/],
     [withBase({ connectionWaitMs: 600001 }), /config\.connectionWaitMs/],

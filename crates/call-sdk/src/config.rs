@@ -49,6 +49,9 @@ pub struct Config {
     pub allow_insecure_transport: bool,
     /// Reconnect policy.
     pub reconnect: Reconnect,
+    /// Keepalive policy: idle interval, call interval and answer timeout in ms; `None` when
+    /// turned off.
+    pub keepalive: Option<[u32; 3]>,
     /// Bounded ICE-gathering wait after the first candidate.
     pub ice_gathering_timeout_ms: u32,
     /// The registration lifetime to ask for, in seconds.
@@ -98,10 +101,27 @@ fn instance_id(value: JsValue) -> Result<String, SdkError> {
     Ok(id)
 }
 
+/// The keepalive policy in ms (idle interval, call interval, answer timeout), `None` when
+/// turned off. The wrapper bounds each field; here only what would make the core spin is
+/// refused.
+fn keepalive(k: JsValue) -> Result<Option<[u32; 3]>, SdkError> {
+    if k.is_null() {
+        return Ok(None);
+    }
+    let ms = |name| js::get(&k, name).as_f64().filter(|n| *n >= 500.0);
+    match (ms("idleIntervalMs"), ms("callIntervalMs"), ms("timeoutMs")) {
+        (Some(idle), Some(call), Some(timeout)) => {
+            Ok(Some([idle as u32, call as u32, timeout as u32]))
+        }
+        _ => Err(invalid("keepalive")),
+    }
+}
+
 impl Config {
     /// Reads the settings npm/src/config.js made from the object given to `init()`.
     pub fn read(cfg: &JsValue) -> Result<Self, SdkError> {
         let field = |name: &str| js::get(cfg, name);
+        let keepalive = keepalive(field("keepalive"))?;
         let allow_insecure_transport =
             boolean(field("allowInsecureTransport"), "allowInsecureTransport")?;
         let ice = field("iceServers");
@@ -139,6 +159,7 @@ impl Config {
             log_level,
             allow_insecure_transport,
             reconnect,
+            keepalive,
             ice_gathering_timeout_ms: number(
                 field("iceGatheringTimeoutMs"),
                 "iceGatheringTimeoutMs",

@@ -18,7 +18,7 @@ use js_sys::{Array, Function};
 use sip_core::events::{CallId, Event};
 use sip_core::media::{MediaCommand, MediaResult};
 use sip_core::timer::Instant;
-use sip_core::ua::{CommandError, Input, Output, TransportCommand, Ua, UaConfig};
+use sip_core::ua::{CommandError, Input, KeepalivePolicy, Output, TransportCommand, Ua, UaConfig};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -152,6 +152,13 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
     if !config.reconnect.enabled {
         ua.reconnect.max_attempts = Some(0);
     }
+    ua.keepalive = config
+        .keepalive
+        .map(|[idle, call, timeout]| KeepalivePolicy {
+            idle_interval: idle.into(),
+            call_interval: call.into(),
+            timeout: timeout.into(),
+        });
     ua
 }
 

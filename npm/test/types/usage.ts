@@ -32,6 +32,7 @@ const full: KlinkCallSdkConfig = {
   logLevel: 'debug',
   allowInsecureTransport: false,
   reconnect: { maxDelayMs: 30_000 },
+  keepalive: { idleIntervalMs: 20_000, timeoutMs: 3_000 },
   registerExpires: 600,
   iceGatheringTimeoutMs: 100,
   connectionWaitMs: 0,
@@ -39,7 +40,7 @@ const full: KlinkCallSdkConfig = {
   engineUrl: new URL('https://cdn.example.com/engine_bg.wasm'),
   incomingWhileBusy: 'reject',
 };
-const other: KlinkCallSdkConfig = { ...minimal, reconnect: false, audioConstraints: true, engineUrl: '/engine_bg.wasm' };
+const other: KlinkCallSdkConfig = { ...minimal, reconnect: false, keepalive: false, audioConstraints: true, engineUrl: '/engine_bg.wasm' };
 // @ts-expect-error accessToken is required
 const noToken: KlinkCallSdkConfig = { userEmail: 'agent@example.com' };
 // @ts-expect-error userEmail is required
@@ -48,6 +49,8 @@ const noEmail: KlinkCallSdkConfig = { accessToken: 'kpt_x' };
 const badLevel: KlinkCallSdkConfig = { ...minimal, logLevel: 'verbose' };
 // @ts-expect-error a timeout is a number of ms
 const badTimeout: KlinkCallSdkConfig = { ...minimal, requestTimeoutMs: '15000' };
+// @ts-expect-error a keepalive interval is a number of ms
+const badKeepalive: KlinkCallSdkConfig = { ...minimal, keepalive: { idleIntervalMs: '15s' } };
 // @ts-expect-error audioConstraints is `true` or constraints, never `false`
 const noAudio: KlinkCallSdkConfig = { ...minimal, audioConstraints: false };
 // @ts-expect-error the busy policy is 'ring' or 'reject'
@@ -224,4 +227,4 @@ async function main(): Promise<void> {
 }
 
 void main;
-void [minimal, noToken, noEmail, badLevel, badTimeout, noAudio, typo];
+void [minimal, noToken, noEmail, badLevel, badTimeout, badKeepalive, noAudio, typo];

@@ -13,7 +13,10 @@
 //! ping is not fatal but switches the flow to out-of-dialog OPTIONS, which every SIP server
 //! answers (200, 404, 405 or a challenge: any response proves the flow); from then on an
 //! unanswered probe of the flow's kind is fatal. A silent flow is thus declared dead one
-//! `timeout` later when its server never answered a ping yet.
+//! `timeout` later when its server never answered a ping yet. The ping sent when the flow
+//! opens teaches this early: when the first interval is over and that ping got no pong
+//! within `timeout` (while other frames proved the flow), the flow is probed with OPTIONS
+//! from its first probe on, and every probe is bounded by one `timeout`.
 
 use super::{Link, Output, Owner, TransportCommand, Ua, UaTimer};
 use crate::dialog::{format_cseq, tagged};
@@ -28,8 +31,9 @@ pub(crate) const PONG: &str = "\r\n";
 /// How the current flow is probed; every new flow starts [`ProbeMode::Unknown`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ProbeMode {
-    /// CRLF pings, but the server has not answered one on this flow yet.
-    Unknown,
+    /// CRLF pings, but the server has not answered one on this flow yet; when the last
+    /// ping went out, if one did.
+    Unknown(Option<Instant>),
     /// The server answers CRLF pings on this flow.
     Crlf,
     /// The server ignored a ping on this flow: probe with OPTIONS.
@@ -38,12 +42,16 @@ pub(crate) enum ProbeMode {
 
 /// When to probe the transport and how long to wait for the answer.
 ///
-/// The defaults probe after 25 s without traffic while idle: short enough that an idle
-/// phone learns of a dead flow within half a minute (and below the 30-60 s idle timeouts of
-/// common proxies and load balancers), rare enough to cost nothing. During a call a lost
-/// flow loses the call's signalling (hold, transfer, BYE), so the probe runs every 10 s:
-/// with the 5 s answer bound a silent death is noticed within 15 s at worst. The bound is
-/// half RFC 5626's 10 s, which a WebSocket round trip meets with a wide margin.
+/// The defaults bound how long a silent death goes unnoticed (the flow dies just after the
+/// last frame, so the worst case is one interval plus the answer bound): 15 + 4 = 19 s while
+/// idle, 5 + 4 = 9 s during a call, where a lost flow loses the call's signalling (hold,
+/// transfer, BYE). Idle, 15 s is also below the 30-60 s idle timeouts of common proxies and
+/// load balancers. The cost is small: a probe is a 10-byte WebSocket frame and a 4-byte
+/// answer, sent only after an interval without any frame from the server, so at most 240
+/// probes an hour idle (3.4 kB of WebSocket payload and framing; about 55 kB with TLS, TCP
+/// and IP headers and the ACKs). The 4 s answer bound is a tenth of RFC 5626's 10 s STUN
+/// bound, which a WebSocket round trip meets with a wide margin; a flow slower than that
+/// is reconnected, which costs a REGISTER and a re-INVITE per call, not the call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeepalivePolicy {
     /// Probe after this many ms without a frame from the server while no call is live.
@@ -58,9 +66,9 @@ pub struct KeepalivePolicy {
 impl Default for KeepalivePolicy {
     fn default() -> Self {
         KeepalivePolicy {
-            idle_interval: 25_000,
-            call_interval: 10_000,
-            timeout: 5_000,
+            idle_interval: 15_000,
+            call_interval: 5_000,
+            timeout: 4_000,
         }
     }
 }
@@ -98,14 +106,24 @@ impl Ua {
         if self.link != Link::Connected || self.timers.is_set(UaTimer::KeepaliveDeadline) {
             return;
         }
+        let timeout = self.keepalive_timeout();
+        if let ProbeMode::Unknown(Some(sent)) = self.probe {
+            if now.since(sent) >= timeout {
+                // A ping went a whole timeout without its pong while the flow carried other
+                // frames: this server ignores pings.
+                self.probe = ProbeMode::Options;
+            }
+        }
         match self.probe {
-            ProbeMode::Unknown | ProbeMode::Crlf => self.transmit(PING.to_owned()),
+            ProbeMode::Unknown(_) => {
+                self.probe = ProbeMode::Unknown(Some(now));
+                self.transmit(PING.to_owned());
+            }
+            ProbeMode::Crlf => self.transmit(PING.to_owned()),
             ProbeMode::Options => self.send_options_probe(now),
         }
-        self.timers.set(
-            UaTimer::KeepaliveDeadline,
-            now.plus(self.keepalive_timeout()),
-        );
+        self.timers
+            .set(UaTimer::KeepaliveDeadline, now.plus(timeout));
     }
 
     /// An out-of-dialog OPTIONS to the registrar domain (RFC 3261 §11): any response,
@@ -135,7 +153,7 @@ impl Ua {
         if self.link != Link::Connected || self.shutting_down {
             return;
         }
-        if self.probe == ProbeMode::Unknown {
+        if let ProbeMode::Unknown(_) = self.probe {
             self.probe = ProbeMode::Options;
             self.keepalive_probe(now);
             return;

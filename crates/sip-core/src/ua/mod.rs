@@ -318,7 +318,7 @@ impl Ua {
             slow_rounds: 0,
             timers: TimerTable::default(),
             last_heard: now,
-            probe: keepalive::ProbeMode::Unknown,
+            probe: keepalive::ProbeMode::Unknown(None),
             reg,
             auth: auth::AuthCache::default(),
             calls: Vec::new(),

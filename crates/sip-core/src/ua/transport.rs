@@ -68,7 +68,7 @@ impl Ua {
         self.link = Link::Connected;
         self.timers.stop(UaTimer::ConnectDeadline);
         self.last_heard = now;
-        self.probe = keepalive::ProbeMode::Unknown;
+        self.probe = keepalive::ProbeMode::Unknown(None);
         self.attempts = 0;
         self.round_failures = 0;
         self.slow_rounds = 0;

@@ -164,7 +164,8 @@ fn answered_probes_keep_a_quiet_transport_open() {
     let mut net = Net::new();
     let a = net.phone("1001");
     net.take_events(a);
-    net.advance(24_000);
+    let policy = KeepalivePolicy::default();
+    net.advance(policy.idle_interval - 1_000);
     assert_eq!(
         pings(&net, a),
         1,
@@ -172,9 +173,10 @@ fn answered_probes_keep_a_quiet_transport_open() {
     );
     net.advance(100_000);
     let sent = pings(&net, a);
+    let per_interval = 1 + (100_000 / policy.idle_interval) as usize;
     assert!(
-        (5..=6).contains(&sent),
-        "then one probe per quiet 25 s: {sent}"
+        (per_interval..=per_interval + 1).contains(&sent),
+        "then one probe per quiet idle interval: {sent}"
     );
     assert_eq!(net.proxy.pings, sent, "each probe reached the server");
     assert_eq!(
@@ -193,9 +195,10 @@ fn probes_run_more_often_during_a_call() {
     let before = pings(&net, a);
     net.advance(60_000);
     let sent = pings(&net, a) - before;
+    let expected = (60_000 / KeepalivePolicy::default().call_interval) as usize;
     assert!(
-        (5..=7).contains(&sent),
-        "a probe per quiet 10 s during a call: {sent}"
+        (expected - 1..=expected + 1).contains(&sent),
+        "a probe per quiet call interval: {sent}"
     );
     assert_eq!(disconnects(&net, a), 0);
 }
@@ -205,10 +208,12 @@ fn no_probe_while_frames_flow() {
     let (mut net, a, b) = two();
     let (ca, _cb) = net.connect_call(a, "1002", b);
     let before_a = pings(&net, a);
-    // a sends a tone every 5 s: a hears the 200s, b hears the INFOs, so neither probes.
-    for _ in 0..12 {
+    // a sends a tone a second before each probe would be due: a hears the 200s, b hears
+    // the INFOs, so neither probes.
+    let step = KeepalivePolicy::default().call_interval - 1_000;
+    for _ in 0..60_000 / step {
         net.with(a, |ua, now| ua.dtmf(now, &ca, "5")).unwrap();
-        net.advance(5_000);
+        net.advance(step);
     }
     assert_eq!(
         pings(&net, a),
@@ -278,4 +283,38 @@ fn keepalive_can_be_turned_off() {
         0,
         "without probes a silent death goes unnoticed"
     );
+}
+
+/// The promise of the defaults: a flow that dies silently just after a frame from the server
+/// (the worst case) is noticed within 20 s while idle and 10 s during a call, whether the
+/// server answers CRLF pings or only OPTIONS.
+#[test]
+fn a_silent_death_is_noticed_within_20_s_idle_and_10_s_in_a_call() {
+    for answers_pings in [true, false] {
+        for in_call in [false, true] {
+            let mut net = Net::new();
+            net.proxy.answer_pings = answers_pings;
+            net.proxy.options_status = Some((200, "OK"));
+            let a = net.phone("1001");
+            let b = net.phone("1002");
+            if in_call {
+                net.connect_call(a, "1002", b);
+            }
+            // Past the ping at connect and its deadline: the flow has learned its probe.
+            net.advance(KeepalivePolicy::default().timeout + 100);
+            // The flow dies just after a frame (whatever comes next: an answer to a probe,
+            // most likely): the longest a death can go unnoticed.
+            let heard = net.phones[a].received.len();
+            while net.phones[a].received.len() == heard {
+                net.advance(10);
+            }
+            net.freeze(a);
+            let detected = time_to_disconnect(&mut net, a, 60_000);
+            let bound = if in_call { 10_000 } else { 20_000 };
+            assert!(
+                detected <= bound,
+                "answers pings: {answers_pings}, in a call: {in_call}: {detected} ms > {bound} ms"
+            );
+        }
+    }
 }
