@@ -84,7 +84,10 @@ export type KlinkCallSdkErrorCode =
   | 'init_failed'
   | 'unknown_call'
   | 'invalid_state'
-  | 'invalid_argument';
+  | 'invalid_argument'
+  | 'not_supported'
+  | 'permission_denied'
+  | 'autoplay_blocked';
 
 /** The error every promise of the SDK rejects with. */
 export class KlinkCallSdkError extends Error {
@@ -169,10 +172,11 @@ export interface KlinkCallSdkEvents {
    * Trouble that is not a call's end nor a registration answer, reported without throwing: a
    * failed connection attempt (`transport`, retried with backoff), a registration or credential
    * refresh (`registration`; a refresh failure carries the `code`, e.g. `auth_failed` for a
-   * revoked token), a call, media.
+   * revoked token), a call, media, or the call audio (`audio`: `code` `autoplay_blocked` when
+   * the browser refused to play it before a user gesture; call `resumeAudio()` from one).
    */
   error: {
-    scope: 'transport' | 'registration' | 'call' | 'protocol' | 'media';
+    scope: 'transport' | 'registration' | 'call' | 'protocol' | 'media' | 'audio';
     detail: string;
     code?: KlinkCallSdkErrorCode;
   };
@@ -185,6 +189,21 @@ export interface KlinkCallSdkEvents {
   callUpdated: { call: Call };
   /** Extension: the remote party sent a DTMF tone by SIP INFO. */
   dtmf: { callId: string; tone: string };
+  /** Extension: an audio device came or went (`navigator.mediaDevices` `devicechange`): the new lists. */
+  devicechange: AudioDevices;
+}
+
+/** An audio device as `enumerateDevices` reports it (`label` is empty before microphone permission). */
+export interface AudioDevice {
+  deviceId: string;
+  label: string;
+  groupId: string;
+}
+
+/** The audio devices by kind. */
+export interface AudioDevices {
+  audioinput: AudioDevice[];
+  audiooutput: AudioDevice[];
 }
 
 export type KlinkCallSdkEventName = keyof KlinkCallSdkEvents;
@@ -228,6 +247,27 @@ export class KlinkCallSdk {
   dtmf(callId: string, tones: string): Promise<void>;
   /** Plays each call's remote audio in this element and releases it when the call ends. */
   attachAudio(element: HTMLMediaElement | null): void;
+  /** The audio inputs and outputs (`enumerateDevices`); `not_supported` without it. */
+  listDevices(): Promise<AudioDevices>;
+  /**
+   * Uses this microphone (`''`: the default) for new calls and, at once, on the calls in
+   * progress: their new track keeps the call's mute and hold, the old one is stopped. A
+   * device that cannot be opened rejects (`invalid_argument` for an unknown id,
+   * `permission_denied`) and changes nothing.
+   */
+  setInputDevice(deviceId: string): Promise<void>;
+  /**
+   * Plays call audio on this output (`''`: the default): `setSinkId` on the `attachAudio`
+   * element, now and on elements attached later. `not_supported` without `setSinkId`,
+   * `invalid_argument` for an unknown id.
+   */
+  setOutputDevice(deviceId: string): Promise<void>;
+  /**
+   * Plays the attached element's call audio after the autoplay policy refused it (`error`
+   * `{scope: 'audio', code: 'autoplay_blocked'}`): call it from a user gesture (a click).
+   * Rejects with `autoplay_blocked` outside one.
+   */
+  resumeAudio(): Promise<void>;
   /** The calls in progress. */
   getCalls(): Call[];
   /** Whether the extension is registered right now. */

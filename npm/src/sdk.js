@@ -18,6 +18,9 @@ const CODES = [
   'unknown_call',
   'invalid_state',
   'invalid_argument',
+  'not_supported',
+  'permission_denied',
+  'autoplay_blocked',
 ];
 
 /** Every event a listener can subscribe to: the eleven K-Link events, then the extensions. */
@@ -35,6 +38,7 @@ const EVENTS = [
   'destroyed',
   'callUpdated',
   'dtmf',
+  'devicechange',
 ];
 
 /**
@@ -44,7 +48,7 @@ const EVENTS = [
  */
 const COMMANDS = [
   'answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio',
-  'getCalls', 'isRegistered', 'credentials', 'suspend',
+  'getCalls', 'isRegistered', 'credentials', 'suspend', 'setInputDevice',
 ];
 
 /**
@@ -109,6 +113,37 @@ function loadEngine(engineUrl) {
   return enginePromise;
 }
 
+/** `navigator.mediaDevices`, or a `not_supported` error naming what is missing. */
+function mediaDevices(what) {
+  const md = globalThis.navigator?.mediaDevices;
+  if (!md?.[what]) throw new KlinkCallSdkError('not_supported', `no navigator.mediaDevices.${what} in this browser`);
+  return md;
+}
+
+/** The audio devices by kind (labels are empty until the page has had microphone permission). */
+async function devices() {
+  const lists = { audioinput: [], audiooutput: [] };
+  for (const { kind, deviceId, label, groupId } of await mediaDevices('enumerateDevices').enumerateDevices()) {
+    lists[kind]?.push({ deviceId, label, groupId });
+  }
+  return lists;
+}
+
+/** A device id argument: a string, `''` for the default device. */
+function deviceId(id) {
+  if (typeof id !== 'string') throw new KlinkCallSdkError('invalid_argument', 'a deviceId is a string from listDevices()');
+  return id;
+}
+
+/** A refused getUserMedia or setSinkId as a KlinkCallSdkError: the device, or the permission. */
+function deviceError(err, id) {
+  const name = err?.name;
+  return new KlinkCallSdkError(
+    name === 'NotAllowedError' ? 'permission_denied' : name === 'NotFoundError' || name === 'OverconstrainedError' ? 'invalid_argument' : 'invalid_state',
+    `device "${id}": ${name}`,
+  );
+}
+
 function missingBrowserApi() {
   const g = globalThis;
   if (typeof g.WebSocket !== 'function') return 'WebSocket';
@@ -144,6 +179,11 @@ export class KlinkCallSdk {
   #waitMs = 0;
   /** The wake-ups of commands waiting for the connection: `wake()` to look again, `wake(err)` to fail. */
   #waiting = new Set();
+  /** getUserMedia's `audio` for new calls (config `audioConstraints`, then `setInputDevice`). */
+  #audio = true;
+  /** The element of `attachAudio`, and the output device chosen for it. */
+  #element = null;
+  #sink = null;
 
   /** @private Use `KlinkCallSdk.init(config)`. */
   constructor(token, engine) {
@@ -217,8 +257,14 @@ export class KlinkCallSdk {
       }
     };
     const unwatch = watchPage(quietly('suspend'), quietly('start'));
+    sdk.#audio = settings.audioConstraints;
+    // A device plugged in or out: the new lists, unless the SDK is gone by the time they come.
+    const md = globalThis.navigator?.mediaDevices;
+    const onDevices = () => devices().then((lists) => sdk.#engine && sdk.#dispatch('devicechange', lists), report);
+    md?.addEventListener?.('devicechange', onDevices);
     sdk.#unwatch = () => {
       unwatch();
+      md?.removeEventListener?.('devicechange', onDevices);
       release();
     };
     sdk.#release = () => {
@@ -432,6 +478,82 @@ export class KlinkCallSdk {
       run(engine, 'attachAudio', '', element ?? null);
     } catch (err) {
       throw toError(err, 'invalid_argument');
+    }
+    this.#element = element ?? null;
+    if (element && this.#sink !== null) {
+      element.setSinkId?.(this.#sink).catch((err) => this.#dispatch('error', { scope: 'audio', detail: deviceError(err, this.#sink).message }));
+    }
+  }
+
+  /**
+   * The audio inputs and outputs (`navigator.mediaDevices.enumerateDevices`).
+   * @returns {Promise<{audioinput: object[], audiooutput: object[]}>}
+   */
+  async listDevices() {
+    this.#use();
+    return devices();
+  }
+
+  /**
+   * Uses this microphone (`''`: the default one) for new calls, and at once on the calls in
+   * progress: their new track keeps the call's mute and hold, their old track is stopped.
+   * A device that cannot be opened rejects (`invalid_argument` for an unknown id) and
+   * changes nothing.
+   * @param {string} id
+   */
+  async setInputDevice(id) {
+    this.#use();
+    const { deviceId: _, ...base } = typeof this.#audio === 'object' ? this.#audio : {};
+    const audio = deviceId(id) ? { ...base, deviceId: { exact: id } } : base;
+    let track;
+    try {
+      [track] = (await mediaDevices('getUserMedia').getUserMedia({ audio })).getAudioTracks();
+    } catch (err) {
+      throw err instanceof KlinkCallSdkError ? err : deviceError(err, id);
+    }
+    try {
+      // Each call gets a clone of the track; this one only proved the device.
+      const swaps = run(this.#use(), 'setInputDevice', '', { audio, track });
+      this.#audio = audio;
+      await Promise.all(swaps);
+    } catch (err) {
+      throw toError(err, 'invalid_state');
+    } finally {
+      track.stop();
+    }
+  }
+
+  /**
+   * Plays call audio on this output device (`''`: the default one): `setSinkId` on the
+   * `attachAudio` element, now and on elements attached later.
+   * @param {string} id
+   */
+  async setOutputDevice(id) {
+    this.#use();
+    deviceId(id);
+    // Without an attached element, a detached one checks the id.
+    const el = this.#element ?? new Audio();
+    if (!el.setSinkId) throw new KlinkCallSdkError('not_supported', 'no HTMLMediaElement.setSinkId in this browser');
+    try {
+      await el.setSinkId(id);
+    } catch (err) {
+      throw deviceError(err, id);
+    }
+    this.#sink = id;
+  }
+
+  /**
+   * Plays the attached element's audio after the browser's autoplay policy refused it
+   * (`error` with code `autoplay_blocked`): call it from a user gesture (a click).
+   */
+  async resumeAudio() {
+    this.#use();
+    const el = this.#element;
+    if (!el || !el.srcObject || !el.paused) return;
+    try {
+      await el.play();
+    } catch (err) {
+      throw new KlinkCallSdkError(err?.name === 'NotAllowedError' ? 'autoplay_blocked' : 'invalid_state', `play(): ${err?.name}: call resumeAudio() from a user gesture`);
     }
   }
 

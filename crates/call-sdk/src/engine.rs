@@ -22,7 +22,7 @@ use sip_core::ua::{CommandError, Input, KeepalivePolicy, Output, TransportComman
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{HtmlMediaElement, MediaStream};
+use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
 use crate::config::{Config, LogLevel};
 use crate::credentials::{self, Credentials};
@@ -51,6 +51,7 @@ mod command {
     pub(super) const IS_REGISTERED: u32 = 13;
     pub(super) const CREDENTIALS: u32 = 14;
     pub(super) const SUSPEND: u32 = 15;
+    pub(super) const SET_INPUT_DEVICE: u32 = 16;
 }
 
 fn now() -> Instant {
@@ -66,7 +67,8 @@ struct Shared {
     /// Asks the wrapper for fresh credentials; they come back through the `credentials`
     /// command, a failure as the wrapper's own `error` event.
     refresh: Function,
-    media_settings: MediaSettings,
+    /// Shared by every call; `setInputDevice` replaces the microphone constraints.
+    media_settings: RefCell<MediaSettings>,
     socket: RefCell<Option<Socket>>,
     /// Increments with every socket, so events of a replaced socket are ignored.
     socket_generation: Cell<u32>,
@@ -199,7 +201,7 @@ impl Engine {
             ua: RefCell::new(ua),
             emit,
             refresh,
-            media_settings,
+            media_settings: RefCell::new(media_settings),
             socket: RefCell::new(None),
             socket_generation: Cell::new(0),
             media: RefCell::new(Vec::new()),
@@ -248,6 +250,7 @@ impl Engine {
                     .collect();
                 return Ok(calls.into());
             }
+            command::SET_INPUT_DEVICE => return Ok(s.set_input(&arg)),
             command::IS_REGISTERED => {
                 let registered = !s.torn_down.get() && s.ua.borrow().is_registered();
                 return Ok(JsValue::from_bool(registered));
@@ -344,6 +347,22 @@ impl Shared {
             s.play(&stream);
         }
         Ok(())
+    }
+
+    /// `setInputDevice`: new calls open the microphone with `arg.audio`; each call that
+    /// sends audio switches to a clone of `arg.track` (the wrapper stops the original). Returns
+    /// the `replaceTrack` promises.
+    fn set_input(&self, arg: &JsValue) -> JsValue {
+        self.media_settings.borrow_mut().audio = js::get(arg, "audio");
+        let track: MediaStreamTrack = js::get(arg, "track").unchecked_into();
+        let swaps = Array::new();
+        for (_, session) in self.media.borrow().iter() {
+            // `track.clone()` is JS `MediaStreamTrack.clone()`: ending a call stops its tracks.
+            if let Some(p) = session.use_microphone(track.clone()) {
+                swaps.push(&p);
+            }
+        }
+        swaps.into()
     }
 
     fn check_alive(&self) -> Result<(), JsValue> {
@@ -626,7 +645,7 @@ impl Shared {
 
     fn new_session(self: &Rc<Self>, call: CallId) -> MediaSession {
         let weak: Weak<Self> = Rc::downgrade(self);
-        MediaSession::new(self.media_settings.clone(), move |notice| {
+        MediaSession::new(self.media_settings.borrow().clone(), move |notice| {
             let Some(s) = weak.upgrade() else { return };
             match notice {
                 MediaNotice::Outcome(outcome) => {
@@ -683,23 +702,32 @@ impl Shared {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
             if let Err(e) = JsFuture::from(promise).await {
+                let name = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map_or(String::new(), |e| e.name().into());
                 // AbortError: a newer stream (or none) replaced this one before it played.
-                if e.dyn_ref::<js_sys::Error>()
-                    .is_some_and(|e| e.name() == "AbortError")
-                {
+                if name == "AbortError" {
                     return;
                 }
                 let Some(s) = weak.upgrade() else { return };
                 let detail = [
                     "the browser refused to play call audio (",
                     &js::describe(&e),
-                    "): call play() on the attached element after a user gesture",
+                    "): call resumeAudio() from a user gesture",
                 ]
                 .concat();
+                // NotAllowedError: the autoplay policy wants a user gesture first.
+                let blocked = name == "NotAllowedError";
                 let payload = js::object(&[
-                    ("scope", JsValue::from_str("media")),
+                    (
+                        "scope",
+                        JsValue::from_str(if blocked { "audio" } else { "media" }),
+                    ),
                     ("detail", JsValue::from_str(&detail)),
                 ]);
+                if blocked {
+                    js::set(&payload, "code", &JsValue::from_str("autoplay_blocked"));
+                }
                 s.emit("error", &payload.into());
             }
         });

@@ -206,6 +206,21 @@ impl MediaSession {
         self.inner.apply_microphone();
     }
 
+    /// Sends `track` instead of the microphone in use (`setInputDevice` mid-call): the new
+    /// track takes the call's mute and hold state, the old one is stopped. Returns
+    /// `replaceTrack`'s promise; `None` when the call sends no audio yet (its offer or answer
+    /// is still being made), so the track was not taken.
+    pub fn use_microphone(&self, track: MediaStreamTrack) -> Option<Promise> {
+        let inner = &self.inner;
+        let sender = inner.audio_sender()?;
+        let stream = MediaStream::new_with_tracks(&Array::of1(&track)).ok()?;
+        if let Some(old) = inner.local.replace(Some(stream)) {
+            stop_tracks(&old);
+        }
+        inner.apply_microphone();
+        Some(sender.replace_track(Some(&track)))
+    }
+
     /// The track the connection sends (the microphone's), once there is one.
     pub fn sender_track(&self) -> Option<MediaStreamTrack> {
         self.inner.audio_sender()?.track()

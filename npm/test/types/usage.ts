@@ -5,6 +5,7 @@ import KlinkCallSdk, {
   KlinkCallSdkError,
   type Call,
   type CallDirection,
+  type AudioDevices,
   type CallState,
   type EndCause,
   type KlinkCallSdkConfig,
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
       expectType<Equal<typeof message, string>>();
     }),
     sdk.on('error', ({ scope, detail, code }) => {
-      expectType<Equal<typeof scope, 'transport' | 'registration' | 'call' | 'protocol' | 'media'>>();
+      expectType<Equal<typeof scope, 'transport' | 'registration' | 'call' | 'protocol' | 'media' | 'audio'>>();
       expectType<Equal<typeof detail, string>>();
       expectType<Equal<typeof code, KlinkCallSdkErrorCode | undefined>>();
     }),
@@ -104,6 +105,10 @@ async function main(): Promise<void> {
     sdk.on('dtmf', ({ callId, tone }) => {
       expectType<Equal<typeof callId, string>>();
       expectType<Equal<typeof tone, string>>();
+    }),
+    sdk.on('devicechange', ({ audioinput, audiooutput }) => {
+      expectType<Equal<typeof audioinput[0]['deviceId'], string>>();
+      expectType<Equal<typeof audiooutput[0]['label'], string>>();
     }),
     sdk.once('incoming', ({ call }) => void sdk.answer(call.id)),
   ];
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
       | 'destroyed'
       | 'callUpdated'
       | 'dtmf'
+      | 'devicechange'
     >
   >();
   const onDtmf: KlinkCallSdkListener<'dtmf'> = ({ tone }) => console.log(tone);
@@ -163,6 +169,14 @@ async function main(): Promise<void> {
   await sdk.hangup(id);
   sdk.attachAudio(document.createElement('audio'));
   sdk.attachAudio(null);
+  const devices: AudioDevices = await sdk.listDevices();
+  await sdk.setInputDevice(devices.audioinput[0].deviceId);
+  await sdk.setOutputDevice('');
+  await sdk.resumeAudio();
+  // @ts-expect-error a device is chosen by its deviceId, not the device object
+  await sdk.setInputDevice(devices.audioinput[0]);
+  // @ts-expect-error listDevices lists audio only
+  devices.videoinput;
   const calls: Call[] = sdk.getCalls();
   const registered: boolean = sdk.isRegistered;
   await sdk.destroy();
@@ -205,6 +219,9 @@ async function main(): Promise<void> {
         case 'unknown_call':
         case 'invalid_state':
         case 'invalid_argument':
+        case 'not_supported':
+        case 'permission_denied':
+        case 'autoplay_blocked':
           break;
         default: {
           // Every code is named above: a new one fails here until it is handled.

@@ -29,12 +29,18 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  *   instead of Chromium's default beep every ~500 ms; a string is a WAV path to use.
  * opts.args: extra Chromium flags.
  * opts.bfcache: true keeps the back/forward cache, which Playwright turns off by default.
+ * opts.autoplayPolicy: true keeps Chromium's autoplay policy (unmuted play() needs a user gesture).
  * Returns { browser, context, newPage(url), close() }; one context shared by all pages,
  * microphone permission granted.
  */
-export async function launchBrowser({ tone = false, args = [], headless = true, bfcache = false } = {}) {
+export async function launchBrowser({ tone = false, args = [], headless = true, bfcache = false, autoplayPolicy = false } = {}) {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`);
-  const flags = [...CHROMIUM_ARGS, ...args];
+  // The desktop default, named. Note that page.evaluate() counts as a user gesture (Playwright
+  // evaluates with userGesture), so a page under test of the policy must run on its own.
+  const base = autoplayPolicy
+    ? [...CHROMIUM_ARGS.filter((f) => !f.startsWith('--autoplay-policy=')), '--autoplay-policy=document-user-activation-required']
+    : CHROMIUM_ARGS;
+  const flags = [...base, ...args];
   if (tone) {
     const wav = typeof tone === 'string' ? tone : ensureSineWav();
     flags.push(`--use-file-for-fake-audio-capture=${wav}`);
@@ -43,7 +49,7 @@ export async function launchBrowser({ tone = false, args = [], headless = true, 
     executablePath: CHROMIUM_PATH,
     headless,
     args: flags,
-    ignoreDefaultArgs: bfcache ? ['--disable-back-forward-cache'] : [],
+    ignoreDefaultArgs: [...(bfcache ? ['--disable-back-forward-cache'] : []), ...(autoplayPolicy ? ['--mute-audio'] : [])],
   });
   const context = await browser.newContext();
   const pages = new Set();

@@ -91,10 +91,12 @@ export class SdkPage {
   dtmf(callId, tones) { return this.#eval(([id, t]) => window.sdkPage.dtmf(id, t), callId, tones); }
   /** Any SDK method with any JSON arguments, e.g. invoke('reject', id, { code: 603 }). */
   invoke(method, ...args) { return this.#eval(([m, a]) => window.sdkPage.invoke(m, a), method, args); }
+  fireDeviceChange() { return this.#eval(() => window.sdkPage.fireDeviceChange()); }
+  sinkId() { return this.#eval(() => window.sdkPage.sinkId()); }
 
   /** Like the controls, but throws unless the method resolved; returns its value. */
   async must(method, ...args) {
-    const r = await this[method](...args);
+    const r = await (typeof this[method] === 'function' ? this[method](...args) : this.invoke(method, ...args));
     if (!r.ok) throw new Error(`${this.name}: ${method}(${args.map((a) => JSON.stringify(a)).join(', ')}) failed: ${r.code}: ${r.message}`);
     return r.value;
   }

@@ -9,7 +9,7 @@ const SDK_EVENTS = [
   'ready', 'incoming', 'sessionStarted', 'sessionEnded', 'remoteStream', 'connected', 'disconnected',
   'registeredChange', 'registrationFailed', 'error', 'destroyed',
 ];
-const EXTENSION_EVENTS = ['callUpdated', 'dtmf'];
+const EXTENSION_EVENTS = ['callUpdated', 'dtmf', 'devicechange'];
 
 const log = [];
 const waiters = new Set();
@@ -64,7 +64,7 @@ window.addEventListener('unhandledrejection', (e) =>
 
 /** Every RTCPeerConnection the page created, in order. */
 const peerConnections = [];
-/** Every track getUserMedia handed out. */
+/** Every track getUserMedia handed out, and their clones. */
 const localTracks = [];
 
 const NativePeerConnection = window.RTCPeerConnection;
@@ -99,6 +99,13 @@ mediaDevices.getUserMedia = async (constraints) => {
   return stream;
 };
 
+// setInputDevice gives each call a clone of the new microphone track.
+const nativeClone = MediaStreamTrack.prototype.clone;
+MediaStreamTrack.prototype.clone = function clone() {
+  const track = nativeClone.call(this);
+  localTracks.push(track);
+  return track;
+};
 const nativeStop = MediaStreamTrack.prototype.stop;
 MediaStreamTrack.prototype.stop = function stop() {
   record('trackStop', { id: this.id, kind: this.kind });
@@ -323,6 +330,16 @@ window.sdkPage = {
   /** Any method with any arguments (options objects included). */
   invoke: (name, args) => control(name, ...args),
 
+  /** Fires `devicechange` on navigator.mediaDevices, as the browser does when a device comes or goes. */
+  fireDeviceChange() {
+    navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+  },
+
+  /** The sink (output device) of the page's attachAudio element: '' is the default output. */
+  sinkId() {
+    return attachedElement.sinkId ?? null;
+  },
+
   /**
    * Subscribes four counting listeners to `event`: `on` then its returned unsubscribe called,
    * `once`, `on` then `off`, and plain `on`. probeCounts() reads what each received.
@@ -382,7 +399,9 @@ window.sdkPage = {
         signalingState: pc.signalingState,
         connectionState: pc.connectionState,
         senders: pc.signalingState === 'closed' ? [] : pc.getSenders().map((s) => ({
-          track: s.track ? { id: s.track.id, enabled: s.track.enabled, readyState: s.track.readyState } : null,
+          track: s.track ? {
+            id: s.track.id, enabled: s.track.enabled, readyState: s.track.readyState, deviceId: s.track.getSettings().deviceId ?? null,
+          } : null,
         })),
       })),
       localTracks: localTracks.map((t) => ({ id: t.id, kind: t.kind, enabled: t.enabled, readyState: t.readyState })),
