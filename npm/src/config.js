@@ -137,5 +137,7 @@ export function parseConfig(config) {
   if (settings.incomingWhileBusy !== 'ring' && settings.incomingWhileBusy !== 'reject') {
     fail("config.incomingWhileBusy must be 'ring' or 'reject'");
   }
+  settings.incomingTransfer = config.incomingTransfer ?? 'accept';
+  if (!['accept', 'ask'].includes(settings.incomingTransfer)) fail("config.incomingTransfer must be 'accept' or 'ask'");
   return settings;
 }

@@ -72,6 +72,12 @@ export interface KlinkCallSdkConfig {
    * (`busy: refused a call from sip:1003@... with 486`) for the console's log.
    */
   incomingWhileBusy?: 'ring' | 'reject';
+  /**
+   * What a peer's transfer request (REFER) does: `'accept'` (default) calls the target as soon
+   * as the `transferRequested` listeners ran without answering it; `'ask'` waits for
+   * `acceptTransfer(callId)` or `rejectTransfer(callId)`.
+   */
+  incomingTransfer?: 'accept' | 'ask';
 }
 
 /** Error codes of {@link KlinkCallSdkError}. */
@@ -87,7 +93,8 @@ export type KlinkCallSdkErrorCode =
   | 'invalid_argument'
   | 'not_supported'
   | 'permission_denied'
-  | 'autoplay_blocked';
+  | 'autoplay_blocked'
+  | 'transfer_failed';
 
 /** The error every promise of the SDK rejects with. */
 export class KlinkCallSdkError extends Error {
@@ -136,7 +143,8 @@ export type EndCause =
   | 'busy'
   | 'no_answer'
   | 'cancelled'
-  | 'failed';
+  | 'failed'
+  | 'transferred';
 
 /** Every event and its payload. */
 export interface KlinkCallSdkEvents {
@@ -191,6 +199,19 @@ export interface KlinkCallSdkEvents {
   dtmf: { callId: string; tone: string };
   /** Extension: an audio device came or went (`navigator.mediaDevices` `devicechange`): the new lists. */
   devicechange: AudioDevices;
+  /** Extension: the peer accepted our transfer (REFER); `transfer()` resolves. */
+  transferAccepted: { callId: string };
+  /**
+   * Extension: our transfer failed and the call stays as it was. `status` is the SIP status
+   * (of the REFER's answer or of the target's, as the peer reported it), null when none came
+   * in time; `reason` says why.
+   */
+  transferFailed: { callId: string; status: number | null; reason: string };
+  /**
+   * Extension: the peer asks us to transfer this call to `target` (a `sip:` URI); see config
+   * `incomingTransfer`.
+   */
+  transferRequested: { callId: string; target: string };
 }
 
 /** An audio device as `enumerateDevices` reports it (`label` is empty before microphone permission). */
@@ -245,6 +266,18 @@ export class KlinkCallSdk {
   unmute(callId: string): Promise<void>;
   /** Sends DTMF: `0-9 * # A-D`, `,` for a pause. */
   dtmf(callId: string, tones: string): Promise<void>;
+  /**
+   * Transfers an answered call, blind to a number or `sip:` URI, or attended to the peer of
+   * another answered call (`{ replaces: otherCallId }`). Does not hold the call first.
+   * Resolves when the peer accepted the REFER; rejects with `transfer_failed` when it did not.
+   * Success ends the call (and, attended, the other one) with cause `transferred`; a later
+   * failure is a `transferFailed` event and the call goes on.
+   */
+  transfer(callId: string, target: string | { replaces: string }): Promise<void>;
+  /** Accepts the peer's transfer request; resolves with the new call's id. */
+  acceptTransfer(callId: string): Promise<string>;
+  /** Declines the peer's transfer request (603 Decline); the call goes on. */
+  rejectTransfer(callId: string): Promise<void>;
   /** Plays each call's remote audio in this element and releases it when the call ends. */
   attachAudio(element: HTMLMediaElement | null): void;
   /** The audio inputs and outputs (`enumerateDevices`); `not_supported` without it. */

@@ -21,6 +21,7 @@ const CODES = [
   'not_supported',
   'permission_denied',
   'autoplay_blocked',
+  'transfer_failed',
 ];
 
 /** Every event a listener can subscribe to: the eleven K-Link events, then the extensions. */
@@ -39,6 +40,9 @@ const EVENTS = [
   'callUpdated',
   'dtmf',
   'devicechange',
+  'transferAccepted',
+  'transferFailed',
+  'transferRequested',
 ];
 
 /**
@@ -48,7 +52,8 @@ const EVENTS = [
  */
 const COMMANDS = [
   'answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio',
-  'getCalls', 'isRegistered', 'credentials', 'suspend', 'setInputDevice',
+  'getCalls', 'isRegistered', 'credentials', 'suspend', 'setInputDevice', 'transfer', 'transferReplacing',
+  'acceptTransfer', 'rejectTransfer',
 ];
 
 /**
@@ -177,6 +182,8 @@ export class KlinkCallSdk {
   #up = false;
   /** How long `call()` waits for the connection (config `connectionWaitMs`). */
   #waitMs = 0;
+  /** Config `incomingTransfer`: whether a peer's REFER nobody answered is accepted. */
+  #acceptTransfers = true;
   /** The wake-ups of commands waiting for the connection: `wake()` to look again, `wake(err)` to fail. */
   #waiting = new Set();
   /** getUserMedia's `audio` for new calls (config `audioConstraints`, then `setInputDevice`). */
@@ -242,6 +249,7 @@ export class KlinkCallSdk {
     sdk = new KlinkCallSdk(INTERNAL, engine);
     sdk.#stopRefresh = fresh.stop;
     sdk.#waitMs = settings.connectionWaitMs;
+    sdk.#acceptTransfers = settings.incomingTransfer === 'accept';
     try {
       run(engine, 'start');
     } catch (err) {
@@ -332,6 +340,14 @@ export class KlinkCallSdk {
       }
     }
     if (name === 'destroyed') this.#listeners.clear();
+    // Policy 'accept': a transfer no listener answered is accepted (a new call to the target).
+    if (name === 'transferRequested' && this.#acceptTransfers && this.#engine) {
+      try {
+        run(this.#engine, 'acceptTransfer', payload.callId);
+      } catch {
+        // answered by a listener already, or the call ended meanwhile
+      }
+    }
   }
 
   #finishDestroy() {
@@ -467,6 +483,45 @@ export class KlinkCallSdk {
    * @param {string} tones
    */
   dtmf(callId, tones) { return this.#control('dtmf', callId, tones); }
+
+  /**
+   * Transfers an answered call: blind to `target` (a number or `sip:` URI, as for `call()`),
+   * or attended with `{ replaces: otherCallId }` (the peer of `callId` calls the peer of our
+   * answered call `otherCallId`, replacing it). The call is not put on hold first. Resolves
+   * when the peer accepted the REFER (`transferAccepted`); rejects with `transfer_failed`
+   * when it refused it or did not answer. Later, the call ends with cause `transferred`, or
+   * `transferFailed` says why not and the call stays as it was.
+   * @param {string} callId
+   * @param {string | { replaces: string }} target
+   */
+  async transfer(callId, target) {
+    // The engine checks the target (a number or URI; the other call's id with `replaces`).
+    const other = target?.replaces;
+    await this.#control(other ? 'transferReplacing' : 'transfer', callId, other || (typeof target === 'number' ? String(target) : target));
+    // The peer's answer comes in a later frame: listening now misses nothing.
+    await new Promise((resolve, reject) => {
+      const on = (event, settle) => this.on(event, (p) => {
+        if (p.callId !== callId) return;
+        offs.forEach((off) => off());
+        settle(p);
+      });
+      const offs = [
+        on('transferAccepted', resolve),
+        on('transferFailed', (p) => reject(new KlinkCallSdkError('transfer_failed', `the peer refused the transfer: ${p.status ?? ''} ${p.reason}`))),
+        on('sessionEnded', (p) => reject(new KlinkCallSdkError('invalid_state', `the call ended (${p.cause}) before the peer took the transfer`))),
+      ];
+    });
+  }
+
+  /**
+   * Accepts the peer's transfer request (`transferRequested`, config `incomingTransfer: 'ask'`):
+   * resolves with the id of the new call to the target. The call ends `transferred` once
+   * the new one is answered.
+   * @returns {Promise<string>}
+   */
+  acceptTransfer(callId) { return this.#control('acceptTransfer', callId); }
+  /** Declines the peer's transfer request (603); the call goes on. */
+  rejectTransfer(callId) { return this.#control('rejectTransfer', callId); }
 
   /**
    * Plays every call's remote audio in this element (`<audio>` or `<video>`); `null` detaches.

@@ -40,11 +40,13 @@ test('defaults apply, and the result has every field the engine reads', () => {
     audioConstraints: true,
     engineUrl: null,
     incomingWhileBusy: 'ring',
+    incomingTransfer: 'accept',
   });
   // null means "not given", as undefined does.
   const nulls = Object.fromEntries(
     ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect', 'keepalive',
-      'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl', 'incomingWhileBusy'].map((k) => [k, null]),
+      'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl', 'incomingWhileBusy',
+      'incomingTransfer'].map((k) => [k, null]),
   );
   assert.deepEqual(parseConfig(withBase(nulls)), parseConfig(base));
 });
@@ -80,6 +82,7 @@ test('given values are kept, trimmed and rounded', () => {
   assert.equal(cfg.registerExpires, 3600);
   assert.equal(cfg.audioConstraints, audio);
   assert.equal(parseConfig(withBase({ incomingWhileBusy: 'reject' })).incomingWhileBusy, 'reject');
+  assert.equal(parseConfig(withBase({ incomingTransfer: 'ask' })).incomingTransfer, 'ask');
   assert.deepEqual(parseConfig(withBase({ reconnect: false })).reconnect, { enabled: false, maxDelayMs: 30000 });
   assert.deepEqual(parseConfig(withBase({ reconnect: true })).reconnect, { enabled: true, maxDelayMs: 30000 });
   assert.deepEqual(parseConfig(withBase({ reconnect: {} })).reconnect, { enabled: true, maxDelayMs: 30000 });
@@ -140,6 +143,8 @@ test('each bad field is refused naming it', () => {
     [withBase({ audioConstraints: [] }), /config\.audioConstraints/],
     [withBase({ incomingWhileBusy: 'busy' }), /config\.incomingWhileBusy must be 'ring' or 'reject'/],
     [withBase({ incomingWhileBusy: true }), /config\.incomingWhileBusy/],
+    [withBase({ incomingTransfer: 'reject' }), /config\.incomingTransfer must be 'accept' or 'ask'/],
+    [withBase({ incomingTransfer: true }), /config\.incomingTransfer/],
   ];
   for (const [config, message] of cases) {
     assert.match(configError(config), message, JSON.stringify(config));

@@ -52,6 +52,10 @@ mod command {
     pub(super) const CREDENTIALS: u32 = 14;
     pub(super) const SUSPEND: u32 = 15;
     pub(super) const SET_INPUT_DEVICE: u32 = 16;
+    pub(super) const TRANSFER: u32 = 17;
+    pub(super) const TRANSFER_REPLACING: u32 = 18;
+    pub(super) const ACCEPT_TRANSFER: u32 = 19;
+    pub(super) const REJECT_TRANSFER: u32 = 20;
 }
 
 fn now() -> Instant {
@@ -298,6 +302,12 @@ impl Shared {
                 command::CALL => ua.call(t, call_id).map(|new| {
                     id_out = Some(new);
                 }),
+                command::TRANSFER => ua.transfer(t, &id, arg),
+                command::TRANSFER_REPLACING => ua.transfer_replacing(t, &id, &CallId::from(arg)),
+                command::ACCEPT_TRANSFER => ua.accept_transfer(t, &id).map(|new| {
+                    id_out = Some(new);
+                }),
+                command::REJECT_TRANSFER => ua.reject_transfer(t, &id),
                 command::START => {
                     ua.start(t);
                     Ok(())
@@ -782,7 +792,10 @@ impl Shared {
             | Event::SessionStarted(_)
             | Event::CallUpdated(_)
             | Event::SessionEnded { .. }
-            | Event::Dtmf { .. } => {}
+            | Event::Dtmf { .. }
+            | Event::TransferAccepted { .. }
+            | Event::TransferFailed { .. }
+            | Event::TransferRequested { .. } => {}
         }
         if let Some((name, payload)) = payload::event(&event, self.clock) {
             self.emit(name, &payload);

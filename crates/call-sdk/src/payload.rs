@@ -104,6 +104,27 @@ pub(crate) fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsVal
             ])
             .into()
         }
+        Event::TransferAccepted { call } => {
+            js::object(&[("callId", JsValue::from_str(call.as_str()))]).into()
+        }
+        Event::TransferFailed {
+            call,
+            status,
+            reason,
+        } => js::object(&[
+            ("callId", JsValue::from_str(call.as_str())),
+            (
+                "status",
+                status.map_or(JsValue::NULL, |s| JsValue::from_f64(f64::from(s))),
+            ),
+            ("reason", JsValue::from_str(reason)),
+        ])
+        .into(),
+        Event::TransferRequested { call, target } => js::object(&[
+            ("callId", JsValue::from_str(call.as_str())),
+            ("target", JsValue::from_str(target)),
+        ])
+        .into(),
         Event::Error { scope, detail } => js::object(&[
             ("scope", JsValue::from_str(scope.as_str())),
             ("detail", JsValue::from_str(detail)),

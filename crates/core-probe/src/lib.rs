@@ -174,6 +174,22 @@ fn encode_event(out: &mut String, event: &Event) {
             push_field(out, scope.as_str());
             push_field(out, detail);
         }
+        Event::TransferAccepted { call } => push_field(out, call.as_str()),
+        Event::TransferFailed {
+            call,
+            status,
+            reason,
+        } => {
+            push_field(out, call.as_str());
+            push_field(out, reason);
+            if let Some(status) = status {
+                push_number(out, u64::from(*status));
+            }
+        }
+        Event::TransferRequested { call, target } => {
+            push_field(out, call.as_str());
+            push_field(out, target);
+        }
         Event::Connected | Event::Disconnected | Event::CredentialsExpiring | Event::Destroyed => {}
     }
 }

@@ -106,6 +106,9 @@ pub enum EndCause {
     Cancelled,
     /// Any other failure: network, timeout, media, unexpected response.
     Failed,
+    /// Handed over by a transfer: ours succeeded, the new call of a REFER we followed was
+    /// answered, or an INVITE with Replaces took its place.
+    Transferred,
 }
 
 impl EndCause {
@@ -120,6 +123,7 @@ impl EndCause {
             EndCause::NoAnswer => "no_answer",
             EndCause::Cancelled => "cancelled",
             EndCause::Failed => "failed",
+            EndCause::Transferred => "transferred",
         }
     }
 
@@ -241,6 +245,27 @@ pub enum Event {
         /// The tone: `0-9`, `*`, `#`, `A-D`.
         tone: char,
     },
+    /// The peer accepted our REFER (2xx): the transfer is under way.
+    TransferAccepted {
+        /// The call being transferred.
+        call: CallId,
+    },
+    /// Our transfer failed; the call stays up as it was.
+    TransferFailed {
+        /// The call we tried to transfer.
+        call: CallId,
+        /// The SIP status that said so (REFER response or NOTIFY sipfrag), if any.
+        status: Option<u16>,
+        /// Why, for people.
+        reason: String,
+    },
+    /// The peer asks us (REFER) to call `target`: accept or reject it.
+    TransferRequested {
+        /// The call the REFER came in.
+        call: CallId,
+        /// The URI to call (without its headers).
+        target: String,
+    },
     /// The SIP credentials expire soon: fetch new ones and call `Ua::update_credentials`.
     CredentialsExpiring,
     /// A failure that is not tied to a single call end or registration response.
@@ -268,6 +293,9 @@ impl Event {
             Event::CallUpdated(_) => "callUpdated",
             Event::SessionEnded { .. } => "sessionEnded",
             Event::Dtmf { .. } => "dtmf",
+            Event::TransferAccepted { .. } => "transferAccepted",
+            Event::TransferFailed { .. } => "transferFailed",
+            Event::TransferRequested { .. } => "transferRequested",
             Event::CredentialsExpiring => "credentialsExpiring",
             Event::Error { .. } => "error",
             Event::Destroyed => "destroyed",

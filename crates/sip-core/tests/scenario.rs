@@ -41,5 +41,7 @@ mod reorder;
 mod session_timers;
 #[path = "scenario/soak.rs"]
 mod soak;
+#[path = "scenario/transfer.rs"]
+mod transfer;
 #[path = "scenario/update.rs"]
 mod update;

@@ -40,6 +40,7 @@ const full: KlinkCallSdkConfig = {
   audioConstraints: { deviceId: { exact: 'mic' } },
   engineUrl: new URL('https://cdn.example.com/engine_bg.wasm'),
   incomingWhileBusy: 'reject',
+  incomingTransfer: 'ask',
 };
 const other: KlinkCallSdkConfig = { ...minimal, reconnect: false, keepalive: false, audioConstraints: true, engineUrl: '/engine_bg.wasm' };
 // @ts-expect-error accessToken is required
@@ -56,6 +57,8 @@ const badKeepalive: KlinkCallSdkConfig = { ...minimal, keepalive: { idleInterval
 const noAudio: KlinkCallSdkConfig = { ...minimal, audioConstraints: false };
 // @ts-expect-error the busy policy is 'ring' or 'reject'
 const badBusy: KlinkCallSdkConfig = { ...minimal, incomingWhileBusy: 'busy' };
+// @ts-expect-error incomingTransfer is 'accept' or 'ask'
+const badTransfer: KlinkCallSdkConfig = { ...minimal, incomingTransfer: 'reject' };
 // @ts-expect-error an unknown option is a typo
 const typo: KlinkCallSdkConfig = { ...minimal, acessToken: 'kpt_x' };
 // @ts-expect-error the constructor is private: init() builds the phone
@@ -110,6 +113,19 @@ async function main(): Promise<void> {
       expectType<Equal<typeof audioinput[0]['deviceId'], string>>();
       expectType<Equal<typeof audiooutput[0]['label'], string>>();
     }),
+    sdk.on('transferAccepted', ({ callId }) => expectType<Equal<typeof callId, string>>()),
+    sdk.on('transferFailed', ({ callId, status, reason }) => {
+      expectType<Equal<typeof callId, string>>();
+      expectType<Equal<typeof status, number | null>>();
+      expectType<Equal<typeof reason, string>>();
+    }),
+    sdk.on('transferRequested', ({ callId, target }) => {
+      expectType<Equal<typeof target, string>>();
+      void sdk.rejectTransfer(callId);
+    }),
+    sdk.on('sessionEnded', ({ cause }) => {
+      if (cause === 'transferred') console.log('handed over');
+    }),
     sdk.once('incoming', ({ call }) => void sdk.answer(call.id)),
   ];
   offs.forEach((off) => off());
@@ -131,6 +147,9 @@ async function main(): Promise<void> {
       | 'callUpdated'
       | 'dtmf'
       | 'devicechange'
+      | 'transferAccepted'
+      | 'transferFailed'
+      | 'transferRequested'
     >
   >();
   const onDtmf: KlinkCallSdkListener<'dtmf'> = ({ tone }) => console.log(tone);
@@ -194,8 +213,19 @@ async function main(): Promise<void> {
   sdk.isRegistered = true;
   // @ts-expect-error attachAudio takes a media element
   sdk.attachAudio(document.createElement('div'));
+  await sdk.transfer(id, '1003');
+  await sdk.transfer(id, 'sip:1003@example.com');
+  await sdk.transfer(id, { replaces: 'other-call-id' });
+  const newCall: string = await sdk.acceptTransfer(id);
+  await sdk.rejectTransfer(id);
+  // @ts-expect-error the transfer target is a string or { replaces }
+  await sdk.transfer(id, { to: '1003' });
+  // @ts-expect-error transfer resolves with nothing
+  const noId: string = await sdk.transfer(id, '1003');
   // @ts-expect-error there is no such method
-  sdk.transfer(id, '1003');
+  sdk.park(id);
+  void newCall;
+  void noId;
   void registered;
   void nothing;
 
@@ -222,6 +252,7 @@ async function main(): Promise<void> {
         case 'not_supported':
         case 'permission_denied':
         case 'autoplay_blocked':
+        case 'transfer_failed':
           break;
         default: {
           // Every code is named above: a new one fails here until it is handled.
@@ -245,3 +276,4 @@ async function main(): Promise<void> {
 
 void main;
 void [minimal, noToken, noEmail, badLevel, badTimeout, badKeepalive, noAudio, typo];
+void [minimal, noToken, noEmail, badLevel, badTimeout, noAudio, typo, badTransfer];

@@ -11,6 +11,7 @@ mod commands;
 mod context;
 mod dtmf;
 mod media;
+mod refer;
 mod reinvite;
 mod session_timer;
 mod uac;
@@ -18,6 +19,7 @@ mod uas;
 
 pub(crate) use context::Context;
 pub(crate) use dtmf::validate_tones;
+pub(crate) use refer::{escape, replaces_tags, Refer};
 pub(crate) use uac::invite_sibling;
 
 use crate::dialog::{format_cseq, Dialog};
@@ -48,6 +50,8 @@ pub(crate) enum CallTimer {
     SessionRefresh,
     /// RFC 4028 §10: the session expires unrefreshed; end it with BYE.
     SessionExpiry,
+    /// Our transfer: no NOTIFY came for 64*T1 since the last one (or the REFER's 2xx).
+    Transfer,
 }
 
 impl TimerKind for CallTimer {
@@ -60,6 +64,7 @@ impl TimerKind for CallTimer {
         CallTimer::Dtmf,
         CallTimer::SessionRefresh,
         CallTimer::SessionExpiry,
+        CallTimer::Transfer,
     ];
     fn index(self) -> usize {
         self as usize
@@ -240,7 +245,9 @@ pub(crate) struct Call {
     pub(crate) dtmf_in_flight: bool,
     /// RFC 4028 session timer.
     pub(crate) session: session_timer::Session,
-    pub(crate) timers: TimerTable<CallTimer, 8>,
+    /// Transfers: our REFER, the peer's, and the calls they link.
+    pub(crate) refer: Refer,
+    pub(crate) timers: TimerTable<CallTimer, 9>,
 }
 
 impl Call {
@@ -267,6 +274,7 @@ impl Call {
             dtmf_queue: String::new(),
             dtmf_in_flight: false,
             session: session_timer::Session::default(),
+            refer: Refer::default(),
             timers: TimerTable::default(),
         }
     }
@@ -410,12 +418,19 @@ impl Call {
                 self.ack = None;
             }
         }
+        self.refer = Refer {
+            notify_to: self.refer.notify_to.take(),
+            replacing: self.refer.replacing.take(),
+            ended: Some((cause, status)),
+            ..Refer::default()
+        };
         for t in [
             CallTimer::NoAnswer,
             CallTimer::Glare,
             CallTimer::Dtmf,
             CallTimer::SessionRefresh,
             CallTimer::SessionExpiry,
+            CallTimer::Transfer,
         ] {
             self.timers.stop(t);
         }
@@ -481,7 +496,8 @@ impl Call {
                 self.dialog_failed(cx, 408);
             }
             Purpose::Refresh => self.refresh_lost(cx, 408),
-            Purpose::Bye | Purpose::Cancel => {}
+            Purpose::Refer => self.on_refer_response(cx, 408, "Request Timeout"),
+            Purpose::Bye | Purpose::Cancel | Purpose::Notify => {}
         }
     }
 
@@ -524,6 +540,11 @@ impl Call {
             CallTimer::Dtmf => self.send_next_dtmf(cx),
             CallTimer::SessionRefresh => self.refresh_session(cx),
             CallTimer::SessionExpiry => self.session_expired(cx),
+            CallTimer::Transfer => {
+                if self.refer.is_out() {
+                    self.transfer_failed(cx, None, "no NOTIFY of the transfer within 32 s");
+                }
+            }
         }
     }
 

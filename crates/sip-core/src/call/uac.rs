@@ -25,6 +25,9 @@ impl Call {
             .push("Supported", "outbound")
             .push("User-Agent", cx.config.user_agent.clone());
         self.push_timer_headers(cx, &mut m);
+        if let Some(replaces) = &self.refer.replaces {
+            m.push("Replaces", replaces.clone());
+        }
         m.with_body("application/sdp", sdp.clone());
         // Proxies authorize dialog-creating requests with 407 (RFC 3261 §22.3).
         cx.preauthorize(&mut m, AuthKind::Proxy);

@@ -294,7 +294,13 @@ impl Call {
     /// The peer's BYE `head` (transaction `server`): 200, and the end.
     pub(crate) fn on_bye(&mut self, cx: &mut Context<'_>, head: &RequestHead, server: usize) {
         cx.send_response(Some(server), &head.response(200, "OK", None));
-        self.end(cx, EndCause::HangupRemote, None);
+        // The target of our attended transfer hangs up the call it replaced.
+        let cause = if self.refer.handed_to.is_some() {
+            EndCause::Transferred
+        } else {
+            EndCause::HangupRemote
+        };
+        self.end(cx, cause, None);
     }
 
     /// Answers our INVITE's server transaction with the failure `status` and ends the call.
@@ -309,8 +315,10 @@ impl Call {
 }
 
 /// The usual reason phrase of a status we send.
-fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
+        100 => "Trying",
+        200 => "OK",
         480 => "Temporarily Unavailable",
         486 => "Busy Here",
         487 => "Request Terminated",

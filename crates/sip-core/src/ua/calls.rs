@@ -3,7 +3,7 @@
 //! it a [`Context`](crate::call::Context); what a call does lives in [`crate::call`].
 
 use super::{cseq_of, BusyPolicy, Owner, Purpose, Ua};
-use crate::call::{validate_tones, Call, CallTimer, Negotiation, RequestHead};
+use crate::call::{validate_tones, Call, CallTimer, Negotiation, Refer, RequestHead};
 use crate::error::CommandError;
 use crate::events::{
     CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState,
@@ -43,6 +43,18 @@ impl Ua {
             return Err(CommandError::NotConnected);
         }
         let (uri, number) = target_uri(target, &self.local.domain)?;
+        Ok(self.dial(now, uri, number, Refer::default()))
+    }
+
+    /// Places a call to the Request-URI `uri` (`number` is what the application sees), with
+    /// the transfer links of `refer`.
+    pub(crate) fn dial(
+        &mut self,
+        now: Instant,
+        uri: String,
+        number: String,
+        refer: Refer,
+    ) -> CallId {
         let id = CallId(self.rng.token(16));
         let mut call = Call::new(CallInfo {
             id: id.clone(),
@@ -59,6 +71,7 @@ impl Ua {
             status: None,
         });
         call.target = uri;
+        call.refer = refer;
         call.local_tag = self.rng.tag();
         call.sip_call_id = self.rng.call_id();
         call.negotiation = Negotiation::Offer;
@@ -68,7 +81,7 @@ impl Ua {
         // offer already requested, and its Close follows it.
         self.media(&id, MediaCommand::CreateOffer);
         self.emit(Event::SessionStarted(info));
-        Ok(id)
+        id
     }
 
     /// Answers an incoming call: asks the media layer for the answer, then sends 200.
@@ -186,7 +199,12 @@ impl Ua {
                 _ => return,
             },
             Purpose::ReInvite => call.is_some(),
-            Purpose::Info | Purpose::Refresh | Purpose::Bye | Purpose::Cancel => true,
+            Purpose::Info
+            | Purpose::Refresh
+            | Purpose::Bye
+            | Purpose::Cancel
+            | Purpose::Refer
+            | Purpose::Notify => true,
         };
         if (status == 401 || status == 407)
             && may_authenticate
@@ -208,7 +226,10 @@ impl Ua {
             Purpose::ReInvite => call.on_reinvite_response(&mut cx, msg, status, cseq),
             Purpose::Info => call.on_info_response(&mut cx, status),
             Purpose::Refresh => call.on_refresh_response(&mut cx, msg, status, cseq),
-            Purpose::Bye | Purpose::Cancel => {}
+            Purpose::Refer => {
+                call.on_refer_response(&mut cx, status, msg.reason().unwrap_or_default())
+            }
+            Purpose::Bye | Purpose::Cancel | Purpose::Notify => {}
         }
     }
 
@@ -255,8 +276,20 @@ impl Ua {
             self.respond_tagged(now, &head, Some(server), 482, "Loop Detected");
             return;
         }
+        let replacing = match msg.header(crate::message::HeaderName::Replaces) {
+            None => None,
+            Some(value) => match self.replaced_call(value) {
+                Ok(id) => Some(id),
+                Err((status, reason)) => {
+                    self.respond_tagged(now, &head, Some(server), status, reason);
+                    return;
+                }
+            },
+        };
         // Busy: any call not over, whatever its direction or state.
+        // A replacing INVITE takes a call's place: it never finds us busy.
         if self.config.incoming_while_busy == BusyPolicy::Reject
+            && replacing.is_none()
             && self.calls.iter().any(|c| !c.is_ended())
         {
             self.respond_tagged(now, &head, Some(server), 486, "Busy Here");
@@ -270,7 +303,12 @@ impl Ua {
             return;
         }
         let mut cx = self.context(now);
-        if let Some(call) = Call::inbound(&mut cx, msg, head, server) {
+        if let Some(mut call) = Call::inbound(&mut cx, msg, head, server) {
+            if replacing.is_some() {
+                // RFC 3891 §3: the replacing call is answered without asking the user.
+                call.refer.replacing = replacing;
+                let _ = call.answer(&mut cx);
+            }
             self.calls.push(call);
         }
     }
@@ -384,7 +422,7 @@ impl Ua {
 /// The Request-URI and the number shown for a dial string: a number or user dialled in
 /// `domain`, `user@host`, or a `sip:`/`sips:` URI. Refuses anything that could break
 /// the request line or a header.
-fn target_uri(target: &str, domain: &str) -> Result<(String, String), CommandError> {
+pub(crate) fn target_uri(target: &str, domain: &str) -> Result<(String, String), CommandError> {
     let t = target.trim();
     let invalid = || CommandError::InvalidTarget(target.to_owned());
     if t.is_empty()

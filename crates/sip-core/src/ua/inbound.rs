@@ -278,6 +278,8 @@ impl Ua {
             Some(Method::Invite | Method::Update) => self.on_reinvite(now, msg, &id, head, server),
             Some(Method::Bye) => self.on_bye(now, &id, &head, server),
             Some(Method::Info) => self.on_info(now, msg, &id, &head, server),
+            Some(Method::Refer) => self.on_refer(now, msg, &id, head, server),
+            Some(Method::Notify) => self.on_notify(now, msg, &id, &head, server),
             Some(Method::Options) => {
                 let r = self.options_response(&head);
                 self.send_response(now, Some(server), &r);

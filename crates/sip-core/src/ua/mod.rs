@@ -87,6 +87,7 @@ mod inbound;
 mod keepalive;
 mod lifecycle;
 mod register;
+mod transfer;
 mod transport;
 
 pub use config::{BusyPolicy, ReconnectPolicy, SessionTimers, UaConfig};
@@ -116,7 +117,7 @@ pub use crate::timer::Instant;
 use crate::registration::{credentials_refresh_at, RegTimer, Registration};
 
 /// Methods we accept, announced in Allow.
-pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, UPDATE";
+pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, UPDATE, REFER, NOTIFY";
 
 /// The user agent's own timers (transport and credentials).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,6 +175,10 @@ pub(crate) enum Purpose {
     Info,
     /// An RFC 4028 session refresh (UPDATE or re-INVITE).
     Refresh,
+    /// Our transfer's REFER.
+    Refer,
+    /// A NOTIFY of the peer's transfer we follow.
+    Notify,
 }
 
 /// A client transaction with its owner and the request, kept to resend it with credentials.
@@ -748,7 +753,9 @@ impl Ua {
     }
 
     /// Drops finished transactions and calls, and completes a shutdown when idle.
-    fn after(&mut self, _now: Instant) {
+    fn after(&mut self, now: Instant) {
+        // Before ended calls are dropped: a transfer's new call reports its end.
+        self.follow_transfers(now);
         self.clients.retain(|c| !c.tx.is_terminated());
         self.servers.retain(|s| !s.tx.is_terminated());
         // A final transaction is never resent nor re-authorized, but an INVITE's lingers 64*T1

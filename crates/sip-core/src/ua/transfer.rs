@@ -1,0 +1,221 @@
+//! Transfers across calls: the user's transfer commands (blind, attended with Replaces),
+//! the answer to a peer's REFER (which places a new call), the call an INVITE with
+//! Replaces takes over, and the outcomes linked calls report to each other. What one
+//! call does lives in `call/refer.rs`.
+
+use super::calls::target_uri;
+use super::Ua;
+use crate::call::{escape, replaces_tags, Refer, RequestHead};
+use crate::dialog::angle;
+use crate::error::CommandError;
+use crate::events::{CallId, EndCause};
+use crate::message::Message;
+use crate::timer::Instant;
+
+impl Ua {
+    /// Blind transfer: asks the peer of the answered call `id` (REFER) to call `target`, a
+    /// number or URI as for [`Ua::call`]. [`crate::events::Event::TransferAccepted`] follows
+    /// the peer's 2xx; then the call ends `Transferred` when the target answers, or
+    /// [`crate::events::Event::TransferFailed`] says why not (the call stays as it was).
+    pub fn transfer(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        target: &str,
+    ) -> Result<(), CommandError> {
+        let (uri, _) = target_uri(target, &self.local.domain)?;
+        self.refer(now, id, angle(&uri), None)
+    }
+
+    /// Attended transfer: asks the peer of `id` to call the peer of our answered call
+    /// `other`, replacing it (RFC 3891): the two peers talk, and both our calls end
+    /// `Transferred`.
+    pub fn transfer_replacing(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        other: &CallId,
+    ) -> Result<(), CommandError> {
+        let call = self
+            .calls
+            .iter()
+            .find(|c| &c.info.id == other && !c.is_ended());
+        let Some(call) = call.filter(|_| other != id) else {
+            return Err(CommandError::UnknownCall(other.0.clone()));
+        };
+        let Some(d) = call.dialog.as_ref().filter(|_| call.is_answered()) else {
+            return Err(call.wrong_state("transfer to"));
+        };
+        // The target's dialog, seen from the target: its tag is the to-tag.
+        let mut replaces = d.call_id.clone();
+        replaces.push_str(";to-tag=");
+        replaces.push_str(&d.remote_tag);
+        replaces.push_str(";from-tag=");
+        replaces.push_str(&d.local_tag);
+        // `<uri>`, as the dialog keeps it.
+        let uri = d
+            .remote_uri
+            .get(1..d.remote_uri.len().saturating_sub(1))
+            .unwrap_or_default();
+        let refer_to = ["<", uri, "?Replaces=", &escape(&replaces), ">"].concat();
+        self.refer(now, id, refer_to, Some(other))
+    }
+
+    fn refer(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        refer_to: String,
+        other: Option<&CallId>,
+    ) -> Result<(), CommandError> {
+        let (call, mut cx) = self.live_call(now, id)?;
+        call.transfer(&mut cx, refer_to)?;
+        if let Some(c) = other.and_then(|o| self.calls.iter_mut().find(|c| &c.info.id == o)) {
+            c.refer.handed_to = Some(id.clone());
+        }
+        self.after(now);
+        Ok(())
+    }
+
+    /// Accepts the peer's REFER on the call `id` (after
+    /// [`crate::events::Event::TransferRequested`]): 202, then a new outbound call to the
+    /// target, whose id is returned; its progress is NOTIFYed to the peer, and `id` ends
+    /// `Transferred` once it is answered.
+    pub fn accept_transfer(&mut self, now: Instant, id: &CallId) -> Result<CallId, CommandError> {
+        let (call, mut cx) = self.live_call(now, id)?;
+        let target = call.answer_refer(&mut cx, true)?;
+        let Some(t) = target else {
+            return Err(CommandError::UnknownCall(id.0.clone()));
+        };
+        let refer = Refer {
+            notify_to: Some(id.clone()),
+            replaces: t.replaces,
+            ..Refer::default()
+        };
+        let new = self.dial(now, t.uri, t.number, refer);
+        self.after(now);
+        Ok(new)
+    }
+
+    /// Rejects the peer's REFER on the call `id` with 603 Decline; the call goes on.
+    pub fn reject_transfer(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
+        let (call, mut cx) = self.live_call(now, id)?;
+        call.answer_refer(&mut cx, false)?;
+        self.after(now);
+        Ok(())
+    }
+
+    /// The peer's REFER: see [`crate::call::Call::on_refer`].
+    pub(crate) fn on_refer(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        id: &CallId,
+        head: RequestHead,
+        server: usize,
+    ) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_refer(&mut cx, msg, head, server);
+        }
+    }
+
+    /// The peer's NOTIFY: see [`crate::call::Call::on_notify`].
+    pub(crate) fn on_notify(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        id: &CallId,
+        head: &RequestHead,
+        server: usize,
+    ) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            call.on_notify(&mut cx, msg, head, server);
+        }
+    }
+
+    /// The confirmed call an INVITE's Replaces `value` names (RFC 3891 §3; the tags are
+    /// taken in either order, as senders differ), or the refusal: 400 for a malformed value,
+    /// 481 for no such call, 486 for `early-only`.
+    pub(crate) fn replaced_call(&self, value: &str) -> Result<CallId, (u16, &'static str)> {
+        let Some((call_id, to, from, early)) = replaces_tags(value) else {
+            return Err((400, "Bad Replaces"));
+        };
+        let found = self.calls.iter().find(|c| {
+            !c.is_ended()
+                && c.dialog.as_ref().is_some_and(|d| {
+                    d.confirmed
+                        && d.call_id == call_id
+                        && ((d.local_tag == to && d.remote_tag == from)
+                            || (d.local_tag == from && d.remote_tag == to))
+                })
+        });
+        match found {
+            None => Err((481, "Call/Transaction Does Not Exist")),
+            Some(_) if early => Err((486, "Busy Here")),
+            Some(c) => Ok(c.info.id.clone()),
+        }
+    }
+
+    /// Carries outcomes between linked calls: the new call of an accepted REFER NOTIFYs
+    /// its answer or failure on the call that was referred; an answered INVITE with
+    /// Replaces ends the call it replaces; the target call of our attended transfer ends
+    /// with it.
+    pub(crate) fn follow_transfers(&mut self, now: Instant) {
+        // (call to act on, the status to NOTIFY or None to hand it over)
+        let mut due: Vec<(CallId, Option<u16>)> = Vec::new();
+        for c in &mut self.calls {
+            if c.refer.notify_to.is_some() {
+                let status = if c.is_answered() {
+                    Some(200)
+                } else {
+                    c.refer.ended.map(|(_, s)| s.unwrap_or(487))
+                };
+                if let (Some(s), Some(to)) = (status, c.refer.notify_to.clone()) {
+                    c.refer.notify_to = None;
+                    due.push((to, Some(s)));
+                }
+            }
+            if c.is_answered() {
+                if let Some(old) = c.refer.replacing.take() {
+                    due.push((old, None));
+                }
+            }
+        }
+        // The target call of our attended transfer: over with it, or ours again when it failed.
+        let mut released = Vec::new();
+        for c in &self.calls {
+            let Some(a) = &c.refer.handed_to else {
+                continue;
+            };
+            match self.calls.iter().find(|x| &x.info.id == a) {
+                Some(x) if x.refer.is_out() => {}
+                Some(x)
+                    if x.refer
+                        .ended
+                        .is_some_and(|(cause, _)| cause == EndCause::Transferred) =>
+                {
+                    due.push((c.info.id.clone(), None));
+                }
+                _ => released.push(c.info.id.clone()),
+            }
+        }
+        for c in self
+            .calls
+            .iter_mut()
+            .filter(|c| released.contains(&c.info.id))
+        {
+            c.refer.handed_to = None;
+        }
+        for (id, status) in due {
+            if let Some((call, mut cx)) = self.call_context(now, &id) {
+                if call.is_ended() {
+                    continue;
+                }
+                match status {
+                    Some(s) => call.notify_refer(&mut cx, s),
+                    None => call.hand_over(&mut cx),
+                }
+            }
+        }
+    }
+}
