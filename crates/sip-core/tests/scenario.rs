@@ -45,3 +45,7 @@ mod soak;
 mod transfer;
 #[path = "scenario/update.rs"]
 mod update;
+
+// The whole user agent under fuzzed input (also the libFuzzer target fuzz/fuzz_targets/ua.rs).
+#[path = "scenario/ua_fuzz.rs"]
+mod ua_fuzz;

@@ -350,9 +350,9 @@ fn bad_request(text: &str, why: &str) -> Option<String> {
             _ => {}
         }
     }
-    if vias.is_empty() {
-        return None;
-    }
+    // The response goes back along the top Via: one that does not parse could not be routed.
+    let top = vias.first()?.split(',').next()?;
+    crate::message::Via::parse(top.trim()).ok()?;
     let mut reason = String::from("Bad Request - ");
     reason.extend(why.chars().filter(|c| !c.is_control()).take(80));
     let mut r = Outgoing::response(400, &reason);
@@ -387,5 +387,9 @@ mod tests {
         assert!(bad_request("SIP/2.0 200 OK\r\n\r\n", "x").is_none());
         assert!(bad_request("ACK sip:a SIP/2.0\r\nVia: x\r\n\r\n", "x").is_none());
         assert!(bad_request("garbage", "x").is_none());
+        // Found by the whole-UA fuzz target: a 400 whose top Via does not parse could not be
+        // routed back, so none is sent.
+        let bad_via = text.replace("SIP/2.0/WSS x.invalid;", "\u{fffd}*0;");
+        assert!(bad_request(&bad_via, "invalid Via header").is_none());
     }
 }

@@ -84,6 +84,7 @@ mod calls;
 mod config;
 mod driver;
 mod inbound;
+mod invariants;
 mod keepalive;
 mod lifecycle;
 mod register;

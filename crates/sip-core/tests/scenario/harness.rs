@@ -551,6 +551,13 @@ impl Net {
         self.send(Dest::Proxy { from }, text);
     }
 
+    /// Delivers SIP text to phone `to` as if the proxy had sent it (no fault hook, no
+    /// routing: a message the proxy would never forward, as a hostile or broken one is).
+    pub fn deliver_to(&mut self, to: usize, text: String) {
+        let at = self.now.plus(self.latency);
+        self.push(at, Dest::Phone(to), What::Sip(text));
+    }
+
     /// Runs a command on phone `i` and drains it.
     pub fn with<R>(&mut self, i: usize, f: impl FnOnce(&mut Ua, Instant) -> R) -> R {
         let now = self.now;
