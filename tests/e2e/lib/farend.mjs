@@ -78,8 +78,14 @@ export class FarEnd {
     return this.#eval(([t, o, id]) => window.farEnd.sendDTMF(t, o, id ?? undefined), tones, opts, sessionId ?? null);
   }
 
-  refer(target, sessionId) {
-    return this.#eval(([t, id]) => window.farEnd.refer(t, id ?? undefined), target, sessionId ?? null);
+  /** A transfer of the session to target; replacesSession makes it attended (RFC 3891). */
+  refer(target, sessionId, replacesSession) {
+    return this.#eval(
+      ([t, id, r]) => window.farEnd.refer(t, id ?? undefined, r ?? undefined),
+      target,
+      sessionId ?? null,
+      replacesSession ?? null,
+    );
   }
 
   sendMessage(target, body) {

@@ -16,7 +16,7 @@
   let nextSessionId = 1;
   let audioContext = null;
   /** Set by start(): { stripTelephoneEvent } */
-  let options = { stripTelephoneEvent: false };
+  let options = { stripTelephoneEvent: false, acceptRefer: false };
 
   function record(type, details = {}) {
     const event = { seq: log.length, type, at: performance.now(), ...details };
@@ -238,7 +238,19 @@
       }));
     session.on('refer', (e) => {
       record('refer', { session: id, referTo: e.request.refer_to?.uri?.toString() ?? null });
-      e.reject();
+      if (!options.acceptRefer) {
+        e.reject();
+        return;
+      }
+      // Follow it: the new call is ours to watch like any other (event 'outgoing').
+      const { mediaConstraints, pcConfig } = window.farEnd;
+      e.accept((next) => adopt(next, 'local', null), { mediaConstraints, pcConfig });
+    });
+    // An INVITE with Replaces for this session: take it (the new session then rings as
+    // 'incoming'; JsSIP ends this one once the new one is confirmed).
+    session.on('replaces', (e) => {
+      record('replaces', { session: id });
+      e.accept();
     });
 
     const details = { session: id, originator };
@@ -301,7 +313,7 @@
      */
     async start(config) {
       if (ua) throw new Error('farEnd: already started');
-      options = { stripTelephoneEvent: config.stripTelephoneEvent === true };
+      options = { stripTelephoneEvent: config.stripTelephoneEvent === true, acceptRefer: config.acceptRefer === true };
       const socket = new JsSIP.WebSocketInterface(config.wsUrl);
       ua = new JsSIP.UA({
         sockets: [socket],
@@ -426,9 +438,30 @@
       entry(sessionId).session.sendDTMF(tones, { transportType: 'INFO', duration, interToneGap });
     },
 
-    /** Sends a blind transfer (REFER) to target. */
-    refer(target, sessionId) {
-      entry(sessionId).session.refer(target);
+    /** Whether a REFER received from now on is followed (true) or declined (JsSIP: NOTIFY 603). */
+    acceptRefer(accept) {
+      options.acceptRefer = accept === true;
+    },
+
+    /**
+     * Sends a transfer (REFER) to target; with replacesSession, an attended one whose Refer-To
+     * replaces that session's dialog. The subscriber's progress is logged as 'referProgress'.
+     */
+    refer(target, sessionId, replacesSession) {
+      const s = entry(sessionId);
+      const note = (what) => (e) =>
+        record('referProgress', { session: s.id, what, status: e?.status_line?.status_code ?? statusOf(e?.response) });
+      s.session.refer(target, {
+        replaces: replacesSession ? entry(replacesSession).session : undefined,
+        eventHandlers: {
+          requestSucceeded: note('requestSucceeded'),
+          requestFailed: note('requestFailed'),
+          trying: note('trying'),
+          progress: note('progress'),
+          accepted: note('accepted'),
+          failed: note('failed'),
+        },
+      });
     },
 
     /** Sends an out-of-dialog MESSAGE. */

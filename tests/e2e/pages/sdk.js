@@ -9,7 +9,7 @@ const SDK_EVENTS = [
   'ready', 'incoming', 'sessionStarted', 'sessionEnded', 'remoteStream', 'connected', 'disconnected',
   'registeredChange', 'registrationFailed', 'error', 'destroyed',
 ];
-const EXTENSION_EVENTS = ['callUpdated', 'dtmf', 'devicechange'];
+const EXTENSION_EVENTS = ['callUpdated', 'dtmf', 'devicechange', 'transferAccepted', 'transferFailed', 'transferRequested'];
 
 const log = [];
 const waiters = new Set();

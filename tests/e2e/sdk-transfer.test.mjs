@@ -1,0 +1,243 @@
+// Transfers with JsSIP as the other parties, through Kamailio, with real audio. The SDK is alice
+// (1001); JsSIP plays bob (1002) and dave (1003), both following a REFER they get. Blind and
+// attended transfers by the SDK (issue 13, items 1 and 2), then the SDK transferred by JsSIP:
+// a REFER it follows, and an INVITE with Replaces that takes over its call (item 3).
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { launchBrowser } from './lib/browser.mjs';
+import { openFarEnd } from './lib/farend.mjs';
+import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
+import { DEMO, startStack } from './lib/stack.mjs';
+
+const { alice, bob, dave } = DEMO.members;
+/** See sdk-calls.test.mjs: JsSIP's tone arrives unprocessed, the SDK's through noise suppression. */
+const HEARD_BY_SDK = 0.05;
+const HEARD = 0.01;
+
+describe('SDK transfers with JsSIP far ends', { timeout: 300_000 }, () => {
+  let stack;
+  let browser;
+  let sdk;
+  let bobUa;
+  let daveUa;
+  let domain;
+
+  before(async () => {
+    requireSdkBuild();
+    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
+    [sdk, bobUa, daveUa] = await Promise.all([
+      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
+      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
+      openFarEnd(browser, stack, { name: 'dave (JsSIP)' }),
+    ]);
+    const [, bobCreds] = await Promise.all([
+      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme)),
+      stack.credentials(bob.email).then(async (c) => {
+        await bobUa.startWith(c, { acceptRefer: true });
+        return c;
+      }),
+      stack.credentials(dave.email).then((c) => daveUa.startWith(c, { acceptRefer: true })),
+    ]);
+    domain = bobCreds.sipUri.split('@')[1];
+  });
+
+  afterEach(async () => {
+    for (const c of await sdk.getCalls()) await sdk.hangup(c.id);
+    for (const ua of [bobUa, daveUa]) {
+      for (const e of await ua.events()) {
+        if (e.type === 'incoming' || e.type === 'outgoing') {
+          const s = await ua.session(e.session).catch(() => null);
+          if (s && !s.ended) await ua.hangup(e.session);
+        }
+      }
+    }
+    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  /** The SDK calls `ua`, which answers; audio both ways. Returns the SDK call id and the session. */
+  async function sdkCalls(ua, extension) {
+    const fromSdk = await sdk.mark();
+    const fromFar = await ua.mark();
+    const callId = await sdk.must('call', extension);
+    const incoming = await ua.waitFor('incoming', { from: fromFar });
+    await ua.answer(incoming.session);
+    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
+    await ua.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
+      ua.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: incoming.session }),
+    ]);
+    return { callId, session: incoming.session };
+  }
+
+  /** `ua` calls the SDK, which answers; audio both ways. */
+  async function callsSdk(ua, extension) {
+    const fromSdk = await sdk.mark();
+    const session = await ua.call(extension);
+    const incoming = await sdk.waitFor('incoming', { from: fromSdk });
+    const callId = incoming.payload.call.id;
+    await sdk.must('answer', callId);
+    await ua.waitFor('confirmed', { where: { session } });
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
+      ua.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: session }),
+    ]);
+    return { callId, session };
+  }
+
+  /** Two JsSIP sessions hear each other. */
+  async function talking(a, aSession, b, bSession) {
+    await Promise.all([
+      a.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: aSession }),
+      b.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: bSession }),
+    ]);
+  }
+
+  test('blind transfer: bob calls dave for us, they talk, and our call ends transferred', async () => {
+    const { callId, session } = await sdkCalls(bobUa, bob.extension);
+    const fromSdk = await sdk.mark();
+    const fromBob = await bobUa.mark();
+    const fromDave = await daveUa.mark();
+    const transfer = await sdk.invoke('transfer', callId, dave.extension);
+    assert.equal(transfer.ok, true, JSON.stringify(transfer));
+    assert.equal(transfer.isPromise, true);
+    const refer = await bobUa.waitFor('refer', { from: fromBob, where: { session } });
+    assert.equal(refer.referTo, `sip:${dave.extension}@${domain}`);
+    await sdk.waitFor('transferAccepted', { from: fromSdk, where: { 'payload.callId': callId } });
+    // bob's new call rings dave; dave answers.
+    const toDave = await daveUa.waitFor('incoming', { from: fromDave });
+    assert.equal(toDave.from, `sip:${bob.extension}@${domain}`);
+    await daveUa.answer(toDave.session);
+    const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': callId } });
+    assert.equal(ended.payload.cause, 'transferred');
+    await bobUa.waitFor('ended', { from: fromBob, where: { session } });
+    const bobToDave = await bobUa.waitFor('outgoing', { from: fromBob });
+    await talking(bobUa, bobToDave.session, daveUa, toDave.session);
+    assert.deepEqual(await sdk.eventsOf('transferFailed', fromSdk), []);
+    assert.deepEqual(await sdk.getCalls(), []);
+  });
+
+  test('blind transfer to a busy target: transferFailed with 486, and the call goes on with audio', async () => {
+    const { callId, session } = await sdkCalls(bobUa, bob.extension);
+    const fromSdk = await sdk.mark();
+    const fromDave = await daveUa.mark();
+    const transfer = await sdk.invoke('transfer', callId, dave.extension);
+    assert.equal(transfer.ok, true, JSON.stringify(transfer));
+    const toDave = await daveUa.waitFor('incoming', { from: fromDave });
+    await daveUa.reject(486, toDave.session);
+    const failed = await sdk.waitFor('transferFailed', { from: fromSdk, where: { 'payload.callId': callId } });
+    assert.equal(failed.payload.status, 486);
+    assert.equal(typeof failed.payload.reason, 'string');
+    assert.equal((await sdk.getCalls()).find((c) => c.id === callId)?.state, 'active');
+    assert.deepEqual(await sdk.eventsOf('sessionEnded', fromSdk), []);
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
+      bobUa.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: session }),
+    ]);
+  });
+
+  test('a transfer the peer declines (NOTIFY 603) is a transferFailed event and the call stays; bad targets are refused', async () => {
+    // bob refuses REFERs in this test (JsSIP answers 202, then NOTIFY 603).
+    await bobUa.page.evaluate(() => window.farEnd.acceptRefer(false));
+    try {
+      const { callId } = await sdkCalls(bobUa, bob.extension);
+      const fromSdk = await sdk.mark();
+      const transfer = await sdk.invoke('transfer', callId, dave.extension);
+      // The 202 came first: the promise resolved; the refusal is the event.
+      assert.equal(transfer.ok, true, JSON.stringify(transfer));
+      const failed = await sdk.waitFor('transferFailed', { from: fromSdk, where: { 'payload.callId': callId } });
+      assert.equal(failed.payload.status, 603);
+      assert.equal((await sdk.getCalls()).find((c) => c.id === callId)?.state, 'active');
+      // A target that is no number is refused before anything is sent.
+      const bad = await sdk.invoke('transfer', callId, 'no such target');
+      assert.equal(bad.ok, false);
+      assert.equal(bad.code, 'invalid_argument');
+      const unknown = await sdk.invoke('transfer', 'nope', dave.extension);
+      assert.equal(unknown.code, 'unknown_call');
+    } finally {
+      await bobUa.page.evaluate(() => window.farEnd.acceptRefer(true));
+    }
+  });
+
+  test('attended transfer: bob (customer) and dave (supervisor) talk, both our calls end transferred', async () => {
+    const customer = await sdkCalls(bobUa, bob.extension);
+    assert.equal((await sdk.hold(customer.callId)).ok, true);
+    const supervisor = await sdkCalls(daveUa, dave.extension);
+    const fromSdk = await sdk.mark();
+    const fromBob = await bobUa.mark();
+    const fromDave = await daveUa.mark();
+    const transfer = await sdk.invoke('transfer', customer.callId, { replaces: supervisor.callId });
+    assert.equal(transfer.ok, true, JSON.stringify(transfer));
+    const refer = await bobUa.waitFor('refer', { from: fromBob, where: { session: customer.session } });
+    assert.match(refer.referTo, new RegExp(`^sip:${dave.extension}@`));
+    assert.match(refer.referTo, /Replaces=/i);
+    // dave's JsSIP sees bob's INVITE with Replaces for our call, takes it and answers.
+    await daveUa.waitFor('replaces', { from: fromDave, where: { session: supervisor.session } });
+    const fromBobToDave = await daveUa.waitFor('incoming', { from: fromDave });
+    await daveUa.answer(fromBobToDave.session);
+    const [endedCustomer, endedSupervisor] = await Promise.all([
+      sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': customer.callId } }),
+      sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': supervisor.callId } }),
+    ]);
+    assert.equal(endedCustomer.payload.cause, 'transferred');
+    assert.equal(endedSupervisor.payload.cause, 'transferred');
+    const bobToDave = await bobUa.waitFor('outgoing', { from: fromBob });
+    await talking(bobUa, bobToDave.session, daveUa, fromBobToDave.session);
+    assert.deepEqual(await sdk.getCalls(), []);
+  });
+
+  test('being transferred: bob REFERs us to dave, the SDK calls dave (incomingTransfer accept) and our call with bob ends', async () => {
+    const { callId, session } = await callsSdk(bobUa, alice.extension);
+    const fromSdk = await sdk.mark();
+    const fromBob = await bobUa.mark();
+    const fromDave = await daveUa.mark();
+    await bobUa.refer(`sip:${dave.extension}@${domain}`, session);
+    const asked = await sdk.waitFor('transferRequested', { from: fromSdk, where: { 'payload.callId': callId } });
+    assert.equal(asked.payload.target, `sip:${dave.extension}@${domain}`);
+    // Accepted by the default policy: a new outgoing call, as call() makes.
+    const started = await sdk.waitFor('sessionStarted', { from: fromSdk });
+    const newCall = started.payload.call;
+    assert.equal(newCall.direction, 'outbound');
+    assert.equal(newCall.remoteNumber, dave.extension);
+    await bobUa.waitFor('referProgress', { from: fromBob, where: { what: 'trying' } });
+    const toDave = await daveUa.waitFor('incoming', { from: fromDave });
+    await daveUa.answer(toDave.session);
+    const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': callId } });
+    assert.equal(ended.payload.cause, 'transferred');
+    await bobUa.waitFor('referProgress', { from: fromBob, where: { what: 'accepted', status: 200 } });
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId: newCall.id }),
+      daveUa.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: toDave.session }),
+    ]);
+    assert.deepEqual((await sdk.getCalls()).map((c) => c.id), [newCall.id]);
+  });
+
+  test('replaced: bob hands our call to dave (REFER with Replaces), dave INVITEs us with Replaces and takes over', async () => {
+    const withBob = await sdkCalls(bobUa, bob.extension);
+    const before = await daveUa.mark();
+    const bobDave = await bobUa.call(dave.extension);
+    const daveIncoming = await daveUa.waitFor('incoming', { from: before });
+    const fromDave = await daveUa.mark();
+    await daveUa.answer(daveIncoming.session);
+    await bobUa.waitFor('confirmed', { where: { session: bobDave } });
+    const fromSdk = await sdk.mark();
+    // bob asks dave to call alice, replacing bob's call with alice.
+    await bobUa.refer(`sip:${alice.extension}@${domain}`, bobDave, withBob.session);
+    const daveToUs = await daveUa.waitFor('outgoing', { from: fromDave });
+    // The replacing call is answered by the SDK itself, and our call with bob ends.
+    const started = await sdk.waitFor('sessionStarted', { from: fromSdk, where: { 'payload.call.direction': 'inbound' } });
+    const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': withBob.callId } });
+    assert.equal(ended.payload.cause, 'transferred');
+    await daveUa.waitFor('confirmed', { where: { session: daveToUs.session } });
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId: started.payload.call.id }),
+      daveUa.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: daveToUs.session }),
+    ]);
+    assert.deepEqual((await sdk.getCalls()).map((c) => c.id), [started.payload.call.id]);
+  });
+});
