@@ -240,4 +240,45 @@ describe('SDK transfers with JsSIP far ends', { timeout: 300_000 }, () => {
     ]);
     assert.deepEqual((await sdk.getCalls()).map((c) => c.id), [started.payload.call.id]);
   });
+
+  test("incomingTransfer 'ask': nothing is dialled until the app answers; rejectTransfer declines, acceptTransfer follows", async () => {
+    // A fresh SDK in this page with the 'ask' policy (the last test: the SDK stays so).
+    assert.equal((await sdk.destroy()).ok, true);
+    await sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme, { incomingTransfer: 'ask' }));
+    const { callId, session } = await callsSdk(bobUa, alice.extension);
+    const target = `sip:${dave.extension}@${domain}`;
+    let fromSdk = await sdk.mark();
+    let fromBob = await bobUa.mark();
+    await bobUa.refer(target, session);
+    await sdk.waitFor('transferRequested', { from: fromSdk, where: { 'payload.callId': callId, 'payload.target': target } });
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(await sdk.eventsOf('sessionStarted', fromSdk), [], 'nothing dialled while the app decides');
+    const declined = await sdk.invoke('rejectTransfer', callId);
+    assert.equal(declined.ok, true, JSON.stringify(declined));
+    await bobUa.waitFor('referProgress', { from: fromBob, where: { what: 'failed', status: 603 } });
+    const again = await sdk.invoke('rejectTransfer', callId);
+    assert.equal(again.code, 'invalid_state', 'nothing left to answer');
+    assert.equal((await sdk.getCalls()).find((c) => c.id === callId)?.state, 'active');
+
+    fromSdk = await sdk.mark();
+    fromBob = await bobUa.mark();
+    const fromDave = await daveUa.mark();
+    await bobUa.refer(target, session);
+    await sdk.waitFor('transferRequested', { from: fromSdk, where: { 'payload.callId': callId } });
+    const accepted = await sdk.invoke('acceptTransfer', callId);
+    assert.equal(accepted.ok, true, JSON.stringify(accepted));
+    const newId = accepted.value;
+    assert.equal(typeof newId, 'string');
+    const started = await sdk.waitFor('sessionStarted', { from: fromSdk });
+    assert.equal(started.payload.call.id, newId);
+    const toDave = await daveUa.waitFor('incoming', { from: fromDave });
+    await daveUa.answer(toDave.session);
+    const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': callId } });
+    assert.equal(ended.payload.cause, 'transferred');
+    await bobUa.waitFor('referProgress', { from: fromBob, where: { what: 'accepted', status: 200 } });
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId: newId }),
+      daveUa.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: toDave.session }),
+    ]);
+  });
 });
