@@ -74,6 +74,15 @@ function reconnect(value) {
   return { enabled: true, maxDelayMs: whole(value.maxDelayMs, 'reconnect.maxDelayMs', 30000, 1000, 3600000) };
 }
 
+/** RFC 4028 session timers: `{ enabled, expiresSec, minSec }`; the smallest legal Min-SE is 90 s. */
+function sessionTimers(value) {
+  if (value == null || typeof value === 'boolean') return { enabled: value !== false, expiresSec: 1800, minSec: 90 };
+  if (typeof value !== 'object') fail('config.sessionTimers must be a boolean or { expiresSec, minSec }');
+  const minSec = whole(value.minSec, 'sessionTimers.minSec', 90, 90, 86400, 'seconds');
+  const expiresSec = whole(value.expiresSec, 'sessionTimers.expiresSec', Math.max(1800, minSec), minSec, 86400, 'seconds');
+  return { enabled: true, expiresSec, minSec };
+}
+
 /**
  * The keepalive probe of the SIP connection (the core's `KeepalivePolicy`, same defaults): a
  * probe after `idleIntervalMs` (`callIntervalMs` during a call) without a frame from the server,
@@ -123,6 +132,7 @@ export function parseConfig(config) {
   if (!LOG_LEVELS.includes(settings.logLevel)) fail(`config.logLevel must be one of ${LOG_LEVELS.join(', ')}`);
   settings.reconnect = reconnect(config.reconnect);
   settings.keepalive = keepalive(config.keepalive);
+  settings.sessionTimers = sessionTimers(config.sessionTimers);
   settings.iceGatheringTimeoutMs = whole(config.iceGatheringTimeoutMs, 'iceGatheringTimeoutMs', 100, 0, 10000);
   // As long as the engine gives one connection attempt (its connect deadline is 10 s).
   settings.connectionWaitMs = whole(config.connectionWaitMs, 'connectionWaitMs', 10000, 0, 600000);

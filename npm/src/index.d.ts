@@ -36,6 +36,16 @@ export interface KlinkCallSdkConfig {
    */
   keepalive?: boolean | { idleIntervalMs?: number; callIntervalMs?: number; timeoutMs?: number };
   /**
+   * RFC 4028 session timers, so a PBX that uses them keeps the call: `true` (default), `false`,
+   * or `{ expiresSec, minSec }`. `expiresSec` (default 1800, from `minSec` to 86400) is the
+   * Session-Expires asked for; `minSec` (default 90, the RFC's smallest, up to 86400) the
+   * shortest interval accepted (a shorter one is answered 422). The refresher refreshes at half
+   * the interval by UPDATE (or a re-INVITE repeating the session when the peer does not allow
+   * UPDATE); a refresh that fails, or a peer whose refresh never comes, ends the call with BYE:
+   * `sessionEnded {cause: 'failed', status: 408}` (481 when the refresh got 481) and an `error`.
+   */
+  sessionTimers?: boolean | { expiresSec?: number; minSec?: number };
+  /**
    * The registration lifetime to ask the SIP registrar for, in seconds (10 to 86400). Default
    * 600. The registrar may grant less or insist on a minimum; the SDK re-registers at half the
    * granted lifetime.

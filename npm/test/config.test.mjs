@@ -34,6 +34,7 @@ test('defaults apply, and the result has every field the engine reads', () => {
     allowInsecureTransport: false,
     reconnect: { enabled: true, maxDelayMs: 30000 },
     keepalive: { idleIntervalMs: 15000, callIntervalMs: 5000, timeoutMs: 4000 },
+    sessionTimers: { enabled: true, expiresSec: 1800, minSec: 90 },
     iceGatheringTimeoutMs: 100,
     connectionWaitMs: 10000,
     registerExpires: 600,
@@ -45,8 +46,8 @@ test('defaults apply, and the result has every field the engine reads', () => {
   // null means "not given", as undefined does.
   const nulls = Object.fromEntries(
     ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect', 'keepalive',
-      'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl', 'incomingWhileBusy',
-      'incomingTransfer'].map((k) => [k, null]),
+      'sessionTimers', 'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl',
+      'incomingWhileBusy', 'incomingTransfer'].map((k) => [k, null]),
   );
   assert.deepEqual(parseConfig(withBase(nulls)), parseConfig(base));
 });
@@ -92,6 +93,9 @@ test('given values are kept, trimmed and rounded', () => {
   assert.deepEqual(parseConfig(withBase({ keepalive: true })).keepalive, parseConfig(base).keepalive);
   assert.deepEqual(parseConfig(withBase({ keepalive: { timeoutMs: 2000 } })).keepalive,
     { idleIntervalMs: 15000, callIntervalMs: 5000, timeoutMs: 2000 });
+  assert.deepEqual(parseConfig(withBase({ sessionTimers: false })).sessionTimers, { enabled: false, expiresSec: 1800, minSec: 90 });
+  assert.deepEqual(parseConfig(withBase({ sessionTimers: { expiresSec: 90.4 } })).sessionTimers, { enabled: true, expiresSec: 90, minSec: 90 });
+  assert.deepEqual(parseConfig(withBase({ sessionTimers: { minSec: 3600 } })).sessionTimers, { enabled: true, expiresSec: 3600, minSec: 3600 });
 });
 
 test('a config that is not an object is refused', () => {
@@ -132,6 +136,10 @@ test('each bad field is refused naming it', () => {
     [withBase({ keepalive: { idleIntervalMs: 999 } }), /config\.keepalive\.idleIntervalMs must be a number of milliseconds from 1000 to 3600000/],
     [withBase({ keepalive: { callIntervalMs: '5000' } }), /config\.keepalive\.callIntervalMs/],
     [withBase({ keepalive: { timeoutMs: 60001 } }), /config\.keepalive\.timeoutMs must be a number of milliseconds from 500 to 60000/],
+    [withBase({ sessionTimers: 'on' }), /config\.sessionTimers must be a boolean or \{ expiresSec, minSec \}/],
+    [withBase({ sessionTimers: { minSec: 60 } }), /config\.sessionTimers\.minSec must be a number of seconds from 90 to 86400/],
+    [withBase({ sessionTimers: { expiresSec: 89 } }), /config\.sessionTimers\.expiresSec must be a number of seconds from 90 to 86400/],
+    [withBase({ sessionTimers: { minSec: 600, expiresSec: 300 } }), /config\.sessionTimers\.expiresSec must be a number of seconds from 600 to 86400/],
     [withBase({ iceGatheringTimeoutMs: 10001 }), /config\.iceGatheringTimeoutMs must be a number of milliseconds from 0 to 10000/],
     [withBase({ connectionWaitMs: -1 }), /config\.connectionWaitMs must be a number of milliseconds from 0 to 600000/],
     [withBase({ connectionWaitMs: 600001 }), /config\.connectionWaitMs/],

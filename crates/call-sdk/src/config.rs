@@ -38,6 +38,15 @@ pub struct Reconnect {
     pub max_delay_ms: u32,
 }
 
+/// RFC 4028 session timers, when enabled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionTimers {
+    /// The Session-Expires to ask for, in seconds.
+    pub expires_secs: u32,
+    /// Our Min-SE, in seconds.
+    pub min_secs: u32,
+}
+
 /// The settings of one engine.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -52,6 +61,8 @@ pub struct Config {
     /// Keepalive policy: idle interval, call interval and answer timeout in ms; `None` when
     /// turned off.
     pub keepalive: Option<[u32; 3]>,
+    /// Session timers (`None`: off).
+    pub session_timers: Option<SessionTimers>,
     /// Bounded ICE-gathering wait after the first candidate.
     pub ice_gathering_timeout_ms: u32,
     /// The registration lifetime to ask for, in seconds.
@@ -150,6 +161,18 @@ impl Config {
                 3_600_000,
             )?,
         };
+        // The wrapper checked the range (minSec from 90, expiresSec from minSec, both to
+        // 86400); the core copes with any value, so only the type is checked here.
+        let st = field("sessionTimers");
+        let secs = |name: &str| number(js::get(&st, name), "sessionTimers", 1, 86_400);
+        let session_timers = if js::get(&st, "enabled").as_bool() == Some(true) {
+            Some(SessionTimers {
+                expires_secs: secs("expiresSec")?,
+                min_secs: secs("minSec")?,
+            })
+        } else {
+            None
+        };
         let audio_constraints = field("audioConstraints");
         if audio_constraints.as_bool() != Some(true) && !audio_constraints.is_object() {
             return Err(invalid("audioConstraints"));
@@ -160,6 +183,7 @@ impl Config {
             allow_insecure_transport,
             reconnect,
             keepalive,
+            session_timers,
             ice_gathering_timeout_ms: number(
                 field("iceGatheringTimeoutMs"),
                 "iceGatheringTimeoutMs",

@@ -165,6 +165,10 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
             call_interval: call.into(),
             timeout: timeout.into(),
         });
+    ua.session_timers = config.session_timers.map(|t| sip_core::ua::SessionTimers {
+        expires: t.expires_secs,
+        min_se: t.min_secs,
+    });
     ua
 }
 

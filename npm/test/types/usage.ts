@@ -34,6 +34,7 @@ const full: KlinkCallSdkConfig = {
   allowInsecureTransport: false,
   reconnect: { maxDelayMs: 30_000 },
   keepalive: { idleIntervalMs: 20_000, timeoutMs: 3_000 },
+  sessionTimers: { expiresSec: 1800, minSec: 90 },
   registerExpires: 600,
   iceGatheringTimeoutMs: 100,
   connectionWaitMs: 0,
@@ -42,7 +43,7 @@ const full: KlinkCallSdkConfig = {
   incomingWhileBusy: 'reject',
   incomingTransfer: 'ask',
 };
-const other: KlinkCallSdkConfig = { ...minimal, reconnect: false, keepalive: false, audioConstraints: true, engineUrl: '/engine_bg.wasm' };
+const other: KlinkCallSdkConfig = { ...minimal, reconnect: false, keepalive: false, sessionTimers: false, audioConstraints: true, engineUrl: '/engine_bg.wasm' };
 // @ts-expect-error accessToken is required
 const noToken: KlinkCallSdkConfig = { userEmail: 'agent@example.com' };
 // @ts-expect-error userEmail is required

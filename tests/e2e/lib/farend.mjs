@@ -49,7 +49,7 @@ export class FarEnd {
     return this.#eval(() => window.farEnd.isRegistered());
   }
 
-  /** Returns the new session's id. opts: { extraHeaders, g729Only } (pages/farend.js). */
+  /** Returns the new session's id. opts: { extraHeaders, g729Only, sessionTimersExpires } (pages/farend.js). */
   call(target, opts = {}) {
     return this.#eval(([t, o]) => window.farEnd.call(t, o), target, opts);
   }
@@ -66,12 +66,18 @@ export class FarEnd {
     return this.#eval(([id]) => window.farEnd.hangup(id ?? undefined), sessionId ?? null);
   }
 
-  hold(sessionId) {
-    return this.#eval(([id]) => window.farEnd.hold(id ?? undefined), sessionId ?? null);
+  /** opts: { useUpdate } (JsSIP's hold options). */
+  hold(sessionId, opts = {}) {
+    return this.#eval(([id, o]) => window.farEnd.hold(id ?? undefined, o), sessionId ?? null, opts);
   }
 
-  unhold(sessionId) {
-    return this.#eval(([id]) => window.farEnd.unhold(id ?? undefined), sessionId ?? null);
+  unhold(sessionId, opts = {}) {
+    return this.#eval(([id, o]) => window.farEnd.unhold(id ?? undefined, o), sessionId ?? null, opts);
+  }
+
+  /** A new offer in the session; opts: { useUpdate }. */
+  renegotiate(sessionId, opts = {}) {
+    return this.#eval(([id, o]) => window.farEnd.renegotiate(id ?? undefined, o), sessionId ?? null, opts);
   }
 
   sendDTMF(tones, opts = {}, sessionId) {

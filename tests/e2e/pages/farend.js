@@ -225,6 +225,11 @@
       noteRemoteOffer(s, e.request.body, 'reinvite');
     });
     session.on('update', (e) => {
+      record('update', {
+        session: id,
+        body: Boolean(e.request.body),
+        sessionExpires: e.request.getHeader('Session-Expires') ?? null,
+      });
       if (e.request.body) noteRemoteOffer(s, e.request.body, 'update');
     });
     session.on('newDTMF', (e) =>
@@ -277,10 +282,10 @@
   }
 
   /** Runs JsSIP's hold()/unhold() and waits for its re-INVITE to complete. */
-  function reoffer(s, verb) {
+  function reoffer(s, verb, opts = {}) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`farEnd: ${verb} re-INVITE got no answer`)), 10000);
-      const started = s.session[verb]({}, () => {
+      const started = s.session[verb](opts, () => {
         clearTimeout(timer);
         resolve(true);
       });
@@ -307,7 +312,8 @@
      * displayName?, register? (true), registerExpires? (600), iceServers? ([]),
      * audioProcessing? (false: no echo cancellation / noise suppression / AGC), timeout? (10000),
      * stripTelephoneEvent? (false: true removes RFC 4733 from the SDP JsSIP sends, so the peer
-     * must fall back to SIP INFO DTMF) }.
+     * must fall back to SIP INFO DTMF), sessionTimers? (false: true turns on JsSIP's RFC 4028
+     * session timers, refreshed by UPDATE) }.
      * Resolves { registered: true } (or { registered: false } when register is false);
      * rejects with the registrationFailed cause and status.
      */
@@ -323,7 +329,7 @@
         display_name: config.displayName,
         register: config.register !== false,
         register_expires: config.registerExpires ?? 600,
-        session_timers: false,
+        session_timers: config.sessionTimers === true,
         connection_recovery_min_interval: 1,
         connection_recovery_max_interval: 2,
       });
@@ -392,12 +398,13 @@
      * Calls target (an extension such as '1002' or a SIP URI); returns the session id.
      * g729Only: the INVITE offers G.729 alone, a codec no browser has.
      */
-    call(target, { extraHeaders = [], g729Only: onlyG729 = false } = {}) {
+    call(target, { extraHeaders = [], g729Only: onlyG729 = false, sessionTimersExpires } = {}) {
       if (!ua) throw new Error('farEnd: not started');
       const session = ua.call(target, {
         mediaConstraints: this.mediaConstraints,
         pcConfig: this.pcConfig,
         extraHeaders,
+        sessionTimersExpires,
       });
       const s = adopt(session, 'local', null);
       s.g729Only = onlyG729 === true;
@@ -424,13 +431,18 @@
     },
 
     /** Puts the session on hold (re-INVITE a=sendonly); resolves when the re-INVITE succeeds. */
-    hold(sessionId) {
-      return reoffer(entry(sessionId), 'hold');
+    hold(sessionId, opts = {}) {
+      return reoffer(entry(sessionId), 'hold', opts);
+    },
+
+    /** A new offer for the same session (opts.useUpdate: by UPDATE); resolves when answered. */
+    renegotiate(sessionId, opts = {}) {
+      return reoffer(entry(sessionId), 'renegotiate', opts);
     },
 
     /** Resumes the session (re-INVITE a=sendrecv); resolves when the re-INVITE succeeds. */
-    unhold(sessionId) {
-      return reoffer(entry(sessionId), 'unhold');
+    unhold(sessionId, opts = {}) {
+      return reoffer(entry(sessionId), 'unhold', opts);
     },
 
     /** Sends DTMF tones as SIP INFO (application/dtmf-relay). */

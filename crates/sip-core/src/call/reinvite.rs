@@ -26,7 +26,7 @@ impl Call {
             let mut r = head.response(200, "OK", None);
             r.push("Contact", cx.local.contact.clone());
             if self.is_answered() {
-                if !self.session_checked(cx, msg, &head, server) {
+                if !self.timer_offer(cx, msg, &head, server, None) {
                     return;
                 }
                 self.answer_timer(cx, &mut r);
@@ -66,15 +66,7 @@ impl Call {
             return;
         }
         let body = msg.body();
-        if update && msg.sdp_body().is_none() {
-            // Not a session description: nothing to answer with.
-            cx.send_response(
-                Some(server),
-                &head.response(415, "Unsupported Media Type", None),
-            );
-            return;
-        }
-        if !self.session_checked(cx, msg, &head, server) {
+        if !self.timer_offer(cx, msg, &head, server, None) {
             return;
         }
         if let (Some(d), Some(c)) = (self.dialog.as_mut(), msg.contacts().first()) {
@@ -124,23 +116,6 @@ impl Call {
         let server = cx.find_server(&head.branch, &head.sent_by, &head.method);
         cx.send_response(server, &r);
         self.after_negotiation(cx);
-    }
-
-    /// The session timer of the peer's request: false when it was refused with 422.
-    fn session_checked(
-        &mut self,
-        cx: &mut Context<'_>,
-        msg: &Message<'_>,
-        head: &RequestHead,
-        server: usize,
-    ) -> bool {
-        let Err(min) = self.timer_offer(cx, msg) else {
-            return true;
-        };
-        let mut r = head.response(422, "Session Interval Too Small", None);
-        r.push("Min-SE", crate::decimal::string(u64::from(min)));
-        cx.send_response(Some(server), &r);
-        false
     }
 
     /// Starts a re-INVITE when the wanted hold state differs from the negotiated one

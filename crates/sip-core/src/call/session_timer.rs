@@ -4,7 +4,7 @@
 //! renegotiated), 422 retried with the peer's Min-SE, and the BYE when the session expires
 //! unrefreshed or a refresh fails.
 
-use crate::call::{refused, Call, CallTimer, Context, Negotiation};
+use crate::call::{refused, Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::events::{EndCause, ErrorScope, Event};
 use crate::message::{HeaderName, Message, Method};
 use crate::outgoing::Outgoing;
@@ -19,8 +19,9 @@ pub(crate) struct Session {
     we_refresh: bool,
     /// The smallest interval the peer accepts, learnt from its Min-SE (422, requests).
     floor: u32,
-    /// The peer allows UPDATE (its Allow): refreshes need no re-INVITE.
-    pub(crate) update: bool,
+    /// The peer's Allow was seen without UPDATE: refreshes are re-INVITEs. An unknown Allow
+    /// (JsSIP sends none in its 2xx) is tried with UPDATE, and 405 or 501 sets this.
+    no_update: bool,
     /// What our 2xx to the peer's request under way settles: interval and whether we refresh.
     pending: Option<(u32, bool)>,
 }
@@ -35,31 +36,49 @@ fn se_value(interval: u32, refresher: &str) -> String {
 
 /// The leading number of a header value (`90;refresher=uac` → 90).
 fn seconds(value: &str) -> Option<u32> {
-    value.split(';').next()?.trim().parse().ok()
+    crate::message::parse_u32(value.split(';').next()?.trim())
 }
 
-/// Session-Expires: the interval and the refresher parameter, if any.
-fn session_expires<'m>(msg: &'m Message<'_>) -> Option<(u32, Option<&'m str>)> {
+/// Who refreshes, by Session-Expires' `refresher` parameter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refresher {
+    Uac,
+    Uas,
+    Unnamed,
+}
+
+/// Session-Expires: the interval and the refresher parameter (lowercase, as RFC 4028 spells
+/// the tokens; anything else counts as unnamed).
+fn session_expires(msg: &Message<'_>) -> Option<(u32, Refresher)> {
     let value = msg.header(HeaderName::SessionExpires)?;
-    let refresher = value.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("refresher").then(|| v.trim())
-    });
+    let refresher = if crate::search::contains(value, "refresher=uac") {
+        Refresher::Uac
+    } else if crate::search::contains(value, "refresher=uas") {
+        Refresher::Uas
+    } else {
+        Refresher::Unnamed
+    };
     Some((seconds(value)?, refresher))
 }
 
 /// Min-SE (RFC 4028 §5).
 fn min_se(msg: &Message<'_>) -> Option<u32> {
-    seconds(msg.header("Min-SE")?)
+    seconds(msg.header(HeaderName::Other("Min-SE"))?)
 }
 
-/// Whether the peer's Allow lists UPDATE.
-pub(crate) fn allows_update(msg: &Message<'_>) -> bool {
-    msg.list(HeaderName::Allow)
-        .any(|m| m.eq_ignore_ascii_case("UPDATE"))
+/// Whether the list header `name` of `msg` holds `tag`.
+fn lists(msg: &Message<'_>, name: HeaderName<'_>, tag: &str) -> bool {
+    msg.list(name).any(|t| t.eq_ignore_ascii_case(tag))
 }
 
 impl Call {
+    /// Whether the peer allows UPDATE, when `msg` says (it has an Allow).
+    fn learn_allow(&mut self, msg: &Message<'_>) {
+        if msg.header(HeaderName::Allow).is_some() {
+            self.session.no_update = !lists(msg, HeaderName::Allow, "UPDATE");
+        }
+    }
+
     /// The interval we ask for: the configured one, raised to the peer's Min-SE.
     fn wanted_interval(&self, cx: &Context<'_>) -> u32 {
         cx.config
@@ -114,12 +133,9 @@ impl Call {
         if cx.config.session_timers.is_none() {
             return;
         }
-        self.session.update |= allows_update(msg);
+        self.learn_allow(msg);
         match session_expires(msg) {
-            Some((n, refresher)) => {
-                let peer = refresher.is_some_and(|r| r.eq_ignore_ascii_case("uas"));
-                self.arm_session(cx, n, !peer);
-            }
+            Some((n, refresher)) => self.arm_session(cx, n, refresher != Refresher::Uas),
             None => {
                 self.session.interval = 0;
                 self.timers.stop(CallTimer::SessionRefresh);
@@ -129,25 +145,39 @@ impl Call {
     }
 
     /// The peer's INVITE, re-INVITE or UPDATE: what our 2xx will settle (kept until it is
-    /// sent), or `Err(min)` when its interval is below our Min-SE and it supports timers
-    /// (answer 422). A refresh without Session-Expires keeps the interval in force.
-    pub(crate) fn timer_offer(&mut self, cx: &Context<'_>, msg: &Message<'_>) -> Result<(), u32> {
+    /// sent). Returns false after answering 422 (with `to_tag` for an initial INVITE) when
+    /// its interval is below our Min-SE and it supports timers. A refresh without
+    /// Session-Expires keeps the interval in force.
+    pub(crate) fn timer_offer(
+        &mut self,
+        cx: &mut Context<'_>,
+        msg: &Message<'_>,
+        head: &RequestHead,
+        server: usize,
+        to_tag: Option<&str>,
+    ) -> bool {
         let Some(policy) = cx.config.session_timers else {
-            return Ok(());
+            return true;
         };
-        self.session.update |= allows_update(msg);
-        let supported = msg.supports("timer");
+        self.learn_allow(msg);
+        let supported = lists(msg, HeaderName::Supported, "timer");
         let peer_min = min_se(msg).unwrap_or(0);
         self.session.floor = self.session.floor.max(peer_min);
         self.session.pending = match session_expires(msg) {
-            Some((n, _)) if n < policy.min_se && supported => return Err(policy.min_se),
+            Some((n, _)) if n < policy.min_se && supported => {
+                let mut r = head.response(422, "Session Interval Too Small", to_tag);
+                r.push("Min-SE", crate::decimal::string(u64::from(policy.min_se)));
+                cx.send_response(Some(server), &r);
+                return false;
+            }
             Some((n, refresher)) => {
                 let n = n.min(policy.expires).max(policy.min_se).max(peer_min);
                 // The peer is the UAC of its request; without a choice, it refreshes when it
                 // can (§9), else we do.
                 let peer = match refresher {
-                    Some(r) => r.eq_ignore_ascii_case("uac"),
-                    None => supported,
+                    Refresher::Uac => true,
+                    Refresher::Uas => false,
+                    Refresher::Unnamed => supported,
                 };
                 Some((n, !peer))
             }
@@ -156,7 +186,7 @@ impl Call {
             }
             None => None,
         };
-        Ok(())
+        true
     }
 
     /// Our 2xx to the peer's request: the Session-Expires [`Call::timer_offer`] settled
@@ -211,7 +241,7 @@ impl Call {
         if self.is_ended() || !self.is_answered() || self.dialog.is_none() {
             return;
         }
-        if self.session.update {
+        if !self.session.no_update {
             self.send_in_dialog(cx, Purpose::Refresh, "UPDATE", None);
             return;
         }
@@ -269,18 +299,17 @@ impl Call {
                 self.refresh_session(cx);
             }
             405 | 501 if !invite => {
-                self.session.update = false;
+                self.session.no_update = true;
                 self.refresh_session(cx);
             }
-            491 => {
-                let wait = cx.rng.between(0, 200) * 10;
-                self.timers
-                    .set(CallTimer::SessionRefresh, cx.now.plus(wait));
-            }
+            // Glare with the peer's re-INVITE (RFC 3261 §14.1): again once it is through.
+            491 => self
+                .timers
+                .set(CallTimer::SessionRefresh, cx.now.plus(2_000)),
             408 | 481 => self.refresh_lost(cx, status),
             // Refused otherwise: the session ends when it expires, unless a later
             // exchange refreshes it.
-            _ => cx.emit(refused("the peer refused the session refresh: ", status)),
+            _ => {}
         }
         self.maybe_reoffer(cx);
     }
@@ -292,10 +321,7 @@ impl Call {
         }
         self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
         self.end(cx, EndCause::Failed, Some(status));
-        cx.emit(refused(
-            "the session refresh failed, the call was ended with BYE: ",
-            status,
-        ));
+        cx.emit(refused("session refresh failed, BYE sent: ", status));
     }
 
     /// No refresh came (or none of ours was answered) before the session expiry: BYE.
@@ -307,9 +333,7 @@ impl Call {
         self.end(cx, EndCause::Failed, Some(408));
         cx.emit(Event::Error {
             scope: ErrorScope::Call,
-            detail: String::from(
-                "session timer expired: the session was not refreshed in time (RFC 4028), the call was ended with BYE",
-            ),
+            detail: String::from("session timer expired, BYE sent"),
         });
     }
 }

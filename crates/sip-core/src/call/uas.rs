@@ -118,10 +118,7 @@ impl Call {
             local_number: cx.local.user.clone(),
             status: None,
         });
-        if let Err(min) = call.timer_offer(cx, msg) {
-            let mut r = head.response(422, "Session Interval Too Small", Some(&local_tag));
-            r.push("Min-SE", crate::decimal::string(u64::from(min)));
-            cx.send_response(Some(server), &r);
+        if !call.timer_offer(cx, msg, &head, server, Some(&local_tag)) {
             return None;
         }
         call.local_tag = local_tag.clone();

@@ -13,6 +13,7 @@ mod method;
 mod params;
 mod parse;
 mod text;
+pub(crate) use text::parse_u32;
 mod uri;
 mod values;
 

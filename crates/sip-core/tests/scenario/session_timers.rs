@@ -331,3 +331,38 @@ fn a_peer_without_session_timers_gets_none_either_way() {
         assert_eq!(net.ended(b, &cb), None);
     }
 }
+
+#[test]
+fn without_an_allow_update_is_tried_and_a_405_falls_back_to_a_reinvite() {
+    let (mut net, a, b) = two();
+    // The callee's messages reach the caller with no Allow at all (as JsSIP's 2xx), and its
+    // first answer to an UPDATE is 405.
+    let mut refused = false;
+    net.fault = Box::new(move |to, text| match to {
+        Dest::Phone(0) => {
+            let mut t: String = text
+                .split_inclusive("\r\n")
+                .filter(|l| !l.starts_with("Allow:"))
+                .collect();
+            if !refused && t.starts_with("SIP/2.0 200 ") && is_update(&t) {
+                refused = true;
+                t = t.replacen("SIP/2.0 200 OK", "SIP/2.0 405 Method Not Allowed", 1);
+            }
+            Fault::Rewrite(t)
+        }
+        _ => Fault::Deliver,
+    });
+    let (ca, cb) = net.connect_call(a, "1002", b);
+    net.advance(46_000);
+    assert_eq!(net.sent(a, "UPDATE ").len(), 1, "UPDATE tried first");
+    assert_eq!(
+        net.sent(a, "INVITE ").len(),
+        2,
+        "then the re-INVITE at once"
+    );
+    net.advance(45_000);
+    assert_eq!(net.sent(a, "UPDATE ").len(), 1, "no UPDATE after the 405");
+    assert_eq!(net.sent(a, "INVITE ").len(), 3);
+    assert_eq!(net.ended(a, &ca), None);
+    assert_eq!(net.ended(b, &cb), None);
+}
