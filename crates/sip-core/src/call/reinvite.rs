@@ -183,6 +183,8 @@ impl Call {
             if let Some(offer) = self.negotiation.take_reoffer() {
                 self.local_sdp = Some(offer);
             }
+            // A re-INVITE refreshes the session too (RFC 4028 §7.4): the 2xx re-arms it.
+            self.on_timer_answer(cx, msg);
             self.refresh_wanted = false;
             let body = msg.body();
             if !body.is_empty() {

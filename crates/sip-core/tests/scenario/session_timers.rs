@@ -366,3 +366,41 @@ fn without_an_allow_update_is_tried_and_a_405_falls_back_to_a_reinvite() {
     assert_eq!(net.ended(a, &ca), None);
     assert_eq!(net.ended(b, &cb), None);
 }
+
+#[test]
+fn a_hold_reinvite_refreshes_the_session_too() {
+    let (mut net, a, b) = two();
+    net.fault = Box::new(|to, text| match to {
+        Dest::Proxy { from: 0 } if text.starts_with("UPDATE ") => Fault::Drop,
+        _ => Fault::Deliver,
+    });
+    let (ca, cb) = net.connect_call(a, "1002", b);
+    // The callee holds at 30 s: its re-INVITE and the 200 carry the session timer and restart
+    // both sides' timers, so the caller's next refresh is due 45 s later, at 75 s.
+    net.advance(30_000);
+    net.with(b, |ua, now| ua.hold(now, &cb)).unwrap();
+    net.drive();
+    let reinvite = net.sent(b, "INVITE ").pop().unwrap();
+    assert_eq!(
+        header(&reinvite, "Session-Expires"),
+        Some("90;refresher=uas"),
+        "the caller still refreshes"
+    );
+    let ok = responses(&net, a, 200, "INVITE").pop().unwrap();
+    assert_eq!(
+        header(&ok, "Session-Expires"),
+        Some("90;refresher=uas"),
+        "the caller (the UAS here)"
+    );
+    net.advance(44_000);
+    assert!(net.sent(a, "UPDATE ").is_empty(), "not at 45 s any more");
+    net.advance(2_000);
+    assert_eq!(net.sent(a, "UPDATE ").len(), 1);
+    // That refresh is lost: the callee's expiry counts from the 200 to its re-INVITE
+    // (30 + 60 s), not from the answer (60 s).
+    net.advance(9_000);
+    assert_eq!(net.ended(a, &ca), None);
+    assert_eq!(net.ended(b, &cb), None);
+    net.advance(6_000);
+    assert_eq!(net.ended(b, &cb), Some((EndCause::Failed, Some(408))));
+}
