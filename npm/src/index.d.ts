@@ -115,6 +115,8 @@ export class KlinkCallSdkError extends Error {
 }
 
 export type CallDirection = 'inbound' | 'outbound';
+/** Which audio `mute` silences: our microphone (`out`), the remote audio here (`in`), both. */
+export type MuteDirection = 'out' | 'in' | 'all';
 export type CallState = 'trying' | 'ringing' | 'early' | 'active' | 'held' | 'ended';
 
 /** A snapshot of one call. */
@@ -131,8 +133,10 @@ export interface Call {
   startedAt: number;
   /** When it was answered, in Unix milliseconds. */
   answeredAt: number | null;
-  /** Whether our microphone is muted. */
+  /** Whether our microphone is muted (`mute` with direction `out` or `all`). */
   muted: boolean;
+  /** Whether the remote audio is silenced here (`mute` with direction `in` or `all`). */
+  mutedIn: boolean;
   /** Whether we put the call on hold. */
   held: boolean;
   /** Whether the remote party put us on hold. */
@@ -272,10 +276,21 @@ export class KlinkCallSdk {
   hangup(callId: string): Promise<void>;
   hold(callId: string): Promise<void>;
   unhold(callId: string): Promise<void>;
-  mute(callId: string): Promise<void>;
-  unmute(callId: string): Promise<void>;
-  /** Sends DTMF: `0-9 * # A-D`, `,` for a pause. */
-  dtmf(callId: string, tones: string): Promise<void>;
+  /**
+   * Mutes a call without signalling: `direction` `'out'` (default) silences our microphone
+   * (the peer hears nothing), `'in'` silences the remote audio here only (the attached element
+   * and the `remoteStream` play silence; the peer notices nothing), `'all'` both.
+   */
+  mute(callId: string, options?: { direction?: MuteDirection }): Promise<void>;
+  /** Undoes `mute` in the given `direction` (`'out'` by default). */
+  unmute(callId: string, options?: { direction?: MuteDirection }): Promise<void>;
+  /**
+   * Sends DTMF: `0-9 * # A-D`, `,` for a pause (2 s). Each tone lasts `duration` ms (40 to
+   * 6000, default 100) with `gap` ms of silence after it (30 to 6000, default 70), by RFC 4733
+   * and by SIP INFO alike (the INFO's `Duration`, the next INFO `duration + gap` later); other
+   * values reject with `invalid_argument`.
+   */
+  dtmf(callId: string, tones: string, options?: { duration?: number; gap?: number }): Promise<void>;
   /**
    * Transfers an answered call, blind to a number or `sip:` URI, or attended to the peer of
    * another answered call (`{ replaces: otherCallId }`). Does not hold the call first.

@@ -413,8 +413,11 @@ export class KlinkCallSdk {
     }
   }
 
-  /** Runs a command on a call: `tones` for `dtmf`, the status for `reject`. */
-  async #control(name, callId, tones) {
+  /**
+   * Runs a command on a call: `tones` for `dtmf` (after `prefix`, its duration and gap), the
+   * status for `reject`, the direction for `mute` and `unmute`.
+   */
+  async #control(name, callId, tones, prefix = '') {
     const engine = this.#use();
     if (typeof callId !== 'string' || callId === '') {
       throw new KlinkCallSdkError('invalid_argument', `${name}(callId) needs the call's id (a string)`);
@@ -426,7 +429,7 @@ export class KlinkCallSdk {
       }
     }
     try {
-      return run(engine, name, callId, tones);
+      return run(engine, name, callId, name === 'dtmf' ? prefix + tones : tones);
     } catch (err) {
       throw toError(err, 'invalid_state');
     }
@@ -472,17 +475,38 @@ export class KlinkCallSdk {
   hold(callId) { return this.#control('hold', callId); }
   /** Resumes a held call. */
   unhold(callId) { return this.#control('unhold', callId); }
-  /** Mutes the microphone on a call. */
-  mute(callId) { return this.#control('mute', callId); }
-  /** Unmutes the microphone on a call. */
-  unmute(callId) { return this.#control('unmute', callId); }
+  /**
+   * Mutes a call: `direction` 'out' (default: our microphone, the peer hears silence), 'in'
+   * (the remote audio, here only) or 'all'.
+   */
+  mute(callId, options) { return this.#mute('mute', callId, options); }
+  /** Unmutes what `mute` silenced, in the same `direction` ('out' by default). */
+  unmute(callId, options) { return this.#mute('unmute', callId, options); }
+
+  #mute(name, callId, options) {
+    const direction = options?.direction ?? 'out';
+    if (direction !== 'out' && direction !== 'in' && direction !== 'all') {
+      return Promise.reject(new KlinkCallSdkError('invalid_argument', `${name}(callId, { direction }): direction must be 'out', 'in' or 'all'`));
+    }
+    return this.#control(name, callId, direction);
+  }
 
   /**
-   * Sends DTMF tones: `0-9 * # A-D`, and `,` for a pause.
+   * Sends DTMF tones: `0-9 * # A-D`, and `,` for a pause; each tone lasts `duration` ms
+   * (40 to 6000, default 100) with `gap` ms of silence after it (30 to 6000, default 70).
    * @param {string} callId
    * @param {string} tones
+   * @param {{ duration?: number, gap?: number }} [options]
    */
-  dtmf(callId, tones) { return this.#control('dtmf', callId, tones); }
+  dtmf(callId, tones, options) {
+    const duration = options?.duration ?? 100;
+    const gap = options?.gap ?? 70;
+    if (!Number.isInteger(duration) || duration < 40 || duration > 6000 || !Number.isInteger(gap) || gap < 30 || gap > 6000) {
+      return Promise.reject(new KlinkCallSdkError('invalid_argument', 'dtmf(callId, tones, { duration, gap }): duration must be 40 to 6000 ms, gap 30 to 6000 ms (whole numbers)'));
+    }
+    // The engine reads the two numbers as the code points of two characters.
+    return this.#control('dtmf', callId, tones, String.fromCharCode(duration, gap));
+  }
 
   /**
    * Transfers an answered call: blind to `target` (a number or `sip:` URI, as for `call()`),

@@ -98,3 +98,38 @@ test('reject() hands the engine 486 by default, 603 or 480 when asked, and refus
   assert.equal(engine.commands.length, 4, 'a refused code never reaches the engine');
   await sdk.destroy();
 });
+
+test('dtmf() hands the engine the duration and gap (as two characters) and the tones, and refuses timings out of bounds', async () => {
+  const { sdk, engine } = await phone();
+  await sdk.dtmf('c1', '12#');
+  await sdk.dtmf('c1', 5, { duration: 250 });
+  await sdk.dtmf('c1', '*', { duration: 40, gap: 6000 });
+  assert.deepEqual(engine.commands, [
+    ['dtmf', 'c1', '\u0064\u004612#'],
+    ['dtmf', 'c1', '\u00fa\u00465'],
+    ['dtmf', 'c1', '\u0028\u1770*'],
+  ]);
+  for (const bad of [{ duration: 39 }, { duration: 6001 }, { gap: 29 }, { gap: 6001 }, { duration: 100.5 }, { gap: '70' }]) {
+    assert.equal(await code(sdk.dtmf('c1', '1', bad)), 'invalid_argument', JSON.stringify(bad));
+  }
+  assert.equal(await code(sdk.dtmf('c1', '')), 'invalid_argument');
+  assert.equal(engine.commands.length, 3, 'nothing refused reached the engine');
+  await sdk.destroy();
+});
+
+test("mute() and unmute() hand the engine the direction, 'out' by default", async () => {
+  const { sdk, engine } = await phone();
+  await sdk.mute('c1');
+  await sdk.mute('c1', { direction: 'in' });
+  await sdk.unmute('c1', { direction: 'all' });
+  await sdk.unmute('c1', {});
+  assert.deepEqual(engine.commands, [
+    ['mute', 'c1', 'out'],
+    ['mute', 'c1', 'in'],
+    ['unmute', 'c1', 'all'],
+    ['unmute', 'c1', 'out'],
+  ]);
+  assert.equal(await code(sdk.mute('c1', { direction: 'both' })), 'invalid_argument');
+  assert.equal(engine.commands.length, 4);
+  await sdk.destroy();
+});

@@ -167,3 +167,109 @@ describe('the call object and the status of every end, with JsSIP', { timeout: 1
     assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
   });
 });
+
+/** See sdk-midcall.test.mjs: JsSIP's tone arrives unprocessed, the SDK's through noise suppression. */
+const HEARD_BY_SDK = 0.05;
+const HEARD_BY_FAR = 0.01;
+const silenceBelow = (level) => Math.min(Math.max(level / 10, 0.0005), 0.005);
+
+describe('DTMF timing and mute direction, with JsSIP', { timeout: 180_000 }, () => {
+  let stack;
+  let browser;
+  let sdk;
+  let bobUa; // RFC 4733 offered
+  let daveUa; // no telephone-event: INFO DTMF
+
+  before(async () => {
+    requireSdkBuild();
+    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
+    [sdk, bobUa, daveUa] = await Promise.all([
+      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
+      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
+      openFarEnd(browser, stack, { name: 'dave (JsSIP, INFO DTMF)' }),
+    ]);
+    await Promise.all([
+      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme)),
+      stack.credentials(bob.email).then((c) => bobUa.startWith(c)),
+      stack.credentials(dave.email).then((c) => daveUa.startWith(c, { stripTelephoneEvent: true })),
+    ]);
+  });
+
+  afterEach(async () => {
+    for (const c of await sdk.getCalls()) await sdk.hangup(c.id);
+    assert.deepEqual(await sdk.getCalls(), [], 'no call left in getCalls()');
+    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  /** The SDK calls `ua`, it answers, audio flows both ways. */
+  async function establish(ua, extension) {
+    const fromSdk = await sdk.mark();
+    const fromFar = await ua.mark();
+    const callId = await sdk.must('call', extension);
+    const incoming = await ua.waitFor('incoming', { from: fromFar });
+    await ua.answer(incoming.session);
+    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
+    await ua.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
+    await Promise.all([
+      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
+      ua.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: incoming.session }),
+    ]);
+    return { callId, session: incoming.session };
+  }
+
+  test('dtmf(callId, tones, { duration, gap }) by RFC 4733: insertDTMF gets them and the tones start duration + gap apart', async () => {
+    const { callId } = await establish(bobUa, bob.extension);
+    const fromSdk = await sdk.mark();
+    const r = await sdk.invoke('dtmf', callId, '12', { duration: 300, gap: 200 });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const inserted = await sdk.waitFor('insertDTMF', { from: fromSdk, timeout: 5000 });
+    assert.deepEqual([inserted.tones, inserted.duration, inserted.gap], ['12', 300, 200]);
+    await sdk.waitFor('tonechange', { from: fromSdk, where: { tone: '' }, timeout: 5000 });
+    const changes = await sdk.eventsOf('tonechange', fromSdk);
+    assert.deepEqual(changes.map((e) => e.tone), ['1', '2', '']);
+    const apart = changes[1].at - changes[0].at;
+    assert.ok(apart >= 450 && apart < 800, `the second tone started ${apart} ms after the first (300 + 200)`);
+    const bad = await sdk.invoke('dtmf', callId, '1', { duration: 20 });
+    assert.equal(bad.code, 'invalid_argument', JSON.stringify(bad));
+  });
+
+  test('dtmf(callId, tones, { duration, gap }) by SIP INFO: JsSIP reads the Duration and the INFOs come duration + gap apart', async () => {
+    const { callId, session } = await establish(daveUa, dave.extension);
+    const fromFar = await daveUa.mark();
+    const r = await sdk.invoke('dtmf', callId, '12', { duration: 250, gap: 150 });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    await daveUa.waitFor('dtmf', { from: fromFar, where: { tone: '2' }, timeout: 8000 });
+    const got = (await daveUa.events(fromFar)).filter((e) => e.type === 'dtmf');
+    assert.deepEqual(got.map((e) => [e.tone, e.duration, e.session]), [['1', 250, session], ['2', 250, session]]);
+    const apart = got[1].at - got[0].at;
+    assert.ok(apart >= 370 && apart < 800, `the second INFO came ${apart} ms after the first (250 + 150)`);
+  });
+
+  test("mute { direction: 'in' } silences what the SDK hears, not what JsSIP hears; 'out' the reverse; unmute mirrors", async () => {
+    const { callId, session } = await establish(bobUa, bob.extension);
+    const [sdkLevel, farLevel] = await Promise.all([sdk.peakEnergy(600, callId), bobUa.peakEnergy(600, session)]);
+
+    assert.equal((await sdk.invoke('mute', callId, { direction: 'in' })).ok, true);
+    let [call] = await sdk.getCalls();
+    assert.deepEqual([call.mutedIn, call.muted], [true, false]);
+    const quiet = await sdk.waitForSilence({ threshold: silenceBelow(sdkLevel), timeout: 8000, callId });
+    await bobUa.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: session });
+    assert.equal((await sdk.invoke('unmute', callId, { direction: 'in' })).ok, true);
+    await sdk.waitForAudio({ threshold: Math.max(quiet * 10, HEARD_BY_SDK), timeout: 8000, callId });
+
+    assert.equal((await sdk.invoke('mute', callId, { direction: 'out' })).ok, true);
+    [call] = await sdk.getCalls();
+    assert.deepEqual([call.mutedIn, call.muted], [false, true]);
+    await bobUa.waitForSilence({ threshold: silenceBelow(farLevel), timeout: 8000, sessionId: session });
+    await sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId });
+    assert.equal((await sdk.invoke('unmute', callId)).ok, true);
+    await bobUa.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: session });
+    const bad = await sdk.invoke('mute', callId, { direction: 'both' });
+    assert.equal(bad.code, 'invalid_argument', JSON.stringify(bad));
+  });
+});

@@ -18,7 +18,9 @@ use js_sys::{Array, Function};
 use sip_core::events::{CallId, Event};
 use sip_core::media::{MediaCommand, MediaResult};
 use sip_core::timer::Instant;
-use sip_core::ua::{CommandError, Input, KeepalivePolicy, Output, TransportCommand, Ua, UaConfig};
+use sip_core::ua::{
+    CommandError, Input, KeepalivePolicy, MuteDirection, Output, TransportCommand, Ua, UaConfig,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -129,6 +131,8 @@ fn media_command_name(c: &MediaCommand) -> &'static str {
         MediaCommand::InsertDtmf { .. } => "insert DTMF",
         MediaCommand::SetMuted(true) => "mute",
         MediaCommand::SetMuted(false) => "unmute",
+        MediaCommand::SetMutedIn(true) => "mute in",
+        MediaCommand::SetMutedIn(false) => "unmute in",
         MediaCommand::Close => "close",
     }
 }
@@ -300,9 +304,23 @@ impl Shared {
                 command::HANGUP => ua.hangup(t, &id),
                 command::HOLD => ua.hold(t, &id),
                 command::UNHOLD => ua.unhold(t, &id),
-                command::MUTE => ua.mute(t, &id),
-                command::UNMUTE => ua.unmute(t, &id),
-                command::DTMF => ua.dtmf(t, &id, arg),
+                // `arg` is the direction the wrapper checked: "out", "in" or "all".
+                command::MUTE | command::UNMUTE => {
+                    let direction = match arg {
+                        "in" => MuteDirection::In,
+                        "all" => MuteDirection::All,
+                        _ => MuteDirection::Out,
+                    };
+                    ua.mute_with(t, &id, kind == command::MUTE, direction)
+                }
+                // `arg` is the duration and the gap as one character each (their code
+                // points: 40 to 6000, checked by the wrapper), then the tones.
+                command::DTMF => {
+                    let mut chars = arg.chars();
+                    let duration = chars.next().map_or(100, u32::from);
+                    let gap = chars.next().map_or(70, u32::from);
+                    ua.dtmf_with(t, &id, chars.as_str(), duration, gap)
+                }
                 command::CALL => ua.call(t, call_id).map(|new| {
                     id_out = Some(new);
                 }),
@@ -637,8 +655,13 @@ impl Shared {
             MediaCommand::CreateReoffer { direction } => session.run(MediaOp::Reoffer(direction)),
             MediaCommand::Rollback => session.run(MediaOp::Rollback),
             MediaCommand::SetMuted(muted) => session.set_muted(muted),
-            MediaCommand::InsertDtmf { tones } => {
-                if let Err(why) = session.insert_dtmf(&tones) {
+            MediaCommand::SetMutedIn(muted) => session.set_muted_in(muted),
+            MediaCommand::InsertDtmf {
+                tones,
+                duration,
+                gap,
+            } => {
+                if let Err(why) = session.insert_dtmf(&tones, duration, gap) {
                     drop(media);
                     let payload = js::object(&[
                         ("scope", JsValue::from_str("media")),

@@ -59,9 +59,6 @@ extern "C" {
     ) -> Result<(), JsValue>;
 }
 
-/// Tone length and gap for RFC 4733 DTMF, as JsSIP and SIP.js use.
-const DTMF_DURATION_MS: u32 = 100;
-const DTMF_GAP_MS: u32 = 70;
 /// A step that awaits the browser.
 #[derive(Clone, Debug)]
 pub enum MediaOp {
@@ -144,6 +141,8 @@ struct Inner {
     queue: RefCell<VecDeque<MediaOp>>,
     running: Cell<bool>,
     muted: Cell<bool>,
+    /// The remote audio is silenced here (its tracks disabled; the peer notices nothing).
+    muted_in: Cell<bool>,
     /// The direction of our last offer, and the one before it (restored by a rollback).
     direction: Cell<Direction>,
     previous_direction: Cell<Direction>,
@@ -179,6 +178,7 @@ impl MediaSession {
                 queue: RefCell::new(VecDeque::new()),
                 running: Cell::new(false),
                 muted: Cell::new(false),
+                muted_in: Cell::new(false),
                 direction: Cell::new(Direction::SendRecv),
                 previous_direction: Cell::new(Direction::SendRecv),
                 closed: Cell::new(false),
@@ -226,15 +226,25 @@ impl MediaSession {
         self.inner.audio_sender()?.track()
     }
 
-    /// Sends DTMF as RFC 4733 telephone-events on the audio sender.
-    pub fn insert_dtmf(&self, tones: &str) -> Result<(), String> {
+    /// Silences (or not) the remote audio here: its tracks are disabled, so the attached
+    /// element and the `remoteStream` play silence; a track that comes later follows.
+    pub fn set_muted_in(&self, muted: bool) {
+        self.inner.muted_in.set(muted);
+        if let Some(stream) = self.inner.remote.borrow().as_ref() {
+            set_tracks_enabled(stream, !muted);
+        }
+    }
+
+    /// Sends DTMF as RFC 4733 telephone-events on the audio sender, each tone `duration`
+    /// ms long with `gap` ms after it (the core keeps both within the browser's bounds).
+    pub fn insert_dtmf(&self, tones: &str, duration: u32, gap: u32) -> Result<(), String> {
         let sender = self
             .inner
             .dtmf_sender()
             .ok_or_else(|| String::from("no DTMF sender on this call yet"))?;
         sender
             .unchecked_ref::<CheckedDtmfSender>()
-            .insert_dtmf(tones, DTMF_DURATION_MS, DTMF_GAP_MS)
+            .insert_dtmf(tones, duration, gap)
             .map_err(|e| js::describe(&e))
     }
 
@@ -660,6 +670,7 @@ impl Inner {
             return;
         }
         let track = ev.track();
+        track.set_enabled(!self.muted_in.get());
         let existing = self.remote.borrow().as_ref().map(Clone::clone);
         let stream = match existing {
             Some(stream) => {

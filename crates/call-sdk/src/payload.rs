@@ -54,6 +54,7 @@ pub(crate) fn call(info: &CallInfo, clock: WallClock) -> Object {
                 .map_or(JsValue::NULL, |t| JsValue::from_f64(clock.unix_ms(t))),
         ),
         ("muted", JsValue::from_bool(info.muted)),
+        ("mutedIn", JsValue::from_bool(info.muted_in)),
         ("held", JsValue::from_bool(info.held.local)),
         ("remoteHeld", JsValue::from_bool(info.held.remote)),
         ("localNumber", JsValue::from_str(&info.local_number)),

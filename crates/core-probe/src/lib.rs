@@ -125,9 +125,11 @@ fn encode(output: Output) -> String {
                 MediaCommand::ApplyAnswer { remote_sdp } => ("p", remote_sdp.as_str()),
                 MediaCommand::CreateReoffer { direction } => ("r", direction.as_str()),
                 MediaCommand::Rollback => ("b", ""),
-                MediaCommand::InsertDtmf { tones } => ("d", tones.as_str()),
+                MediaCommand::InsertDtmf { tones, .. } => ("d", tones.as_str()),
                 MediaCommand::SetMuted(true) => ("m", "1"),
                 MediaCommand::SetMuted(false) => ("m", "0"),
+                MediaCommand::SetMutedIn(true) => ("i", "1"),
+                MediaCommand::SetMutedIn(false) => ("i", "0"),
                 MediaCommand::Close => ("c", ""),
             };
             push(&mut out, 'M', &[call.as_str(), tag, text]);

@@ -161,6 +161,8 @@ pub struct CallInfo {
     pub ended_at: Option<Instant>,
     /// Whether our microphone is muted.
     pub muted: bool,
+    /// Whether the remote audio is silenced here (mute with direction `in`).
+    pub muted_in: bool,
     /// Which side holds the call.
     pub held: HoldState,
     /// Our own number: the user part of our address of record (the extension).

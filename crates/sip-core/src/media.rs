@@ -56,9 +56,16 @@ pub enum MediaCommand {
     InsertDtmf {
         /// Tones `0-9 * # A-D ,`.
         tones: String,
+        /// How long each tone lasts, in ms (40 to 6000).
+        duration: u32,
+        /// The silence between two tones, in ms (30 to 6000).
+        gap: u32,
     },
     /// Mute or unmute the microphone track.
     SetMuted(bool),
+    /// Silence (or not) the remote audio here: the receiver's track is disabled, the peer
+    /// notices nothing.
+    SetMutedIn(bool),
     /// The call is over: close the peer connection and release the tracks.
     Close,
 }

@@ -13,6 +13,7 @@ import KlinkCallSdk, {
   type KlinkCallSdkEventName,
   type KlinkCallSdkEvents,
   type KlinkCallSdkListener,
+  type MuteDirection,
 } from '@klink.cloud/call-sdk';
 import { KlinkCallSdk as Named } from '@klink.cloud/call-sdk';
 
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
       expectType<Equal<typeof call.answeredAt, number | null>>();
       expectType<Equal<typeof call.remoteName, string | null>>();
       expectType<Equal<typeof call.localNumber, string>>();
+      expectType<Equal<typeof call.mutedIn, boolean>>();
       expectType<Equal<typeof call.status, number | null>>();
       expectType<Equal<typeof call.duration, number | null>>();
     }),
@@ -186,6 +188,10 @@ async function main(): Promise<void> {
   await sdk.mute(id);
   await sdk.unmute(id);
   await sdk.dtmf(id, '12#,*');
+  await sdk.dtmf(id, '5', { duration: 250, gap: 100 });
+  await sdk.mute(id, { direction: 'in' });
+  const all: MuteDirection = 'all';
+  await sdk.unmute(id, { direction: all });
   await sdk.hangup(id);
   sdk.attachAudio(document.createElement('audio'));
   sdk.attachAudio(null);
@@ -204,6 +210,10 @@ async function main(): Promise<void> {
   await sdk.call(1002);
   // @ts-expect-error reject takes 486, 603 or 480
   await sdk.reject(id, { code: 404 });
+  // @ts-expect-error the direction is out, in or all
+  await sdk.mute(id, { direction: 'both' });
+  // @ts-expect-error a duration is a number of ms
+  await sdk.dtmf(id, '1', { duration: '100' });
   // @ts-expect-error dtmf needs the tones
   await sdk.dtmf(id);
   // @ts-expect-error the call's id, not the Call

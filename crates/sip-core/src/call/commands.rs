@@ -31,13 +31,22 @@ impl Call {
         &mut self,
         cx: &mut Context<'_>,
         tones: String,
+        (duration, gap): (u32, u32),
     ) -> Result<(), CommandError> {
         if !self.is_answered() && self.info.state != CallState::Early {
             return Err(self.wrong_state("send DTMF"));
         }
         if self.telephone_event() {
-            cx.media(&self.info.id, MediaCommand::InsertDtmf { tones });
+            cx.media(
+                &self.info.id,
+                MediaCommand::InsertDtmf {
+                    tones,
+                    duration,
+                    gap,
+                },
+            );
         } else {
+            self.dtmf_timing = (duration, gap);
             self.dtmf_queue.push_str(&tones);
             if !self.dtmf_in_flight && !self.timers.is_set(CallTimer::Dtmf) {
                 self.send_next_dtmf(cx);
@@ -61,11 +70,27 @@ impl Call {
         Ok(())
     }
 
-    /// Mutes or unmutes our microphone (no signalling).
-    pub(crate) fn set_muted(&mut self, cx: &mut Context<'_>, muted: bool) {
-        if self.info.muted != muted {
+    /// Mutes or unmutes our microphone (`out`) and the remote audio here (`inbound`); no
+    /// signalling.
+    pub(crate) fn set_muted(
+        &mut self,
+        cx: &mut Context<'_>,
+        muted: bool,
+        out: bool,
+        inbound: bool,
+    ) {
+        let mut changed = false;
+        if out && self.info.muted != muted {
             self.info.muted = muted;
             cx.media(&self.info.id, MediaCommand::SetMuted(muted));
+            changed = true;
+        }
+        if inbound && self.info.muted_in != muted {
+            self.info.muted_in = muted;
+            cx.media(&self.info.id, MediaCommand::SetMutedIn(muted));
+            changed = true;
+        }
+        if changed {
             cx.emit(Event::CallUpdated(self.info.clone()));
         }
     }

@@ -8,8 +8,16 @@ use crate::timer::Millis;
 use crate::ua::Purpose;
 /// How long a `,` in a DTMF string pauses.
 pub(crate) const DTMF_PAUSE: Millis = 2000;
-/// The Duration we announce in an INFO tone.
+/// How long a tone lasts and the silence after it, in ms, unless the user says otherwise
+/// (what JsSIP and SIP.js use).
 pub(crate) const DTMF_DURATION: u32 = 100;
+pub(crate) const DTMF_GAP: u32 = 70;
+
+/// A tone's duration and the gap after it, clamped to RFC 4733-ish bounds (those of
+/// `RTCDTMFSender.insertDTMF`): duration 40 to 6000 ms, gap 30 to 6000 ms.
+pub(crate) fn dtmf_timing(duration: u32, gap: u32) -> (u32, u32) {
+    (duration.clamp(40, 6000), gap.clamp(30, 6000))
+}
 
 /// Checks a DTMF string: `0-9 * # A-D` (case-insensitive) and `,` for a pause.
 pub(crate) fn validate_tones(tones: &str) -> Result<String, CommandError> {
@@ -63,12 +71,12 @@ pub(crate) fn info_tone(content_type: &str, body: &str) -> Option<char> {
     }
 }
 
-/// The body of an INFO carrying `tone`.
-pub(crate) fn info_body(tone: char) -> String {
+/// The body of an INFO carrying `tone` for `duration` ms.
+pub(crate) fn info_body(tone: char, duration: u32) -> String {
     let mut s = String::from("Signal=");
     s.push(tone);
     s.push_str("\r\nDuration=");
-    crate::decimal::push(&mut s, u64::from(DTMF_DURATION));
+    crate::decimal::push(&mut s, u64::from(duration));
     s.push_str("\r\n");
     s
 }
@@ -109,14 +117,23 @@ impl Call {
         cx.send_response(Some(server), &r);
     }
 
-    /// Sends the next queued tone by INFO, or pauses for a `,`; one INFO at a time.
+    /// Sends the next queued tone by INFO, or pauses for a `,`; one INFO at a time, and
+    /// the next no sooner than the tone's duration plus the gap after the last one went out.
     pub(crate) fn send_next_dtmf(&mut self, cx: &mut Context<'_>) {
+        if cx.now < self.dtmf_next_at {
+            let at = self.dtmf_next_at;
+            self.timers.set(CallTimer::Dtmf, at);
+            return;
+        }
+        let (duration, gap) = self.dtmf_timing;
         match self.next_dtmf() {
             None => {}
             Some(',') => self.timers.set(CallTimer::Dtmf, cx.now.plus(DTMF_PAUSE)),
             Some(tone) => {
                 self.dtmf_in_flight = true;
-                self.send_in_dialog(cx, Purpose::Info, "INFO", Some(info_body(tone)));
+                self.dtmf_next_at = cx.now.plus(u64::from(duration + gap));
+                let body = info_body(tone, duration);
+                self.send_in_dialog(cx, Purpose::Info, "INFO", Some(body));
             }
         }
     }
@@ -150,6 +167,10 @@ mod tests {
         assert_eq!(validate_tones("12*#abcd,").as_deref(), Ok("12*#ABCD,"));
         assert_eq!(validate_tones("1x"), Err(CommandError::InvalidTone('X')));
         assert_eq!(validate_tones(""), Err(CommandError::NoTones));
+        assert_eq!(dtmf_timing(10, 0), (40, 30));
+        assert_eq!(dtmf_timing(100, 70), (100, 70));
+        assert_eq!(dtmf_timing(9000, 9000), (6000, 6000));
+        assert_eq!(info_body('5', 250), "Signal=5\r\nDuration=250\r\n");
     }
 
     #[test]
@@ -166,7 +187,7 @@ mod tests {
         assert_eq!(info_tone("application/dtmf-relay", "Signal=99\r\n"), None);
         assert_eq!(info_tone("text/plain", "Signal=1"), None);
         assert_eq!(
-            info_tone("application/dtmf-relay", &info_body('7')),
+            info_tone("application/dtmf-relay", &info_body('7', 250)),
             Some('7')
         );
     }

@@ -18,7 +18,7 @@ mod uac;
 mod uas;
 
 pub(crate) use context::Context;
-pub(crate) use dtmf::validate_tones;
+pub(crate) use dtmf::{dtmf_timing, validate_tones, DTMF_DURATION, DTMF_GAP};
 pub(crate) use refer::{escape, replaces_tags, Refer};
 pub(crate) use uac::invite_sibling;
 
@@ -28,7 +28,7 @@ use crate::events::{CallDirection, CallInfo, CallState, EndCause, ErrorScope, Ev
 use crate::media::{Direction, MediaCommand};
 use crate::message::{HeaderName, Message};
 use crate::outgoing::Outgoing;
-use crate::timer::{Millis, TimerKind, TimerTable};
+use crate::timer::{Instant, Millis, TimerKind, TimerTable};
 use crate::ua::{Owner, Purpose, ALLOW};
 
 /// The timers of one call.
@@ -243,6 +243,10 @@ pub(crate) struct Call {
     /// DTMF by INFO: the tones still to send (validated, so ASCII).
     pub(crate) dtmf_queue: String,
     pub(crate) dtmf_in_flight: bool,
+    /// The duration and gap of the queued tones (the latest command's), in ms.
+    pub(crate) dtmf_timing: (u32, u32),
+    /// DTMF by INFO: the next tone goes out no sooner than this.
+    pub(crate) dtmf_next_at: Instant,
     /// RFC 4028 session timer.
     pub(crate) session: session_timer::Session,
     /// Transfers: our REFER, the peer's, and the calls they link.
@@ -273,6 +277,8 @@ impl Call {
             resend_interval: 0,
             dtmf_queue: String::new(),
             dtmf_in_flight: false,
+            dtmf_timing: (dtmf::DTMF_DURATION, dtmf::DTMF_GAP),
+            dtmf_next_at: Instant(0),
             session: session_timer::Session::default(),
             refer: Refer::default(),
             timers: TimerTable::default(),

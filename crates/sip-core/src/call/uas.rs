@@ -114,6 +114,7 @@ impl Call {
             answered_at: None,
             ended_at: None,
             muted: false,
+            muted_in: false,
             held: HoldState::default(),
             local_number: cx.local.user.clone(),
             status: None,

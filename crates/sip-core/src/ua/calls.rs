@@ -3,7 +3,10 @@
 //! it a [`Context`](crate::call::Context); what a call does lives in [`crate::call`].
 
 use super::{cseq_of, BusyPolicy, Owner, Purpose, Ua};
-use crate::call::{validate_tones, Call, CallTimer, Negotiation, Refer, RequestHead};
+use crate::call::{
+    dtmf_timing, validate_tones, Call, CallTimer, Negotiation, Refer, RequestHead, DTMF_DURATION,
+    DTMF_GAP,
+};
 use crate::error::CommandError;
 use crate::events::{
     CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState,
@@ -21,8 +24,21 @@ enum Command {
     Hangup,
     /// Hold (or not), and the command's name for the error.
     Hold(bool, &'static str),
-    Mute(bool),
-    Dtmf(String),
+    /// Mute (or not), and which ways: our microphone, the remote audio.
+    Mute(bool, bool, bool),
+    /// Tones, and each tone's duration and the gap after it.
+    Dtmf(String, (u32, u32)),
+}
+
+/// Which audio [`Ua::mute_with`] silences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MuteDirection {
+    /// Our microphone: the peer hears silence (what `mute` does).
+    Out,
+    /// The remote audio, here only: we hear silence, the peer notices nothing.
+    In,
+    /// Both.
+    All,
 }
 
 impl Ua {
@@ -66,6 +82,7 @@ impl Ua {
             answered_at: None,
             ended_at: None,
             muted: false,
+            muted_in: false,
             held: HoldState::default(),
             local_number: self.local.user.clone(),
             status: None,
@@ -124,19 +141,46 @@ impl Ua {
 
     /// Mutes our microphone (no signalling: the media layer disables the track).
     pub fn mute(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        self.command(now, id, Command::Mute(true))
+        self.mute_with(now, id, true, MuteDirection::Out)
     }
 
     /// Unmutes our microphone.
     pub fn unmute(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        self.command(now, id, Command::Mute(false))
+        self.mute_with(now, id, false, MuteDirection::Out)
+    }
+
+    /// Mutes (or unmutes) our microphone, the remote audio, or both; no signalling.
+    pub fn mute_with(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        muted: bool,
+        direction: MuteDirection,
+    ) -> Result<(), CommandError> {
+        let out = direction != MuteDirection::In;
+        let inbound = direction != MuteDirection::Out;
+        self.command(now, id, Command::Mute(muted, out, inbound))
     }
 
     /// Sends DTMF `tones` (`0-9 * # A-D`, `,` = 2 s pause): RFC 4733 through the media
     /// layer when the peer offered telephone-event, else one SIP INFO per tone.
     pub fn dtmf(&mut self, now: Instant, id: &CallId, tones: &str) -> Result<(), CommandError> {
+        self.dtmf_with(now, id, tones, DTMF_DURATION, DTMF_GAP)
+    }
+
+    /// [`Ua::dtmf`] with each tone lasting `duration` ms (40 to 6000) and `gap` ms of
+    /// silence after it (30 to 6000; values outside are clamped). By INFO each tone's
+    /// `Duration` says it, and the next INFO goes out `duration + gap` after the last.
+    pub fn dtmf_with(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        tones: &str,
+        duration: u32,
+        gap: u32,
+    ) -> Result<(), CommandError> {
         let tones = validate_tones(tones)?;
-        self.command(now, id, Command::Dtmf(tones))
+        self.command(now, id, Command::Dtmf(tones, dtmf_timing(duration, gap)))
     }
 
     /// A user command on the live call `id`: one look-up, the call acts, then housekeeping.
@@ -152,8 +196,8 @@ impl Ua {
             }
             Command::Hangup => call.hangup(&mut cx),
             Command::Hold(hold, name) => call.set_hold(&mut cx, hold, name)?,
-            Command::Mute(muted) => call.set_muted(&mut cx, muted),
-            Command::Dtmf(tones) => call.send_dtmf(&mut cx, tones)?,
+            Command::Mute(muted, out, inbound) => call.set_muted(&mut cx, muted, out, inbound),
+            Command::Dtmf(tones, timing) => call.send_dtmf(&mut cx, tones, timing)?,
         }
         self.after(now);
         Ok(())

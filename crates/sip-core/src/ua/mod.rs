@@ -91,6 +91,7 @@ mod register;
 mod transfer;
 mod transport;
 
+pub use calls::MuteDirection;
 pub use config::{BusyPolicy, ReconnectPolicy, SessionTimers, UaConfig};
 pub use driver::{Input, Output, TransportCommand};
 pub use keepalive::KeepalivePolicy;

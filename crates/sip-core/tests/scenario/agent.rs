@@ -1,7 +1,7 @@
 //! An agent's day: reject codes and the busy policy, custom headers and caller identity,
 //! DTMF timing and mute direction, MESSAGE, and what the call snapshot carries.
 
-use sip_core::ua::{BusyPolicy, EndCause, ErrorScope, Event};
+use sip_core::ua::{BusyPolicy, EndCause, ErrorScope, Event, MediaCommand, MuteDirection};
 
 use crate::harness::{config, Net};
 
@@ -147,4 +147,95 @@ fn the_snapshot_has_our_number_and_the_final_status_and_every_end_has_a_status()
     net.drive();
     assert_eq!(net.ended(a, &ca), Some((EndCause::Cancelled, Some(487))));
     assert_eq!(net.ended(b, &cb), Some((EndCause::Cancelled, Some(487))));
+}
+
+#[test]
+fn dtmf_by_info_announces_the_duration_and_spaces_tones_by_duration_plus_gap() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    let b = net.phone("1002");
+    let (ca, _) = net.connect_call(a, "1002", b);
+    let infos = |net: &Net| net.sent(a, "INFO ");
+    let t0 = net.now.0;
+    net.with(a, |ua, now| ua.dtmf_with(now, &ca, "12", 250, 100))
+        .unwrap();
+    net.drive();
+    assert_eq!(infos(&net).len(), 1);
+    // The first INFO went out at once and its 200 came back within 40 ms: the second
+    // waits for duration + gap = 350 ms after the first.
+    net.advance(t0 + 345 - net.now.0);
+    assert_eq!(infos(&net).len(), 1, "not before duration + gap");
+    net.advance(10);
+    assert_eq!(infos(&net).len(), 2);
+    for m in infos(&net) {
+        assert!(m.contains("\r\nDuration=250\r\n"), "{m}");
+    }
+    // Out of bounds: clamped to 40 ms and 30 ms.
+    net.with(a, |ua, now| ua.dtmf_with(now, &ca, "3", 1, 1))
+        .unwrap();
+    net.advance(1_000);
+    assert!(infos(&net)[2].contains("\r\nDuration=40\r\n"));
+}
+
+#[test]
+fn rfc4733_dtmf_hands_the_duration_and_gap_to_the_media_layer() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    let b = net.phone("1002");
+    net.phones[b].media.telephone_event = true;
+    let (ca, _) = net.connect_call(a, "1002", b);
+    net.with(a, |ua, now| ua.dtmf_with(now, &ca, "9#", 400, 9_000))
+        .unwrap();
+    assert!(net.phones[a].media.log.iter().any(|(_, m)| *m
+        == MediaCommand::InsertDtmf {
+            tones: "9#".into(),
+            duration: 400,
+            gap: 6000,
+        }));
+    assert!(net.sent(a, "INFO ").is_empty());
+}
+
+#[test]
+fn mute_in_silences_the_remote_audio_here_and_out_the_microphone() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    let b = net.phone("1002");
+    let (ca, _) = net.connect_call(a, "1002", b);
+    let sent_before = net.phones[a].sent.len();
+    let info = |net: &Net| net.phones[a].ua.call_info(&ca).unwrap().clone();
+    let last_media = |net: &Net| net.phones[a].media.log.last().unwrap().1.clone();
+
+    net.with(a, |ua, now| ua.mute_with(now, &ca, true, MuteDirection::In))
+        .unwrap();
+    assert_eq!(last_media(&net), MediaCommand::SetMutedIn(true));
+    assert!(info(&net).muted_in && !info(&net).muted);
+    net.with(a, |ua, now| {
+        ua.mute_with(now, &ca, true, MuteDirection::All)
+    })
+    .unwrap();
+    assert_eq!(
+        last_media(&net),
+        MediaCommand::SetMuted(true),
+        "only what changed"
+    );
+    assert!(info(&net).muted_in && info(&net).muted);
+    net.with(a, |ua, now| {
+        ua.mute_with(now, &ca, false, MuteDirection::Out)
+    })
+    .unwrap();
+    assert!(info(&net).muted_in && !info(&net).muted);
+    net.with(a, |ua, now| {
+        ua.mute_with(now, &ca, false, MuteDirection::In)
+    })
+    .unwrap();
+    assert_eq!(last_media(&net), MediaCommand::SetMutedIn(false));
+    assert!(!info(&net).muted_in && !info(&net).muted);
+    net.drive();
+    assert_eq!(net.phones[a].sent.len(), sent_before, "no signalling");
+    let updates = net
+        .events(a)
+        .iter()
+        .filter(|e| matches!(e, Event::CallUpdated(c) if c.id == ca))
+        .count();
+    assert!(updates >= 4, "each change is a callUpdated: {updates}");
 }

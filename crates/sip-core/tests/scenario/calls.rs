@@ -361,13 +361,19 @@ fn dtmf_by_info_both_ways_with_pause() {
             })
             .collect()
     };
+    assert_eq!(
+        tones(&net, b),
+        "1",
+        "a tone's duration and gap hold the next back"
+    );
+    net.advance(200);
     assert_eq!(tones(&net, b), "1#", "the pause holds the 9 back");
     let info = net.sent(a, "INFO ");
     assert!(
         info[0].contains("Content-Type: application/dtmf-relay")
             && info[0].contains("Signal=1\r\nDuration=")
     );
-    net.advance(2_100);
+    net.advance(2_300);
     assert_eq!(tones(&net, b), "1#9");
     net.with(b, |ua, now| ua.dtmf(now, &cb, "*")).unwrap();
     net.drive();
@@ -388,11 +394,12 @@ fn dtmf_uses_rfc4733_when_offered() {
     net.with(a, |ua, now| ua.dtmf(now, &ca, "5")).unwrap();
     net.drive();
     assert!(net.sent(a, "INFO ").is_empty());
-    assert!(net.phones[a]
-        .media
-        .log
-        .iter()
-        .any(|(_, m)| *m == MediaCommand::InsertDtmf { tones: "5".into() }));
+    assert!(net.phones[a].media.log.iter().any(|(_, m)| *m
+        == MediaCommand::InsertDtmf {
+            tones: "5".into(),
+            duration: 100,
+            gap: 70
+        }));
 }
 
 #[test]
