@@ -235,6 +235,28 @@ export interface AudioDevice {
   groupId: string;
 }
 
+/** What `preflight()` found; the verdict rules are in docs/js-api.md (Preflight). */
+export interface PreflightReport {
+  /**
+   * `permission_denied`: the microphone was refused. `blocked`: a call cannot work (no answer
+   * from the signalling server, no usable microphone, no ICE candidate). `degraded`: it would
+   * work worse than it should (a configured STUN or TURN server gave no candidate, a silent
+   * microphone, a signalling round trip over 400 ms). `ready`: none of these.
+   */
+  verdict: 'ready' | 'degraded' | 'blocked' | 'permission_denied';
+  /** `level`: the highest RMS (0..1) over 1 s; null when unknown (refused, or no running AudioContext). */
+  microphone: { permission: 'granted' | 'denied' | 'unavailable'; level: number | null };
+  /** An OPTIONS round trip to the registrar domain through the SIP connection; `status` is its answer's. */
+  signalling: { reachable: boolean; rttMs: number | null; status: number | null };
+  /**
+   * The candidate kinds gathered with the calls' `iceServers`; `stun` and `turn` say whether
+   * such servers are configured.
+   */
+  ice: { host: boolean; srflx: boolean; relay: boolean; stun: boolean; turn: boolean; gatheringMs: number };
+  /** When each check ended, in ms after the call, and the whole. */
+  timings: { microphoneMs: number; signallingMs: number; iceMs: number; totalMs: number };
+}
+
 /** The audio devices by kind. */
 export interface AudioDevices {
   audioinput: AudioDevice[];
@@ -326,6 +348,13 @@ export class KlinkCallSdk {
    * Rejects with `autoplay_blocked` outside one.
    */
   resumeAudio(): Promise<void>;
+  /**
+   * Checks what a call needs, with or without calls in progress: the microphone (permission,
+   * level over 1 s), the signalling server (an OPTIONS round trip), ICE (which candidate kinds
+   * the configured servers give). `timeoutMs` (default 3000, 100 to 60000) bounds the
+   * signalling and ICE checks; a bad one rejects with `invalid_argument`.
+   */
+  preflight(options?: { timeoutMs?: number }): Promise<PreflightReport>;
   /** The calls in progress. */
   getCalls(): Call[];
   /** Whether the extension is registered right now. */

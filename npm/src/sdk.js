@@ -4,6 +4,7 @@ import { parseConfig } from './config.js';
 import { fetchCredentials, refresher } from './credentials.js';
 import { KlinkCallSdkError } from './error.js';
 import { claimInstance, watchPage } from './lifecycle.js';
+import { iceCheck, microphoneCheck, verdict } from './preflight.js';
 
 export { KlinkCallSdkError };
 
@@ -53,7 +54,7 @@ const EVENTS = [
 const COMMANDS = [
   'answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio',
   'getCalls', 'isRegistered', 'credentials', 'suspend', 'setInputDevice', 'transfer', 'transferReplacing',
-  'acceptTransfer', 'rejectTransfer',
+  'acceptTransfer', 'rejectTransfer', 'ping', 'iceServers',
 ];
 
 /**
@@ -191,6 +192,8 @@ export class KlinkCallSdk {
   /** The element of `attachAudio`, and the output device chosen for it. */
   #element = null;
   #sink = null;
+  /** preflight()s waiting for the engine's `pong`. */
+  #pongs = new Set();
 
   /** @private Use `KlinkCallSdk.init(config)`. */
   constructor(token, engine) {
@@ -235,6 +238,8 @@ export class KlinkCallSdk {
     const emit = (name, payload) => {
       // The link state is the engine's now, not the listeners' (who may still be queued).
       if (name === 'connected' || name === 'disconnected') sdk?.#link(name === 'connected');
+      // The answer to preflight()'s OPTIONS, for its waiters only.
+      if (name === 'pong') return sdk?.#pongs.forEach((wake) => wake(payload));
       if (early) early.push([name, payload]);
       else sdk.#dispatch(name, payload);
     };
@@ -389,15 +394,15 @@ export class KlinkCallSdk {
    * than failing; past `connectionWaitMs` it rejects with `network_error`, and `destroy()`
    * rejects it with `invalid_state`.
    */
-  async #connection() {
-    const deadline = Date.now() + this.#waitMs;
+  async #connection(waitMs = this.#waitMs) {
+    const deadline = Date.now() + waitMs;
     // A wake-up is a chance, not a promise: the link may have dropped again before this runs.
     while (!this.#up) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new KlinkCallSdkError(
           'network_error',
-          `no SIP connection within connectionWaitMs (${this.#waitMs} ms): see the "transport" error events`,
+          `no SIP connection within connectionWaitMs (${waitMs} ms): see the "transport" error events`,
         );
       }
       await new Promise((resolve, reject) => {
@@ -619,6 +624,53 @@ export class KlinkCallSdk {
       throw deviceError(err, id);
     }
     this.#sink = id;
+  }
+
+  /**
+   * Checks what a call needs, before or during calls: the microphone (permission, level
+   * over 1 s), the signalling server (an OPTIONS round trip), ICE (the candidate kinds the
+   * configured servers give). Resolves with a verdict and the measurements (docs/js-api.md).
+   * @param {{ timeoutMs?: number }} [options] bounds the signalling and ICE checks (3000)
+   */
+  async preflight({ timeoutMs = 3000 } = {}) {
+    const engine = this.#use();
+    if (!(timeoutMs >= 100 && timeoutMs <= 60000)) throw new KlinkCallSdkError('invalid_argument', 'timeoutMs: 100 to 60000');
+    const started = performance.now();
+    const timed = async (check) => [await check, Math.round(performance.now() - started)];
+    // The signalling round trip: an OPTIONS through the core once connected, its answer the
+    // engine's `pong` (unreachable when either does not come within timeoutMs).
+    const ping = async () => {
+      let pong;
+      try {
+        await this.#connection(timeoutMs);
+        pong = await new Promise((resolve) => {
+          const wake = (payload) => {
+            clearTimeout(timer);
+            this.#pongs.delete(wake);
+            resolve(payload);
+          };
+          const timer = setTimeout(wake, started + timeoutMs - performance.now());
+          this.#pongs.add(wake);
+          run(this.#use(), 'ping');
+        });
+      } catch {
+        // not connected in time, or the SDK went away
+      }
+      return { reachable: !!pong, rttMs: pong?.rttMs ?? null, status: pong?.status ?? null };
+    };
+    const [[microphone, microphoneMs], [signalling, signallingMs], [ice, iceMs]] = await Promise.all([
+      timed(microphoneCheck(this.#audio, 1000)),
+      timed(ping()),
+      timed(iceCheck(run(engine, 'iceServers'), timeoutMs)),
+    ]);
+    ice.gatheringMs = iceMs;
+    return {
+      verdict: verdict({ microphone, signalling, ice }),
+      microphone,
+      signalling,
+      ice,
+      timings: { microphoneMs, signallingMs, iceMs, totalMs: Math.round(performance.now() - started) },
+    };
   }
 
   /**

@@ -58,6 +58,8 @@ mod command {
     pub(super) const TRANSFER_REPLACING: u32 = 18;
     pub(super) const ACCEPT_TRANSFER: u32 = 19;
     pub(super) const REJECT_TRANSFER: u32 = 20;
+    pub(super) const PING: u32 = 21;
+    pub(super) const ICE_SERVERS: u32 = 22;
 }
 
 fn now() -> Instant {
@@ -263,6 +265,9 @@ impl Engine {
                 return Ok(calls.into());
             }
             command::SET_INPUT_DEVICE => return Ok(s.set_input(&arg)),
+            command::ICE_SERVERS => {
+                return Ok(s.media_settings.borrow().ice_servers.clone().into())
+            }
             command::IS_REGISTERED => {
                 let registered = !s.torn_down.get() && s.ua.borrow().is_registered();
                 return Ok(JsValue::from_bool(registered));
@@ -340,6 +345,8 @@ impl Shared {
                     ua.suspend(t);
                     Ok(())
                 }
+                // preflight(): the answer comes back as the `pong` event.
+                command::PING => ua.ping(t),
                 _ => {
                     return Err(
                         SdkError::new(ErrorCode::InvalidArgument, "unknown engine command").into(),
@@ -822,7 +829,8 @@ impl Shared {
             | Event::Dtmf { .. }
             | Event::TransferAccepted { .. }
             | Event::TransferFailed { .. }
-            | Event::TransferRequested { .. } => {}
+            | Event::TransferRequested { .. }
+            | Event::Pong { .. } => {}
         }
         if let Some((name, payload)) = payload::event(&event, self.clock) {
             self.emit(name, &payload);

@@ -131,6 +131,12 @@ pub(crate) fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsVal
             ("detail", JsValue::from_str(detail)),
         ])
         .into(),
+        // For the wrapper's preflight(), which listens for it; not a public event.
+        Event::Pong { status, rtt_ms } => js::object(&[
+            ("status", JsValue::from_f64(f64::from(*status))),
+            ("rttMs", JsValue::from_f64(*rtt_ms as f64)),
+        ])
+        .into(),
         Event::CredentialsExpiring | Event::Destroyed => return None,
     };
     Some((ev.name(), payload))

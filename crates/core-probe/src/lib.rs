@@ -192,6 +192,10 @@ fn encode_event(out: &mut String, event: &Event) {
             push_field(out, call.as_str());
             push_field(out, target);
         }
+        Event::Pong { status, rtt_ms } => {
+            push_number(out, u64::from(*status));
+            push_number(out, *rtt_ms);
+        }
         Event::Connected | Event::Disconnected | Event::CredentialsExpiring | Event::Destroyed => {}
     }
 }

@@ -279,6 +279,13 @@ pub enum Event {
     },
     /// Shutdown finished: the transport is closed and nothing is left to do.
     Destroyed,
+    /// The answer to a `Ua::ping` OPTIONS: the server was reached on this flow.
+    Pong {
+        /// Its status (any: a 404 or a challenge reached the server just as well).
+        status: u16,
+        /// Milliseconds from the OPTIONS to its answer.
+        rtt_ms: u64,
+    },
 }
 
 impl Event {
@@ -301,6 +308,7 @@ impl Event {
             Event::CredentialsExpiring => "credentialsExpiring",
             Event::Error { .. } => "error",
             Event::Destroyed => "destroyed",
+            Event::Pong { .. } => "pong",
         }
     }
 }

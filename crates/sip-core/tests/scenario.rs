@@ -31,6 +31,8 @@ mod keepalive;
 mod keepalive_options;
 #[path = "scenario/lifecycle.rs"]
 mod lifecycle;
+#[path = "scenario/ping.rs"]
+mod ping;
 #[path = "scenario/reconnect.rs"]
 mod reconnect;
 #[path = "scenario/registration.rs"]

@@ -6,6 +6,7 @@ import KlinkCallSdk, {
   type Call,
   type CallDirection,
   type AudioDevices,
+  type PreflightReport,
   type CallState,
   type EndCause,
   type KlinkCallSdkConfig,
@@ -199,6 +200,14 @@ async function main(): Promise<void> {
   await sdk.setInputDevice(devices.audioinput[0].deviceId);
   await sdk.setOutputDevice('');
   await sdk.resumeAudio();
+  const report: PreflightReport = await sdk.preflight({ timeoutMs: 2000 });
+  expectType<Equal<typeof report.verdict, 'ready' | 'degraded' | 'blocked' | 'permission_denied'>>();
+  expectType<Equal<typeof report.signalling.rttMs, number | null>>();
+  expectType<Equal<typeof report.microphone.level, number | null>>();
+  expectType<Equal<typeof report.ice.relay, boolean>>();
+  await sdk.preflight();
+  // @ts-expect-error timeoutMs is a number of ms
+  await sdk.preflight({ timeoutMs: '2s' });
   // @ts-expect-error a device is chosen by its deviceId, not the device object
   await sdk.setInputDevice(devices.audioinput[0]);
   // @ts-expect-error listDevices lists audio only

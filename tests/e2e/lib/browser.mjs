@@ -30,17 +30,20 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * opts.args: extra Chromium flags.
  * opts.bfcache: true keeps the back/forward cache, which Playwright turns off by default.
  * opts.autoplayPolicy: true keeps Chromium's autoplay policy (unmuted play() needs a user gesture).
+ * opts.denyMicrophone: true refuses every permission prompt (getUserMedia: NotAllowedError).
  * Returns { browser, context, newPage(url), close() }; one context shared by all pages,
  * microphone permission granted.
  */
-export async function launchBrowser({ tone = false, args = [], headless = true, bfcache = false, autoplayPolicy = false } = {}) {
+export async function launchBrowser({ tone = false, args = [], headless = true, bfcache = false, autoplayPolicy = false, denyMicrophone = false } = {}) {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`);
   // The desktop default, named. Note that page.evaluate() counts as a user gesture (Playwright
   // evaluates with userGesture), so a page under test of the policy must run on its own.
   const base = autoplayPolicy
     ? [...CHROMIUM_ARGS.filter((f) => !f.startsWith('--autoplay-policy=')), '--autoplay-policy=document-user-activation-required']
     : CHROMIUM_ARGS;
-  const flags = [...base, ...args];
+  const flags = denyMicrophone
+    ? [...base.filter((f) => f !== '--use-fake-ui-for-media-stream'), '--deny-permission-prompts', ...args]
+    : [...base, ...args];
   if (tone) {
     const wav = typeof tone === 'string' ? tone : ensureSineWav();
     flags.push(`--use-file-for-fake-audio-capture=${wav}`);

@@ -88,7 +88,11 @@ impl Ua {
             }
             // The frame itself was the proof of life (keepalive_heard); a challenge or a
             // refusal says the same.
-            Owner::Probe => {}
+            Owner::Probe(None) => {}
+            Owner::Probe(Some(sent)) => self.emit(Event::Pong {
+                status,
+                rtt_ms: now.since(sent),
+            }),
         }
     }
 

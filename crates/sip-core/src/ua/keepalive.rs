@@ -20,6 +20,7 @@
 
 use super::{Link, Output, Owner, TransportCommand, Ua, UaTimer};
 use crate::dialog::{format_cseq, tagged};
+use crate::error::CommandError;
 use crate::outgoing::Outgoing;
 use crate::timer::{Instant, Millis};
 
@@ -120,7 +121,7 @@ impl Ua {
                 self.transmit(PING.to_owned());
             }
             ProbeMode::Crlf => self.transmit(PING.to_owned()),
-            ProbeMode::Options => self.send_options_probe(now),
+            ProbeMode::Options => self.send_options_probe(now, None),
         }
         self.timers
             .set(UaTimer::KeepaliveDeadline, now.plus(timeout));
@@ -129,7 +130,7 @@ impl Ua {
     /// An out-of-dialog OPTIONS to the registrar domain (RFC 3261 §11): any response,
     /// even a refusal, is a frame on this flow. The transaction is dropped with the flow,
     /// and its own timeout (Timer F) does nothing.
-    fn send_options_probe(&mut self, now: Instant) {
+    fn send_options_probe(&mut self, now: Instant, asked: Option<Instant>) {
         let (_, via) = self.new_via();
         let from_tag = self.rng.tag();
         let call_id = self.rng.call_id();
@@ -142,7 +143,21 @@ impl Ua {
             .push("CSeq", format_cseq(1, "OPTIONS"))
             .push("Allow", super::ALLOW)
             .push("User-Agent", self.config.user_agent.clone());
-        self.send_request(now, Owner::Probe, m, 0);
+        self.send_request(now, Owner::Probe(asked), m, 0);
+    }
+
+    /// Measures the signalling round trip (the SDK's preflight): an OPTIONS to the registrar
+    /// domain on the current flow, whose answer, any status, is an [`Event::Pong`]. No answer
+    /// reports nothing: the caller keeps its own deadline.
+    ///
+    /// # Errors
+    /// [`CommandError::NotConnected`] while there is no flow to ask on.
+    pub fn ping(&mut self, now: Instant) -> Result<(), CommandError> {
+        if self.link != Link::Connected {
+            return Err(CommandError::NotConnected);
+        }
+        self.send_options_probe(now, Some(now));
+        Ok(())
     }
 
     /// The probe went unanswered. A ping the flow never answered before may just be one

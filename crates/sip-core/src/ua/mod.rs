@@ -162,9 +162,10 @@ pub(crate) enum Owner {
     Call(CallId, Purpose),
     /// Nobody waits for the answer (BYE of a forked leg).
     Detached,
-    /// A keepalive OPTIONS: any answer is proof of life and nothing more; it belongs to
-    /// the flow it went out on.
-    Probe,
+    /// An OPTIONS to the registrar domain, belonging to the flow it went out on. For a
+    /// keepalive (`None`) any answer is proof of life and nothing more; one that `Ua::ping`
+    /// sent at this instant reports the answer's round trip (`Event::Pong`).
+    Probe(Option<Instant>),
 }
 
 /// Why a call sent a request.
@@ -750,7 +751,7 @@ impl Ua {
         match owner {
             Owner::Register => self.on_register_failure(now, 408, "Request Timeout"),
             Owner::Call(id, purpose) => self.on_call_request_timeout(now, &id, purpose),
-            Owner::Detached | Owner::Probe => {}
+            Owner::Detached | Owner::Probe(_) => {}
         }
     }
 
@@ -784,7 +785,7 @@ impl Ua {
             let waiting = self
                 .clients
                 .iter()
-                .any(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Detached | Owner::Probe));
+                .any(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Detached | Owner::Probe(_)));
             if !waiting || self.link != Link::Connected {
                 self.finish_shutdown();
             }

@@ -80,7 +80,7 @@ impl Ua {
         let pending: Vec<String> = self
             .clients
             .iter()
-            .filter(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Register | Owner::Probe))
+            .filter(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Register | Owner::Probe(_)))
             .map(|c| c.tx.request.clone())
             .collect();
         for text in pending {
@@ -117,7 +117,7 @@ impl Ua {
             for c in self
                 .clients
                 .iter_mut()
-                .filter(|c| matches!(c.owner, Owner::Register | Owner::Probe))
+                .filter(|c| matches!(c.owner, Owner::Register | Owner::Probe(_)))
             {
                 c.tx.terminate();
             }
