@@ -104,7 +104,8 @@ export type KlinkCallSdkErrorCode =
   | 'not_supported'
   | 'permission_denied'
   | 'autoplay_blocked'
-  | 'transfer_failed';
+  | 'transfer_failed'
+  | 'hold_failed';
 
 /** The error every promise of the SDK rejects with. */
 export class KlinkCallSdkError extends Error {
@@ -226,6 +227,12 @@ export interface KlinkCallSdkEvents {
    * `incomingTransfer`.
    */
   transferRequested: { callId: string; target: string };
+  /**
+   * Extension: the peer refused our hold (`hold: true`) or resume (`hold: false`), or the
+   * browser could not make the offer (`status` null); the call stays as it was and `hold()` /
+   * `unhold()` rejects with `hold_failed`.
+   */
+  holdFailed: { callId: string; hold: boolean; status: number | null; reason: string };
 }
 
 /** An audio device as `enumerateDevices` reports it (`label` is empty before microphone permission). */
@@ -296,7 +303,12 @@ export class KlinkCallSdk {
   reject(callId: string, options?: { code?: 486 | 603 | 480 }): Promise<void>;
   /** Ends a call in any state (cancels it while ringing). */
   hangup(callId: string): Promise<void>;
+  /**
+   * Puts a call on hold (re-INVITE `a=sendonly`): resolves once the peer accepted (after the
+   * `callUpdated` with `held: true`), rejects with `hold_failed` when it refused (`holdFailed`).
+   */
   hold(callId: string): Promise<void>;
+  /** Resumes a held call (re-INVITE `a=sendrecv`); settles as `hold()` does. */
   unhold(callId: string): Promise<void>;
   /**
    * Mutes a call without signalling: `direction` `'out'` (default) silences our microphone

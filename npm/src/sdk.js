@@ -23,6 +23,7 @@ const CODES = [
   'permission_denied',
   'autoplay_blocked',
   'transfer_failed',
+  'hold_failed',
 ];
 
 /** Every event a listener can subscribe to: the eleven K-Link events, then the extensions. */
@@ -44,6 +45,7 @@ const EVENTS = [
   'transferAccepted',
   'transferFailed',
   'transferRequested',
+  'holdFailed',
 ];
 
 /**
@@ -476,10 +478,26 @@ export class KlinkCallSdk {
   }
   /** Ends a call: cancels it while ringing, hangs it up once answered. */
   hangup(callId) { return this.#control('hangup', callId); }
-  /** Puts a call on hold. */
-  hold(callId) { return this.#control('hold', callId); }
-  /** Resumes a held call. */
-  unhold(callId) { return this.#control('unhold', callId); }
+  /**
+   * Puts a call on hold: resolves when the peer accepted (the `callUpdated` with `held`
+   * arrived), rejects with `hold_failed` when it refused (`holdFailed` says why; the call
+   * stays as it was).
+   */
+  hold(callId) { return this.#hold('hold', callId); }
+  /** Resumes a held call; settles as `hold()` does. */
+  unhold(callId) { return this.#hold('unhold', callId); }
+
+  async #hold(name, callId) {
+    const wanted = name === 'hold';
+    await this.#control(name, callId);
+    // Already as wanted: nothing was sent.
+    if (run(this.#engine, 'getCalls').find((c) => c.id === callId)?.held === wanted) return;
+    return this.#outcome(callId, {
+      callUpdated: (p, resolve) => p.call.held === wanted && resolve(),
+      holdFailed: (p, resolve, reject) => reject(new KlinkCallSdkError('hold_failed', p.reason)),
+      sessionEnded: (p, resolve, reject) => reject(new KlinkCallSdkError('invalid_state', `the call ended (${p.cause}) before the peer answered`)),
+    });
+  }
   /**
    * Mutes a call: `direction` 'out' (default: our microphone, the peer hears silence), 'in'
    * (the remote audio, here only) or 'all'.
@@ -528,17 +546,24 @@ export class KlinkCallSdk {
     const other = target?.replaces;
     await this.#control(other ? 'transferReplacing' : 'transfer', callId, other || (typeof target === 'number' ? String(target) : target));
     // The peer's answer comes in a later frame: listening now misses nothing.
-    await new Promise((resolve, reject) => {
-      const on = (event, settle) => this.on(event, (p) => {
-        if (p.callId !== callId) return;
-        offs.forEach((off) => off());
-        settle(p);
-      });
-      const offs = [
-        on('transferAccepted', resolve),
-        on('transferFailed', (p) => reject(new KlinkCallSdkError('transfer_failed', `the peer refused the transfer: ${p.status ?? ''} ${p.reason}`))),
-        on('sessionEnded', (p) => reject(new KlinkCallSdkError('invalid_state', `the call ended (${p.cause}) before the peer took the transfer`))),
-      ];
+    return this.#outcome(callId, {
+      transferAccepted: (p, resolve) => resolve(),
+      transferFailed: (p, resolve, reject) => reject(new KlinkCallSdkError('transfer_failed', `the peer refused the transfer: ${p.status ?? ''} ${p.reason}`)),
+      sessionEnded: (p, resolve, reject) => reject(new KlinkCallSdkError('invalid_state', `the call ended (${p.cause}) before the peer took the transfer`)),
+    });
+  }
+
+  /**
+   * Settles with the first of `outcomes` (event name → `(payload, resolve, reject)`, which
+   * returns `false` when the event decides nothing) about `callId`, then stops listening.
+   */
+  #outcome(callId, outcomes) {
+    return new Promise((resolve, reject) => {
+      const offs = Object.entries(outcomes).map(([name, settle]) => this.on(name, (p) => {
+        if ((p.callId ?? p.call?.id) === callId && settle(p, resolve, reject) !== false) {
+          offs.forEach((off) => off());
+        }
+      }));
     });
   }
 

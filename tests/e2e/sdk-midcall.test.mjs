@@ -147,6 +147,62 @@ describe('SDK mid-call controls with JsSIP far ends', { timeout: 240_000 }, () =
     await hangupBoth(callId, bobUa, session);
   });
 
+  test('hold() resolves once JsSIP accepted the re-INVITE; a refused hold or resume rejects hold_failed with a holdFailed event, the call as it was', async () => {
+    const { callId, session } = await establish(bobUa, bob.extension);
+    const settledAfter = async (from, name) => {
+      const events = await sdk.events(from);
+      const settled = events.findIndex((e) => e.type === 'settled' && e.name === name);
+      assert.ok(settled >= 0, `${name}() settled`);
+      return events.slice(0, settled);
+    };
+    // Accepted: the callUpdated with held: true comes before hold() resolves.
+    let from = await sdk.mark();
+    assert.equal((await sdk.hold(callId)).ok, true);
+    let before = await settledAfter(from, 'hold');
+    assert.ok(before.some((e) => e.type === 'callUpdated' && e.payload.call.id === callId && e.payload.call.held === true),
+      `hold() resolved after the peer's answer: ${before.map((e) => e.type).join(', ')}`);
+    from = await sdk.mark();
+    assert.equal((await sdk.unhold(callId)).ok, true);
+    before = await settledAfter(from, 'unhold');
+    assert.ok(before.some((e) => e.type === 'callUpdated' && e.payload.call.held === false), 'unhold() resolved after the answer');
+    // Already resumed: resolves at once, nothing sent.
+    const fromFar = await bobUa.mark();
+    assert.equal((await sdk.unhold(callId)).ok, true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual((await bobUa.events(fromFar)).filter((e) => e.type === 'reinvite'), [], 'nothing sent');
+
+    // Refused hold.
+    await bobUa.refuseReinvites(488, session);
+    from = await sdk.mark();
+    const refused = await sdk.hold(callId);
+    assert.equal(refused.ok, false);
+    assert.equal(refused.code, 'hold_failed');
+    assert.match(refused.message, /488/);
+    const failed = await sdk.waitFor('holdFailed', { from });
+    assert.deepEqual({ ...failed.payload, reason: undefined }, { callId, hold: true, status: 488, reason: undefined });
+    assert.ok((await bobUa.events(fromFar)).some((e) => e.type === 'reinvite' && e.refused === 488), 'JsSIP refused it');
+    assert.deepEqual((await sdk.events(from)).filter((e) => e.type === 'error'), [], 'no error text for a refused hold');
+    let call = await callOf(callId);
+    assert.equal(call.state, 'active');
+    assert.equal(call.held, false);
+
+    // Held for real, then a refused resume.
+    await bobUa.refuseReinvites(0, session);
+    assert.equal((await sdk.hold(callId)).ok, true);
+    await bobUa.refuseReinvites(403, session);
+    from = await sdk.mark();
+    const resume = await sdk.unhold(callId);
+    assert.equal(resume.code, 'hold_failed');
+    const failedResume = await sdk.waitFor('holdFailed', { from });
+    assert.equal(failedResume.payload.hold, false);
+    assert.equal(failedResume.payload.status, 403);
+    call = await callOf(callId);
+    assert.equal(call.state, 'held');
+    assert.equal(call.held, true);
+    await bobUa.refuseReinvites(0, session);
+    await hangupBoth(callId, bobUa, session);
+  });
+
   test('hold / unhold: audio at JsSIP stops while held and comes back', async () => {
     await holdAndResume({
       during: ({ session, farLevel }) =>

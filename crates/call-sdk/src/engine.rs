@@ -819,6 +819,9 @@ impl Shared {
             Event::Error { scope, detail } => {
                 self.log(LogLevel::Warn, &[scope.as_str(), ": ", detail].concat());
             }
+            Event::HoldFailed { reason, .. } => {
+                self.log(LogLevel::Warn, &["call: ", reason].concat());
+            }
             Event::Connected
             | Event::Disconnected
             | Event::RegistrationFailed { .. }

@@ -105,6 +105,18 @@ pub(crate) fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsVal
             ])
             .into()
         }
+        Event::HoldFailed {
+            call,
+            hold,
+            status,
+            reason,
+        } => js::object(&[
+            ("callId", JsValue::from_str(call.as_str())),
+            ("hold", JsValue::from_bool(*hold)),
+            ("status", opt_u16(*status)),
+            ("reason", JsValue::from_str(reason)),
+        ])
+        .into(),
         Event::TransferAccepted { call } => {
             js::object(&[("callId", JsValue::from_str(call.as_str()))]).into()
         }

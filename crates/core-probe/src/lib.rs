@@ -176,6 +176,19 @@ fn encode_event(out: &mut String, event: &Event) {
             push_field(out, scope.as_str());
             push_field(out, detail);
         }
+        Event::HoldFailed {
+            call,
+            hold,
+            status,
+            reason,
+        } => {
+            push_field(out, call.as_str());
+            push_field(out, flag(*hold));
+            push_field(out, reason);
+            if let Some(status) = status {
+                push_number(out, u64::from(*status));
+            }
+        }
         Event::TransferAccepted { call } => push_field(out, call.as_str()),
         Event::TransferFailed {
             call,

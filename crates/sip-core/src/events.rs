@@ -268,6 +268,18 @@ pub enum Event {
         /// The URI to call (without its headers).
         target: String,
     },
+    /// Our hold or unhold was refused (the peer's final response to the re-INVITE, or the
+    /// media layer could not make the offer); the call stays as it was.
+    HoldFailed {
+        /// Which call.
+        call: CallId,
+        /// What was asked: `true` hold, `false` resume.
+        hold: bool,
+        /// The peer's SIP status, if the refusal was the peer's.
+        status: Option<u16>,
+        /// Why, for people.
+        reason: String,
+    },
     /// The SIP credentials expire soon: fetch new ones and call `Ua::update_credentials`.
     CredentialsExpiring,
     /// A failure that is not tied to a single call end or registration response.
@@ -302,6 +314,7 @@ impl Event {
             Event::CallUpdated(_) => "callUpdated",
             Event::SessionEnded { .. } => "sessionEnded",
             Event::Dtmf { .. } => "dtmf",
+            Event::HoldFailed { .. } => "holdFailed",
             Event::TransferAccepted { .. } => "transferAccepted",
             Event::TransferFailed { .. } => "transferFailed",
             Event::TransferRequested { .. } => "transferRequested",

@@ -48,6 +48,10 @@ mod transfer;
 #[path = "scenario/update.rs"]
 mod update;
 
+// A refused hold or resume is a typed event.
+#[path = "scenario/hold.rs"]
+mod hold;
+
 // The whole user agent under fuzzed input (also the libFuzzer target fuzz/fuzz_targets/ua.rs).
 #[path = "scenario/ua_fuzz.rs"]
 mod ua_fuzz;

@@ -123,6 +123,12 @@ async function main(): Promise<void> {
       expectType<Equal<typeof status, number | null>>();
       expectType<Equal<typeof reason, string>>();
     }),
+    sdk.on('holdFailed', ({ callId, hold, status, reason }) => {
+      expectType<Equal<typeof callId, string>>();
+      expectType<Equal<typeof hold, boolean>>();
+      expectType<Equal<typeof status, number | null>>();
+      expectType<Equal<typeof reason, string>>();
+    }),
     sdk.on('transferRequested', ({ callId, target }) => {
       expectType<Equal<typeof target, string>>();
       void sdk.rejectTransfer(callId);
@@ -154,6 +160,7 @@ async function main(): Promise<void> {
       | 'transferAccepted'
       | 'transferFailed'
       | 'transferRequested'
+      | 'holdFailed'
     >
   >();
   const onDtmf: KlinkCallSdkListener<'dtmf'> = ({ tone }) => console.log(tone);
@@ -273,6 +280,7 @@ async function main(): Promise<void> {
         case 'permission_denied':
         case 'autoplay_blocked':
         case 'transfer_failed':
+        case 'hold_failed':
           break;
         default: {
           // Every code is named above: a new one fails here until it is handled.

@@ -71,6 +71,10 @@ export class FarEnd {
     return this.#eval(([id, o]) => window.farEnd.hold(id ?? undefined, o), sessionId ?? null, opts);
   }
 
+  refuseReinvites(status, sessionId) {
+    return this.#eval(([st, id]) => window.farEnd.refuseReinvites(st, id ?? undefined), status, sessionId ?? null);
+  }
+
   unhold(sessionId, opts = {}) {
     return this.#eval(([id, o]) => window.farEnd.unhold(id ?? undefined, o), sessionId ?? null, opts);
   }

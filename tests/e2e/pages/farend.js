@@ -221,6 +221,11 @@
       if (e.originator === 'local') record('unhold', { session: id, originator: 'local' });
     });
     session.on('reinvite', (e) => {
+      if (s.refuseReinvites) {
+        record('reinvite', { session: id, direction: sdpDirection(e.request.body), refused: s.refuseReinvites });
+        e.reject({ status_code: s.refuseReinvites });
+        return;
+      }
       record('reinvite', { session: id, direction: sdpDirection(e.request.body) });
       noteRemoteOffer(s, e.request.body, 'reinvite');
     });
@@ -438,6 +443,12 @@
     /** A new offer for the same session (opts.useUpdate: by UPDATE); resolves when answered. */
     renegotiate(sessionId, opts = {}) {
       return reoffer(entry(sessionId), 'renegotiate', opts);
+    },
+
+    /** Refuses the session's re-INVITEs from now on with `status` (0: accepts them again). */
+    refuseReinvites(status, sessionId) {
+      entry(sessionId).refuseReinvites = status;
+      return { ok: true };
     },
 
     /** Resumes the session (re-INVITE a=sendrecv); resolves when the re-INVITE succeeds. */

@@ -9,7 +9,7 @@ const SDK_EVENTS = [
   'ready', 'incoming', 'sessionStarted', 'sessionEnded', 'remoteStream', 'connected', 'disconnected',
   'registeredChange', 'registrationFailed', 'error', 'destroyed',
 ];
-const EXTENSION_EVENTS = ['callUpdated', 'dtmf', 'devicechange', 'transferAccepted', 'transferFailed', 'transferRequested'];
+const EXTENSION_EVENTS = ['callUpdated', 'dtmf', 'devicechange', 'transferAccepted', 'transferFailed', 'transferRequested', 'holdFailed'];
 
 const log = [];
 const waiters = new Set();
@@ -277,8 +277,11 @@ async function control(name, ...args) {
   const isPromise = Boolean(result && typeof result.then === 'function');
   try {
     const value = await result;
+    // In the event log too, so a test can tell what the promise waited for.
+    record('settled', { name, ok: true });
     return { ok: true, value: value === undefined ? null : value, isPromise };
   } catch (err) {
+    record('settled', { name, ok: false });
     return { ...describeError(err), isPromise };
   }
 }

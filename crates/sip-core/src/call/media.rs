@@ -63,14 +63,7 @@ impl Call {
         match negotiation {
             Negotiation::Offer => self.end(cx, EndCause::Failed, None),
             Negotiation::Answer => self.reject(cx, 488, EndCause::Failed),
-            Negotiation::Reoffer => {
-                self.local_hold_wanted = self.info.held.local;
-                self.refresh_wanted = false;
-                cx.emit(Event::Error {
-                    scope: ErrorScope::Media,
-                    detail: reason,
-                });
-            }
+            Negotiation::Reoffer => self.reoffer_failed(cx, None, reason, ErrorScope::Media),
             Negotiation::Reanswer { head, .. } => {
                 cx.emit(Event::Error {
                     scope: ErrorScope::Media,

@@ -143,6 +143,34 @@ impl Call {
         self.maybe_reoffer(cx);
     }
 
+    /// Our re-INVITE failed for good (`status` from the peer, `None` when the media layer
+    /// could not make the offer): the call stays as negotiated. A hold or resume the user
+    /// asked for is reported as such, so `hold()` can reject; a refused refresh is an error.
+    pub(crate) fn reoffer_failed(
+        &mut self,
+        cx: &mut Context<'_>,
+        status: Option<u16>,
+        reason: String,
+        scope: ErrorScope,
+    ) {
+        let hold = self.local_hold_wanted;
+        self.local_hold_wanted = self.info.held.local;
+        self.refresh_wanted = false;
+        cx.emit(if hold == self.info.held.local {
+            Event::Error {
+                scope,
+                detail: reason,
+            }
+        } else {
+            Event::HoldFailed {
+                call: self.info.id.clone(),
+                hold,
+                status,
+                reason,
+            }
+        });
+    }
+
     /// A re-INVITE sent after a reconnect timed out. RFC 3261 §12.2.1.2 would end the
     /// dialog, but it only told the peer about our new flow: media may still flow, so
     /// the call stays (as negotiated before) and the application hears of it (a 481
@@ -216,9 +244,9 @@ impl Call {
             408 if self.refresh_wanted => self.refresh_failed(cx, status),
             408 | 481 => self.dialog_failed(cx, status),
             _ => {
-                self.local_hold_wanted = self.info.held.local;
-                self.refresh_wanted = false;
-                cx.emit(refused("the peer refused the re-INVITE: ", status));
+                let mut reason = String::from("the peer refused the re-INVITE: ");
+                crate::decimal::push(&mut reason, u64::from(status));
+                self.reoffer_failed(cx, Some(status), reason, ErrorScope::Call);
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use sip_core::message;
 use sip_core::sdp::{self, Direction};
 use sip_core::ua::{
     CallId, CallState, Event, Input, Instant, MediaCommand, MediaResult, Output, TransportCommand,
@@ -171,6 +172,40 @@ pub fn config(user: &str) -> UaConfig {
     c.display_name = Some(format!("User {user}"));
     c.instance_id = format!("urn:uuid:00000000-0000-0000-0000-00000000{user}");
     c
+}
+
+/// A response to `request` (a request a phone sent) with `status`, built from its Via, From,
+/// To, Call-ID and CSeq as the far side would answer it; `body` is SDP.
+pub fn response_to(request: &str, status: u16, to_tag: &str, body: Option<&str>) -> Option<String> {
+    let m = message::parse(request).ok()?;
+    let mut out = format!("SIP/2.0 {status} Fuzz\r\n");
+    for line in request.split("\r\n").skip(1) {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("via:")
+            || lower.starts_with("from:")
+            || lower.starts_with("call-id:")
+            || lower.starts_with("cseq:")
+        {
+            out.push_str(line);
+            out.push_str("\r\n");
+        } else if lower.starts_with("to:") {
+            out.push_str(line);
+            if m.to().tag().is_none() {
+                out.push_str(";tag=");
+                out.push_str(to_tag);
+            }
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("Contact: <sip:fuzz@127.0.0.1;transport=ws>\r\n");
+    match body {
+        Some(b) => {
+            out.push_str("Content-Type: application/sdp\r\n");
+            out.push_str(&format!("Content-Length: {}\r\n\r\n{b}", b.len()));
+        }
+        None => out.push_str("Content-Length: 0\r\n\r\n"),
+    }
+    Some(out)
 }
 
 impl Net {

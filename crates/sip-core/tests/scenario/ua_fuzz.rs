@@ -13,7 +13,7 @@
 use sip_core::message;
 use sip_core::ua::{CallId, Event, Input};
 
-use crate::harness::{config, Net};
+use crate::harness::{config, response_to, Net};
 
 /// Steps per input: enough to reach a few exchanges deep, few enough to run thousands of
 /// inputs a second.
@@ -109,40 +109,6 @@ fn set_up(net: &mut Net, bytes: &mut Bytes<'_>) -> (usize, usize, Vec<CallId>, V
         }
     }
     (a, b, ours, theirs)
-}
-
-/// A response to `request` (one the phone under attack sent) with `status`, built from its
-/// Via, From, To, Call-ID and CSeq, as the far side would answer it.
-fn response_to(request: &str, status: u16, to_tag: &str, body: Option<&str>) -> Option<String> {
-    let m = message::parse(request).ok()?;
-    let mut out = format!("SIP/2.0 {status} Fuzz\r\n");
-    for line in request.split("\r\n").skip(1) {
-        let lower = line.to_ascii_lowercase();
-        if lower.starts_with("via:")
-            || lower.starts_with("from:")
-            || lower.starts_with("call-id:")
-            || lower.starts_with("cseq:")
-        {
-            out.push_str(line);
-            out.push_str("\r\n");
-        } else if lower.starts_with("to:") {
-            out.push_str(line);
-            if m.to().tag().is_none() {
-                out.push_str(";tag=");
-                out.push_str(to_tag);
-            }
-            out.push_str("\r\n");
-        }
-    }
-    out.push_str("Contact: <sip:fuzz@127.0.0.1;transport=ws>\r\n");
-    match body {
-        Some(b) => {
-            out.push_str("Content-Type: application/sdp\r\n");
-            out.push_str(&format!("Content-Length: {}\r\n\r\n{b}", b.len()));
-        }
-        None => out.push_str("Content-Length: 0\r\n\r\n"),
-    }
-    Some(out)
 }
 
 const STATUSES: [u16; 18] = [
