@@ -31,8 +31,8 @@ impl Call {
                 }
                 self.answer_timer(cx, &mut r);
             }
-            if let (Some(d), Some(c)) = (self.dialog.as_mut(), msg.contacts().first()) {
-                d.remote_target = c.uri.to_owned();
+            if let (Some(d), Some(uri)) = (self.dialog.as_mut(), msg.target()) {
+                d.remote_target = uri.to_owned();
             }
             cx.send_response(Some(server), &r);
             return;
@@ -69,8 +69,8 @@ impl Call {
         if !self.timer_offer(cx, msg, &head, server, None) {
             return;
         }
-        if let (Some(d), Some(c)) = (self.dialog.as_mut(), msg.contacts().first()) {
-            d.remote_target = c.uri.to_owned();
+        if let (Some(d), Some(uri)) = (self.dialog.as_mut(), msg.target()) {
+            d.remote_target = uri.to_owned();
         }
         let same = self.remote_sdp.as_deref() == Some(body);
         if body.is_empty() || same {
@@ -201,8 +201,8 @@ impl Call {
             let Some(dialog) = self.dialog.as_mut() else {
                 return;
             };
-            if let Some(target) = msg.contacts().first() {
-                dialog.remote_target = target.uri.to_owned();
+            if let Some(target) = msg.target() {
+                dialog.remote_target = target.to_owned();
             }
             cx.transmit(dialog.request("ACK", cseq, via).render());
             if self.is_ended() {

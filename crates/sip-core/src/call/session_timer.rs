@@ -281,8 +281,8 @@ impl Call {
             if self.is_ended() {
                 return;
             }
-            if let (Some(d), Some(c)) = (self.dialog.as_mut(), msg.contacts().first()) {
-                d.remote_target = c.uri.to_owned();
+            if let (Some(d), Some(uri)) = (self.dialog.as_mut(), msg.target()) {
+                d.remote_target = uri.to_owned();
             }
             // The answer repeats the session as it was: the media layer is not involved.
             self.on_timer_answer(cx, msg);

@@ -51,10 +51,8 @@ impl Call {
     /// A dialog from a response to our INVITE (RFC 3261 §12.1.2).
     fn uac_dialog(&self, local: &Local, msg: &Message<'_>, confirmed: bool) -> Dialog {
         let remote_target = msg
-            .contacts()
-            .first()
-            .map(|c| c.uri.to_owned())
-            .unwrap_or_else(|| self.target.clone());
+            .target()
+            .map_or_else(|| self.target.clone(), str::to_owned);
         let mut route_set: Vec<String> = msg
             .list(HeaderName::RecordRoute)
             .map(str::to_owned)

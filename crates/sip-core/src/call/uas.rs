@@ -69,11 +69,11 @@ impl Call {
             });
             return None;
         }
-        let Some(contact) = msg.contacts().first().map(|c| c.uri.to_owned()) else {
+        let Some(contact) = msg.target().map(str::to_owned) else {
             let tag = cx.rng.tag();
             cx.send_response(
                 Some(server),
-                &head.response(400, "Missing Contact", Some(&tag)),
+                &head.response(400, "Missing or Bad Contact", Some(&tag)),
             );
             return None;
         };

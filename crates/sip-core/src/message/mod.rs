@@ -208,6 +208,15 @@ impl<'a> Message<'a> {
             .collect()
     }
 
+    /// The first Contact whose URI is a SIP or SIPS URI: what a dialog may target (RFC 3261
+    /// §12.1.1); any other URI would become the Request-URI of a request we could not send.
+    pub fn target(&self) -> Option<&str> {
+        self.contacts()
+            .into_iter()
+            .map(|c| c.uri)
+            .find(|uri| SipUri::parse(uri).is_ok())
+    }
+
     /// True for `Contact: *` (un-REGISTER all bindings).
     pub fn contact_is_wildcard(&self) -> bool {
         self.list(HeaderName::Contact).any(|v| v == "*")

@@ -442,3 +442,17 @@ fn bounded_ua_fuzz() {
         run(&data);
     }
 }
+
+/// Every input the fuzz target crashed on (tests/corpus/ua), replayed: each was a bug, and is
+/// fixed.
+#[test]
+fn ua_fuzz_findings_stay_fixed() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/ua");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("tests/corpus/ua") {
+        let path = entry.expect("a corpus entry").path();
+        run(&std::fs::read(&path).expect("a corpus file"));
+        n += 1;
+    }
+    assert!(n > 0, "the findings are in {dir}");
+}
