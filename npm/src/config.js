@@ -83,6 +83,30 @@ function sessionTimers(value) {
   return { enabled: true, expiresSec, minSec };
 }
 
+/** The warnings' defaults, and the range each threshold may be set in. */
+const THRESHOLDS = {
+  rttMs: [400, 1, 60000],
+  jitterMs: [30, 1, 10000],
+  packetLossPercent: [1, 0, 100],
+  mos: [3.5, 1, 4.5],
+};
+
+/** `qualityWarnings`: `null` when off, else every threshold (defaults filled in). */
+function qualityWarnings(value) {
+  if (value === false) return null;
+  if (value == null || value === true) value = {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    fail('config.qualityWarnings must be a boolean or { rttMs, jitterMs, packetLossPercent, mos }');
+  }
+  const out = {};
+  for (const [key, [fallback, min, max]] of Object.entries(THRESHOLDS)) {
+    const v = value[key] ?? fallback;
+    if (typeof v !== 'number' || !(v >= min && v <= max)) fail(`config.qualityWarnings.${key} must be a number from ${min} to ${max}`);
+    out[key] = v;
+  }
+  return out;
+}
+
 /**
  * The keepalive probe of the SIP connection (the core's `KeepalivePolicy`, same defaults): a
  * probe after `idleIntervalMs` (`callIntervalMs` during a call) without a frame from the server,
@@ -149,5 +173,13 @@ export function parseConfig(config) {
   }
   settings.incomingTransfer = config.incomingTransfer ?? 'accept';
   if (!['accept', 'ask'].includes(settings.incomingTransfer)) fail("config.incomingTransfer must be 'accept' or 'ask'");
+  // 0: no `stats` event. Sampling faster than twice a second only costs CPU: RTCP reports
+  // come every few seconds.
+  const every = config.statsIntervalMs ?? 0;
+  if (every !== 0 && (typeof every !== 'number' || !(every >= 500 && every <= 3600000))) {
+    fail('config.statsIntervalMs must be 0 (no stats event) or a number of milliseconds from 500 to 3600000');
+  }
+  settings.statsIntervalMs = Math.round(every);
+  settings.qualityWarnings = qualityWarnings(config.qualityWarnings);
   return settings;
 }

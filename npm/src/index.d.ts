@@ -88,6 +88,68 @@ export interface KlinkCallSdkConfig {
    * `acceptTransfer(callId)` or `rejectTransfer(callId)`.
    */
   incomingTransfer?: 'accept' | 'ask';
+  /**
+   * Emit a `stats` event for every answered call this often, in ms (500 to 3600000). Default
+   * 0: no event (`getStats()` works either way).
+   */
+  statsIntervalMs?: number;
+  /**
+   * Quality warnings (`qualityWarning` / `qualityWarningCleared`), sampled every second for
+   * every answered call: `true` (default) with the default thresholds, `false` for none, or
+   * thresholds to override. A warning is raised when 3 of the last 5 samples cross its
+   * threshold, at most once per 20 s, and cleared when none of the last 5 does.
+   */
+  qualityWarnings?: boolean | QualityThresholds;
+}
+
+/** The thresholds of the quality warnings. */
+export interface QualityThresholds {
+  /** `high-rtt` above this round-trip time, in ms. Default 400. */
+  rttMs?: number;
+  /** `high-jitter` above this inbound jitter, in ms. Default 30. */
+  jitterMs?: number;
+  /** `high-packet-loss` above this inbound loss, in percent. Default 1. */
+  packetLossPercent?: number;
+  /** `low-mos` below this MOS (1 to 4.5). Default 3.5. */
+  mos?: number;
+}
+
+/** The names of the quality warnings. */
+export type QualityWarningName =
+  | 'high-rtt'
+  | 'high-jitter'
+  | 'high-packet-loss'
+  | 'low-mos'
+  | 'no-inbound-audio'
+  | 'no-outbound-audio'
+  | 'constant-audio-level';
+
+/** A call's statistics, from `getStats()` and the `stats` event. */
+export interface CallStats {
+  callId: string;
+  /** Round-trip time in ms (RTCP, else ICE); null before the first measurement. */
+  rttMs: number | null;
+  /** Inbound jitter in ms; null before audio came. */
+  jitterMs: number | null;
+  /** Inbound packet loss in percent since the previous sample (over the call for the first). */
+  packetLossPercent: number;
+  /** Mean opinion score, 1 to 4.5 (simplified E-model); null until RTT and jitter are known. */
+  mos: number | null;
+  /**
+   * The remote audio's level as played, 0 to 1: 0 while nothing plays it (no `attachAudio`
+   * element, or a muted one), as browsers measure it at playout.
+   */
+  inboundLevel: number;
+  /** The microphone's level, 0 to 1. */
+  outboundLevel: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** The codec, e.g. `"opus"`, `"PCMU"`; empty before negotiation. */
+  codec: string;
+  /** The selected ICE candidate pair's local candidate type; empty before one is selected. */
+  localCandidateType: '' | 'host' | 'srflx' | 'prflx' | 'relay';
+  /** Its remote candidate type. */
+  remoteCandidateType: '' | 'host' | 'srflx' | 'prflx' | 'relay';
 }
 
 /** Error codes of {@link KlinkCallSdkError}. */
@@ -233,6 +295,15 @@ export interface KlinkCallSdkEvents {
    * `unhold()` rejects with `hold_failed`.
    */
   holdFailed: { callId: string; hold: boolean; status: number | null; reason: string };
+  /** Extension: a call's statistics, every `statsIntervalMs` (config). */
+  stats: CallStats;
+  /**
+   * Extension: a call's quality crossed a threshold in 3 of the last 5 samples. `value` is
+   * the latest sample's (ms, percent, MOS, or an audio level 0 to 1 for the audio warnings).
+   */
+  qualityWarning: { callId: string; name: QualityWarningName; value: number; threshold: number };
+  /** Extension: the condition of a `qualityWarning` ended (none of the last 5 samples). */
+  qualityWarningCleared: { callId: string; name: QualityWarningName };
 }
 
 /** An audio device as `enumerateDevices` reports it (`label` is empty before microphone permission). */
@@ -337,6 +408,11 @@ export class KlinkCallSdk {
   acceptTransfer(callId: string): Promise<string>;
   /** Declines the peer's transfer request (603 Decline); the call goes on. */
   rejectTransfer(callId: string): Promise<void>;
+  /**
+   * Reads a call's statistics now. Rejects with `unknown_call`, or `invalid_state` before the
+   * call has media.
+   */
+  getStats(callId: string): Promise<CallStats>;
   /** Plays each call's remote audio in this element and releases it when the call ends. */
   attachAudio(element: HTMLMediaElement | null): void;
   /** The audio inputs and outputs (`enumerateDevices`); `not_supported` without it. */

@@ -46,6 +46,9 @@ const EVENTS = [
   'transferFailed',
   'transferRequested',
   'holdFailed',
+  'stats',
+  'qualityWarning',
+  'qualityWarningCleared',
 ];
 
 /**
@@ -56,7 +59,7 @@ const EVENTS = [
 const COMMANDS = [
   'answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio',
   'getCalls', 'isRegistered', 'credentials', 'suspend', 'setInputDevice', 'transfer', 'transferReplacing',
-  'acceptTransfer', 'rejectTransfer', 'ping', 'iceServers',
+  'acceptTransfer', 'rejectTransfer', 'ping', 'iceServers', 'getStats',
 ];
 
 /**
@@ -576,6 +579,19 @@ export class KlinkCallSdk {
   acceptTransfer(callId) { return this.#control('acceptTransfer', callId); }
   /** Declines the peer's transfer request (603); the call goes on. */
   rejectTransfer(callId) { return this.#control('rejectTransfer', callId); }
+
+  /**
+   * Reads a call's statistics now: RTT, jitter, loss, MOS, audio levels, bytes, codec and the
+   * selected ICE candidate pair's types. Rejects with `invalid_state` before the call has media.
+   * @param {string} callId
+   */
+  async getStats(callId) {
+    const stats = await new Promise((resolve, reject) => {
+      this.#control('getStats', callId, resolve).catch(reject);
+    });
+    if (!stats) throw new KlinkCallSdkError('invalid_state', `the statistics of call ${callId} could not be read: the call ended`);
+    return stats;
+  }
 
   /**
    * Plays every call's remote audio in this element (`<audio>` or `<video>`); `null` detaches.

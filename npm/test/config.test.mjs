@@ -42,12 +42,14 @@ test('defaults apply, and the result has every field the engine reads', () => {
     engineUrl: null,
     incomingWhileBusy: 'ring',
     incomingTransfer: 'accept',
+    statsIntervalMs: 0,
+    qualityWarnings: { rttMs: 400, jitterMs: 30, packetLossPercent: 1, mos: 3.5 },
   });
   // null means "not given", as undefined does.
   const nulls = Object.fromEntries(
     ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect', 'keepalive',
       'sessionTimers', 'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl',
-      'incomingWhileBusy', 'incomingTransfer'].map((k) => [k, null]),
+      'incomingWhileBusy', 'incomingTransfer', 'statsIntervalMs', 'qualityWarnings'].map((k) => [k, null]),
   );
   assert.deepEqual(parseConfig(withBase(nulls)), parseConfig(base));
 });
@@ -96,6 +98,16 @@ test('given values are kept, trimmed and rounded', () => {
   assert.deepEqual(parseConfig(withBase({ sessionTimers: false })).sessionTimers, { enabled: false, expiresSec: 1800, minSec: 90 });
   assert.deepEqual(parseConfig(withBase({ sessionTimers: { expiresSec: 90.4 } })).sessionTimers, { enabled: true, expiresSec: 90, minSec: 90 });
   assert.deepEqual(parseConfig(withBase({ sessionTimers: { minSec: 3600 } })).sessionTimers, { enabled: true, expiresSec: 3600, minSec: 3600 });
+});
+
+test('stats and quality warnings: off, on, or with thresholds', () => {
+  assert.equal(parseConfig(withBase({ statsIntervalMs: 2500.4 })).statsIntervalMs, 2500);
+  assert.equal(parseConfig(withBase({ statsIntervalMs: 0 })).statsIntervalMs, 0);
+  assert.equal(parseConfig(withBase({ qualityWarnings: false })).qualityWarnings, null);
+  assert.deepEqual(parseConfig(withBase({ qualityWarnings: true })).qualityWarnings, parseConfig(base).qualityWarnings);
+  assert.deepEqual(parseConfig(withBase({ qualityWarnings: { rttMs: 300, mos: 4 } })).qualityWarnings, {
+    rttMs: 300, jitterMs: 30, packetLossPercent: 1, mos: 4,
+  });
 });
 
 test('a config that is not an object is refused', () => {
@@ -153,6 +165,16 @@ test('each bad field is refused naming it', () => {
     [withBase({ incomingWhileBusy: true }), /config\.incomingWhileBusy/],
     [withBase({ incomingTransfer: 'reject' }), /config\.incomingTransfer must be 'accept' or 'ask'/],
     [withBase({ incomingTransfer: true }), /config\.incomingTransfer/],
+    [withBase({ statsIntervalMs: 100 }), /config\.statsIntervalMs must be 0 \(no stats event\) or a number of milliseconds from 500 to 3600000/],
+    [withBase({ statsIntervalMs: '1000' }), /config\.statsIntervalMs/],
+    [withBase({ statsIntervalMs: -1 }), /config\.statsIntervalMs/],
+    [withBase({ statsIntervalMs: NaN }), /config\.statsIntervalMs/],
+    [withBase({ qualityWarnings: 'on' }), /config\.qualityWarnings must be a boolean or \{ rttMs, jitterMs, packetLossPercent, mos \}/],
+    [withBase({ qualityWarnings: [] }), /config\.qualityWarnings must be/],
+    [withBase({ qualityWarnings: { rttMs: 0 } }), /config\.qualityWarnings\.rttMs must be a number from 1 to 60000/],
+    [withBase({ qualityWarnings: { jitterMs: '30' } }), /config\.qualityWarnings\.jitterMs/],
+    [withBase({ qualityWarnings: { packetLossPercent: 101 } }), /config\.qualityWarnings\.packetLossPercent must be a number from 0 to 100/],
+    [withBase({ qualityWarnings: { mos: 5 } }), /config\.qualityWarnings\.mos must be a number from 1 to 4\.5/],
   ];
   for (const [config, message] of cases) {
     assert.match(configError(config), message, JSON.stringify(config));

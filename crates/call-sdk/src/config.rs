@@ -74,6 +74,10 @@ pub struct Config {
     pub instance_id: String,
     /// An incoming call while another is up: ring (the default) or refuse it with 486.
     pub incoming_while_busy: BusyPolicy,
+    /// The `stats` event's interval in ms (0: no event).
+    pub stats_interval_ms: u32,
+    /// The quality warnings' thresholds (`None`: no warnings).
+    pub quality_warnings: Option<sip_core::quality::Thresholds>,
 }
 
 /// The error for a field the wrapper would have filled in correctly.
@@ -99,6 +103,33 @@ fn number(value: JsValue, field: &str, min: u32, max: u32) -> Result<u32, SdkErr
         Some(n) if n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
         _ => Err(invalid(field)),
     }
+}
+
+/// A number within the bounds the wrapper enforces, fractions kept.
+fn float(value: JsValue, field: &str, min: f64, max: f64) -> Result<f64, SdkError> {
+    match value.as_f64() {
+        Some(n) if n >= min && n <= max => Ok(n),
+        _ => Err(invalid(field)),
+    }
+}
+
+/// `qualityWarnings`: `null` (off) or the thresholds, each set by the wrapper.
+fn thresholds(value: JsValue) -> Result<Option<sip_core::quality::Thresholds>, SdkError> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let field = |name: &str| js::get(&value, name);
+    Ok(Some(sip_core::quality::Thresholds {
+        rtt_ms: float(field("rttMs"), "qualityWarnings.rttMs", 1.0, 60_000.0)?,
+        jitter_ms: float(field("jitterMs"), "qualityWarnings.jitterMs", 1.0, 10_000.0)?,
+        packet_loss_pct: float(
+            field("packetLossPercent"),
+            "qualityWarnings.packetLossPercent",
+            0.0,
+            100.0,
+        )?,
+        mos: float(field("mos"), "qualityWarnings.mos", 1.0, 4.5)?,
+    }))
 }
 
 /// `urn:uuid:` and 36 hex digits and dashes: the shape of the wrapper's ids, and nothing that
@@ -201,6 +232,8 @@ impl Config {
             } else {
                 BusyPolicy::Ring
             },
+            stats_interval_ms: number(field("statsIntervalMs"), "statsIntervalMs", 0, 3_600_000)?,
+            quality_warnings: thresholds(field("qualityWarnings"))?,
         })
     }
 }

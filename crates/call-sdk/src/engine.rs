@@ -33,6 +33,7 @@ use crate::js;
 use crate::media::{MediaNotice, MediaOp, MediaSession, MediaSettings};
 use crate::payload::{self, WallClock};
 use crate::socket::{NetworkWatch, Socket, SocketEvent};
+use crate::stats;
 
 /// The numbers of `Engine::command`: positions in `COMMANDS` of npm/src/sdk.js (npm/test/commands.test.mjs
 /// compares the two).
@@ -60,6 +61,7 @@ mod command {
     pub(super) const REJECT_TRANSFER: u32 = 20;
     pub(super) const PING: u32 = 21;
     pub(super) const ICE_SERVERS: u32 = 22;
+    pub(super) const GET_STATS: u32 = 23;
 }
 
 fn now() -> Instant {
@@ -136,6 +138,7 @@ fn media_command_name(c: &MediaCommand) -> &'static str {
         MediaCommand::SetMutedIn(true) => "mute in",
         MediaCommand::SetMutedIn(false) => "unmute in",
         MediaCommand::Close => "close",
+        MediaCommand::GetStats => "get stats",
     }
 }
 
@@ -175,6 +178,8 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
         expires: t.expires_secs,
         min_se: t.min_secs,
     });
+    ua.quality.stats_interval = Some(u64::from(config.stats_interval_ms)).filter(|ms| *ms > 0);
+    ua.quality.warnings = config.quality_warnings;
     ua
 }
 
@@ -256,6 +261,7 @@ impl Engine {
             command::DESTROY => s.destroy(),
             command::ATTACH_AUDIO => s.attach_audio(arg)?,
             command::CREDENTIALS => s.renew_credentials(&arg)?,
+            command::GET_STATS => s.get_stats(call_id, arg)?,
             command::GET_CALLS => {
                 let ua = s.ua.borrow();
                 let calls: Array = ua
@@ -643,6 +649,10 @@ impl Shared {
             self.release_stream(&key);
             return;
         }
+        if let MediaCommand::GetStats = command {
+            self.sample(call);
+            return;
+        }
         if !self.media.borrow().iter().any(|(k, _)| *k == key) {
             let session = self.new_session(call.clone());
             self.media.borrow_mut().push((key.clone(), session));
@@ -683,8 +693,67 @@ impl Shared {
                 }
             }
             // Handled above, before a session is looked up or made.
-            MediaCommand::Close => {}
+            MediaCommand::Close | MediaCommand::GetStats => {}
         }
+    }
+
+    /// The connection of a call's media session, once it has one.
+    fn peer_connection(&self, call: &str) -> Option<web_sys::RtcPeerConnection> {
+        let media = self.media.borrow();
+        let (_, session) = media.iter().find(|(k, _)| k == call)?;
+        session.peer_connection()
+    }
+
+    /// Reads a call's statistics for the core's sampling. A sample that cannot be read (the
+    /// call ended meanwhile) is skipped: the next one comes with the next tick.
+    fn sample(self: &Rc<Self>, call: CallId) {
+        let Some(pc) = self.peer_connection(call.as_str()) else {
+            return;
+        };
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            let Ok(sample) = stats::sample(&pc).await else {
+                return;
+            };
+            if let Some(s) = weak.upgrade() {
+                s.input(Input::Media {
+                    call,
+                    result: MediaResult::Stats(sample),
+                });
+            }
+        });
+    }
+
+    /// `getStats(callId)`: reads the call's statistics now and hands them to `done` (the
+    /// wrapper's promise): the stats object, or nothing when they could not be read (the call
+    /// ended meanwhile).
+    fn get_stats(self: &Rc<Self>, call_id: &str, done: JsValue) -> Result<(), JsValue> {
+        self.check_alive()?;
+        let id = CallId::from(call_id);
+        if self.ua.borrow().call_info(&id).is_none() {
+            let err = CommandError::UnknownCall(call_id.into());
+            return Err(SdkError::new(ErrorCode::UnknownCall, err.message()).into());
+        }
+        let Some(pc) = self.peer_connection(call_id) else {
+            return Err(SdkError::new(
+                ErrorCode::InvalidState,
+                ["call ", call_id, " has no media yet"].concat(),
+            )
+            .into());
+        };
+        let done: Function = done.unchecked_into();
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            let stats = match (stats::sample(&pc).await, weak.upgrade()) {
+                (Ok(sample), Some(s)) => s.ua.borrow().stats(&id, sample).ok(),
+                _ => None,
+            };
+            let _ = match stats {
+                Some(stats) => done.call1(&JsValue::NULL, &payload::stats(&id, &stats)),
+                None => done.call0(&JsValue::NULL),
+            };
+        });
+        Ok(())
     }
 
     fn new_session(self: &Rc<Self>, call: CallId) -> MediaSession {
@@ -833,7 +902,10 @@ impl Shared {
             | Event::TransferAccepted { .. }
             | Event::TransferFailed { .. }
             | Event::TransferRequested { .. }
-            | Event::Pong { .. } => {}
+            | Event::Pong { .. }
+            | Event::Stats { .. }
+            | Event::QualityWarning { .. }
+            | Event::QualityWarningCleared { .. } => {}
         }
         if let Some((name, payload)) = payload::event(&event, self.clock) {
             self.emit(name, &payload);

@@ -14,6 +14,7 @@ mod js;
 pub mod media;
 mod payload;
 pub mod socket;
+mod stats;
 pub mod url;
 
 pub use engine::Engine;

@@ -248,6 +248,11 @@ impl MediaSession {
             .map_err(|e| js::describe(&e))
     }
 
+    /// The call's connection, once made (statistics are read from it).
+    pub fn peer_connection(&self) -> Option<RtcPeerConnection> {
+        self.inner.pc.borrow().clone()
+    }
+
     /// The local microphone stream, once acquired.
     pub fn local_stream(&self) -> Option<MediaStream> {
         self.inner.local.borrow().clone()

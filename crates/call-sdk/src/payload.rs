@@ -1,7 +1,8 @@
 //! The JS payloads of events and `getCalls()`: plain objects with the K-Link field names.
 
 use js_sys::Object;
-use sip_core::events::{CallInfo, Event};
+use sip_core::events::{CallId, CallInfo, Event};
+use sip_core::quality::Stats;
 use sip_core::timer::Instant;
 use wasm_bindgen::JsValue;
 
@@ -67,6 +68,40 @@ pub(crate) fn call(info: &CallInfo, clock: WallClock) -> Object {
                 let end = info.ended_at.map_or(js::now_ms(), |e| e.0);
                 JsValue::from_f64((end.saturating_sub(at.0) / 1000) as f64)
             }),
+        ),
+    ])
+}
+
+fn opt_num(n: Option<f64>) -> JsValue {
+    n.map_or(JsValue::NULL, JsValue::from_f64)
+}
+
+/// Two decimals: what a score or a percentage is read to.
+fn cents(n: f64) -> f64 {
+    (n * 100.0).round() / 100.0
+}
+
+/// The object of `getStats()` and the `stats` event.
+pub(crate) fn stats(call: &CallId, stats: &Stats) -> Object {
+    let s = &stats.sample;
+    js::object(&[
+        ("callId", JsValue::from_str(call.as_str())),
+        ("rttMs", opt_num(s.rtt_ms)),
+        ("jitterMs", opt_num(s.jitter_ms)),
+        (
+            "packetLossPercent",
+            JsValue::from_f64(cents(stats.packet_loss_pct)),
+        ),
+        ("mos", opt_num(stats.mos.map(cents))),
+        ("inboundLevel", JsValue::from_f64(s.inbound_level)),
+        ("outboundLevel", JsValue::from_f64(s.outbound_level)),
+        ("bytesSent", JsValue::from_f64(s.bytes_sent)),
+        ("bytesReceived", JsValue::from_f64(s.bytes_received)),
+        ("codec", JsValue::from_str(&s.codec)),
+        ("localCandidateType", JsValue::from_str(&s.local_candidate)),
+        (
+            "remoteCandidateType",
+            JsValue::from_str(&s.remote_candidate),
         ),
     ])
 }
@@ -147,6 +182,24 @@ pub(crate) fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsVal
         Event::Pong { status, rtt_ms } => js::object(&[
             ("status", JsValue::from_f64(f64::from(*status))),
             ("rttMs", JsValue::from_f64(*rtt_ms as f64)),
+        ])
+        .into(),
+        Event::Stats { call, stats: s } => stats(call, s).into(),
+        Event::QualityWarning {
+            call,
+            warning,
+            value,
+            threshold,
+        } => js::object(&[
+            ("callId", JsValue::from_str(call.as_str())),
+            ("name", JsValue::from_str(warning.as_str())),
+            ("value", JsValue::from_f64(*value)),
+            ("threshold", JsValue::from_f64(*threshold)),
+        ])
+        .into(),
+        Event::QualityWarningCleared { call, warning } => js::object(&[
+            ("callId", JsValue::from_str(call.as_str())),
+            ("name", JsValue::from_str(warning.as_str())),
         ])
         .into(),
         Event::CredentialsExpiring | Event::Destroyed => return None,

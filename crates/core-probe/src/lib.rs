@@ -131,6 +131,7 @@ fn encode(output: Output) -> String {
                 MediaCommand::SetMutedIn(true) => ("i", "1"),
                 MediaCommand::SetMutedIn(false) => ("i", "0"),
                 MediaCommand::Close => ("c", ""),
+                MediaCommand::GetStats => ("s", ""),
             };
             push(&mut out, 'M', &[call.as_str(), tag, text]);
         }
@@ -208,6 +209,13 @@ fn encode_event(out: &mut String, event: &Event) {
         Event::Pong { status, rtt_ms } => {
             push_number(out, u64::from(*status));
             push_number(out, *rtt_ms);
+        }
+        // The probe's user agent samples no quality (its config leaves it off).
+        Event::Stats { call, .. } => push_field(out, call.as_str()),
+        Event::QualityWarning { call, warning, .. }
+        | Event::QualityWarningCleared { call, warning } => {
+            push_field(out, call.as_str());
+            push_field(out, warning.as_str());
         }
         Event::Connected | Event::Disconnected | Event::CredentialsExpiring | Event::Destroyed => {}
     }

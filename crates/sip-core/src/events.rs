@@ -202,7 +202,7 @@ impl ErrorScope {
 }
 
 /// Something the application should know about.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// The transport to the SIP server is up.
     Connected,
@@ -298,6 +298,32 @@ pub enum Event {
         /// Milliseconds from the OPTIONS to its answer.
         rtt_ms: u64,
     },
+    /// A call's statistics (every `QualityConfig::stats_interval`).
+    Stats {
+        /// Which call.
+        call: CallId,
+        /// The numbers.
+        stats: crate::quality::Stats,
+    },
+    /// A call's quality crossed a threshold in most recent samples (see
+    /// [`Monitor`](crate::quality::Monitor)).
+    QualityWarning {
+        /// Which call.
+        call: CallId,
+        /// What is wrong.
+        warning: crate::quality::Warning,
+        /// The latest sample's value.
+        value: f64,
+        /// The threshold it crossed.
+        threshold: f64,
+    },
+    /// The condition of an earlier `QualityWarning` ended.
+    QualityWarningCleared {
+        /// Which call.
+        call: CallId,
+        /// Which warning.
+        warning: crate::quality::Warning,
+    },
 }
 
 impl Event {
@@ -322,6 +348,9 @@ impl Event {
             Event::Error { .. } => "error",
             Event::Destroyed => "destroyed",
             Event::Pong { .. } => "pong",
+            Event::Stats { .. } => "stats",
+            Event::QualityWarning { .. } => "qualityWarning",
+            Event::QualityWarningCleared { .. } => "qualityWarningCleared",
         }
     }
 }

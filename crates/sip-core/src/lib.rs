@@ -17,6 +17,7 @@ pub mod events;
 mod hash;
 pub mod media;
 mod outgoing;
+pub mod quality;
 mod registration;
 pub mod rng;
 pub mod search;

@@ -68,10 +68,13 @@ pub enum MediaCommand {
     SetMutedIn(bool),
     /// The call is over: close the peer connection and release the tracks.
     Close,
+    /// Read the connection's statistics; reply [`MediaResult::Stats`], or nothing when
+    /// they cannot be read (no connection yet, closed): a sample is never a failure.
+    GetStats,
 }
 
 /// What the media layer reports for one call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum MediaResult {
     /// The local offer is ready (after [`MediaCommand::CreateOffer`] or `CreateReoffer`).
     LocalOffer(String),
@@ -85,6 +88,8 @@ pub enum MediaResult {
     IceConnected,
     /// ICE failed: no media path.
     IceFailed,
+    /// The statistics asked for by [`MediaCommand::GetStats`].
+    Stats(crate::quality::Sample),
 }
 
 #[cfg(test)]

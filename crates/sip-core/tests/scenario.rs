@@ -33,6 +33,8 @@ mod keepalive_options;
 mod lifecycle;
 #[path = "scenario/ping.rs"]
 mod ping;
+#[path = "scenario/quality.rs"]
+mod quality;
 #[path = "scenario/reconnect.rs"]
 mod reconnect;
 #[path = "scenario/registration.rs"]

@@ -15,6 +15,9 @@ import KlinkCallSdk, {
   type KlinkCallSdkEvents,
   type KlinkCallSdkListener,
   type MuteDirection,
+  type CallStats,
+  type QualityThresholds,
+  type QualityWarningName,
 } from '@klink.cloud/call-sdk';
 import { KlinkCallSdk as Named } from '@klink.cloud/call-sdk';
 
@@ -44,8 +47,12 @@ const full: KlinkCallSdkConfig = {
   engineUrl: new URL('https://cdn.example.com/engine_bg.wasm'),
   incomingWhileBusy: 'reject',
   incomingTransfer: 'ask',
+  statsIntervalMs: 2_000,
+  qualityWarnings: { rttMs: 300, jitterMs: 20, packetLossPercent: 2, mos: 3.6 },
 };
-const other: KlinkCallSdkConfig = { ...minimal, reconnect: false, keepalive: false, sessionTimers: false, audioConstraints: true, engineUrl: '/engine_bg.wasm' };
+const other: KlinkCallSdkConfig = { ...minimal, reconnect: false, keepalive: false, sessionTimers: false, audioConstraints: true, engineUrl: '/engine_bg.wasm', qualityWarnings: false };
+// @ts-expect-error a threshold is a number
+const badThreshold: KlinkCallSdkConfig = { ...minimal, qualityWarnings: { rttMs: '400' } };
 // @ts-expect-error accessToken is required
 const noToken: KlinkCallSdkConfig = { userEmail: 'agent@example.com' };
 // @ts-expect-error userEmail is required
@@ -136,6 +143,24 @@ async function main(): Promise<void> {
     sdk.on('sessionEnded', ({ cause }) => {
       if (cause === 'transferred') console.log('handed over');
     }),
+    sdk.on('stats', (s) => {
+      expectType<Equal<typeof s, CallStats>>();
+      expectType<Equal<typeof s.mos, number | null>>();
+      expectType<Equal<typeof s.rttMs, number | null>>();
+      expectType<Equal<typeof s.packetLossPercent, number>>();
+      expectType<Equal<typeof s.codec, string>>();
+      expectType<Equal<typeof s.localCandidateType, '' | 'host' | 'srflx' | 'prflx' | 'relay'>>();
+    }),
+    sdk.on('qualityWarning', ({ callId, name, value, threshold }) => {
+      expectType<Equal<typeof callId, string>>();
+      expectType<Equal<typeof name, QualityWarningName>>();
+      expectType<Equal<typeof value, number>>();
+      expectType<Equal<typeof threshold, number>>();
+    }),
+    sdk.on('qualityWarningCleared', ({ callId, name }) => {
+      expectType<Equal<typeof callId, string>>();
+      expectType<Equal<typeof name, QualityWarningName>>();
+    }),
     sdk.once('incoming', ({ call }) => void sdk.answer(call.id)),
   ];
   offs.forEach((off) => off());
@@ -161,6 +186,9 @@ async function main(): Promise<void> {
       | 'transferFailed'
       | 'transferRequested'
       | 'holdFailed'
+      | 'stats'
+      | 'qualityWarning'
+      | 'qualityWarningCleared'
     >
   >();
   const onDtmf: KlinkCallSdkListener<'dtmf'> = ({ tone }) => console.log(tone);
@@ -181,6 +209,8 @@ async function main(): Promise<void> {
   sdk.on('sessionEnded', ({ status }) => status.toFixed());
   // @ts-expect-error off takes the event's listener type
   sdk.off('incoming', onDtmf);
+  // @ts-expect-error a warning's name is one of the seven
+  sdk.on('qualityWarning', ({ name }) => name === 'high-latency');
   // @ts-expect-error the payload of `error` has no message field
   sdk.on('error', ({ message }) => message);
 
@@ -200,6 +230,10 @@ async function main(): Promise<void> {
   await sdk.mute(id, { direction: 'in' });
   const all: MuteDirection = 'all';
   await sdk.unmute(id, { direction: all });
+  const stats: CallStats = await sdk.getStats(id);
+  const thresholds: QualityThresholds = { mos: 3.5 };
+  void stats;
+  void thresholds;
   await sdk.hangup(id);
   sdk.attachAudio(document.createElement('audio'));
   sdk.attachAudio(null);

@@ -181,6 +181,9 @@
 
     session.on('sdp', (e) => {
       if (e.originator === 'local' && options.stripTelephoneEvent) e.sdp = withoutTelephoneEvent(e.sdp);
+      // Media through a UDP relay (tests/e2e/lib/udprelay.mjs): the peer's SDP tells JsSIP to
+      // send to the relay, ours tells the peer to.
+      if (options.relay) e.sdp = viaRelay(e.sdp, e.originator === 'remote' ? options.relay.farSide : options.relay.sdkSide);
       if (e.originator === 'local' && e.type === 'offer' && s.g729Only) e.sdp = g729Only(e.sdp);
       record('sdp', {
         session: id,
@@ -301,6 +304,19 @@
     });
   }
 
+  /** The SDP with one ICE candidate, 127.0.0.1:port (UDP), in place of all of its own. */
+  function viaRelay(sdp, port) {
+    const lines = sdp.split('\r\n').filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates');
+    const out = [];
+    for (const l of lines) {
+      if (l.startsWith('m=audio ')) out.push(l.replace(/^m=audio \d+/, `m=audio ${port}`));
+      else if (l.startsWith('c=IN IP4 ')) out.push('c=IN IP4 127.0.0.1');
+      else out.push(l);
+      if (l.startsWith('a=ice-pwd:')) out.push(`a=candidate:1 1 udp 2122260223 127.0.0.1 ${port} typ host generation 0`);
+    }
+    return out.join('\r\n');
+  }
+
   function rms(s) {
     const analyser = s.audio?.analyser;
     if (!analyser) return 0;
@@ -318,13 +334,14 @@
      * audioProcessing? (false: no echo cancellation / noise suppression / AGC), timeout? (10000),
      * stripTelephoneEvent? (false: true removes RFC 4733 from the SDP JsSIP sends, so the peer
      * must fall back to SIP INFO DTMF), sessionTimers? (false: true turns on JsSIP's RFC 4028
-     * session timers, refreshed by UPDATE) }.
+     * session timers, refreshed by UPDATE), relay? ({ sdkSide, farSide }: UDP ports of a relay
+     * both ends' media must go through: the SDP each side receives names only the relay) }.
      * Resolves { registered: true } (or { registered: false } when register is false);
      * rejects with the registrationFailed cause and status.
      */
     async start(config) {
       if (ua) throw new Error('farEnd: already started');
-      options = { stripTelephoneEvent: config.stripTelephoneEvent === true, acceptRefer: config.acceptRefer === true };
+      options = { stripTelephoneEvent: config.stripTelephoneEvent === true, acceptRefer: config.acceptRefer === true, relay: config.relay ?? null };
       const socket = new JsSIP.WebSocketInterface(config.wsUrl);
       ua = new JsSIP.UA({
         sockets: [socket],

@@ -9,7 +9,8 @@ const SDK_EVENTS = [
   'ready', 'incoming', 'sessionStarted', 'sessionEnded', 'remoteStream', 'connected', 'disconnected',
   'registeredChange', 'registrationFailed', 'error', 'destroyed',
 ];
-const EXTENSION_EVENTS = ['callUpdated', 'dtmf', 'devicechange', 'transferAccepted', 'transferFailed', 'transferRequested', 'holdFailed'];
+const EXTENSION_EVENTS = ['callUpdated', 'dtmf', 'devicechange', 'transferAccepted', 'transferFailed', 'transferRequested', 'holdFailed',
+  'stats', 'qualityWarning', 'qualityWarningCleared'];
 
 const log = [];
 const waiters = new Set();

@@ -12,6 +12,14 @@ impl Call {
         if self.is_ended() {
             return;
         }
+        let result = match result {
+            MediaResult::Stats(sample) => return self.on_sample(cx, sample),
+            MediaResult::IceConnected => {
+                self.start_sampling(cx);
+                MediaResult::IceConnected
+            }
+            other => other,
+        };
         let negotiation = std::mem::replace(&mut self.negotiation, Negotiation::Idle);
         match (result, negotiation) {
             (MediaResult::LocalOffer(sdp), Negotiation::Offer) => self.send_invite(cx, sdp),

@@ -11,6 +11,7 @@ mod commands;
 mod context;
 mod dtmf;
 mod media;
+mod quality;
 mod refer;
 mod reinvite;
 mod session_timer;
@@ -52,6 +53,8 @@ pub(crate) enum CallTimer {
     SessionExpiry,
     /// Our transfer: no NOTIFY came for 64*T1 since the last one (or the REFER's 2xx).
     Transfer,
+    /// Ask the media layer for a quality sample (`call/quality.rs`).
+    Sample,
 }
 
 impl TimerKind for CallTimer {
@@ -65,6 +68,7 @@ impl TimerKind for CallTimer {
         CallTimer::SessionRefresh,
         CallTimer::SessionExpiry,
         CallTimer::Transfer,
+        CallTimer::Sample,
     ];
     fn index(self) -> usize {
         self as usize
@@ -251,7 +255,9 @@ pub(crate) struct Call {
     pub(crate) session: session_timer::Session,
     /// Transfers: our REFER, the peer's, and the calls they link.
     pub(crate) refer: Refer,
-    pub(crate) timers: TimerTable<CallTimer, 9>,
+    pub(crate) timers: TimerTable<CallTimer, 10>,
+    /// The quality policy: previous sample and warning history.
+    pub(crate) quality: crate::quality::Monitor,
 }
 
 impl Call {
@@ -282,6 +288,7 @@ impl Call {
             session: session_timer::Session::default(),
             refer: Refer::default(),
             timers: TimerTable::default(),
+            quality: crate::quality::Monitor::default(),
         }
     }
 
@@ -437,6 +444,7 @@ impl Call {
             CallTimer::SessionRefresh,
             CallTimer::SessionExpiry,
             CallTimer::Transfer,
+            CallTimer::Sample,
         ] {
             self.timers.stop(t);
         }
@@ -551,6 +559,7 @@ impl Call {
                     self.transfer_failed(cx, None, "no NOTIFY of the transfer within 32 s");
                 }
             }
+            CallTimer::Sample => self.on_sample_timer(cx),
         }
     }
 

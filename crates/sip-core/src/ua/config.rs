@@ -88,7 +88,7 @@ pub enum BusyPolicy {
 }
 
 /// Everything the user agent needs to know about its account and its environment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct UaConfig {
     /// Our address of record, `sip:1001@domain`.
     pub sip_uri: String,
@@ -128,6 +128,9 @@ pub struct UaConfig {
     pub session_timers: Option<SessionTimers>,
     /// An incoming call while another is up: ring, or refuse it with 486.
     pub incoming_while_busy: BusyPolicy,
+    /// Call statistics and quality warnings (both off by default here; the SDK turns the
+    /// warnings on).
+    pub quality: crate::quality::QualityConfig,
 }
 
 impl UaConfig {
@@ -157,6 +160,7 @@ impl UaConfig {
             keepalive: Some(KeepalivePolicy::default()),
             session_timers: Some(SessionTimers::default()),
             incoming_while_busy: BusyPolicy::Ring,
+            quality: crate::quality::QualityConfig::default(),
         }
     }
 }

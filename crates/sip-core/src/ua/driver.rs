@@ -6,7 +6,7 @@ use super::{CallId, Event, Instant, MediaCommand, MediaResult};
 use super::{ReconnectPolicy, Ua};
 
 /// Something that happened to the user agent, fed by the driver.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Input<'a> {
     /// One SIP message from the WebSocket (one message per frame, RFC 7118).
     Received(&'a str),
@@ -45,7 +45,7 @@ pub enum TransportCommand {
 }
 
 /// What the user agent wants from its driver, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Output {
     /// Send this SIP message as one WebSocket text frame.
     Transmit(String),

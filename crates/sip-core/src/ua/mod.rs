@@ -422,6 +422,24 @@ impl Ua {
         self.calls.iter().filter(|c| !c.is_ended()).map(|c| &c.info)
     }
 
+    /// The statistics of a call in progress from a `sample` its media layer just read,
+    /// against the call's previous sample (nothing is recorded: the warnings' samples are
+    /// the core's own).
+    pub fn stats(
+        &self,
+        id: &CallId,
+        sample: crate::quality::Sample,
+    ) -> Result<crate::quality::Stats, CommandError> {
+        match self
+            .calls
+            .iter()
+            .find(|c| &c.info.id == id && !c.is_ended())
+        {
+            Some(call) => Ok(call.quality.stats(sample)),
+            None => Err(CommandError::UnknownCall(id.0.clone())),
+        }
+    }
+
     /// One call in progress.
     #[must_use]
     pub fn call_info(&self, id: &CallId) -> Option<&CallInfo> {
