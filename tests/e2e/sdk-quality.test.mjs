@@ -95,6 +95,7 @@ describe('call quality: getStats, stats events, warnings under impairment', { ti
       // the impairment is clearly past (and the clean call clearly under).
       strict.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme, {
         qualityWarnings: { rttMs: 250, jitterMs: 15 },
+        statsIntervalMs: 1000,
       })),
       stack.credentials(bob.email).then((c) => bobUa.startWith(c)),
       stack.credentials(dave.email).then((c) => daveUa.startWith(c, { relay: { sdkSide: relay.sdkSide, farSide: relay.farSide } })),
@@ -190,12 +191,17 @@ describe('call quality: getStats, stats events, warnings under impairment', { ti
     const raised = {};
     try {
       for (const name of ['high-packet-loss', 'high-jitter', 'low-mos', 'high-rtt']) {
-        const e = await strict.waitFor('qualityWarning', { from: impaired, timeout: 25_000 - (Date.now() - t0), where: { 'payload.name': name } });
+        const e = await strict.waitFor('qualityWarning', { from: impaired, timeout: 30_000 - (Date.now() - t0), where: { 'payload.name': name } });
         assert.equal(e.payload.callId, callId);
         raised[name] = { afterMs: Date.now() - t0, value: e.payload.value, threshold: e.payload.threshold };
       }
       const during = await getStats(strict, callId);
       console.log(`impaired: ${JSON.stringify(during)}\nraised: ${JSON.stringify(raised)}`);
+      for (const e of await strict.events(impaired)) {
+        if (e.type === 'stats') console.log(`${Math.round(e.at)} stats rtt ${e.payload.rttMs} jitter ${e.payload.jitterMs} loss ${e.payload.packetLossPercent} mos ${e.payload.mos} pair ${e.payload.localCandidateType}`);
+        else if (e.type.startsWith('quality')) console.log(`${Math.round(e.at)} ${e.type} ${e.payload.name}`);
+        else console.log(`${Math.round(e.at)} ${e.type}`);
+      }
       assert.ok(during.rttMs > 250, `RTT ${during.rttMs}`);
     } finally {
       removeLoss();

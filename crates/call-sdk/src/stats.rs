@@ -30,7 +30,8 @@ pub(crate) async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsValue> {
     let report: Map = JsFuture::from(pc.get_stats()).await?.unchecked_into();
     let mut s = Sample::default();
     let mut codec = JsValue::UNDEFINED;
-    let mut pair = JsValue::UNDEFINED;
+    let mut selected = JsValue::UNDEFINED;
+    let mut nominated = JsValue::UNDEFINED;
     report.for_each(&mut |r, _| match js::get_string(&r, "type").as_deref() {
         Some("inbound-rtp") => {
             s.jitter_ms = millis(&r, "jitter");
@@ -46,16 +47,18 @@ pub(crate) async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsValue> {
             s.outbound_level = number(&r, "audioLevel");
             s.outbound_energy = number(&r, "totalAudioEnergy");
         }
-        // The pair ICE nominated and that works: the one media uses (every browser reports
-        // these two fields; `selectedCandidatePairId` of `transport` is Chromium's only).
-        Some("candidate-pair")
-            if js::get(&r, "nominated").is_truthy()
-                && js::get_string(&r, "state").as_deref() == Some("succeeded") =>
-        {
-            pair = r;
-        }
+        // The pair media uses: the transport names it (Chromium, Safari); else the one ICE
+        // nominated (Firefox). Not by `state`: the selected pair shows `in-progress` while a
+        // consent check is out, which takes a round trip.
+        Some("transport") => selected = js::get(&r, "selectedCandidatePairId"),
+        Some("candidate-pair") if js::get(&r, "nominated").is_truthy() => nominated = r,
         _ => {}
     });
+    let pair = if selected.is_undefined() {
+        nominated
+    } else {
+        report.get(&selected)
+    };
     if !pair.is_undefined() {
         // RTCP's round trip is the media's own; before the first receiver report, ICE's.
         s.rtt_ms = s.rtt_ms.or(millis(&pair, "currentRoundTripTime"));
