@@ -431,12 +431,11 @@ impl Call {
                 self.ack = None;
             }
         }
-        self.refer = Refer {
-            notify_to: self.refer.notify_to.take(),
-            replacing: self.refer.replacing.take(),
-            ended: Some((cause, status)),
-            ..Refer::default()
-        };
+        // Only the links a new call reports through outlive the call.
+        self.refer.out = None;
+        self.refer.asked = None;
+        self.refer.handed_to = None;
+        self.refer.ended = Some((cause, status));
         for t in [
             CallTimer::NoAnswer,
             CallTimer::Glare,

@@ -161,60 +161,64 @@ impl Ua {
     /// Replaces ends the call it replaces; the target call of our attended transfer ends
     /// with it.
     pub(crate) fn follow_transfers(&mut self, now: Instant) {
-        // (call to act on, the status to NOTIFY or None to hand it over)
-        let mut due: Vec<(CallId, Option<u16>)> = Vec::new();
-        for c in &mut self.calls {
-            if c.refer.notify_to.is_some() {
-                let status = if c.is_answered() {
-                    Some(200)
-                } else {
-                    c.refer.ended.map(|(_, s)| s.unwrap_or(487))
-                };
-                if let (Some(s), Some(to)) = (status, c.refer.notify_to.clone()) {
-                    c.refer.notify_to = None;
-                    due.push((to, Some(s)));
-                }
-            }
-            if c.is_answered() {
-                if let Some(old) = c.refer.replacing.take() {
-                    due.push((old, None));
-                }
-            }
-        }
-        // The target call of our attended transfer: over with it, or ours again when it failed.
-        let mut released = Vec::new();
-        for c in &self.calls {
-            let Some(a) = &c.refer.handed_to else {
-                continue;
+        for i in 0..self.calls.len() {
+            let Some(c) = self.calls.get_mut(i) else {
+                break;
             };
-            match self.calls.iter().find(|x| &x.info.id == a) {
-                Some(x) if x.refer.is_out() => {}
-                Some(x)
-                    if x.refer
-                        .ended
-                        .is_some_and(|(cause, _)| cause == EndCause::Transferred) =>
-                {
-                    due.push((c.info.id.clone(), None));
+            let answered = c.is_answered();
+            if answered {
+                if let Some(old) = c.refer.replacing.take() {
+                    self.link_act(now, &old, None);
                 }
-                _ => released.push(c.info.id.clone()),
+            }
+            let Some(c) = self.calls.get_mut(i) else {
+                break;
+            };
+            if answered || c.refer.ended.is_some() {
+                if let Some(to) = c.refer.notify_to.take() {
+                    let status = match c.refer.ended {
+                        Some((_, Some(s))) if !answered => s,
+                        _ if answered => 200,
+                        _ => 487,
+                    };
+                    self.link_act(now, &to, Some(status));
+                }
+            }
+            // The target call of our attended transfer: over with it, or ours again when it failed.
+            let Some(c) = self.calls.get(i) else {
+                break;
+            };
+            if let Some(a) = &c.refer.handed_to {
+                let own = c.info.id.clone();
+                match self.calls.iter().find(|x| &x.info.id == a) {
+                    Some(x) if x.refer.is_out() => {}
+                    Some(x)
+                        if x.refer
+                            .ended
+                            .is_some_and(|(e, _)| e == EndCause::Transferred) =>
+                    {
+                        self.link_act(now, &own, None)
+                    }
+                    _ => {
+                        if let Some(c) = self.calls.get_mut(i) {
+                            c.refer.handed_to = None;
+                        }
+                    }
+                }
             }
         }
-        for c in self
-            .calls
-            .iter_mut()
-            .filter(|c| released.contains(&c.info.id))
-        {
-            c.refer.handed_to = None;
-        }
-        for (id, status) in due {
-            if let Some((call, mut cx)) = self.call_context(now, &id) {
-                if call.is_ended() {
-                    continue;
-                }
-                match status {
-                    Some(s) => call.notify_refer(&mut cx, s),
-                    None => call.hand_over(&mut cx),
-                }
+    }
+
+    /// What a linked call asks of the live call `id`: NOTIFY the outcome `status` of the
+    /// transfer it placed, or (`None`) end it as handed over.
+    fn link_act(&mut self, now: Instant, id: &CallId, status: Option<u16>) {
+        if let Some((call, mut cx)) = self.call_context(now, id) {
+            if call.is_ended() {
+                return;
+            }
+            match status {
+                Some(s) => call.notify_refer(&mut cx, s),
+                None => call.hand_over(&mut cx),
             }
         }
     }
