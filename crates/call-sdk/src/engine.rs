@@ -251,10 +251,12 @@ impl Engine {
     /// Runs one command: a single export serves them all, as each export costs a shim in the
     /// wasm and a wrapper in the glue. `kind` is the position of the command's name in
     /// `COMMANDS` of npm/src/sdk.js; `call_id` names the call (the target for `call`); `arg`
-    /// holds the DTMF tones, the element of `attachAudio`, or the credential response of
-    /// `credentials` (the answer to a `refresh()`). Returns the new call's id for
-    /// `call`, the snapshots of the live calls for `getCalls`, whether the user agent is
-    /// registered for `isRegistered`, else `undefined`.
+    /// holds the DTMF tones, the element of `attachAudio`, the credential response of
+    /// `credentials` (the answer to a `refresh()`), or `{ audio, track }` of
+    /// `setInputDevice`. Returns the new call's id for `call`, the snapshots of the live calls
+    /// for `getCalls`, whether the user agent is registered for `isRegistered`, the
+    /// `replaceTrack` promises for `setInputDevice`, the calls' `RTCIceServer[]` for
+    /// `iceServers`, else `undefined` (`ping` answers with the `pong` event).
     pub fn command(&self, kind: u32, call_id: &str, arg: JsValue) -> Result<JsValue, JsValue> {
         let s = &self.shared;
         match kind {
