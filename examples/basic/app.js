@@ -44,7 +44,8 @@
     const box = $('calls');
     const calls = sdk ? sdk.getCalls() : [];
     // Rebuild only on change: a rebuilt button under the pointer would swallow the click.
-    const snapshot = JSON.stringify(calls);
+    // `duration` changes every second and is not shown here: it does not count.
+    const snapshot = JSON.stringify(calls, (key, value) => (key === 'duration' ? undefined : value));
     if (snapshot === rendered) return;
     rendered = snapshot;
     box.textContent = '';
