@@ -161,6 +161,8 @@ export function parseConfig(config) {
   // As long as the engine gives one connection attempt (its connect deadline is 10 s).
   settings.connectionWaitMs = whole(config.connectionWaitMs, 'connectionWaitMs', 10000, 0, 600000);
   settings.registerExpires = whole(config.registerExpires, 'registerExpires', 600, 10, 86400, 'seconds');
+  settings.iceDisconnectedGraceMs = whole(config.iceDisconnectedGraceMs, 'iceDisconnectedGraceMs', 2000, 0, 60000);
+  settings.mediaRecoveryTimeoutMs = whole(config.mediaRecoveryTimeoutMs, 'mediaRecoveryTimeoutMs', 15000, 1000, 600000);
   const audio = config.audioConstraints ?? true;
   if (audio !== true && (typeof audio !== 'object' || Array.isArray(audio))) {
     fail('config.audioConstraints must be true or a MediaTrackConstraints object');

@@ -52,6 +52,18 @@ export interface KlinkCallSdkConfig {
    */
   registerExpires?: number;
   /**
+   * How long ICE may stay `disconnected` before the SDK restarts it (an ICE-restart
+   * re-INVITE), in ms (0 to 60000). Default 2000. ICE `failed`, and the browser's `online`
+   * event while ICE is down, restart at once.
+   */
+  iceDisconnectedGraceMs?: number;
+  /**
+   * How long an ICE restart may take, from the restart until ICE connects again, in ms (1000
+   * to 600000). Default 15000. Past it (or when the peer refuses the re-INVITE) the call ends
+   * with BYE: `error {scope: 'media'}`, then `sessionEnded {cause: 'failed'}`.
+   */
+  mediaRecoveryTimeoutMs?: number;
+  /**
    * How long to keep gathering ICE candidates after the first one before sending the SDP, in
    * ms. Default 100. The SDP is sent earlier when gathering completes.
    */
@@ -180,7 +192,11 @@ export class KlinkCallSdkError extends Error {
 export type CallDirection = 'inbound' | 'outbound';
 /** Which audio `mute` silences: our microphone (`out`), the remote audio here (`in`), both. */
 export type MuteDirection = 'out' | 'in' | 'all';
-export type CallState = 'trying' | 'ringing' | 'early' | 'active' | 'held' | 'ended';
+/**
+ * `reconnecting`: answered, but the media path was lost and an ICE restart is under way;
+ * back to `active` (or `held`) when it connects again.
+ */
+export type CallState = 'trying' | 'ringing' | 'early' | 'active' | 'held' | 'reconnecting' | 'ended';
 
 /** A snapshot of one call. */
 export interface Call {
@@ -269,7 +285,8 @@ export interface KlinkCallSdkEvents {
   destroyed: void;
   /**
    * Extension: a call changed: ringing, early media, the answer of an outbound call
-   * (`call.state` becomes `active`, `answeredAt` is set), hold, mute.
+   * (`call.state` becomes `active`, `answeredAt` is set), hold, mute, media lost and
+   * recovered (`reconnecting`, then `active` or `held`).
    */
   callUpdated: { call: Call };
   /** Extension: the remote party sent a DTMF tone by SIP INFO. */

@@ -38,6 +38,8 @@ test('defaults apply, and the result has every field the engine reads', () => {
     iceGatheringTimeoutMs: 100,
     connectionWaitMs: 10000,
     registerExpires: 600,
+    iceDisconnectedGraceMs: 2000,
+    mediaRecoveryTimeoutMs: 15000,
     audioConstraints: true,
     engineUrl: null,
     incomingWhileBusy: 'ring',
@@ -49,7 +51,8 @@ test('defaults apply, and the result has every field the engine reads', () => {
   const nulls = Object.fromEntries(
     ['apiBaseUrl', 'requestTimeoutMs', 'iceServers', 'logLevel', 'allowInsecureTransport', 'reconnect', 'keepalive',
       'sessionTimers', 'iceGatheringTimeoutMs', 'connectionWaitMs', 'registerExpires', 'audioConstraints', 'engineUrl',
-      'incomingWhileBusy', 'incomingTransfer', 'statsIntervalMs', 'qualityWarnings'].map((k) => [k, null]),
+      'incomingWhileBusy', 'incomingTransfer', 'statsIntervalMs', 'qualityWarnings',
+      'iceDisconnectedGraceMs', 'mediaRecoveryTimeoutMs'].map((k) => [k, null]),
   );
   assert.deepEqual(parseConfig(withBase(nulls)), parseConfig(base));
 });
@@ -69,6 +72,8 @@ test('given values are kept, trimmed and rounded', () => {
     iceGatheringTimeoutMs: 0,
     connectionWaitMs: 0,
     registerExpires: 3600,
+    iceDisconnectedGraceMs: 0,
+    mediaRecoveryTimeoutMs: 5000,
     audioConstraints: audio,
   });
   assert.equal(cfg.userEmail, 'agent@example.com');
@@ -83,6 +88,8 @@ test('given values are kept, trimmed and rounded', () => {
   assert.equal(cfg.connectionWaitMs, 0);
   assert.equal(parseConfig(withBase({ connectionWaitMs: 2500.6 })).connectionWaitMs, 2501);
   assert.equal(cfg.registerExpires, 3600);
+  assert.equal(cfg.iceDisconnectedGraceMs, 0);
+  assert.equal(cfg.mediaRecoveryTimeoutMs, 5000);
   assert.equal(cfg.audioConstraints, audio);
   assert.equal(parseConfig(withBase({ incomingWhileBusy: 'reject' })).incomingWhileBusy, 'reject');
   assert.equal(parseConfig(withBase({ incomingTransfer: 'ask' })).incomingTransfer, 'ask');
@@ -159,6 +166,9 @@ test('each bad field is refused naming it', () => {
     [withBase({ connectionWaitMs: NaN }), /config\.connectionWaitMs/],
     [withBase({ registerExpires: 5 }), /config\.registerExpires must be a number of seconds from 10 to 86400/],
     [withBase({ registerExpires: '600' }), /config\.registerExpires/],
+    [withBase({ iceDisconnectedGraceMs: 60001 }), /config\.iceDisconnectedGraceMs must be a number of milliseconds from 0 to 60000/],
+    [withBase({ mediaRecoveryTimeoutMs: 999 }), /config\.mediaRecoveryTimeoutMs must be a number of milliseconds from 1000 to 600000/],
+    [withBase({ mediaRecoveryTimeoutMs: '15000' }), /config\.mediaRecoveryTimeoutMs/],
     [withBase({ audioConstraints: false }), /config\.audioConstraints must be true or a MediaTrackConstraints object/],
     [withBase({ audioConstraints: [] }), /config\.audioConstraints/],
     [withBase({ incomingWhileBusy: 'busy' }), /config\.incomingWhileBusy must be 'ring' or 'reject'/],

@@ -67,6 +67,10 @@ pub struct Config {
     pub ice_gathering_timeout_ms: u32,
     /// The registration lifetime to ask for, in seconds.
     pub register_expires_secs: u32,
+    /// How long ICE may stay `disconnected` before a call restarts it, in ms.
+    pub ice_disconnected_grace_ms: u32,
+    /// How long an ICE restart may take before the call ends, in ms.
+    pub media_recovery_timeout_ms: u32,
     /// The `audio` member of the `getUserMedia` constraints: `true` or `MediaTrackConstraints`.
     pub audio_constraints: JsValue,
     /// The RFC 5626 `+sip.instance` of this tab, `urn:uuid:` and a UUID (npm/src/lifecycle.js
@@ -222,6 +226,18 @@ impl Config {
                 10_000,
             )?,
             register_expires_secs: number(field("registerExpires"), "registerExpires", 10, 86_400)?,
+            ice_disconnected_grace_ms: number(
+                field("iceDisconnectedGraceMs"),
+                "iceDisconnectedGraceMs",
+                0,
+                60_000,
+            )?,
+            media_recovery_timeout_ms: number(
+                field("mediaRecoveryTimeoutMs"),
+                "mediaRecoveryTimeoutMs",
+                1_000,
+                600_000,
+            )?,
             audio_constraints,
             instance_id: instance_id(field("instanceId"))?,
             // Checked by the wrapper: 'ring' (the default) or 'reject'.

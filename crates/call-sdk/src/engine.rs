@@ -161,6 +161,8 @@ fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
     ua.user_agent = ["klink-call-sdk/", env!("CARGO_PKG_VERSION")].concat();
     ua.instance_id = config.instance_id.clone();
     ua.register_expires = config.register_expires_secs;
+    ua.media_recovery.grace = config.ice_disconnected_grace_ms.into();
+    ua.media_recovery.timeout = config.media_recovery_timeout_ms.into();
     ua.credentials_expire_at = expiry(creds);
     ua.reconnect.max_delay = u64::from(config.reconnect.max_delay_ms);
     ua.incoming_while_busy = config.incoming_while_busy;
@@ -671,7 +673,10 @@ impl Shared {
             MediaCommand::ApplyAnswer { remote_sdp } => {
                 session.run(MediaOp::ApplyAnswer(remote_sdp))
             }
-            MediaCommand::CreateReoffer { direction } => session.run(MediaOp::Reoffer(direction)),
+            MediaCommand::CreateReoffer {
+                direction,
+                ice_restart,
+            } => session.run(MediaOp::Reoffer(direction, ice_restart)),
             MediaCommand::Rollback => session.run(MediaOp::Rollback),
             MediaCommand::SetMuted(muted) => session.set_muted(muted),
             MediaCommand::SetMutedIn(muted) => session.set_muted_in(muted),

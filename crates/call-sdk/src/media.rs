@@ -40,6 +40,9 @@ extern "C" {
         track: &MediaStreamTrack,
         stream: &MediaStream,
     ) -> Result<RtcRtpSender, JsValue>;
+    /// `createOffer(options)`: web-sys binds it only through `RTCOfferOptions`.
+    #[wasm_bindgen(method, js_name = createOffer)]
+    fn create_offer_with(this: &CheckedPeerConnection, options: &JsValue) -> Promise;
     #[wasm_bindgen(method, catch, js_name = addTransceiver)]
     fn add_transceiver(
         this: &CheckedPeerConnection,
@@ -69,8 +72,9 @@ pub enum MediaOp {
     CreateAnswer(String),
     /// Apply the remote answer to our offer: [`MediaOutcome::RemoteApplied`].
     ApplyAnswer(String),
-    /// A new offer with this direction (hold and resume): [`MediaOutcome::LocalOffer`].
-    Reoffer(Direction),
+    /// A new offer with this direction (hold and resume), with new ICE credentials when
+    /// asked (an ICE restart): [`MediaOutcome::LocalOffer`].
+    Reoffer(Direction, bool),
     /// Undo our last offer, which the peer refused; reports nothing.
     Rollback,
 }
@@ -152,7 +156,10 @@ struct Inner {
     /// step left waiting on one would keep the session (and its SDP) for the page's lifetime.
     closed_signal: Promise,
     signal_closed: RefCell<Option<Function>>,
-    ice_reported: Cell<bool>,
+    /// ICE is connected as last reported: each change to or from it is reported once.
+    ice_up: Cell<bool>,
+    /// The offer being made restarts ICE: its wait ignores the last gathering's `complete`.
+    restarting: Cell<bool>,
 }
 
 /// The media of one call.
@@ -184,7 +191,8 @@ impl MediaSession {
                 closed: Cell::new(false),
                 closed_signal,
                 signal_closed: RefCell::new(signal_closed),
-                ice_reported: Cell::new(false),
+                ice_up: Cell::new(false),
+                restarting: Cell::new(false),
             }),
         }
     }
@@ -394,16 +402,24 @@ impl Inner {
                 self.settle(pc.set_remote_description(&desc)).await?;
                 MediaOutcome::RemoteApplied
             }
-            MediaOp::Reoffer(direction) => {
+            MediaOp::Reoffer(direction, ice_restart) => {
                 let pc = self.current_pc()?;
                 self.previous_direction
                     .set(self.direction.replace(direction));
                 set_direction(&pc, direction);
                 self.apply_microphone();
-                let offer = self.settle(pc.create_offer()).await?;
+                let options = js::object(&[("iceRestart", JsValue::from_bool(ice_restart))]);
+                let created = pc
+                    .unchecked_ref::<CheckedPeerConnection>()
+                    .create_offer_with(&options);
+                let offer = self.settle(created).await?;
+                // An ICE restart gathers anew: the old `complete` says nothing of it.
+                self.restarting.set(ice_restart);
                 let sdp = self
                     .set_local_and_gather(&pc, RtcSdpType::Offer, &offer)
-                    .await?;
+                    .await;
+                self.restarting.set(false);
+                let sdp = sdp?;
                 MediaOutcome::LocalOffer(sdp)
             }
             MediaOp::Rollback => {
@@ -594,7 +610,7 @@ impl Inner {
         desc.set_sdp(&sdp);
         let wait = self.begin_gathering();
         self.settle(pc.set_local_description(&desc)).await?;
-        if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+        if pc.ice_gathering_state() == RtcIceGatheringState::Complete && !self.restarting.get() {
             self.finish_gathering("already complete");
         }
         let _ = self.settle(wait).await;
@@ -652,18 +668,25 @@ impl Inner {
         if self.closed.get() {
             return;
         }
-        match state {
-            RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
-                if !self.ice_reported.replace(true) =>
-            {
-                (self.notify)(MediaNotice::Outcome(MediaOutcome::IceConnected));
+        // `checking` after a restart, `new` and `closed` report nothing: the core's grace
+        // and recovery timers run on.
+        let outcome = match state {
+            RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => {
+                if self.ice_up.replace(true) {
+                    return;
+                }
+                MediaOutcome::IceConnected
+            }
+            RtcIceConnectionState::Disconnected if self.ice_up.replace(false) => {
+                MediaOutcome::IceDisconnected
             }
             RtcIceConnectionState::Failed => {
-                self.ice_reported.set(false);
-                (self.notify)(MediaNotice::Outcome(MediaOutcome::IceFailed));
+                self.ice_up.set(false);
+                MediaOutcome::IceFailed
             }
-            _ => {}
-        }
+            _ => return,
+        };
+        (self.notify)(MediaNotice::Outcome(outcome));
     }
 
     /// Collects remote tracks into one stream the session owns. The browser's own remote

@@ -43,6 +43,8 @@ fn settings(extra: &[(&str, JsValue)]) -> JsValue {
         ("reconnect", reconnect),
         ("iceGatheringTimeoutMs", JsValue::from_f64(100.0)),
         ("registerExpires", JsValue::from_f64(600.0)),
+        ("iceDisconnectedGraceMs", JsValue::from_f64(2_000.0)),
+        ("mediaRecoveryTimeoutMs", JsValue::from_f64(15_000.0)),
         ("audioConstraints", JsValue::TRUE),
         (
             "instanceId",
@@ -89,6 +91,8 @@ fn engine_reads_the_settings_of_the_wrapper() {
     assert!(cfg.ice_servers.is_none());
     assert_eq!(cfg.ice_gathering_timeout_ms, 100);
     assert_eq!(cfg.register_expires_secs, 600);
+    assert_eq!(cfg.ice_disconnected_grace_ms, 2_000);
+    assert_eq!(cfg.media_recovery_timeout_ms, 15_000);
     assert_eq!(cfg.audio_constraints, JsValue::TRUE);
     assert_eq!(
         cfg.instance_id,
@@ -139,6 +143,8 @@ fn engine_refuses_garbage_naming_the_field_without_panicking() {
         "reconnect",
         "iceGatheringTimeoutMs",
         "registerExpires",
+        "iceDisconnectedGraceMs",
+        "mediaRecoveryTimeoutMs",
         "audioConstraints",
         "instanceId",
     ];
@@ -615,7 +621,12 @@ impl Probe {
                 .borrow()
                 .iter()
                 .skip(seen)
-                .find(|o| !matches!(o, MediaOutcome::IceConnected))
+                .find(|o| {
+                    !matches!(
+                        o,
+                        MediaOutcome::IceConnected | MediaOutcome::IceDisconnected
+                    )
+                })
                 .cloned();
             if let Some(o) = found {
                 return o;
@@ -627,6 +638,13 @@ impl Probe {
             sleep(10).await;
         }
     }
+}
+
+fn ice_ufrag(sdp: &str) -> String {
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn sdp_of(o: MediaOutcome) -> String {
@@ -652,10 +670,14 @@ async fn hold_and_resume_between_two_sessions() {
 
     let mic = a.session.sender_track().expect("a sends its microphone");
     let hold = sdp_of(
-        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendOnly))
-            .await,
+        a.step(MediaOp::Reoffer(
+            call_sdk::media::Direction::SendOnly,
+            false,
+        ))
+        .await,
     );
     assert!(hold.contains("a=sendonly"), "{hold}");
+    let hold_ufrag = ice_ufrag(&hold);
     assert!(!mic.enabled(), "on hold our microphone is silenced");
     let held = sdp_of(b.step(MediaOp::CreateAnswer(hold)).await);
     assert!(held.contains("a=recvonly"), "{held}");
@@ -665,14 +687,37 @@ async fn hold_and_resume_between_two_sessions() {
     );
 
     let resume = sdp_of(
-        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendRecv))
-            .await,
+        a.step(MediaOp::Reoffer(
+            call_sdk::media::Direction::SendRecv,
+            false,
+        ))
+        .await,
     );
     assert!(resume.contains("a=sendrecv"), "{resume}");
+    let resume_ufrag = ice_ufrag(&resume);
     assert!(mic.enabled(), "resume un-silences the microphone");
     let resumed = sdp_of(b.step(MediaOp::CreateAnswer(resume)).await);
     assert_eq!(
         a.step(MediaOp::ApplyAnswer(resumed)).await,
+        MediaOutcome::RemoteApplied
+    );
+
+    // An ICE restart offers new credentials and keeps the direction; a plain re-offer does not.
+    let restart = sdp_of(
+        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendRecv, true))
+            .await,
+    );
+    assert_ne!(ice_ufrag(&restart), resume_ufrag, "{restart}");
+    assert_eq!(resume_ufrag, hold_ufrag, "no restart without asking");
+    assert!(restart.contains("a=sendrecv"), "{restart}");
+    // Gathered anew (the last gathering's `complete` must not end the wait at once).
+    assert!(
+        restart.contains(" typ host"),
+        "the restart offer has candidates: {restart}"
+    );
+    let restarted = sdp_of(b.step(MediaOp::CreateAnswer(restart)).await);
+    assert_eq!(
+        a.step(MediaOp::ApplyAnswer(restarted)).await,
         MediaOutcome::RemoteApplied
     );
 
@@ -761,8 +806,11 @@ async fn an_answer_rejecting_all_audio_is_reported_unapplied_and_the_call_keeps_
         MediaOutcome::RemoteApplied
     );
     let reoffer = sdp_of(
-        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendRecv))
-            .await,
+        a.step(MediaOp::Reoffer(
+            call_sdk::media::Direction::SendRecv,
+            false,
+        ))
+        .await,
     );
     let refused = sdp_of(b.step(MediaOp::CreateAnswer(g729_only(&reoffer))).await);
     assert!(!sip_core::sdp::has_usable_audio(&refused), "{refused}");
@@ -772,8 +820,11 @@ async fn an_answer_rejecting_all_audio_is_reported_unapplied_and_the_call_keeps_
     // Had the rejecting answer been applied, b's audio transceiver would be stopped and this
     // answer would reject the audio too.
     let reoffer = sdp_of(
-        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendRecv))
-            .await,
+        a.step(MediaOp::Reoffer(
+            call_sdk::media::Direction::SendRecv,
+            false,
+        ))
+        .await,
     );
     let answer = sdp_of(b.step(MediaOp::CreateAnswer(reoffer)).await);
     assert!(sip_core::sdp::has_usable_audio(&answer), "{answer}");

@@ -88,7 +88,7 @@ pub fn command(kind: u32, arg: &str, now: f64) -> u32 {
 }
 
 /// A media result from its tag byte and text: `o` offer, `a` answer, `r` applied, `c` ICE
-/// connected, `x` ICE failed, anything else a failure with that text.
+/// connected, `d` ICE disconnected, `x` ICE failed, anything else a failure with that text.
 fn media_result(text: &str) -> MediaResult {
     let (tag, rest) = text.split_at(text.len().min(1));
     match tag {
@@ -96,6 +96,7 @@ fn media_result(text: &str) -> MediaResult {
         "a" => MediaResult::LocalAnswer(rest.to_owned()),
         "r" => MediaResult::RemoteApplied,
         "c" => MediaResult::IceConnected,
+        "d" => MediaResult::IceDisconnected,
         "x" => MediaResult::IceFailed,
         _ => MediaResult::Failed(text.to_owned()),
     }
@@ -123,7 +124,11 @@ fn encode(output: Output) -> String {
                 MediaCommand::CreateOffer => ("o", ""),
                 MediaCommand::CreateAnswer { remote_sdp } => ("a", remote_sdp.as_str()),
                 MediaCommand::ApplyAnswer { remote_sdp } => ("p", remote_sdp.as_str()),
-                MediaCommand::CreateReoffer { direction } => ("r", direction.as_str()),
+                MediaCommand::CreateReoffer {
+                    direction,
+                    ice_restart: false,
+                } => ("r", direction.as_str()),
+                MediaCommand::CreateReoffer { direction, .. } => ("i", direction.as_str()),
                 MediaCommand::Rollback => ("b", ""),
                 MediaCommand::InsertDtmf { tones, .. } => ("d", tones.as_str()),
                 MediaCommand::SetMuted(true) => ("m", "1"),

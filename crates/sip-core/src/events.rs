@@ -61,6 +61,9 @@ pub enum CallState {
     Active,
     /// Answered and on hold (see [`HoldState`] for which side).
     Held,
+    /// Answered, but the media path was lost: an ICE restart is under way. Back to
+    /// `Active` (or `Held`) when ICE connects again; ended if it does not in time.
+    Reconnecting,
     /// Over; see the `SessionEnded` event for the cause.
     Ended,
 }
@@ -75,6 +78,7 @@ impl CallState {
             CallState::Early => "early",
             CallState::Active => "active",
             CallState::Held => "held",
+            CallState::Reconnecting => "reconnecting",
             CallState::Ended => "ended",
         }
     }

@@ -45,10 +45,13 @@ pub enum MediaCommand {
         remote_sdp: String,
     },
     /// Renegotiate with a new local offer whose audio direction is `direction` (hold,
-    /// unhold, or a refresh after reconnect); reply [`MediaResult::LocalOffer`].
+    /// unhold, a refresh after reconnect, an ICE restart); reply [`MediaResult::LocalOffer`].
     CreateReoffer {
         /// The direction to offer.
         direction: Direction,
+        /// Offer new ICE credentials (`createOffer({iceRestart: true})`): the media path
+        /// was lost and is searched for again.
+        ice_restart: bool,
     },
     /// Undo the last local offer: the peer refused it (RTCPeerConnection rollback).
     Rollback,
@@ -84,8 +87,10 @@ pub enum MediaResult {
     RemoteApplied,
     /// The last media command failed.
     Failed(String),
-    /// ICE connected: media flows.
+    /// ICE connected (again): media flows. Reported on every change to `connected`.
     IceConnected,
+    /// ICE disconnected: the media path stopped answering, and may come back by itself.
+    IceDisconnected,
     /// ICE failed: no media path.
     IceFailed,
     /// The statistics asked for by [`MediaCommand::GetStats`].

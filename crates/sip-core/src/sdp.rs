@@ -328,10 +328,13 @@ pub fn connection_address(sdp: &str) -> Option<&str> {
 }
 
 /// True when the SDP puts the other side on hold: every active audio/video section is
-/// `sendonly` or `inactive`, or its connection address is `0.0.0.0` (RFC 2543 style).
+/// `sendonly` or `inactive`, or its connection address is `0.0.0.0` (RFC 2543 style) in an
+/// SDP without ICE. With ICE, `c=IN IP4 0.0.0.0` only says the candidates are not in it
+/// (RFC 8840 §4.2): JsSIP answers an ICE restart so.
 pub fn is_hold(sdp: &str) -> bool {
     let session_dir = session_direction(sdp);
     let session_addr = connection_address_in(session_part(sdp));
+    let ice = crate::search::contains(sdp, "a=ice-ufrag:");
     let mut any_media = false;
     for s in sections(sdp) {
         if s.port == 0 || !(s.media == "audio" || s.media == "video") {
@@ -343,8 +346,8 @@ pub fn is_hold(sdp: &str) -> bool {
             .or(session_dir)
             .unwrap_or(Direction::SendRecv);
         let addr = s.connection_address().or(session_addr);
-        let held =
-            matches!(dir, Direction::SendOnly | Direction::Inactive) || addr == Some("0.0.0.0");
+        let held = matches!(dir, Direction::SendOnly | Direction::Inactive)
+            || (addr == Some("0.0.0.0") && !ice);
         if !held {
             return false;
         }
@@ -674,6 +677,12 @@ a=sctp-port:5000\r\n";
         let sdp = "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\n";
         assert!(is_hold(sdp));
         assert!(!is_hold("v=0\r\nm=audio 0 RTP/AVP 0\r\n"));
+        // With ICE, 0.0.0.0 means "no candidates here" (an answer to an ICE restart), not hold.
+        let ice = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:yma0\r\na=sendrecv\r\n";
+        assert!(!is_hold(ice));
+        assert!(is_hold(&with_direction(ice, Direction::SendOnly)));
+        let session_ice = "v=0\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:x\r\nm=audio 9 RTP/AVP 0\r\n";
+        assert!(!is_hold(session_ice));
         assert!(telephone_events(
             "v=0\r\nm=audio 0 RTP/AVP 101\r\na=rtpmap:101 telephone-event/8000\r\n"
         )

@@ -37,6 +37,8 @@ mod ping;
 mod quality;
 #[path = "scenario/reconnect.rs"]
 mod reconnect;
+#[path = "scenario/recovery.rs"]
+mod recovery;
 #[path = "scenario/registration.rs"]
 mod registration;
 #[path = "scenario/reorder.rs"]

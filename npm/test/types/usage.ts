@@ -41,6 +41,8 @@ const full: KlinkCallSdkConfig = {
   keepalive: { idleIntervalMs: 20_000, timeoutMs: 3_000 },
   sessionTimers: { expiresSec: 1800, minSec: 90 },
   registerExpires: 600,
+  iceDisconnectedGraceMs: 2000,
+  mediaRecoveryTimeoutMs: 15_000,
   iceGatheringTimeoutMs: 100,
   connectionWaitMs: 0,
   audioConstraints: { deviceId: { exact: 'mic' } },

@@ -156,6 +156,11 @@
     }
   }
 
+  /** The first `a=ice-ufrag` of an SDP: an ICE restart changes it. */
+  function iceUfrag(sdp) {
+    return /a=ice-ufrag:(\S+)/.exec(sdp ?? '')?.[1] ?? null;
+  }
+
   function noteRemoteOffer(s, sdp, via) {
     const direction = sdpDirection(sdp);
     if (!direction) return;
@@ -229,7 +234,7 @@
         e.reject({ status_code: s.refuseReinvites });
         return;
       }
-      record('reinvite', { session: id, direction: sdpDirection(e.request.body) });
+      record('reinvite', { session: id, direction: sdpDirection(e.request.body), iceUfrag: iceUfrag(e.request.body) });
       noteRemoteOffer(s, e.request.body, 'reinvite');
     });
     session.on('update', (e) => {
@@ -273,6 +278,7 @@
       details.to = request.to.uri.toString();
       details.callId = request.call_id;
       details.direction = sdpDirection(request.body);
+      details.iceUfrag = iceUfrag(request.body);
     }
     record(originator === 'remote' ? 'incoming' : 'outgoing', details);
     return s;

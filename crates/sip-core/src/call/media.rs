@@ -52,14 +52,18 @@ impl Call {
             (MediaResult::Failed(reason), negotiation) => {
                 self.on_media_failed(cx, negotiation, reason)
             }
-            (MediaResult::IceFailed, negotiation) if self.is_answered() => {
+            // ICE changes go on beside any exchange under way (`recovery`).
+            (MediaResult::IceConnected, negotiation) => {
                 self.negotiation = negotiation;
-                self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
-                self.end(cx, EndCause::Failed, None);
-                cx.emit(Event::Error {
-                    scope: ErrorScope::Media,
-                    detail: String::from("ICE failed: no media path"),
-                });
+                self.ice_connected(cx);
+            }
+            (MediaResult::IceDisconnected, negotiation) => {
+                self.negotiation = negotiation;
+                self.ice_disconnected(cx);
+            }
+            (MediaResult::IceFailed, negotiation) => {
+                self.negotiation = negotiation;
+                self.ice_failed(cx);
             }
             // Nothing the call waits for: the negotiation goes on as it was.
             (_, negotiation) => self.negotiation = negotiation,
@@ -71,6 +75,9 @@ impl Call {
         match negotiation {
             Negotiation::Offer => self.end(cx, EndCause::Failed, None),
             Negotiation::Answer => self.reject(cx, 488, EndCause::Failed),
+            Negotiation::Reoffer if self.ice_restart_offered => {
+                self.recovery_failed(cx, None, &reason);
+            }
             Negotiation::Reoffer => self.reoffer_failed(cx, None, reason, ErrorScope::Media),
             Negotiation::Reanswer { head, .. } => {
                 cx.emit(Event::Error {

@@ -3,7 +3,8 @@
 //! progress ([`InviteOut`]), its dialog and timers. Its methods act through a [`Context`]
 //! the user agent lends it, one concern per submodule: `uac` (our INVITE, CANCEL, forks),
 //! `uas` (the peer's INVITE, our 2xx until its ACK), `reinvite` (hold, refresh, re-offers,
-//! glare), `dtmf`, `media` (the media layer's results) and `commands` (the user's). A new
+//! glare), `dtmf`, `media` (the media layer's results), `recovery` (ICE restart after a
+//! lost media path) and `commands` (the user's). A new
 //! in-dialog feature (REFER, session timers) is a submodule of its own, with its timers
 //! in [`CallTimer`].
 
@@ -12,6 +13,7 @@ mod context;
 mod dtmf;
 mod media;
 mod quality;
+mod recovery;
 mod refer;
 mod reinvite;
 mod session_timer;
@@ -20,6 +22,7 @@ mod uas;
 
 pub(crate) use context::Context;
 pub(crate) use dtmf::{dtmf_timing, validate_tones, DTMF_DURATION, DTMF_GAP};
+pub(crate) use recovery::RESTART_FAILED;
 pub(crate) use refer::{escape, replaces_tags, Refer};
 pub(crate) use uac::invite_sibling;
 
@@ -55,6 +58,10 @@ pub(crate) enum CallTimer {
     Transfer,
     /// Ask the media layer for a quality sample (`call/quality.rs`).
     Sample,
+    /// ICE has been `disconnected` for the grace period: restart it.
+    IceGrace,
+    /// The ICE restart did not bring the media back in time: end the call.
+    IceRecovery,
 }
 
 impl TimerKind for CallTimer {
@@ -69,6 +76,8 @@ impl TimerKind for CallTimer {
         CallTimer::SessionExpiry,
         CallTimer::Transfer,
         CallTimer::Sample,
+        CallTimer::IceGrace,
+        CallTimer::IceRecovery,
     ];
     fn index(self) -> usize {
         self as usize
@@ -255,9 +264,15 @@ pub(crate) struct Call {
     pub(crate) session: session_timer::Session,
     /// Transfers: our REFER, the peer's, and the calls they link.
     pub(crate) refer: Refer,
-    pub(crate) timers: TimerTable<CallTimer, 10>,
     /// The quality policy: previous sample and warning history.
     pub(crate) quality: crate::quality::Monitor,
+    /// What the media layer last said of ICE.
+    pub(crate) ice: recovery::Ice,
+    /// An ICE restart is wanted: the next re-offer asks for new ICE credentials.
+    pub(crate) ice_restart_wanted: bool,
+    /// The re-offer under way asked for an ICE restart.
+    pub(crate) ice_restart_offered: bool,
+    pub(crate) timers: TimerTable<CallTimer, 12>,
 }
 
 impl Call {
@@ -287,6 +302,9 @@ impl Call {
             dtmf_next_at: Instant(0),
             session: session_timer::Session::default(),
             refer: Refer::default(),
+            ice: recovery::Ice::New,
+            ice_restart_wanted: false,
+            ice_restart_offered: false,
             timers: TimerTable::default(),
             quality: crate::quality::Monitor::default(),
         }
@@ -308,7 +326,10 @@ impl Call {
 
     /// Answered and not over: hold, DTMF and re-INVITEs make sense.
     pub(crate) fn is_answered(&self) -> bool {
-        matches!(self.info.state, CallState::Active | CallState::Held)
+        matches!(
+            self.info.state,
+            CallState::Active | CallState::Held | CallState::Reconnecting
+        )
     }
 
     /// Recomputes hold from the last negotiated SDPs: a side holds when its SDP does
@@ -317,7 +338,8 @@ impl Call {
         let before = (self.info.held, self.info.state);
         self.info.held.local = self.local_sdp.as_deref().is_some_and(crate::sdp::is_hold);
         self.info.held.remote = self.remote_sdp.as_deref().is_some_and(crate::sdp::is_hold);
-        if self.is_answered() {
+        // While reconnecting the call stays so until ICE connects (`recovery`).
+        if self.is_answered() && self.info.state != CallState::Reconnecting {
             self.info.state = if self.info.held.local || self.info.held.remote {
                 CallState::Held
             } else {
@@ -444,6 +466,8 @@ impl Call {
             CallTimer::SessionExpiry,
             CallTimer::Transfer,
             CallTimer::Sample,
+            CallTimer::IceGrace,
+            CallTimer::IceRecovery,
         ] {
             self.timers.stop(t);
         }
@@ -498,7 +522,9 @@ impl Call {
             Purpose::ReInvite => {
                 self.negotiation.take_reoffer();
                 cx.media(&self.info.id, MediaCommand::Rollback);
-                if self.refresh_wanted {
+                if self.ice_restart_offered {
+                    self.recovery_failed(cx, Some(408), RESTART_FAILED);
+                } else if self.refresh_wanted {
                     self.refresh_failed(cx, 408);
                 } else {
                     self.dialog_failed(cx, 408);
@@ -559,6 +585,10 @@ impl Call {
                 }
             }
             CallTimer::Sample => self.on_sample_timer(cx),
+            CallTimer::IceGrace => self.restart_ice(cx),
+            CallTimer::IceRecovery => {
+                self.recovery_failed(cx, None, "media lost: no ICE within mediaRecoveryTimeoutMs")
+            }
         }
     }
 

@@ -127,12 +127,24 @@ impl Call {
         if self.is_ended() || busy || !self.is_answered() || self.dialog.is_none() {
             return;
         }
-        if self.local_hold_wanted == self.info.held.local && !self.refresh_wanted {
+        if self.local_hold_wanted == self.info.held.local
+            && !self.refresh_wanted
+            && !self.ice_restart_wanted
+        {
             return;
         }
         self.negotiation = Negotiation::Reoffer;
+        // The direction keeps our hold (and the peer's) across a restart.
         let direction = self.offer_direction();
-        cx.media(&self.info.id, MediaCommand::CreateReoffer { direction });
+        let ice_restart = self.ice_restart_wanted;
+        self.ice_restart_offered = ice_restart;
+        cx.media(
+            &self.info.id,
+            MediaCommand::CreateReoffer {
+                direction,
+                ice_restart,
+            },
+        );
     }
 
     /// Hold state after an offer/answer exchange; then the next queued change, if any.
@@ -214,6 +226,9 @@ impl Call {
             // A re-INVITE refreshes the session too (RFC 4028 §7.4): the 2xx re-arms it.
             self.on_timer_answer(cx, msg);
             self.refresh_wanted = false;
+            if self.ice_restart_offered {
+                self.ice_restart_wanted = false;
+            }
             let body = msg.body();
             if !body.is_empty() {
                 self.remote_sdp = Some(body.to_owned());
@@ -240,6 +255,9 @@ impl Call {
                     _ => cx.rng.between(0, 200) * 10,
                 };
                 self.timers.set(CallTimer::Glare, cx.now.plus(wait));
+            }
+            _ if self.ice_restart_offered => {
+                self.recovery_failed(cx, Some(status), crate::call::RESTART_FAILED)
             }
             408 if self.refresh_wanted => self.refresh_failed(cx, status),
             408 | 481 => self.dialog_failed(cx, status),

@@ -435,6 +435,19 @@ impl Ua {
         }
     }
 
+    /// After a network change: ICE restart of the calls whose media path is down (see
+    /// [`Call::network_changed`]).
+    pub(crate) fn restart_lost_media(&mut self, now: Instant) {
+        for i in 0..self.calls.len() {
+            let Some(id) = self.calls.get(i).map(|c| c.info.id.clone()) else {
+                break;
+            };
+            if let Some((call, mut cx)) = self.call_context(now, &id) {
+                call.network_changed(&mut cx);
+            }
+        }
+    }
+
     /// The peer's re-INVITE: see [`Call::on_reinvite`].
     pub(crate) fn on_reinvite(
         &mut self,

@@ -87,6 +87,28 @@ pub enum BusyPolicy {
     Reject,
 }
 
+/// When a call's lost media path is searched for again (an ICE restart re-INVITE), and
+/// how long that may take before the call is ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MediaRecovery {
+    /// How long ICE may stay `disconnected` before the restart, in ms. Chromium reports
+    /// `disconnected` ~6 s after the last packet, and the path may still come back by
+    /// itself; `failed` and a network change restart at once.
+    pub grace: Millis,
+    /// How long the restart may take, in ms: from the restart until ICE connects again;
+    /// past it the call ends with BYE.
+    pub timeout: Millis,
+}
+
+impl Default for MediaRecovery {
+    fn default() -> Self {
+        MediaRecovery {
+            grace: 2_000,
+            timeout: 15_000,
+        }
+    }
+}
+
 /// Everything the user agent needs to know about its account and its environment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UaConfig {
@@ -131,6 +153,8 @@ pub struct UaConfig {
     /// Call statistics and quality warnings (both off by default here; the SDK turns the
     /// warnings on).
     pub quality: crate::quality::QualityConfig,
+    /// ICE restart of calls whose media path is lost.
+    pub media_recovery: MediaRecovery,
 }
 
 impl UaConfig {
@@ -161,6 +185,7 @@ impl UaConfig {
             session_timers: Some(SessionTimers::default()),
             incoming_while_busy: BusyPolicy::Ring,
             quality: crate::quality::QualityConfig::default(),
+            media_recovery: MediaRecovery::default(),
         }
     }
 }

@@ -183,9 +183,11 @@ impl Ua {
     }
 
     /// The network changed under us (the browser went online, or switched networks):
-    /// prove the flow now rather than at the next interval, and retry a waiting
-    /// reconnect at once instead of sitting out its backoff.
+    /// restart ICE of the calls whose media path is down, prove the flow now rather than
+    /// at the next interval, and retry a waiting reconnect at once instead of sitting out
+    /// its backoff.
     pub(super) fn on_network_changed(&mut self, now: Instant) {
+        self.restart_lost_media(now);
         match self.link {
             Link::Connected => self.keepalive_probe(now),
             Link::Waiting => {

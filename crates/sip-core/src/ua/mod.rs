@@ -92,7 +92,7 @@ mod transfer;
 mod transport;
 
 pub use calls::MuteDirection;
-pub use config::{BusyPolicy, ReconnectPolicy, SessionTimers, UaConfig};
+pub use config::{BusyPolicy, MediaRecovery, ReconnectPolicy, SessionTimers, UaConfig};
 pub use driver::{Input, Output, TransportCommand};
 pub use keepalive::KeepalivePolicy;
 use transport::Link;

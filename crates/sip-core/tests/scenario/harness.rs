@@ -55,6 +55,8 @@ pub struct Media {
     /// Hold results back (the test feeds them) when false.
     pub auto: bool,
     pub fail_next: bool,
+    /// The ICE credentials' generation, in `a=ice-ufrag`: an ICE restart starts the next.
+    pub ice_gen: u32,
 }
 
 impl Media {
@@ -68,6 +70,7 @@ impl Media {
         if self.telephone_event {
             s.push_str("a=rtpmap:101 telephone-event/8000\r\n");
         }
+        s.push_str(&format!("a=ice-ufrag:u{}\r\n", self.ice_gen));
         s.push_str(&format!("a={}\r\n", dir.as_str()));
         s
     }
@@ -90,7 +93,11 @@ impl Media {
                 let d = *self.dir.entry(call.clone()).or_insert(Direction::SendRecv);
                 Some(MediaResult::LocalOffer(self.sdp(d)))
             }
-            MediaCommand::CreateReoffer { direction } => {
+            MediaCommand::CreateReoffer {
+                direction,
+                ice_restart,
+            } => {
+                self.ice_gen += u32::from(*ice_restart);
                 self.dir.insert(call.clone(), *direction);
                 Some(MediaResult::LocalOffer(self.sdp(*direction)))
             }
