@@ -152,7 +152,7 @@ describe('SDK commands before the connection is up', { timeout: 150_000 }, () =>
     await sdk.close();
   });
 
-  test('while reconnecting mid-call: hold() resolves and reaches JsSIP after the reconnect; call() waits and dials on the new connection', async () => {
+  test('while reconnecting mid-call: hold() reaches JsSIP after the reconnect and resolves on its answer; call() waits and dials on the new connection', async () => {
     const { sdk, relay, config } = await behindRelay('forward');
     await sdk.initRegistered(config);
     // An answered call to bob.
@@ -170,8 +170,8 @@ describe('SDK commands before the connection is up', { timeout: 150_000 }, () =>
     relay.setMode('refuse');
     assert.equal(relay.cut(), 1, "the SDK's connection was cut");
     await sdk.waitFor('disconnected', { from: fromSdk, timeout: 3000 });
-    const hold = await sdk.hold(first);
-    assert.equal(hold.ok, true, `hold() during the outage resolves: ${JSON.stringify(hold)}`);
+    // hold() settles on the peer's answer, which can only come after the reconnect.
+    const hold = sdk.hold(first);
     const pending = sdk.call(dave.extension);
     await sleep(1500);
     await assertNoIncoming(daveUa, fromDave, 'nothing dialled while disconnected');
@@ -188,6 +188,8 @@ describe('SDK commands before the connection is up', { timeout: 150_000 }, () =>
     assert.ok(reconnected.seq < started.seq, 'dialled on the new connection');
     const held = await bobUa.waitFor('hold', { from: fromBob, timeout: 5000, where: { session: incoming.session, originator: 'remote' } });
     assert.ok(['sendonly', 'inactive'].includes(held.direction), `held with ${held.direction}`);
+    const holdResult = await hold;
+    assert.equal(holdResult.ok, true, `hold() made during the outage resolves once JsSIP answered it: ${JSON.stringify(holdResult)}`);
     await daveUa.answer(daveIncoming.session);
     await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': second, 'payload.call.state': 'active' } });
     const calls = Object.fromEntries((await sdk.getCalls()).map((c) => [c.id, c]));
