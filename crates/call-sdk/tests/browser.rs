@@ -32,6 +32,22 @@ fn settings(extra: &[(&str, JsValue)]) -> JsValue {
         ("enabled", JsValue::TRUE),
         ("maxDelayMs", JsValue::from_f64(30_000.0)),
     ]);
+    let keepalive = obj(&[
+        ("idleIntervalMs", JsValue::from_f64(15_000.0)),
+        ("callIntervalMs", JsValue::from_f64(5_000.0)),
+        ("timeoutMs", JsValue::from_f64(4_000.0)),
+    ]);
+    let session_timers = obj(&[
+        ("enabled", JsValue::TRUE),
+        ("expiresSec", JsValue::from_f64(1_800.0)),
+        ("minSec", JsValue::from_f64(90.0)),
+    ]);
+    let quality_warnings = obj(&[
+        ("rttMs", JsValue::from_f64(400.0)),
+        ("jitterMs", JsValue::from_f64(30.0)),
+        ("packetLossPercent", JsValue::from_f64(1.0)),
+        ("mos", JsValue::from_f64(3.5)),
+    ]);
     let o = obj(&[
         ("userEmail", "agent@example.com".into()),
         ("accessToken", "kpt_abc123".into()),
@@ -41,6 +57,11 @@ fn settings(extra: &[(&str, JsValue)]) -> JsValue {
         ("logLevel", "warn".into()),
         ("allowInsecureTransport", JsValue::FALSE),
         ("reconnect", reconnect),
+        ("keepalive", keepalive),
+        ("sessionTimers", session_timers),
+        ("incomingWhileBusy", "ring".into()),
+        ("statsIntervalMs", JsValue::from_f64(0.0)),
+        ("qualityWarnings", quality_warnings),
         ("iceGatheringTimeoutMs", JsValue::from_f64(100.0)),
         ("registerExpires", JsValue::from_f64(600.0)),
         ("iceDisconnectedGraceMs", JsValue::from_f64(2_000.0)),
@@ -88,6 +109,12 @@ fn engine_reads_the_settings_of_the_wrapper() {
     assert!(!cfg.allow_insecure_transport);
     assert!(cfg.reconnect.enabled);
     assert_eq!(cfg.reconnect.max_delay_ms, 30_000);
+    assert_eq!(cfg.keepalive, Some([15_000, 5_000, 4_000]));
+    let off = Config::read(&settings(&[("keepalive", JsValue::NULL)])).unwrap();
+    assert_eq!(
+        off.keepalive, None,
+        "keepalive: false reaches the engine as null"
+    );
     assert!(cfg.ice_servers.is_none());
     assert_eq!(cfg.ice_gathering_timeout_ms, 100);
     assert_eq!(cfg.register_expires_secs, 600);
@@ -143,6 +170,8 @@ fn engine_refuses_garbage_naming_the_field_without_panicking() {
         "reconnect",
         "iceGatheringTimeoutMs",
         "registerExpires",
+        "keepalive",
+        "statsIntervalMs",
         "iceDisconnectedGraceMs",
         "mediaRecoveryTimeoutMs",
         "audioConstraints",
@@ -453,7 +482,10 @@ async fn media_session_offers_with_candidates_and_cleans_up() {
         web_sys::MediaStreamTrackState::Ended,
         "close stops the microphone"
     );
-    assert!(session.insert_dtmf("1").is_err(), "no DTMF after close");
+    assert!(
+        session.insert_dtmf("1", 100, 70).is_err(),
+        "no DTMF after close"
+    );
 }
 
 /// ICE servers the browser refuses (their URLs were not checked by the engine) fail the media
