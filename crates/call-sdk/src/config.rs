@@ -109,30 +109,27 @@ fn number(value: JsValue, field: &str, min: u32, max: u32) -> Result<u32, SdkErr
     }
 }
 
-/// A number within the bounds the wrapper enforces, fractions kept.
-fn float(value: JsValue, field: &str, min: f64, max: f64) -> Result<f64, SdkError> {
-    match value.as_f64() {
-        Some(n) if n >= min && n <= max => Ok(n),
-        _ => Err(invalid(field)),
-    }
-}
-
-/// `qualityWarnings`: `null` (off) or the thresholds, each set by the wrapper.
+/// `qualityWarnings`: `null` (off) or the thresholds, each a number the wrapper checked
+/// (here only that it is one: no threshold value can make the policy misbehave).
 fn thresholds(value: JsValue) -> Result<Option<sip_core::quality::Thresholds>, SdkError> {
     if value.is_null() {
         return Ok(None);
     }
-    let field = |name: &str| js::get(&value, name);
+    let mut t = [0.0; 4];
+    for (slot, name) in t
+        .iter_mut()
+        .zip(["rttMs", "jitterMs", "packetLossPercent", "mos"])
+    {
+        *slot = js::get(&value, name)
+            .as_f64()
+            .ok_or_else(|| invalid("qualityWarnings"))?;
+    }
+    let [rtt_ms, jitter_ms, packet_loss_pct, mos] = t;
     Ok(Some(sip_core::quality::Thresholds {
-        rtt_ms: float(field("rttMs"), "qualityWarnings.rttMs", 1.0, 60_000.0)?,
-        jitter_ms: float(field("jitterMs"), "qualityWarnings.jitterMs", 1.0, 10_000.0)?,
-        packet_loss_pct: float(
-            field("packetLossPercent"),
-            "qualityWarnings.packetLossPercent",
-            0.0,
-            100.0,
-        )?,
-        mos: float(field("mos"), "qualityWarnings.mos", 1.0, 4.5)?,
+        rtt_ms,
+        jitter_ms,
+        packet_loss_pct,
+        mos,
     }))
 }
 

@@ -654,7 +654,9 @@ impl Shared {
             return;
         }
         if let MediaCommand::GetStats = command {
-            self.sample(call);
+            if let Some(pc) = self.peer_connection(&key) {
+                self.sample(call, pc, None);
+            }
             return;
         }
         if !self.media.borrow().iter().any(|(k, _)| *k == key) {
@@ -711,56 +713,54 @@ impl Shared {
         session.peer_connection()
     }
 
-    /// Reads a call's statistics for the core's sampling. A sample that cannot be read (the
-    /// call ended meanwhile) is skipped: the next one comes with the next tick.
-    fn sample(self: &Rc<Self>, call: CallId) {
-        let Some(pc) = self.peer_connection(call.as_str()) else {
-            return;
-        };
+    /// Reads a call's statistics: for the core's sampling (`done` is `None`; a sample that
+    /// cannot be read, the call ended meanwhile, is skipped), or for `getStats()` (`done` is
+    /// the wrapper's promise: the stats object, or nothing when they could not be read). One
+    /// async step serves both: each costs its own state machine in the wasm.
+    fn sample(
+        self: &Rc<Self>,
+        call: CallId,
+        pc: web_sys::RtcPeerConnection,
+        done: Option<Function>,
+    ) {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
-            let Ok(sample) = stats::sample(&pc).await else {
+            let (Ok(sample), Some(s)) = (stats::sample(&pc).await, weak.upgrade()) else {
+                if let Some(done) = done {
+                    let _ = done.call0(&JsValue::NULL);
+                }
                 return;
             };
-            if let Some(s) = weak.upgrade() {
-                s.input(Input::Media {
+            let Some(done) = done else {
+                return s.input(Input::Media {
                     call,
                     result: MediaResult::Stats(sample),
                 });
-            }
+            };
+            let stats = s.ua.borrow().stats(&call, sample);
+            let _ = match stats {
+                Ok(stats) => done.call1(&JsValue::NULL, &payload::stats(&call, &stats)),
+                Err(_) => done.call0(&JsValue::NULL),
+            };
         });
     }
 
-    /// `getStats(callId)`: reads the call's statistics now and hands them to `done` (the
-    /// wrapper's promise): the stats object, or nothing when they could not be read (the call
-    /// ended meanwhile).
+    /// `getStats(callId)`: the statistics go to `done` (see [`Shared::sample`]).
     fn get_stats(self: &Rc<Self>, call_id: &str, done: JsValue) -> Result<(), JsValue> {
         self.check_alive()?;
         let id = CallId::from(call_id);
-        if self.ua.borrow().call_info(&id).is_none() {
-            let err = CommandError::UnknownCall(call_id.into());
-            return Err(SdkError::new(ErrorCode::UnknownCall, err.message()).into());
-        }
-        let Some(pc) = self.peer_connection(call_id) else {
-            return Err(SdkError::new(
-                ErrorCode::InvalidState,
-                ["call ", call_id, " has no media yet"].concat(),
-            )
-            .into());
+        let (code, why) = if self.ua.borrow().call_info(&id).is_none() {
+            (ErrorCode::UnknownCall, " is not in progress")
+        } else {
+            match self.peer_connection(call_id) {
+                Some(pc) => {
+                    self.sample(id, pc, Some(done.unchecked_into()));
+                    return Ok(());
+                }
+                None => (ErrorCode::InvalidState, " has no media yet"),
+            }
         };
-        let done: Function = done.unchecked_into();
-        let weak = Rc::downgrade(self);
-        spawn_local(async move {
-            let stats = match (stats::sample(&pc).await, weak.upgrade()) {
-                (Ok(sample), Some(s)) => s.ua.borrow().stats(&id, sample).ok(),
-                _ => None,
-            };
-            let _ = match stats {
-                Some(stats) => done.call1(&JsValue::NULL, &payload::stats(&id, &stats)),
-                None => done.call0(&JsValue::NULL),
-            };
-        });
-        Ok(())
+        Err(SdkError::new(code, ["call ", call_id, why].concat()).into())
     }
 
     fn new_session(self: &Rc<Self>, call: CallId) -> MediaSession {
