@@ -196,6 +196,20 @@ impl Call {
         ));
     }
 
+    /// The ACK of a 2xx to our re-INVITE (sent with CSeq `cseq`), to the remote target that
+    /// 2xx names (RFC 3261 §12.2.1.2); `false` when there is no dialog to send it in.
+    pub(crate) fn ack_2xx(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, cseq: u32) -> bool {
+        let (_, via) = cx.new_via();
+        let Some(dialog) = self.dialog.as_mut() else {
+            return false;
+        };
+        if let Some(target) = msg.target() {
+            dialog.remote_target = target.to_owned();
+        }
+        cx.transmit(dialog.request("ACK", cseq, via).render());
+        true
+    }
+
     /// A final response to our re-INVITE (sent with CSeq `cseq`); a challenge was answered
     /// before, if it could be.
     pub(crate) fn on_reinvite_response(
@@ -209,14 +223,9 @@ impl Call {
             return;
         }
         if (200..300).contains(&status) {
-            let (_, via) = cx.new_via();
-            let Some(dialog) = self.dialog.as_mut() else {
+            if !self.ack_2xx(cx, msg, cseq) {
                 return;
-            };
-            if let Some(target) = msg.target() {
-                dialog.remote_target = target.to_owned();
             }
-            cx.transmit(dialog.request("ACK", cseq, via).render());
             if self.is_ended() {
                 return;
             }

@@ -273,16 +273,12 @@ impl Call {
         }
         if (200..300).contains(&status) {
             if invite {
-                let (_, via) = cx.new_via();
-                if let Some(d) = self.dialog.as_ref() {
-                    cx.transmit(d.request("ACK", cseq, via).render());
-                }
+                self.ack_2xx(cx, msg, cseq);
+            } else if let (Some(d), Some(uri)) = (self.dialog.as_mut(), msg.target()) {
+                d.remote_target = uri.to_owned();
             }
             if self.is_ended() {
                 return;
-            }
-            if let (Some(d), Some(uri)) = (self.dialog.as_mut(), msg.target()) {
-                d.remote_target = uri.to_owned();
             }
             // The answer repeats the session as it was: the media layer is not involved.
             self.on_timer_answer(cx, msg);
