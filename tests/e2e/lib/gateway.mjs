@@ -31,7 +31,7 @@ export function gatewayBinary() {
 
 /**
  * Starts the gateway on 127.0.0.1:<free>.
- * opts: { wsUrl (required: the wsServers it hands out), config (dev/gateway.toml),
+ * opts: { wsUrl (required: the wsServers it hands out, one URL or a list), config (dev/gateway.toml),
  *         ttlSecs, static ({ prefix: dir }, merged over E2E_STATIC), args ([] extra),
  *         timeoutMs (15000) }.
  * Returns { pid, baseUrl, request(email, token), credentials(email, token), log(), stop() }.
@@ -45,7 +45,8 @@ export async function startGateway({
   timeoutMs = 15000,
 } = {}) {
   if (!wsUrl) throw new Error('startGateway: wsUrl is required');
-  const argv = ['--config', config, '--listen', '127.0.0.1:0', '--ws-server', wsUrl];
+  const argv = ['--config', config, '--listen', '127.0.0.1:0'];
+  for (const url of [wsUrl].flat()) argv.push('--ws-server', url);
   for (const [prefix, dir] of Object.entries({ ...E2E_STATIC, ...mounts })) {
     argv.push('--static', `${prefix}=${dir}`);
   }

@@ -15,9 +15,26 @@ export const KAMAILIO_BIN = process.env.KAMAILIO_BIN ?? '/usr/sbin/kamailio';
 export const KAMCMD_BIN = process.env.KAMCMD_BIN ?? '/usr/sbin/kamcmd';
 export const KAMAILIO_CFG = join(REPO_ROOT, 'dev', 'kamailio.cfg');
 
-function canConnect(port) {
+/** SIGKILL to pid and every process whose parent it is (Kamailio's workers). */
+function killTree(pid) {
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // gone already, or no procfs: the main PID alone
+  }
+  for (const p of [pid, ...children]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function canConnect(host, port) {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -28,17 +45,21 @@ function canConnect(port) {
 
 /**
  * Starts Kamailio in the foreground (-DD -E) on a free port.
- * opts: { secret ('klink-dev-secret'), port (free), runDir (fresh temp dir), debug (false),
- *         timeoutMs (10000) }.
- * Returns { pid, port, wsUrl, runDir, ctlSocket, logFile, secret, rpc(...), ulDump(),
- *           contacts(aor), log(), stop() }.
+ * opts: { secret ('klink-dev-secret'), host ('127.0.0.1': the address it listens on), port (free),
+ *         runDir (fresh temp dir), debug (false),
+ *         timeoutMs (10000), cluster ({ port, peer }: WITH_CLUSTER, this edge's UDP port
+ *         for DMQ and edge-to-edge requests, and another edge's 'ip:port') }.
+ * Returns { pid, host, port, wsUrl, clusterPort, runDir, ctlSocket, logFile, secret, rpc(...), ulDump(),
+ *           contacts(aor), log(), stop(), kill() (SIGKILL, as a crashed edge) }.
  */
 export async function startKamailio({
   secret = 'klink-dev-secret',
+  host = '127.0.0.1',
   port,
   runDir,
   debug = false,
   timeoutMs = 10000,
+  cluster,
 } = {}) {
   const dir = runDir ?? mkdtempSync(join(tmpdir(), 'klink-kamailio-'));
   const wsPort = port ?? (await freePort());
@@ -47,6 +68,7 @@ export async function startKamailio({
   const logFile = join(dir, 'kamailio.log');
   const args = [
     '-f', KAMAILIO_CFG, '-DD', '-E', '-Y', dir, '-P', pidFile,
+    '-A', `LISTEN_IP=${host}`,
     '-A', `WS_PORT=${wsPort}`,
     '-A', `AUTH_SECRET=${JSON.stringify(secret)}`,
     '-A', `CTL_SOCKET=${JSON.stringify(ctlSocket)}`,
@@ -54,6 +76,14 @@ export async function startKamailio({
     '-m', '64', '-M', '8',
   ];
   if (debug) args.push('-A', 'WITH_DEBUG');
+  if (cluster) {
+    args.push(
+      '-A', 'WITH_CLUSTER',
+      '-A', `CLUSTER_PORT=${cluster.port}`,
+      '-A', `CLUSTER_ADDRESS="sip:${host}:${cluster.port}"`,
+      '-A', `CLUSTER_PEER="sip:${cluster.peer}"`,
+    );
+  }
   const logFd = openSync(logFile, 'a');
   const child = spawnTracked('kamailio', KAMAILIO_BIN, args, { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
@@ -63,7 +93,7 @@ export async function startKamailio({
   let ready = false;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;
-    if (existsSync(pidFile) && existsSync(ctlSocket.slice(5)) && (await canConnect(wsPort))) {
+    if (existsSync(pidFile) && existsSync(ctlSocket.slice(5)) && (await canConnect(host, wsPort))) {
       ready = true;
       break;
     }
@@ -71,7 +101,7 @@ export async function startKamailio({
   }
   if (!ready) {
     await stopPid(child.pid, 1000);
-    throw new Error(`Kamailio did not start on 127.0.0.1:${wsPort}; log ${logFile}:\n${readLog().slice(-3000)}`);
+    throw new Error(`Kamailio did not start on ${host}:${wsPort}; log ${logFile}:\n${readLog().slice(-3000)}`);
   }
   const pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10) || child.pid;
   track(pid, 'kamailio');
@@ -84,7 +114,10 @@ export async function startKamailio({
   return {
     pid,
     port: wsPort,
-    wsUrl: `ws://127.0.0.1:${wsPort}`,
+    host,
+    wsUrl: `ws://${host}:${wsPort}`,
+    /** WITH_CLUSTER: this edge's UDP port (DMQ, edge-to-edge requests); null otherwise. */
+    clusterPort: cluster?.port ?? null,
     runDir: dir,
     ctlSocket,
     logFile,
@@ -106,6 +139,11 @@ export async function startKamailio({
     async stop() {
       await stopPid(pid);
       if (pid !== child.pid) await stopPid(child.pid, 1000);
+      await exited(child);
+    },
+    /** SIGKILL to the whole process group's main PID and its children: no goodbye on any socket. */
+    async kill() {
+      killTree(pid);
       await exited(child);
     },
   };
