@@ -2,10 +2,10 @@
 // it hands the engine, and that a bad option rejects with invalid_argument before the engine
 // is asked anything. The engine here records its commands; the real one against Kamailio and
 // JsSIP: tests/e2e/sdk-agent.test.mjs.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { KlinkCallSdk, setEngineLoader, _COMMANDS as COMMANDS } from '../src/sdk.js';
+import { _COMMANDS as COMMANDS } from '../src/sdk.js';
+import { withStandInEngine } from './lib/stand-in.mjs';
 
 class RecordingEngine {
   static last = null;
@@ -38,34 +38,10 @@ class RecordingEngine {
   free() {}
 }
 
-let api;
-const standIns = ['WebSocket', 'RTCPeerConnection'].filter((name) => typeof globalThis[name] !== 'function');
-
-before(async () => {
-  for (const name of standIns) globalThis[name] = function () {};
-  setEngineLoader(async () => RecordingEngine);
-  api = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ extension: '1001', sipUri: 'sip:1001@pbx.test', wsServers: ['wss://pbx.test/ws'] }));
-  });
-  await new Promise((r) => api.listen(0, '127.0.0.1', r));
-});
-
-after(async () => {
-  for (const name of standIns) delete globalThis[name];
-  await new Promise((r) => {
-    api.closeAllConnections();
-    api.close(r);
-  });
-});
+const init = withStandInEngine(RecordingEngine);
 
 async function phone(extra = {}) {
-  const sdk = await KlinkCallSdk.init({
-    userEmail: 'agent@x.test',
-    accessToken: 'kpt_test',
-    apiBaseUrl: `http://127.0.0.1:${api.address().port}`,
-    ...extra,
-  });
+  const sdk = await init(extra);
   return { sdk, engine: RecordingEngine.last };
 }
 

@@ -4,14 +4,10 @@
 // here is a stand-in that refuses `call` while it is not connected, as the real one does
 // (sip-core's CommandError::NotConnected), so a wrapper that let a call through early fails.
 // The real engine against the real stack: tests/e2e/sdk-connection-wait.test.mjs.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { KlinkCallSdk, KlinkCallSdkError, setEngineLoader } from '../src/sdk.js';
-
-// The positions of the engine's commands (COMMANDS of npm/src/sdk.js).
-const COMMANDS = ['answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy',
-  'attachAudio', 'getCalls', 'isRegistered', 'credentials'];
+import { KlinkCallSdkError, _COMMANDS as COMMANDS } from '../src/sdk.js';
+import { withStandInEngine } from './lib/stand-in.mjs';
 
 /** The engine's contract as the wrapper sees it; the test opens and drops its "connection". */
 class StandInEngine {
@@ -68,36 +64,11 @@ class StandInEngine {
   free() {}
 }
 
-let api;
-const standIns = ['WebSocket', 'RTCPeerConnection'].filter((name) => typeof globalThis[name] !== 'function');
-
-before(async () => {
-  // What init() checks for before loading the engine; Node lacks some.
-  for (const name of standIns) globalThis[name] = function () {};
-  setEngineLoader(async () => StandInEngine);
-  api = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ extension: '1001', sipUri: 'sip:1001@pbx.test', wsServers: ['wss://pbx.test/ws'] }));
-  });
-  await new Promise((r) => api.listen(0, '127.0.0.1', r));
-});
-
-after(async () => {
-  for (const name of standIns) delete globalThis[name];
-  await new Promise((r) => {
-    api.closeAllConnections();
-    api.close(r);
-  });
-});
+const init = withStandInEngine(StandInEngine);
 
 /** A phone on the stand-in engine (not connected yet): { sdk, engine }. */
 async function phone(extra = {}) {
-  const sdk = await KlinkCallSdk.init({
-    userEmail: 'agent@x.test',
-    accessToken: 'kpt_test',
-    apiBaseUrl: `http://127.0.0.1:${api.address().port}`,
-    ...extra,
-  });
+  const sdk = await init(extra);
   const engine = StandInEngine.created.at(-1);
   return { sdk, engine };
 }

@@ -3,10 +3,10 @@
 // promise of transfer() follows the engine's transferAccepted / transferFailed / sessionEnded,
 // and a transferRequested nobody answered is accepted only under 'accept'. The real engine
 // against JsSIP: tests/e2e/sdk-transfer.test.mjs.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { KlinkCallSdk, KlinkCallSdkError, setEngineLoader, _COMMANDS } from '../src/sdk.js';
+import { KlinkCallSdkError, _COMMANDS } from '../src/sdk.js';
+import { withStandInEngine } from './lib/stand-in.mjs';
 
 class StandInEngine {
   static created = [];
@@ -39,34 +39,10 @@ class StandInEngine {
   free() {}
 }
 
-let api;
-const standIns = ['WebSocket', 'RTCPeerConnection'].filter((name) => typeof globalThis[name] !== 'function');
-
-before(async () => {
-  for (const name of standIns) globalThis[name] = function () {};
-  setEngineLoader(async () => StandInEngine);
-  api = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ extension: '1001', sipUri: 'sip:1001@pbx.test', wsServers: ['wss://pbx.test/ws'] }));
-  });
-  await new Promise((r) => api.listen(0, '127.0.0.1', r));
-});
-
-after(async () => {
-  for (const name of standIns) delete globalThis[name];
-  await new Promise((r) => {
-    api.closeAllConnections();
-    api.close(r);
-  });
-});
+const init = withStandInEngine(StandInEngine);
 
 async function phone(extra = {}) {
-  const sdk = await KlinkCallSdk.init({
-    userEmail: 'agent@x.test',
-    accessToken: 'kpt_test',
-    apiBaseUrl: `http://127.0.0.1:${api.address().port}`,
-    ...extra,
-  });
+  const sdk = await init(extra);
   await new Promise((r) => setTimeout(r, 5)); // the queued `ready`
   return { sdk, engine: StandInEngine.created.at(-1) };
 }

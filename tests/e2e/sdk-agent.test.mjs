@@ -3,46 +3,28 @@
 // fields of the call object. The SDK is alice (1001); JsSIP plays bob (1002) and dave (1003).
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { launchBrowser } from './lib/browser.mjs';
-import { openFarEnd } from './lib/farend.mjs';
-import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
-import { DEMO, startStack } from './lib/stack.mjs';
+import { BOB_AND_INFO_DAVE, HEARD_BY_FAR, HEARD_BY_SDK, hangUpLeftovers, sdkCallsFarEnd, silenceBelow, startScene } from './lib/calls.mjs';
+import { DEMO } from './lib/stack.mjs';
 
 const { alice, bob, dave } = DEMO.members;
 
 describe('SDK agent controls with JsSIP far ends', { timeout: 240_000 }, () => {
-  let stack;
-  let browser;
+  let scene;
   let sdk;
   let bobUa;
   let daveUa;
 
   before(async () => {
-    requireSdkBuild();
-    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
-    [sdk, bobUa, daveUa] = await Promise.all([
-      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
-      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
-      openFarEnd(browser, stack, { name: 'dave (JsSIP)' }),
-    ]);
-    await Promise.all([
-      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme, { incomingWhileBusy: 'reject' })),
-      stack.credentials(bob.email).then((c) => bobUa.startWith(c)),
-      stack.credentials(dave.email).then((c) => daveUa.startWith(c)),
-    ]);
+    scene = await startScene({
+      sdk: { incomingWhileBusy: 'reject' },
+      farEnds: [{ member: bob, name: 'bob (JsSIP)' }, { member: dave, name: 'dave (JsSIP)' }],
+    });
+    ({ sdk, farEnds: [bobUa, daveUa] } = scene);
   });
 
-  afterEach(async () => {
-    const left = await sdk.getCalls();
-    for (const c of left) await sdk.hangup(c.id);
-    assert.deepEqual(left.map((c) => c.id), [], 'no call left in getCalls()');
-    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
-  });
+  afterEach(() => hangUpLeftovers(sdk));
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => scene?.stop());
 
   /** `ua` calls the SDK; resolves with the SDK's incoming call and the far end's session. */
   async function ringSdk(ua, opts) {
@@ -98,28 +80,16 @@ describe('SDK agent controls with JsSIP far ends', { timeout: 240_000 }, () => {
 });
 
 describe('the call object and the status of every end, with JsSIP', { timeout: 120_000 }, () => {
-  let stack;
-  let browser;
+  let scene;
   let sdk;
   let bobUa;
 
   before(async () => {
-    requireSdkBuild();
-    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
-    [sdk, bobUa] = await Promise.all([
-      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
-      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
-    ]);
-    await Promise.all([
-      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme)),
-      stack.credentials(bob.email).then((c) => bobUa.startWith(c)),
-    ]);
+    scene = await startScene({ farEnds: [{ member: bob, name: 'bob (JsSIP)' }] });
+    ({ sdk, farEnds: [bobUa] } = scene);
   });
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => scene?.stop());
 
   test('getCalls() has localNumber, status and duration; sessionEnded has 200 after a BYE either way and 487 after a CANCEL', async () => {
     // Outbound, answered, hung up by us.
@@ -168,59 +138,23 @@ describe('the call object and the status of every end, with JsSIP', { timeout: 1
   });
 });
 
-/** See sdk-midcall.test.mjs: JsSIP's tone arrives unprocessed, the SDK's through noise suppression. */
-const HEARD_BY_SDK = 0.05;
-const HEARD_BY_FAR = 0.01;
-const silenceBelow = (level) => Math.min(Math.max(level / 10, 0.0005), 0.005);
-
 describe('DTMF timing and mute direction, with JsSIP', { timeout: 180_000 }, () => {
-  let stack;
-  let browser;
+  let scene;
   let sdk;
   let bobUa; // RFC 4733 offered
   let daveUa; // no telephone-event: INFO DTMF
 
   before(async () => {
-    requireSdkBuild();
-    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
-    [sdk, bobUa, daveUa] = await Promise.all([
-      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
-      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
-      openFarEnd(browser, stack, { name: 'dave (JsSIP, INFO DTMF)' }),
-    ]);
-    await Promise.all([
-      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme)),
-      stack.credentials(bob.email).then((c) => bobUa.startWith(c)),
-      stack.credentials(dave.email).then((c) => daveUa.startWith(c, { stripTelephoneEvent: true })),
-    ]);
+    scene = await startScene({ farEnds: BOB_AND_INFO_DAVE });
+    ({ sdk, farEnds: [bobUa, daveUa] } = scene);
   });
 
-  afterEach(async () => {
-    for (const c of await sdk.getCalls()) await sdk.hangup(c.id);
-    assert.deepEqual(await sdk.getCalls(), [], 'no call left in getCalls()');
-    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
-  });
+  afterEach(() => hangUpLeftovers(sdk, { leftAllowed: true }));
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => scene?.stop());
 
   /** The SDK calls `ua`, it answers, audio flows both ways. */
-  async function establish(ua, extension) {
-    const fromSdk = await sdk.mark();
-    const fromFar = await ua.mark();
-    const callId = await sdk.must('call', extension);
-    const incoming = await ua.waitFor('incoming', { from: fromFar });
-    await ua.answer(incoming.session);
-    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
-    await ua.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
-    await Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
-      ua.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: incoming.session }),
-    ]);
-    return { callId, session: incoming.session };
-  }
+  const establish = (ua, extension) => sdkCallsFarEnd(sdk, ua, extension);
 
   test('dtmf(callId, tones, { duration, gap }) by RFC 4733: insertDTMF gets them and the tones start duration + gap apart', async () => {
     const { callId } = await establish(bobUa, bob.extension);

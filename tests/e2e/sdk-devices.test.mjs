@@ -4,43 +4,24 @@
 // bob (1002) and measures the audio it hears.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { launchBrowser } from './lib/browser.mjs';
-import { openFarEnd } from './lib/farend.mjs';
-import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
-import { DEMO, startStack } from './lib/stack.mjs';
+import { HEARD_BY_FAR, hangUpLeftovers, sdkCallsFarEnd, startScene } from './lib/calls.mjs';
+import { DEMO } from './lib/stack.mjs';
 
-const { alice, bob } = DEMO.members;
-const HEARD_BY_FAR = 0.01;
+const { bob } = DEMO.members;
 
 describe('SDK devices with a JsSIP far end', { timeout: 180_000 }, () => {
-  let stack;
-  let browser;
+  let scene;
   let sdk;
   let bobUa;
 
   before(async () => {
-    requireSdkBuild();
-    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
-    [sdk, bobUa] = await Promise.all([
-      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
-      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
-    ]);
-    await Promise.all([
-      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme)),
-      stack.credentials(bob.email).then((c) => bobUa.startWith(c)),
-    ]);
+    scene = await startScene({ farEnds: [{ member: bob, name: 'bob (JsSIP)' }] });
+    ({ sdk, farEnds: [bobUa] } = scene);
   });
 
-  afterEach(async () => {
-    const left = await sdk.getCalls();
-    for (const c of left) await sdk.hangup(c.id);
-    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
-  });
+  afterEach(() => hangUpLeftovers(sdk, { leftAllowed: true }));
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => scene?.stop());
 
   async function inputs() {
     const lists = await sdk.invoke('listDevices');
@@ -49,15 +30,7 @@ describe('SDK devices with a JsSIP far end', { timeout: 180_000 }, () => {
   }
 
   /** The SDK calls bob, he answers, he hears the SDK's microphone. */
-  async function establish() {
-    const fromFar = await bobUa.mark();
-    const callId = await sdk.must('call', bob.extension);
-    const incoming = await bobUa.waitFor('incoming', { from: fromFar });
-    await bobUa.answer(incoming.session);
-    await bobUa.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
-    await bobUa.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: incoming.session });
-    return { callId, session: incoming.session };
-  }
+  const establish = () => sdkCallsFarEnd(sdk, bobUa, bob.extension, { heardBySdk: null });
 
   async function sentTrack() {
     const pcs = (await sdk.media()).peerConnections.filter((pc) => pc.signalingState !== 'closed');

@@ -8,15 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { launchBrowser } from './lib/browser.mjs';
+import { HEARD_BY_FAR, HEARD_BY_SDK, sdkCallsFarEnd } from './lib/calls.mjs';
 import { openFarEnd } from './lib/farend.mjs';
 import { droppedPackets, dropMedia, mediaDropUnavailable, restoreMedia } from './lib/mediadrop.mjs';
 import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
 import { DEMO, startStack } from './lib/stack.mjs';
 
 const { alice, bob, dave } = DEMO.members;
-/** See sdk-calls.test.mjs: JsSIP's tone arrives unprocessed, the SDK's through noise suppression. */
-const HEARD_BY_SDK = 0.05;
-const HEARD_BY_FAR = 0.01;
 /**
  * How long the media is dropped. Chromium reports ICE `disconnected` only ~6 s after the last
  * packet (measured here: 5.9-6.1 s), so a shorter drop ends before the browser notices and ICE
@@ -68,18 +66,8 @@ describe('ICE restart after a media outage, JsSIP far end', { timeout: 180_000, 
 
   /** `page` calls bob, bob answers, audio flows both ways. */
   async function establish(page) {
-    const fromSdk = await page.mark();
-    const fromFar = await bobUa.mark();
-    const callId = await page.must('call', bob.extension);
-    const incoming = await bobUa.waitFor('incoming', { from: fromFar });
-    await bobUa.answer(incoming.session);
-    await page.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
-    await bobUa.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
-    await Promise.all([
-      page.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
-      bobUa.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: incoming.session }),
-    ]);
-    return { callId, session: incoming.session, ufrag: incoming.iceUfrag };
+    const { callId, session, incoming } = await sdkCallsFarEnd(page, bobUa, bob.extension);
+    return { callId, session, ufrag: incoming.iceUfrag };
   }
 
   const pageNow = (page) => page.page.evaluate(() => performance.now());

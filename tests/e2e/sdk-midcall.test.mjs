@@ -3,75 +3,28 @@
 // Chromium does) and dave (1003, SDP without telephone-event, so DTMF must go by SIP INFO).
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { launchBrowser } from './lib/browser.mjs';
-import { openFarEnd } from './lib/farend.mjs';
-import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
-import { DEMO, startStack } from './lib/stack.mjs';
+import { BOB_AND_INFO_DAVE, HEARD_BY_FAR, HEARD_BY_SDK, hangUpLeftovers, sdkCallsFarEnd, silenceBelow, startScene } from './lib/calls.mjs';
+import { DEMO } from './lib/stack.mjs';
 
 const { alice, bob, dave } = DEMO.members;
-/** See sdk-calls.test.mjs: JsSIP's tone arrives unprocessed, the SDK's through noise suppression. */
-const HEARD_BY_SDK = 0.05;
-const HEARD_BY_FAR = 0.01;
-
-/**
- * Silence is judged against the audio level measured just before in the same call: a tenth of
- * it, and never above 0.005 (the SDK's noise-suppressed tone settles near 0.02 after an early
- * AGC swing up to ~0.5, so a tenth of an early peak would be no silence at all).
- */
-function silenceBelow(level) {
-  return Math.min(Math.max(level / 10, 0.0005), 0.005);
-}
 
 describe('SDK mid-call controls with JsSIP far ends', { timeout: 240_000 }, () => {
-  let stack;
-  let browser;
+  let scene;
   let sdk;
   let bobUa; // RFC 4733 offered
   let daveUa; // no telephone-event in its SDP: INFO DTMF only
 
   before(async () => {
-    requireSdkBuild();
-    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
-    [sdk, bobUa, daveUa] = await Promise.all([
-      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
-      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
-      openFarEnd(browser, stack, { name: 'dave (JsSIP, INFO DTMF)' }),
-    ]);
-    await Promise.all([
-      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme)),
-      stack.credentials(bob.email).then((c) => bobUa.startWith(c)),
-      stack.credentials(dave.email).then((c) => daveUa.startWith(c, { stripTelephoneEvent: true })),
-    ]);
+    scene = await startScene({ farEnds: BOB_AND_INFO_DAVE });
+    ({ sdk, farEnds: [bobUa, daveUa] } = scene);
   });
 
-  afterEach(async () => {
-    const left = await sdk.getCalls();
-    for (const c of left) await sdk.hangup(c.id);
-    assert.deepEqual(left.map((c) => c.id), [], 'no call left in getCalls()');
-    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
-  });
+  afterEach(() => hangUpLeftovers(sdk));
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => scene?.stop());
 
   /** The SDK calls `ua` (extension), it answers, audio flows both ways. */
-  async function establish(ua, extension) {
-    const fromSdk = await sdk.mark();
-    const fromFar = await ua.mark();
-    const callId = await sdk.must('call', extension);
-    const incoming = await ua.waitFor('incoming', { from: fromFar });
-    await ua.answer(incoming.session);
-    // The answer of an outbound call: callUpdated to active (sessionStarted came with the dialling).
-    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
-    await ua.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
-    await Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
-      ua.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: incoming.session }),
-    ]);
-    return { callId, session: incoming.session, fromSdk, fromFar };
-  }
+  const establish = (ua, extension) => sdkCallsFarEnd(sdk, ua, extension);
 
   /** The steady audio level both ends hear now (peak over 600 ms, after the first second's AGC swing). */
   async function levels(callId, ua, session) {

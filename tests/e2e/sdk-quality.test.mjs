@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { launchBrowser } from './lib/browser.mjs';
 import { BUILD_DIR } from './lib/build.mjs';
+import { sdkCallsFarEnd } from './lib/calls.mjs';
 import { openFarEnd } from './lib/farend.mjs';
 import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
 import { DEMO, startStack } from './lib/stack.mjs';
@@ -115,20 +116,7 @@ describe('call quality: getStats, stats events, warnings under impairment', { ti
     await stack?.stop();
   });
 
-  async function establish(sdk, ua, extension) {
-    const fromSdk = await sdk.mark();
-    const fromFar = await ua.mark();
-    const callId = await sdk.must('call', extension);
-    const incoming = await ua.waitFor('incoming', { from: fromFar });
-    await ua.answer(incoming.session);
-    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
-    await ua.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
-    await Promise.all([
-      sdk.waitForAudio({ threshold: 0.005, timeout: 8000, callId }),
-      ua.waitForAudio({ threshold: 0.005, timeout: 8000, sessionId: incoming.session }),
-    ]);
-    return { callId, session: incoming.session, fromSdk };
-  }
+  const establish = (sdk, ua, extension) => sdkCallsFarEnd(sdk, ua, extension, { heardBySdk: 0.005, heardByFar: 0.005 });
 
   async function getStats(sdk, callId) {
     return sdk.must('invoke', 'getStats', callId);

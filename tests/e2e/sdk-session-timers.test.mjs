@@ -5,51 +5,31 @@
 // both, so it costs about 110 s of the suite.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { launchBrowser } from './lib/browser.mjs';
-import { openFarEnd } from './lib/farend.mjs';
-import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
-import { DEMO, startStack } from './lib/stack.mjs';
+import { audioBothWays, farEndCallsSdk, hangUpLeftovers, sdkCallsFarEnd, startScene } from './lib/calls.mjs';
+import { DEMO } from './lib/stack.mjs';
 
 const { alice, bob, dave } = DEMO.members;
-/** See sdk-calls.test.mjs: JsSIP's tone arrives unprocessed, the SDK's through noise suppression. */
-const HEARD_BY_SDK = 0.05;
-const HEARD_BY_FAR = 0.01;
 
 describe('SDK session timers and UPDATE with JsSIP', { timeout: 300_000 }, () => {
-  let stack;
-  let browser;
+  let scene;
   let sdk;
   let bobUa; // the SDK calls bob
   let daveUa; // dave calls the SDK
 
   before(async () => {
-    requireSdkBuild();
-    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
-    [sdk, bobUa, daveUa] = await Promise.all([
-      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
-      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
-      openFarEnd(browser, stack, { name: 'dave (JsSIP)' }),
-    ]);
-    await Promise.all([
-      sdk.initRegistered(
-        sdkConfig(stack, alice, DEMO.tokens.acme, { logLevel: 'debug', sessionTimers: { expiresSec: 90 } }),
-      ),
-      stack.credentials(bob.email).then((c) => bobUa.startWith(c, { sessionTimers: true })),
-      stack.credentials(dave.email).then((c) => daveUa.startWith(c, { sessionTimers: true })),
-    ]);
+    scene = await startScene({
+      sdk: { logLevel: 'debug', sessionTimers: { expiresSec: 90 } },
+      farEnds: [
+        { member: bob, name: 'bob (JsSIP)', start: { sessionTimers: true } },
+        { member: dave, name: 'dave (JsSIP)', start: { sessionTimers: true } },
+      ],
+    });
+    ({ sdk, farEnds: [bobUa, daveUa] } = scene);
   });
 
-  afterEach(async () => {
-    const left = await sdk.getCalls();
-    for (const c of left) await sdk.hangup(c.id);
-    assert.deepEqual(left.map((c) => c.id), [], 'no call left in getCalls()');
-    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
-  });
+  afterEach(() => hangUpLeftovers(sdk));
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => scene?.stop());
 
   /** The SIP messages the SDK logged (debug) since `since` (Date.now()): { dir, text }. */
   function sipLog(since) {
@@ -63,44 +43,19 @@ describe('SDK session timers and UPDATE with JsSIP', { timeout: 300_000 }, () =>
   const cseqOf = (text) => /\r?\nCSeq: *(\d+ [A-Z]+)/i.exec(text)?.[1];
   const header = (text, name) => new RegExp(`\\r?\\n${name}: *([^\\r\\n]*)`, 'i').exec(text)?.[1];
 
-  /** The SDK calls bob, bob answers; audio both ways. */
-  async function sdkCallsBob() {
-    const fromSdk = await sdk.mark();
-    const fromFar = await bobUa.mark();
-    const callId = await sdk.must('call', bob.extension);
-    const incoming = await bobUa.waitFor('incoming', { from: fromFar });
-    await bobUa.answer(incoming.session);
-    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
-    await bobUa.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
-    return { callId, session: incoming.session };
-  }
+  /** The SDK calls bob, bob answers (audio is checked later). */
+  const sdkCallsBob = () => sdkCallsFarEnd(sdk, bobUa, bob.extension, { audio: false });
 
   /** dave calls the SDK with Session-Expires 90, the SDK answers. */
-  async function daveCallsSdk() {
-    const fromSdk = await sdk.mark();
-    const fromFar = await daveUa.mark();
-    const session = await daveUa.call(alice.extension, { sessionTimersExpires: 90 });
-    const incoming = await sdk.waitFor('incoming', { from: fromSdk });
-    const callId = incoming.payload.call.id;
-    await sdk.must('answer', callId);
-    await daveUa.waitFor('confirmed', { from: fromFar, where: { session } });
-    return { callId, session };
-  }
-
-  async function audioBothWays(callId, ua, session) {
-    await Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
-      ua.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: session }),
-    ]);
-  }
+  const daveCallsSdk = () => farEndCallsSdk(sdk, daveUa, alice.extension, { audio: false, call: { sessionTimersExpires: 90 } });
 
   test('both directions: the refresher refreshes by UPDATE at 45 s, the other side answers, both calls outlive every expiry with audio', async () => {
     const since = Date.now();
     const fromBob = await bobUa.mark();
     const [out, inb] = await Promise.all([sdkCallsBob(), daveCallsSdk()]);
     const answeredAt = Date.now();
-    await audioBothWays(out.callId, bobUa, out.session);
-    await audioBothWays(inb.callId, daveUa, inb.session);
+    await audioBothWays(sdk, out.callId, bobUa, out.session);
+    await audioBothWays(sdk, inb.callId, daveUa, inb.session);
 
     const log = sipLog(since);
     const invite = log.find((m) => m.dir === 'send' && m.text.startsWith('INVITE '));
@@ -134,7 +89,7 @@ describe('SDK session timers and UPDATE with JsSIP', { timeout: 300_000 }, () =>
     for (const [callId, ua, session] of [[out.callId, bobUa, out.session], [inb.callId, daveUa, inb.session]]) {
       assert.equal((await ua.session(session)).established, true);
       assert.equal((await sdk.getCalls()).find((c) => c.id === callId)?.state, 'active');
-      await audioBothWays(callId, ua, session);
+      await audioBothWays(sdk, callId, ua, session);
     }
     await sdk.must('hangup', out.callId);
     await sdk.must('hangup', inb.callId);
@@ -142,12 +97,12 @@ describe('SDK session timers and UPDATE with JsSIP', { timeout: 300_000 }, () =>
 
   test('UPDATE with an offer from JsSIP: renegotiate and hold/unhold by UPDATE are answered, the SDK follows, audio comes back', async () => {
     const { callId, session } = await sdkCallsBob();
-    await audioBothWays(callId, bobUa, session);
+    await audioBothWays(sdk, callId, bobUa, session);
     const since = Date.now();
     assert.equal(await bobUa.renegotiate(session, { useUpdate: true }), true, 'renegotiate by UPDATE answered');
     const answer = sipLog(since).find((m) => m.dir === 'send' && m.text.startsWith('SIP/2.0 200') && cseqOf(m.text)?.endsWith('UPDATE'));
     assert.match(answer.text, /\r\n\r\nv=0/, 'the 200 carries the answer');
-    await audioBothWays(callId, bobUa, session);
+    await audioBothWays(sdk, callId, bobUa, session);
 
     const fromSdk = await sdk.mark();
     assert.equal(await bobUa.hold(session, { useUpdate: true }), true);
@@ -160,7 +115,7 @@ describe('SDK session timers and UPDATE with JsSIP', { timeout: 300_000 }, () =>
     const fromSdk2 = await sdk.mark();
     assert.equal(await bobUa.unhold(session, { useUpdate: true }), true);
     await sdk.waitFor('callUpdated', { from: fromSdk2, where: { 'payload.call.remoteHeld': false } });
-    await audioBothWays(callId, bobUa, session);
+    await audioBothWays(sdk, callId, bobUa, session);
     const updates = sipLog(since).filter((m) => m.dir === 'recv' && m.text.startsWith('UPDATE '));
     assert.equal(updates.length, 3, 'renegotiate, hold and unhold came as UPDATE');
     assert.equal(sipLog(since).filter((m) => m.text.startsWith('INVITE ')).length, 0, 'no re-INVITE');

@@ -4,45 +4,32 @@
 // a REFER it follows, and an INVITE with Replaces that takes over its call (item 3).
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { launchBrowser } from './lib/browser.mjs';
-import { openFarEnd } from './lib/farend.mjs';
-import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
-import { DEMO, startStack } from './lib/stack.mjs';
+import { audioBothWays, farEndCallsSdk, HEARD_BY_FAR, hangUpLeftovers, sdkCallsFarEnd, startScene } from './lib/calls.mjs';
+import { sdkConfig } from './lib/sdkpage.mjs';
+import { DEMO } from './lib/stack.mjs';
 
 const { alice, bob, dave } = DEMO.members;
-/** See sdk-calls.test.mjs: JsSIP's tone arrives unprocessed, the SDK's through noise suppression. */
-const HEARD_BY_SDK = 0.05;
-const HEARD = 0.01;
 
 describe('SDK transfers with JsSIP far ends', { timeout: 300_000 }, () => {
-  let stack;
-  let browser;
+  let scene;
   let sdk;
   let bobUa;
   let daveUa;
   let domain;
 
   before(async () => {
-    requireSdkBuild();
-    [stack, browser] = await Promise.all([startStack({ static: SDK_STATIC }), launchBrowser({ tone: true })]);
-    [sdk, bobUa, daveUa] = await Promise.all([
-      openSdkPage(browser, stack, { name: 'alice (SDK)' }),
-      openFarEnd(browser, stack, { name: 'bob (JsSIP)' }),
-      openFarEnd(browser, stack, { name: 'dave (JsSIP)' }),
-    ]);
-    const [, bobCreds] = await Promise.all([
-      sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme)),
-      stack.credentials(bob.email).then(async (c) => {
-        await bobUa.startWith(c, { acceptRefer: true });
-        return c;
-      }),
-      stack.credentials(dave.email).then((c) => daveUa.startWith(c, { acceptRefer: true })),
-    ]);
-    domain = bobCreds.sipUri.split('@')[1];
+    scene = await startScene({
+      farEnds: [
+        { member: bob, name: 'bob (JsSIP)', start: { acceptRefer: true } },
+        { member: dave, name: 'dave (JsSIP)', start: { acceptRefer: true } },
+      ],
+    });
+    ({ sdk, farEnds: [bobUa, daveUa] } = scene);
+    domain = scene.credentials[0].sipUri.split('@')[1];
   });
 
   afterEach(async () => {
-    for (const c of await sdk.getCalls()) await sdk.hangup(c.id);
+    await hangUpLeftovers(sdk, { leftAllowed: true });
     for (const ua of [bobUa, daveUa]) {
       for (const e of await ua.events()) {
         if (e.type === 'incoming' || e.type === 'outgoing') {
@@ -51,50 +38,21 @@ describe('SDK transfers with JsSIP far ends', { timeout: 300_000 }, () => {
         }
       }
     }
-    assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
   });
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => scene?.stop());
 
   /** The SDK calls `ua`, which answers; audio both ways. Returns the SDK call id and the session. */
-  async function sdkCalls(ua, extension) {
-    const fromSdk = await sdk.mark();
-    const fromFar = await ua.mark();
-    const callId = await sdk.must('call', extension);
-    const incoming = await ua.waitFor('incoming', { from: fromFar });
-    await ua.answer(incoming.session);
-    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
-    await ua.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
-    await Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
-      ua.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: incoming.session }),
-    ]);
-    return { callId, session: incoming.session };
-  }
+  const sdkCalls = (ua, extension) => sdkCallsFarEnd(sdk, ua, extension);
 
   /** `ua` calls the SDK, which answers; audio both ways. */
-  async function callsSdk(ua, extension) {
-    const fromSdk = await sdk.mark();
-    const session = await ua.call(extension);
-    const incoming = await sdk.waitFor('incoming', { from: fromSdk });
-    const callId = incoming.payload.call.id;
-    await sdk.must('answer', callId);
-    await ua.waitFor('confirmed', { where: { session } });
-    await Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
-      ua.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: session }),
-    ]);
-    return { callId, session };
-  }
+  const callsSdk = (ua, extension) => farEndCallsSdk(sdk, ua, extension);
 
   /** Two JsSIP sessions hear each other. */
   async function talking(a, aSession, b, bSession) {
     await Promise.all([
-      a.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: aSession }),
-      b.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: bSession }),
+      a.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: aSession }),
+      b.waitForAudio({ threshold: HEARD_BY_FAR, timeout: 8000, sessionId: bSession }),
     ]);
   }
 
@@ -135,10 +93,7 @@ describe('SDK transfers with JsSIP far ends', { timeout: 300_000 }, () => {
     assert.equal(typeof failed.payload.reason, 'string');
     assert.equal((await sdk.getCalls()).find((c) => c.id === callId)?.state, 'active');
     assert.deepEqual(await sdk.eventsOf('sessionEnded', fromSdk), []);
-    await Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId }),
-      bobUa.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: session }),
-    ]);
+    await audioBothWays(sdk, callId, bobUa, session);
   });
 
   test('a transfer the peer declines (NOTIFY 603) is a transferFailed event and the call stays; bad targets are refused', async () => {
@@ -210,10 +165,7 @@ describe('SDK transfers with JsSIP far ends', { timeout: 300_000 }, () => {
     const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': callId } });
     assert.equal(ended.payload.cause, 'transferred');
     await bobUa.waitFor('referProgress', { from: fromBob, where: { what: 'accepted', status: 200 } });
-    await Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId: newCall.id }),
-      daveUa.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: toDave.session }),
-    ]);
+    await audioBothWays(sdk, newCall.id, daveUa, toDave.session);
     assert.deepEqual((await sdk.getCalls()).map((c) => c.id), [newCall.id]);
   });
 
@@ -234,17 +186,14 @@ describe('SDK transfers with JsSIP far ends', { timeout: 300_000 }, () => {
     const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': withBob.callId } });
     assert.equal(ended.payload.cause, 'transferred');
     await daveUa.waitFor('confirmed', { where: { session: daveToUs.session } });
-    await Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId: started.payload.call.id }),
-      daveUa.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: daveToUs.session }),
-    ]);
+    await audioBothWays(sdk, started.payload.call.id, daveUa, daveToUs.session);
     assert.deepEqual((await sdk.getCalls()).map((c) => c.id), [started.payload.call.id]);
   });
 
   test("incomingTransfer 'ask': nothing is dialled until the app answers; rejectTransfer declines, acceptTransfer follows", async () => {
     // A fresh SDK in this page with the 'ask' policy (the last test: the SDK stays so).
     assert.equal((await sdk.destroy()).ok, true);
-    await sdk.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme, { incomingTransfer: 'ask' }));
+    await sdk.initRegistered(sdkConfig(scene.stack, alice, DEMO.tokens.acme, { incomingTransfer: 'ask' }));
     const { callId, session } = await callsSdk(bobUa, alice.extension);
     const target = `sip:${dave.extension}@${domain}`;
     let fromSdk = await sdk.mark();
@@ -276,9 +225,6 @@ describe('SDK transfers with JsSIP far ends', { timeout: 300_000 }, () => {
     const ended = await sdk.waitFor('sessionEnded', { from: fromSdk, where: { 'payload.callId': callId } });
     assert.equal(ended.payload.cause, 'transferred');
     await bobUa.waitFor('referProgress', { from: fromBob, where: { what: 'accepted', status: 200 } });
-    await Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout: 8000, callId: newId }),
-      daveUa.waitForAudio({ threshold: HEARD, timeout: 8000, sessionId: toDave.session }),
-    ]);
+    await audioBothWays(sdk, newId, daveUa, toDave.session);
   });
 });
