@@ -23,6 +23,8 @@ mod calls;
 mod codecs;
 #[path = "scenario/connect_timeout.rs"]
 mod connect_timeout;
+#[path = "scenario/early_media.rs"]
+mod early_media;
 #[path = "scenario/faults.rs"]
 mod faults;
 #[path = "scenario/keepalive.rs"]

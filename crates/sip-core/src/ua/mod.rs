@@ -83,6 +83,7 @@ mod auth;
 mod calls;
 mod config;
 mod driver;
+mod early;
 mod inbound;
 mod invariants;
 mod keepalive;
