@@ -5,14 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser } from './lib/browser.mjs';
+import { audioBothWays, farEndCallsSdk, sdkCallsFarEnd } from './lib/calls.mjs';
 import { openFarEnd } from './lib/farend.mjs';
 import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
 import { DEMO, startCluster } from './lib/stack.mjs';
 
 const { alice, bob } = DEMO.members;
-/** As in sdk-calls.test.mjs: JsSIP's tone arrives unprocessed, the SDK's through noise suppression. */
-const HEARD_BY_SDK = 0.05;
-const HEARD_BY_FAR = 0.01;
 
 describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 }, () => {
   let cluster;
@@ -59,38 +57,8 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
     return m ? m[1] : null;
   }
 
-  /** The SDK calls bob, bob answers, audio both ways: { callId, session }. */
-  async function sdkCallsFar() {
-    const fromSdk = await sdk.mark();
-    const fromFar = await far.mark();
-    const callId = await sdk.must('call', bob.extension);
-    const incoming = await far.waitFor('incoming', { from: fromFar });
-    await far.answer(incoming.session);
-    await sdk.waitFor('callUpdated', { from: fromSdk, where: { 'payload.call.id': callId, 'payload.call.state': 'active' } });
-    await far.waitFor('confirmed', { from: fromFar, where: { session: incoming.session } });
-    await audioBothWays(callId, incoming.session);
-    return { callId, session: incoming.session };
-  }
-
-  /** bob calls the SDK, the SDK answers, audio both ways: { callId, session }. */
-  async function farCallsSdk() {
-    const fromSdk = await sdk.mark();
-    const fromFar = await far.mark();
-    const session = await far.call(alice.extension);
-    const incoming = await sdk.waitFor('incoming', { from: fromSdk });
-    const callId = incoming.payload.call.id;
-    await sdk.must('answer', callId);
-    await far.waitFor('confirmed', { from: fromFar, where: { session } });
-    await audioBothWays(callId, session);
-    return { callId, session };
-  }
-
-  function audioBothWays(callId, session, timeout = 8000) {
-    return Promise.all([
-      sdk.waitForAudio({ threshold: HEARD_BY_SDK, timeout, callId }),
-      far.waitForAudio({ threshold: HEARD_BY_FAR, timeout, sessionId: session }),
-    ]);
-  }
+  const sdkCallsFar = () => sdkCallsFarEnd(sdk, far, bob.extension);
+  const farCallsSdk = () => farEndCallsSdk(sdk, far, alice.extension);
 
   async function sdkHangsUp({ callId, session }) {
     const fromFar = await far.mark();
@@ -147,7 +115,7 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
     assert.equal(pathEdge(contacts[0]), `${edgeB.host}:${edgeB.clusterPort}`, 'alice is now reached through edge B');
     const calls = await sdk.getCalls();
     assert.deepEqual(calls.map((c) => [c.id, c.state]), [[callId, 'active']], 'the call is still up');
-    await audioBothWays(callId, session, 5000);
+    await audioBothWays(sdk, callId, far, session);
     const audioAt = await sdk.page.evaluate(() => performance.now());
     const ended = (await sdk.events(fromSdk)).filter((e) => e.type === 'sessionEnded');
     assert.deepEqual(ended, [], 'the call did not end');
