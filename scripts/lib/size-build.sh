@@ -36,9 +36,13 @@ size_build() {
 }
 
 # wasm_opt_size IN OUT: the optimisation the shipped engine gets, allowed only the wasm features
-# the last size_build used (DESIGN.md §7 lists those rustc emits by default).
+# the last size_build used (DESIGN.md §7 lists those rustc emits by default). `--converge`
+# repeats -Oz until the module stops shrinking. The two assumptions hold for rustc's output
+# (docs/size.md): the memory is the module's own, so it starts zero-filled, and nothing lives
+# in its first 1 KB (the stack grows down from 1 MB towards it, and data and heap lie above).
 wasm_opt_size() {
   local root
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-  "$root/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers "${SIZE_BUILD_FEATURES[@]}" "$1" -o "$2"
+  "$root/node_modules/.bin/wasm-opt" --zero-filled-memory --low-memory-unused -Oz --converge \
+    --strip-debug --strip-producers "${SIZE_BUILD_FEATURES[@]}" "$1" -o "$2"
 }
