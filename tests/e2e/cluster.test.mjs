@@ -161,7 +161,8 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
     }
   });
 
-  test('edge A back, the SDK on it again; A dies under an incoming call: registered on B, the call goes on with audio both ways', async () => {
+  /** Starts edge A again and puts the SDK back on it (a new init() tries wsServers[0] first). */
+  async function sdkBackOnEdgeA() {
     await cluster.restartEdge(0);
     assert.equal((await sdk.destroy()).ok, true);
     await sdk.initRegistered(sdkConfig(cluster, alice, DEMO.tokens.acme, { allowInsecureTransport: true }));
@@ -169,6 +170,10 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
     const edgeA = `${cluster.edges[0].host}:${cluster.edges[0].clusterPort}`;
     assert.equal(pathEdge(a[alice.extension][0]), edgeA, 'the restarted edge A holds alice');
     assert.equal(pathEdge(b[alice.extension].at(-1)), edgeA, 'and edge B learnt it');
+  }
+
+  test('edge A back, the SDK on it again; A dies under an incoming call: registered on B, the call goes on with audio both ways', async () => {
+    await sdkBackOnEdgeA();
     const call = await farCallsSdk();
     const times = await killEdgeAUnder(call);
     failedOver = call;
@@ -184,6 +189,36 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
     } finally {
       await forget(failedOver);
       failedOver = null;
+    }
+  });
+
+  test('edge A hangs (SIGSTOP) under a call: the keepalive notices, the SDK registers on B, the call goes on', async () => {
+    await sdkBackOnEdgeA();
+    const call = await sdkCallsFar();
+    const fromSdk = await sdk.mark();
+    const t0 = await sdk.page.evaluate(() => performance.now());
+    cluster.edges[0].freeze();
+    try {
+      // In a call the keepalive probes after 5 s of quiet and waits 4 s (architecture.md); the
+      // reconnect may then try the hung edge first, whose TCP accepts and never answers the
+      // upgrade (the 10 s connect timeout).
+      const disconnected = await sdk.waitFor('disconnected', { from: fromSdk, timeout: 12_000 });
+      const registered = await sdk.waitFor('registeredChange', {
+        from: disconnected.seq,
+        timeout: 15_000,
+        where: { 'payload.registered': true },
+      });
+      const calls = await sdk.getCalls();
+      assert.deepEqual(calls.map((c) => [c.id, c.state]), [[call.callId, 'active']], 'the call is still up');
+      await audioBothWays(sdk, call.callId, far, call.session);
+      const times = {
+        disconnectedMs: Math.round(disconnected.at - t0),
+        registeredOnBMs: Math.round(registered.at - t0),
+      };
+      console.log(`# edge A hung under the SDK's outgoing call: ${JSON.stringify(times)}`);
+    } finally {
+      await cluster.edges[0].kill();
+      await forget(call);
     }
   });
 });

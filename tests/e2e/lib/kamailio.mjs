@@ -15,8 +15,8 @@ export const KAMAILIO_BIN = process.env.KAMAILIO_BIN ?? '/usr/sbin/kamailio';
 export const KAMCMD_BIN = process.env.KAMCMD_BIN ?? '/usr/sbin/kamcmd';
 export const KAMAILIO_CFG = join(REPO_ROOT, 'dev', 'kamailio.cfg');
 
-/** SIGKILL to pid and every process whose parent it is (Kamailio's workers). */
-function killTree(pid) {
+/** A signal to pid and every process whose parent it is (Kamailio's workers). */
+function signalTree(pid, signal) {
   let children = [];
   try {
     children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
@@ -25,7 +25,7 @@ function killTree(pid) {
   }
   for (const p of [pid, ...children]) {
     try {
-      process.kill(p, 'SIGKILL');
+      process.kill(p, signal);
     } catch {
       // already gone
     }
@@ -50,7 +50,8 @@ function canConnect(host, port) {
  *         timeoutMs (10000), cluster ({ port, peer }: WITH_CLUSTER, this edge's UDP port
  *         for DMQ and edge-to-edge requests, and another edge's 'ip:port') }.
  * Returns { pid, host, port, wsUrl, clusterPort, runDir, ctlSocket, logFile, secret, rpc(...), ulDump(),
- *           contacts(aor), log(), stop(), kill() (SIGKILL, as a crashed edge) }.
+ *           contacts(aor), log(), stop(), kill() (SIGKILL, as a crashed edge), freeze() (SIGSTOP,
+ *           as a hung one: kill() it afterwards) }.
  */
 export async function startKamailio({
   secret = 'klink-dev-secret',
@@ -141,10 +142,14 @@ export async function startKamailio({
       if (pid !== child.pid) await stopPid(child.pid, 1000);
       await exited(child);
     },
-    /** SIGKILL to the whole process group's main PID and its children: no goodbye on any socket. */
+    /** SIGKILL to the main process and its children, as a crash: the kernel closes the sockets. */
     async kill() {
-      killTree(pid);
+      signalTree(pid, 'SIGKILL');
       await exited(child);
+    },
+    /** SIGSTOP to all its processes, as a hung server: connections stay open, nothing answers. */
+    freeze() {
+      signalTree(pid, 'SIGSTOP');
     },
   };
 }
