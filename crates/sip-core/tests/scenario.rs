@@ -27,6 +27,8 @@ mod connect_timeout;
 mod early_media;
 #[path = "scenario/faults.rs"]
 mod faults;
+#[path = "scenario/flow_recovery.rs"]
+mod flow_recovery;
 #[path = "scenario/keepalive.rs"]
 mod keepalive;
 #[path = "scenario/keepalive_options.rs"]

@@ -24,7 +24,9 @@ impl Call {
         match (result, negotiation) {
             (MediaResult::LocalOffer(sdp), Negotiation::Offer) => self.send_invite(cx, sdp),
             (MediaResult::LocalOffer(sdp), Negotiation::Reoffer) => {
-                if self.is_answered() && self.dialog.is_some() {
+                if self.move_wanted {
+                    self.send_move(cx, sdp);
+                } else if self.is_answered() && self.dialog.is_some() {
                     self.negotiation = Negotiation::ReofferSent { offer: sdp.clone() };
                     self.send_in_dialog(cx, Purpose::ReInvite, "INVITE", Some(sdp));
                 } else {

@@ -4,7 +4,8 @@
 //! the user agent lends it, one concern per submodule: `uac` (our INVITE, CANCEL, forks),
 //! `uas` (the peer's INVITE, our 2xx until its ACK), `reinvite` (hold, refresh, re-offers,
 //! glare), `dtmf`, `media` (the media layer's results), `recovery` (ICE restart after a
-//! lost media path) and `commands` (the user's). A new
+//! lost media path), `replace` (a new dialog when a reconnect left the route set on a dead
+//! flow) and `commands` (the user's). A new
 //! in-dialog feature (REFER, session timers) is a submodule of its own, with its timers
 //! in [`CallTimer`].
 
@@ -16,6 +17,7 @@ mod quality;
 mod recovery;
 mod refer;
 mod reinvite;
+mod replace;
 mod session_timer;
 mod uac;
 mod uas;
@@ -249,6 +251,13 @@ pub(crate) struct Call {
     pub(crate) local_hold_wanted: bool,
     /// Re-INVITE after a transport reconnect, so the peer learns our new flow.
     pub(crate) refresh_wanted: bool,
+    /// The transport reconnected and no in-dialog request has succeeded since: one that
+    /// fails as a dead route would moves the call to a new dialog (`replace`).
+    pub(crate) flow_changed: bool,
+    /// Move the call to a new dialog with an INVITE with Replaces (`replace`).
+    pub(crate) move_wanted: bool,
+    /// Moves the peer refused as not reachable yet, retried.
+    pub(crate) move_tries: u8,
     /// Inbound: hung up before the ACK of our 2xx arrived; BYE once it does.
     pub(crate) bye_after_ack: bool,
     /// Inbound: the wait before the next resend of our 2xx (T1 doubling up to T2).
@@ -294,6 +303,9 @@ impl Call {
             remote_sdp: None,
             local_hold_wanted: false,
             refresh_wanted: false,
+            flow_changed: false,
+            move_wanted: false,
+            move_tries: 0,
             bye_after_ack: false,
             resend_interval: 0,
             dtmf_queue: String::new(),
@@ -519,13 +531,15 @@ impl Call {
         }
         match purpose {
             Purpose::Invite => self.end(cx, EndCause::Failed, Some(408)),
+            Purpose::Replace => self.on_move_response(cx, None, 408),
             Purpose::ReInvite => {
                 self.negotiation.take_reoffer();
                 cx.media(&self.info.id, MediaCommand::Rollback);
+                if self.flow_failed(cx, 408) {
+                    return;
+                }
                 if self.ice_restart_offered {
                     self.recovery_failed(cx, Some(408), RESTART_FAILED);
-                } else if self.refresh_wanted {
-                    self.refresh_failed(cx, 408);
                 } else {
                     self.dialog_failed(cx, 408);
                 }

@@ -1,7 +1,7 @@
 //! Re-INVITEs both ways: hold and unhold, the refresh after a reconnect, the peer's
 //! re-offers and UPDATEs (RFC 3311), and glare (RFC 3261 §14).
 
-use crate::call::{refused, Call, CallTimer, Context, Negotiation, RequestHead};
+use crate::call::{Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::dialog::Role;
 use crate::events::{ErrorScope, Event};
 use crate::media::MediaCommand;
@@ -130,19 +130,20 @@ impl Call {
         if self.local_hold_wanted == self.info.held.local
             && !self.refresh_wanted
             && !self.ice_restart_wanted
+            && !self.move_wanted
         {
             return;
         }
         self.negotiation = Negotiation::Reoffer;
         // The direction keeps our hold (and the peer's) across a restart.
         let direction = self.offer_direction();
-        let ice_restart = self.ice_restart_wanted;
-        self.ice_restart_offered = ice_restart;
+        self.ice_restart_offered = self.ice_restart_wanted;
         cx.media(
             &self.info.id,
             MediaCommand::CreateReoffer {
                 direction,
-                ice_restart,
+                // A move is answered by a new session at the peer (new ICE and DTLS).
+                ice_restart: self.ice_restart_wanted || self.move_wanted,
             },
         );
     }
@@ -181,19 +182,6 @@ impl Call {
                 reason,
             }
         });
-    }
-
-    /// A re-INVITE sent after a reconnect timed out. RFC 3261 §12.2.1.2 would end the
-    /// dialog, but it only told the peer about our new flow: media may still flow, so
-    /// the call stays (as negotiated before) and the application hears of it (a 481
-    /// still ends the call).
-    pub(crate) fn refresh_failed(&mut self, cx: &mut Context<'_>, status: u16) {
-        self.refresh_wanted = false;
-        self.local_hold_wanted = self.info.held.local;
-        cx.emit(refused(
-            "the peer did not confirm the reconnected call: ",
-            status,
-        ));
     }
 
     /// The ACK of a 2xx to our re-INVITE (sent with CSeq `cseq`), to the remote target that
@@ -235,6 +223,7 @@ impl Call {
             // A re-INVITE refreshes the session too (RFC 4028 §7.4): the 2xx re-arms it.
             self.on_timer_answer(cx, msg);
             self.refresh_wanted = false;
+            self.flow_changed = false;
             if self.ice_restart_offered {
                 self.ice_restart_wanted = false;
             }
@@ -256,6 +245,9 @@ impl Call {
             return;
         }
         cx.media(&self.info.id, MediaCommand::Rollback);
+        if self.flow_failed(cx, status) {
+            return;
+        }
         match status {
             491 => {
                 // RFC 3261 §14.1: the Call-ID owner waits 2.1-4 s, the other side 0-2 s.
@@ -268,7 +260,6 @@ impl Call {
             _ if self.ice_restart_offered => {
                 self.recovery_failed(cx, Some(status), crate::call::RESTART_FAILED)
             }
-            408 if self.refresh_wanted => self.refresh_failed(cx, status),
             408 | 481 => self.dialog_failed(cx, status),
             _ => {
                 let mut reason = String::from("the peer refused the re-INVITE: ");

@@ -12,6 +12,21 @@ use crate::ua::{cseq_of, Local, Owner, Purpose, ALLOW};
 impl Call {
     /// Sends the initial INVITE, carrying the media layer's offer `sdp`.
     pub(crate) fn send_invite(&mut self, cx: &mut Context<'_>, sdp: String) {
+        self.local_sdp = Some(sdp.clone());
+        let replaces = self.refer.replaces.clone();
+        self.invite_target(cx, sdp, replaces, Purpose::Invite);
+    }
+
+    /// An INVITE outside any dialog to `target` from our `local_tag` with `sip_call_id`,
+    /// carrying `sdp` and `replaces` (RFC 3891), sent for `purpose`: the initial INVITE,
+    /// or the one that moves an answered call to a new dialog (`replace.rs`).
+    pub(crate) fn invite_target(
+        &mut self,
+        cx: &mut Context<'_>,
+        sdp: String,
+        replaces: Option<String>,
+        purpose: Purpose,
+    ) {
         let (_, via) = cx.new_via();
         let mut m = Outgoing::request("INVITE", &self.target);
         m.push("Via", via)
@@ -25,15 +40,18 @@ impl Call {
             .push("Supported", "outbound")
             .push("User-Agent", cx.config.user_agent.clone());
         self.push_timer_headers(cx, &mut m);
-        if let Some(replaces) = &self.refer.replaces {
-            m.push("Replaces", replaces.clone());
+        if let Some(replaces) = replaces {
+            m.push("Replaces", replaces);
+            if purpose == Purpose::Replace {
+                // A peer without RFC 3891 must refuse it (420), not ring a second call.
+                m.push("Require", "replaces");
+            }
         }
-        m.with_body("application/sdp", sdp.clone());
+        m.with_body("application/sdp", sdp);
         // Proxies authorize dialog-creating requests with 407 (RFC 3261 §22.3).
         cx.preauthorize(&mut m, AuthKind::Proxy);
         self.invite = Some(m.clone());
-        self.local_sdp = Some(sdp);
-        cx.send_request(Owner::Call(self.info.id.clone(), Purpose::Invite), m, 0);
+        cx.send_request(Owner::Call(self.info.id.clone(), purpose), m, 0);
     }
 
     /// Cancels our INVITE (RFC 3261 §9.1); the guard gives up on its final response.
@@ -49,7 +67,7 @@ impl Call {
     }
 
     /// A dialog from a response to our INVITE (RFC 3261 §12.1.2).
-    fn uac_dialog(&self, local: &Local, msg: &Message<'_>, confirmed: bool) -> Dialog {
+    pub(crate) fn uac_dialog(&self, local: &Local, msg: &Message<'_>, confirmed: bool) -> Dialog {
         let remote_target = msg
             .target()
             .map_or_else(|| self.target.clone(), str::to_owned);
@@ -137,29 +155,37 @@ impl Call {
         self.end(cx, cause, Some(status));
     }
 
-    fn on_invite_success(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, is_sdp: bool) {
-        let tag = msg.to().tag().unwrap_or_default();
+    /// A 2xx to our INVITE (as last sent) after its dialog was confirmed: a retransmission is
+    /// ACKed again (an ended call kept no copy of its ACK); a second fork's is ACKed and then
+    /// ended with BYE (RFC 3261 §13.2.2.4).
+    pub(crate) fn late_2xx(&self, cx: &mut Context<'_>, msg: &Message<'_>) {
         let invite_cseq = self.invite.as_ref().map_or(1, cseq_of);
-        if let Some(d) = self.dialog.as_ref().filter(|d| d.confirmed) {
-            if d.remote_tag == tag {
-                // A retransmitted 2xx: ACK again (an ended call kept no copy of its ACK).
-                let ack = match &self.ack {
-                    Some(ack) => ack.clone(),
-                    None => d.request("ACK", invite_cseq, cx.new_via().1).render(),
-                };
-                cx.transmit(ack);
-            } else {
-                // RFC 3261 §13.2.2.4: a second fork answered; ACK it, then BYE it.
-                let mut fork = self.uac_dialog(cx.local, msg, true);
-                let (_, via) = cx.new_via();
-                cx.transmit(fork.request("ACK", invite_cseq, via).render());
-                let (_, via) = cx.new_via();
-                let n = fork.next_cseq();
-                let bye = fork.request("BYE", n, via);
-                cx.send_request(Owner::Detached, bye, 0);
-            }
+        let Some(d) = self.dialog.as_ref() else {
+            return;
+        };
+        if d.remote_tag == msg.to().tag().unwrap_or_default() {
+            let ack = match &self.ack {
+                Some(ack) => ack.clone(),
+                None => d.request("ACK", invite_cseq, cx.new_via().1).render(),
+            };
+            cx.transmit(ack);
+        } else {
+            let mut fork = self.uac_dialog(cx.local, msg, true);
+            let (_, via) = cx.new_via();
+            cx.transmit(fork.request("ACK", invite_cseq, via).render());
+            let (_, via) = cx.new_via();
+            let n = fork.next_cseq();
+            let bye = fork.request("BYE", n, via);
+            cx.send_request(Owner::Detached, bye, 0);
+        }
+    }
+
+    fn on_invite_success(&mut self, cx: &mut Context<'_>, msg: &Message<'_>, is_sdp: bool) {
+        if self.dialog.as_ref().is_some_and(|d| d.confirmed) {
+            self.late_2xx(cx, msg);
             return;
         }
+        let invite_cseq = self.invite.as_ref().map_or(1, cseq_of);
         let dialog = self.uac_dialog(cx.local, msg, true);
         let (_, via) = cx.new_via();
         let ack = dialog.request("ACK", invite_cseq, via).render();

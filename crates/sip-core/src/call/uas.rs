@@ -26,7 +26,9 @@ impl Call {
         let timers = cx.config.session_timers.is_some();
         let mut unsupported = String::new();
         for tag in msg.require().filter(|t| {
-            !(t.eq_ignore_ascii_case("outbound") || (timers && t.eq_ignore_ascii_case("timer")))
+            !(t.eq_ignore_ascii_case("outbound")
+                || t.eq_ignore_ascii_case("replaces")
+                || (timers && t.eq_ignore_ascii_case("timer")))
         }) {
             if !unsupported.is_empty() {
                 unsupported.push_str(", ");

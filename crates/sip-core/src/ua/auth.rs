@@ -146,7 +146,7 @@ impl Ua {
             }
             Owner::Call(id, purpose) => {
                 let dialog = match purpose {
-                    Purpose::Invite | Purpose::Cancel => None,
+                    Purpose::Invite | Purpose::Replace | Purpose::Cancel => None,
                     _ => self
                         .call_index(id)
                         .and_then(|i| self.calls.get_mut(i))
@@ -168,7 +168,7 @@ impl Ua {
             .remove("Proxy-Authorization");
         request.set(answer.header_name, answer.value);
         self.remember_challenge(challenge);
-        if let Owner::Call(id, Purpose::Invite) = &owner {
+        if let Owner::Call(id, Purpose::Invite | Purpose::Replace) = &owner {
             if let Some(call) = self.call_index(id).and_then(|i| self.calls.get_mut(i)) {
                 call.invite = Some(request.clone());
             }

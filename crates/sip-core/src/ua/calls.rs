@@ -242,7 +242,7 @@ impl Ua {
                 }
                 _ => return,
             },
-            Purpose::ReInvite => call.is_some(),
+            Purpose::ReInvite | Purpose::Replace => call.is_some(),
             Purpose::Info
             | Purpose::Refresh
             | Purpose::Bye
@@ -267,6 +267,7 @@ impl Ua {
         };
         match purpose {
             Purpose::Invite => call.on_invite_response(&mut cx, msg, status),
+            Purpose::Replace => call.on_move_response(&mut cx, Some(msg), status),
             Purpose::ReInvite => call.on_reinvite_response(&mut cx, msg, status, cseq),
             Purpose::Info => call.on_info_response(&mut cx, status),
             Purpose::Refresh => call.on_refresh_response(&mut cx, msg, status, cseq),
@@ -419,7 +420,8 @@ impl Ua {
         }
     }
 
-    /// After a reconnect: re-INVITE every answered call so the peer routes to our new flow.
+    /// After a reconnect: re-INVITE every answered call so the peer routes to our new flow
+    /// (a call whose route set names the old flow then moves, `call/replace.rs`).
     pub(crate) fn refresh_calls(&mut self, now: Instant) {
         let ids: Vec<CallId> = self
             .calls
@@ -427,6 +429,7 @@ impl Ua {
             .filter(|c| !c.is_ended() && c.is_answered() && c.dialog.is_some())
             .map(|c| {
                 c.refresh_wanted = true;
+                c.flow_changed = true;
                 c.info.id.clone()
             })
             .collect();

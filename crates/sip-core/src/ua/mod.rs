@@ -173,6 +173,8 @@ pub(crate) enum Owner {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Purpose {
     Invite,
+    /// Our INVITE with Replaces moving an answered call to a new dialog (`call/replace.rs`).
+    Replace,
     ReInvite,
     Cancel,
     Bye,
@@ -796,7 +798,7 @@ impl Ua {
                 || c.timers.is_set(CallTimer::CancelGuard)
                 || c.timers.is_set(CallTimer::AckWait)
                 || clients.iter().any(
-                    |e| matches!(&e.owner, Owner::Call(id, Purpose::Invite) if id == &c.info.id),
+                    |e| matches!(&e.owner, Owner::Call(id, Purpose::Invite | Purpose::Replace) if id == &c.info.id),
                 )
         });
         self.arm_keepalive();

@@ -6,7 +6,7 @@
 use super::calls::target_uri;
 use super::Ua;
 use crate::call::{escape, replaces_tags, Refer, RequestHead};
-use crate::dialog::angle;
+use crate::dialog::{angle, Role};
 use crate::error::CommandError;
 use crate::events::{CallId, EndCause};
 use crate::message::Message;
@@ -152,6 +152,10 @@ impl Ua {
         match found {
             None => Err((481, "Call/Transaction Does Not Exist")),
             Some(_) if early => Err((486, "Busy Here")),
+            // Both ends move the call after an edge restart: the caller's move wins.
+            Some(c) if c.moving() && c.dialog.as_ref().is_some_and(|d| d.role == Role::Uac) => {
+                Err((491, "Request Pending"))
+            }
             Some(c) => Ok(c.info.id.clone()),
         }
     }

@@ -379,6 +379,12 @@ impl Net {
             (Dest::Phone(i), What::Connected) => {
                 self.phones[i].connected = true;
                 self.phones[i].flow += 1;
+                let flow = self.phones[i].flow;
+                let flows = &mut self.proxy.flows;
+                if flows.len() <= i {
+                    flows.resize(i + 1, 0);
+                }
+                flows[i] = flow;
                 let now = self.now;
                 self.phones[i]
                     .ua
@@ -387,6 +393,10 @@ impl Net {
             }
             (Dest::Phone(i), What::Closed) => {
                 self.phones[i].connected = false;
+                // The edge's side of the flow is gone too.
+                if let Some(f) = self.proxy.flows.get_mut(i) {
+                    *f = 0;
+                }
                 let now = self.now;
                 self.phones[i].ua.handle_input(
                     now,

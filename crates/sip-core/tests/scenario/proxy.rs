@@ -49,6 +49,16 @@ pub struct Proxy {
     /// The status for an OPTIONS to the domain itself; `None`: routed like any request
     /// (no such user: 404).
     pub options_status: Option<(u16, &'static str)>,
+    /// An RFC 5626 edge (§5.3, as Kamailio's outbound module does it): the Record-Route of
+    /// an initial INVITE carries a flow token naming the sender's flow (`epoch.phone.flow`
+    /// in the user part); an in-dialog request whose Route token names another
+    /// sender's flow goes to that flow, or gets 430 when it is gone, and 403 when the
+    /// token is from an earlier epoch (the edge restarted with a new secret).
+    pub edge: bool,
+    /// The edge's secret: a restart changes it.
+    pub epoch: u32,
+    /// The current flow of each phone (`Phone::flow`), kept by the network.
+    pub flows: Vec<u32>,
 }
 
 impl Proxy {
@@ -70,6 +80,9 @@ impl Proxy {
             pings: 0,
             answer_pings: true,
             options_status: None,
+            edge: false,
+            epoch: 0,
+            flows: Vec::new(),
         }
     }
 
@@ -126,10 +139,58 @@ impl Proxy {
                     }
                 }
             }
+            if self.edge && msg.to().tag().is_some() {
+                if let Some(out) = self.edge_route(phone, text, &msg) {
+                    return out;
+                }
+            }
             self.forward_request(phone, text, &msg)
         } else {
             forward_response(text)
         }
+    }
+
+    /// Routes an in-dialog request by the flow token of its first Route, or `None` when
+    /// the token names the sender's own flow ("outgoing": routed by the Request-URI).
+    fn edge_route(
+        &mut self,
+        phone: usize,
+        text: &str,
+        msg: &message::Message<'_>,
+    ) -> Option<Vec<Forward>> {
+        let route = msg.header(message::HeaderName::Route)?;
+        let user = route.strip_prefix("<sip:")?.split_once('@')?.0;
+        let mut parts = user.split('.').map(|n| n.parse::<u32>().ok());
+        let (Some(Some(epoch)), Some(Some(to)), Some(Some(flow))) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let to = to as usize;
+        let ack = msg.method().map(|m| m.as_str()) == Some("ACK");
+        let refuse = |code, reason| {
+            if ack {
+                Vec::new()
+            } else {
+                vec![(phone, fix_len(reply(msg, code, reason)))]
+            }
+        };
+        if epoch != self.epoch {
+            return Some(refuse(403, "Forbidden"));
+        }
+        let current = |p: usize| self.flows.get(p).copied().unwrap_or(0);
+        if to == phone && flow == current(phone) {
+            return None;
+        }
+        if flow != current(to) {
+            return Some(refuse(430, "Flow Failed"));
+        }
+        // Forwarded to the flow whatever the Request-URI says.
+        let mut out = self.forward_request(phone, text, msg);
+        for (p, _) in out.iter_mut() {
+            *p = to;
+        }
+        Some(out)
     }
 
     fn register(&mut self, phone: usize, msg: &message::Message<'_>) -> String {
@@ -279,6 +340,13 @@ impl Proxy {
             }
             return vec![(phone, fix_len(reply(msg, 404, "Not Found")))];
         }
+        // An edge knows when the target's connection is gone (it cannot open one to it).
+        if self.edge
+            && targets.iter().all(|b| self.flows.get(b.phone) == Some(&0))
+            && msg.method().map(|m| m.as_str()) != Some("ACK")
+        {
+            return vec![(phone, fix_len(reply(msg, 480, "Temporarily Unavailable")))];
+        }
         let branch = msg
             .top_via()
             .and_then(|v| v.branch())
@@ -298,7 +366,15 @@ impl Proxy {
             };
             let mut s = format!("{method} {request_uri} SIP/2.0\r\nVia: SIP/2.0/WSS proxy.{DOMAIN};branch=z9hG4bK-p{phone}-{i}-{branch}\r\n");
             if initial && method == "INVITE" {
-                s.push_str(&format!("Record-Route: {RR}\r\n"));
+                if self.edge {
+                    let flow = self.flows.get(phone).copied().unwrap_or(0);
+                    let epoch = self.epoch;
+                    s.push_str(&format!(
+                        "Record-Route: <sip:{epoch}.{phone}.{flow}@proxy.{DOMAIN};lr>\r\n"
+                    ));
+                } else {
+                    s.push_str(&format!("Record-Route: {RR}\r\n"));
+                }
             }
             let mut route_removed = false;
             for l in &rest {
