@@ -199,13 +199,13 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
     const t0 = await sdk.page.evaluate(() => performance.now());
     cluster.edges[0].freeze();
     try {
-      // In a call the keepalive probes after 5 s of quiet and waits 4 s (architecture.md); the
-      // reconnect may then try the hung edge first, whose TCP accepts and never answers the
-      // upgrade (the 10 s connect timeout).
+      // In a call the keepalive probes after 5 s of quiet and waits 4 s (architecture.md). The
+      // reconnect then goes to edge B first: the hung edge's kernel would accept the TCP
+      // connection and never answer the upgrade, holding a connect for its 10 s timeout.
       const disconnected = await sdk.waitFor('disconnected', { from: fromSdk, timeout: 12_000 });
       const registered = await sdk.waitFor('registeredChange', {
         from: disconnected.seq,
-        timeout: 15_000,
+        timeout: 5_000,
         where: { 'payload.registered': true },
       });
       const calls = await sdk.getCalls();

@@ -175,6 +175,11 @@ impl Ua {
         }
         self.outputs
             .push_back(Output::Transport(TransportCommand::Close));
+        // A server that went silent (a hung process, a blackholed host) would hold the next
+        // connect for the whole connect timeout: try the other servers first. With one
+        // server this changes nothing; when our own network was at fault, any server is as
+        // good as the last.
+        self.server_index = self.server_index.wrapping_add(1);
         let mut reason = String::from("no answer to a keepalive within ");
         let timeout = self.keepalive_timeout();
         reason.push_str(&crate::decimal::string(timeout));

@@ -160,3 +160,38 @@ fn no_fast_phase_keeps_plain_doubling() {
         );
     }
 }
+
+/// An edge that hangs (a stopped process, a blackholed host) accepts nothing and answers
+/// nothing: a connect to it waits out the whole connect timeout. The flow that died silently
+/// on it says as much, so the reconnect tries the other edges first.
+#[test]
+fn a_flow_that_died_silently_reconnects_to_the_next_server_first() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    crate::keepalive::hear_a_pong(&mut net, a);
+    assert_eq!(
+        net.phones[a].connects.last().map(String::as_str),
+        Some(EDGE1)
+    );
+    net.hang.push(EDGE1.to_string());
+    net.freeze(a);
+    let detected = crate::keepalive::time_to_disconnect(&mut net, a, 60_000);
+    let connects_before = net.phones[a].connects.len();
+    let lost = net.now;
+    while !net.phones[a].ua.is_registered() && net.now.since(lost) < 30_000 {
+        net.advance(100);
+    }
+    assert_eq!(
+        net.phones[a]
+            .connects
+            .get(connects_before)
+            .map(String::as_str),
+        Some("wss://edge2.test/ws"),
+        "the first reconnect goes to the edge that did not go silent"
+    );
+    let back = net.now.since(lost);
+    assert!(
+        net.phones[a].ua.is_registered() && back <= 2_000,
+        "registered on the other edge {back} ms after the stall was noticed ({detected} ms in)"
+    );
+}
