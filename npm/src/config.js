@@ -185,3 +185,32 @@ export function parseConfig(config) {
   settings.qualityWarnings = qualityWarnings(config.qualityWarnings);
   return settings;
 }
+
+/**
+ * The engine's settings as one array, a place per field (`FIELDS` of
+ * crates/call-sdk/src/config.rs, which npm/test/settings.test.mjs compares with `SETTINGS`):
+ * the engine reads them by position, which costs the wasm less than reading them by name.
+ * Booleans and choices are numbers; a group that is off has 0 in its place and its fields.
+ */
+export function engineSettings(s) {
+  const k = s.keepalive || {};
+  const t = s.sessionTimers.enabled ? s.sessionTimers : {};
+  const q = s.qualityWarnings || {};
+  return [
+    s.iceServers, s.audioConstraints, s.instanceId,
+    LOG_LEVELS.indexOf(s.logLevel), +s.allowInsecureTransport, +s.reconnect.enabled, s.reconnect.maxDelayMs,
+    +!!s.keepalive, k.idleIntervalMs ?? 0, k.callIntervalMs ?? 0, k.timeoutMs ?? 0,
+    +!!t.enabled, t.expiresSec ?? 0, t.minSec ?? 0,
+    s.iceGatheringTimeoutMs, s.registerExpires, s.iceDisconnectedGraceMs, s.mediaRecoveryTimeoutMs,
+    +(s.incomingWhileBusy === 'reject'), s.statsIntervalMs,
+    +!!s.qualityWarnings, q.rttMs ?? 0, q.jitterMs ?? 0, q.packetLossPercent ?? 0, q.mos ?? 0,
+  ];
+}
+
+/** The names of `engineSettings`' places, in order (for the test that compares them). */
+export const SETTINGS = ['iceServers', 'audioConstraints', 'instanceId', 'logLevel', 'allowInsecureTransport',
+  'reconnect.enabled', 'reconnect.maxDelayMs', 'keepalive', 'keepalive.idleIntervalMs', 'keepalive.callIntervalMs',
+  'keepalive.timeoutMs', 'sessionTimers', 'sessionTimers.expiresSec', 'sessionTimers.minSec', 'iceGatheringTimeoutMs',
+  'registerExpires', 'iceDisconnectedGraceMs', 'mediaRecoveryTimeoutMs', 'incomingWhileBusy', 'statsIntervalMs',
+  'qualityWarnings', 'qualityWarnings.rttMs', 'qualityWarnings.jitterMs', 'qualityWarnings.packetLossPercent',
+  'qualityWarnings.mos'];

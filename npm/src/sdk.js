@@ -1,6 +1,6 @@
 // The public API of @klink.cloud/call-sdk: a thin wrapper over the wasm engine.
 // Nothing here runs at import time but declarations: importing is safe during SSR and in Node.
-import { parseConfig } from './config.js';
+import { engineSettings, parseConfig } from './config.js';
 import { fetchCredentials, refresher } from './credentials.js';
 import { KlinkCallSdkError } from './error.js';
 import { claimInstance, watchPage } from './lifecycle.js';
@@ -251,7 +251,7 @@ export class KlinkCallSdk {
     const fresh = refresher(settings, (body) => run(engine, 'credentials', '', body), (payload) => emit('error', payload));
     try {
       // The response goes straight to the engine, which keeps the password: nothing here holds it.
-      engine = Engine.create(settings, await credentials, emit, fresh.refresh);
+      engine = Engine.create(engineSettings(settings), await credentials, emit, fresh.refresh);
     } catch (err) {
       release();
       throw toError(err, 'init_failed');

@@ -7,6 +7,7 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { SETTINGS } from '../src/config.js';
 import { claimInstance, watchPage } from '../src/lifecycle.js';
 import { KlinkCallSdk, setEngineLoader } from '../src/sdk.js';
 
@@ -206,7 +207,8 @@ class StandInEngine {
     return engine;
   }
   constructor(settings, emit) {
-    this.settings = settings;
+    // The engine's settings array (engineSettings), read back by name.
+    this.settings = Object.fromEntries(SETTINGS.map((name, i) => [name, settings[i]]));
     this.emit = emit;
     this.commands = [];
   }

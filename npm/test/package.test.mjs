@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
-import { parseConfig } from '../src/config.js';
+import { engineSettings, parseConfig, SETTINGS } from '../src/config.js';
 import { _COMMANDS } from '../src/sdk.js';
 
 const NPM_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -109,11 +109,18 @@ async function loadEngine() {
   return glue.Engine;
 }
 
-/** The engine's settings as the wrapper makes them from `config` (with the tab's instance id). */
-const settings = (config) => ({
-  ...parseConfig({ userEmail: 'a@b.test', accessToken: 'kpt_1', ...config }),
-  instanceId: 'urn:uuid:0f6e2c4a-8b1d-4e3f-9a7c-5d2b1e0f3a4c',
-});
+/**
+ * The engine's settings as the wrapper makes them from `config` (with the tab's instance id),
+ * with the places named in `over` replaced.
+ */
+const settings = (config, over = {}) => {
+  const array = engineSettings({
+    ...parseConfig({ userEmail: 'a@b.test', accessToken: 'kpt_1', ...config }),
+    instanceId: 'urn:uuid:0f6e2c4a-8b1d-4e3f-9a7c-5d2b1e0f3a4c',
+  });
+  for (const [name, value] of Object.entries(over)) array[SETTINGS.indexOf(name)] = value;
+  return array;
+};
 
 const PASSWORD = 'c2VjcmV0LXNpZ25hdHVyZQ==';
 /** A credential response as the API sends it, with `extra` over it. */
@@ -144,18 +151,19 @@ test('engine: without the wrapper, garbage settings are refused naming the field
   let err = createError(Engine, undefined);
   assert.equal(err.code, 'invalid_config');
   assert.match(err.message, /config/);
-  // The user's own object is not what the engine reads: fields the wrapper adds are missing.
+  // The user's own object is not what the engine reads: the wrapper's settings array is.
   err = createError(Engine, { userEmail: 'a@b.test', accessToken: 'kpt_1' });
   assert.equal(err.code, 'invalid_config');
-  const { logLevel, ...noLevel } = settings({});
-  err = createError(Engine, noLevel);
+  err = createError(Engine, settings({}, { logLevel: undefined }));
   assert.equal(err.code, 'invalid_config');
   assert.match(err.message, /logLevel/);
-  err = createError(Engine, { ...settings({}), registerExpires: 'soon' });
+  err = createError(Engine, settings({}, { registerExpires: 'soon' }));
   assert.match(err.message, /registerExpires/);
+  err = createError(Engine, settings({}).slice(0, -1));
+  assert.match(err.message, /qualityWarnings\.mos/);
   // The instance id goes into the Contact header: only `urn:uuid:` and a UUID get there.
   for (const instanceId of [undefined, 'urn:uuid:0f6e2c4a-8b1d-4e3f-9a7c-5d2b1e0f3a4c\r\nX: 1', 'tab-1']) {
-    err = createError(Engine, { ...settings({}), instanceId });
+    err = createError(Engine, settings({}, { instanceId }));
     assert.equal(err.code, 'invalid_config');
     assert.match(err.message, /instanceId/);
   }

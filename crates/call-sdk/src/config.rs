@@ -1,18 +1,19 @@
-//! The engine's settings: the `init(config)` object as npm/src/config.js completes it.
+//! The engine's settings: the `init(config)` object as npm/src/config.js completes it, handed
+//! over as one array (`engineSettings`) with a place per field ([`FIELDS`]).
 //!
 //! The JS wrapper checks every field, names what is wrong and applies the defaults before the
 //! engine is loaded, so none of that is in the wasm. Here each field the engine uses is only
-//! read; one that is missing or of the wrong type (the engine called without the wrapper) is
-//! refused as `invalid_config`. The credential request's fields (`userEmail`, `accessToken`,
+//! read, by position: reading a property by name costs the wasm a string and a call per field.
+//! One that is missing, of the wrong type or out of bounds (the engine called without the
+//! wrapper) is refused as `invalid_config`, naming the field. The credential request's fields (`userEmail`, `accessToken`,
 //! `apiBaseUrl`, `requestTimeoutMs`) are not read: the wrapper makes that request, and the
 //! token never enters the engine.
 
 use js_sys::Array;
 use sip_core::ua::BusyPolicy;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{ErrorCode, SdkError};
-use crate::js;
 
 /// How much the engine writes to the console.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -84,6 +85,70 @@ pub struct Config {
     pub quality_warnings: Option<sip_core::quality::Thresholds>,
 }
 
+/// The settings' places in the array of `engineSettings` in npm/src/config.js
+/// (npm/test/settings.test.mjs compares the two lists): three JS values, then numbers. A
+/// boolean or a choice is a number (`logLevel`: its position in silent, error, warn, info,
+/// debug; `incomingWhileBusy`: 1 for reject); a group that can be off (`keepalive`,
+/// `sessionTimers`, `qualityWarnings`) has a 0/1 place and its fields are 0 when it is off.
+pub const FIELDS: [&str; 25] = [
+    "iceServers",
+    "audioConstraints",
+    "instanceId",
+    "logLevel",
+    "allowInsecureTransport",
+    "reconnect.enabled",
+    "reconnect.maxDelayMs",
+    "keepalive",
+    "keepalive.idleIntervalMs",
+    "keepalive.callIntervalMs",
+    "keepalive.timeoutMs",
+    "sessionTimers",
+    "sessionTimers.expiresSec",
+    "sessionTimers.minSec",
+    "iceGatheringTimeoutMs",
+    "registerExpires",
+    "iceDisconnectedGraceMs",
+    "mediaRecoveryTimeoutMs",
+    "incomingWhileBusy",
+    "statsIntervalMs",
+    "qualityWarnings",
+    "qualityWarnings.rttMs",
+    "qualityWarnings.jitterMs",
+    "qualityWarnings.packetLossPercent",
+    "qualityWarnings.mos",
+];
+
+/// Where the numbers start in [`FIELDS`].
+const NUMBERS: usize = 3;
+
+/// The bounds of each number (from `logLevel` on): the wrapper's, or looser where no value
+/// can make the engine misbehave. A group's fields may be 0 here; when the group is on, the
+/// ones that would make the core spin are checked in [`Config::read`].
+const BOUNDS: [(u32, u32); 22] = [
+    (0, 4),
+    (0, 1),
+    (0, 1),
+    (1_000, 3_600_000),
+    (0, 1),
+    (0, u32::MAX),
+    (0, u32::MAX),
+    (0, u32::MAX),
+    (0, 1),
+    (0, 86_400),
+    (0, 86_400),
+    (0, 10_000),
+    (10, 86_400),
+    (0, 60_000),
+    (1_000, 600_000),
+    (0, 1),
+    (0, 3_600_000),
+    (0, 1),
+    (0, u32::MAX),
+    (0, u32::MAX),
+    (0, u32::MAX),
+    (0, u32::MAX),
+];
+
 /// The error for a field the wrapper would have filled in correctly.
 fn invalid(field: &str) -> SdkError {
     SdkError::new(
@@ -92,82 +157,42 @@ fn invalid(field: &str) -> SdkError {
     )
 }
 
-fn string(value: JsValue, field: &str) -> Result<String, SdkError> {
-    value.as_string().ok_or_else(|| invalid(field))
-}
-
-fn boolean(value: JsValue, field: &str) -> Result<bool, SdkError> {
-    value.as_bool().ok_or_else(|| invalid(field))
-}
-
-/// A number within the bounds the wrapper enforces (a zero lifetime would make the engine
-/// spin).
-fn number(value: JsValue, field: &str, min: u32, max: u32) -> Result<u32, SdkError> {
-    match value.as_f64() {
-        Some(n) if n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
-        _ => Err(invalid(field)),
-    }
-}
-
-/// `qualityWarnings`: `null` (off) or the thresholds, each a number the wrapper checked
-/// (here only that it is one: no threshold value can make the policy misbehave).
-fn thresholds(value: JsValue) -> Result<Option<sip_core::quality::Thresholds>, SdkError> {
-    if value.is_null() {
-        return Ok(None);
-    }
-    let mut t = [0.0; 4];
-    for (slot, name) in t
-        .iter_mut()
-        .zip(["rttMs", "jitterMs", "packetLossPercent", "mos"])
-    {
-        *slot = js::get(&value, name)
-            .as_f64()
-            .ok_or_else(|| invalid("qualityWarnings"))?;
-    }
-    let [rtt_ms, jitter_ms, packet_loss_pct, mos] = t;
-    Ok(Some(sip_core::quality::Thresholds {
-        rtt_ms,
-        jitter_ms,
-        packet_loss_pct,
-        mos,
-    }))
-}
-
-/// `urn:uuid:` and 36 hex digits and dashes: the shape of the wrapper's ids, and nothing that
-/// could break out of the Contact header's quoted `+sip.instance`.
-fn instance_id(value: JsValue) -> Result<String, SdkError> {
-    let id = string(value, "instanceId")?;
-    let uuid = id.strip_prefix("urn:uuid:").unwrap_or_default();
-    if uuid.len() != 36 || !uuid.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()) {
-        return Err(invalid("instanceId"));
-    }
-    Ok(id)
-}
-
-/// The keepalive policy in ms (idle interval, call interval, answer timeout), `None` when
-/// turned off. The wrapper bounds each field; here only what would make the core spin is
-/// refused.
-fn keepalive(k: JsValue) -> Result<Option<[u32; 3]>, SdkError> {
-    if k.is_null() {
-        return Ok(None);
-    }
-    let ms = |name| js::get(&k, name).as_f64().filter(|n| *n >= 500.0);
-    match (ms("idleIntervalMs"), ms("callIntervalMs"), ms("timeoutMs")) {
-        (Some(idle), Some(call), Some(timeout)) => {
-            Ok(Some([idle as u32, call as u32, timeout as u32]))
-        }
-        _ => Err(invalid("keepalive")),
-    }
-}
-
 impl Config {
-    /// Reads the settings npm/src/config.js made from the object given to `init()`.
+    /// Reads the settings npm/src/config.js made from the object given to `init()`, as
+    /// `engineSettings` lays them out.
     pub fn read(cfg: &JsValue) -> Result<Self, SdkError> {
-        let field = |name: &str| js::get(cfg, name);
-        let keepalive = keepalive(field("keepalive"))?;
-        let allow_insecure_transport =
-            boolean(field("allowInsecureTransport"), "allowInsecureTransport")?;
-        let ice = field("iceServers");
+        if !Array::is_array(cfg) {
+            return Err(invalid("settings"));
+        }
+        let cfg: &Array = cfg.unchecked_ref();
+        let mut n = [0.0; 22];
+        for (i, slot) in n.iter_mut().enumerate() {
+            let (min, max) = BOUNDS[i];
+            match cfg.get((NUMBERS + i) as u32).as_f64() {
+                Some(v) if v >= f64::from(min) && v <= f64::from(max) => *slot = v,
+                _ => return Err(invalid(FIELDS[NUMBERS + i])),
+            }
+        }
+        let [log_level, insecure, reconnect, max_delay, keepalive, idle, call, timeout, timers, expires, min_se, gathering, register, grace, recovery, busy, stats, warnings, rtt_ms, jitter_ms, packet_loss_pct, mos] =
+            n;
+        // A probe interval or answer timeout under 0.5 s, or a zero session interval, would
+        // make the core spin.
+        let keepalive = match keepalive == 1.0 {
+            false => None,
+            true if idle.min(call).min(timeout) >= 500.0 => {
+                Some([idle as u32, call as u32, timeout as u32])
+            }
+            true => return Err(invalid("keepalive")),
+        };
+        let session_timers = match timers == 1.0 {
+            false => None,
+            true if expires.min(min_se) >= 1.0 => Some(SessionTimers {
+                expires_secs: expires as u32,
+                min_secs: min_se as u32,
+            }),
+            true => return Err(invalid("sessionTimers")),
+        };
+        let ice = cfg.get(0);
         let ice_servers = if ice.is_null() {
             None
         } else if Array::is_array(&ice) {
@@ -175,78 +200,56 @@ impl Config {
         } else {
             return Err(invalid("iceServers"));
         };
-        let log_level = match string(field("logLevel"), "logLevel")?.as_str() {
-            "silent" => LogLevel::Silent,
-            "error" => LogLevel::Error,
-            "warn" => LogLevel::Warn,
-            "info" => LogLevel::Info,
-            "debug" => LogLevel::Debug,
-            _ => return Err(invalid("logLevel")),
-        };
-        let reconnect = field("reconnect");
-        let reconnect = Reconnect {
-            enabled: boolean(js::get(&reconnect, "enabled"), "reconnect.enabled")?,
-            max_delay_ms: number(
-                js::get(&reconnect, "maxDelayMs"),
-                "reconnect.maxDelayMs",
-                1_000,
-                3_600_000,
-            )?,
-        };
-        // The wrapper checked the range (minSec from 90, expiresSec from minSec, both to
-        // 86400); the core copes with any value, so only the type is checked here.
-        let st = field("sessionTimers");
-        let secs = |name: &str| number(js::get(&st, name), "sessionTimers", 1, 86_400);
-        let session_timers = if js::get(&st, "enabled").as_bool() == Some(true) {
-            Some(SessionTimers {
-                expires_secs: secs("expiresSec")?,
-                min_secs: secs("minSec")?,
-            })
-        } else {
-            None
-        };
-        let audio_constraints = field("audioConstraints");
+        let audio_constraints = cfg.get(1);
         if audio_constraints.as_bool() != Some(true) && !audio_constraints.is_object() {
             return Err(invalid("audioConstraints"));
         }
         Ok(Self {
             ice_servers,
-            log_level,
-            allow_insecure_transport,
-            reconnect,
+            log_level: match log_level as u8 {
+                0 => LogLevel::Silent,
+                1 => LogLevel::Error,
+                2 => LogLevel::Warn,
+                3 => LogLevel::Info,
+                _ => LogLevel::Debug,
+            },
+            allow_insecure_transport: insecure == 1.0,
+            reconnect: Reconnect {
+                enabled: reconnect == 1.0,
+                max_delay_ms: max_delay as u32,
+            },
             keepalive,
             session_timers,
-            ice_gathering_timeout_ms: number(
-                field("iceGatheringTimeoutMs"),
-                "iceGatheringTimeoutMs",
-                0,
-                10_000,
-            )?,
-            register_expires_secs: number(field("registerExpires"), "registerExpires", 10, 86_400)?,
-            ice_disconnected_grace_ms: number(
-                field("iceDisconnectedGraceMs"),
-                "iceDisconnectedGraceMs",
-                0,
-                60_000,
-            )?,
-            media_recovery_timeout_ms: number(
-                field("mediaRecoveryTimeoutMs"),
-                "mediaRecoveryTimeoutMs",
-                1_000,
-                600_000,
-            )?,
+            ice_gathering_timeout_ms: gathering as u32,
+            register_expires_secs: register as u32,
+            ice_disconnected_grace_ms: grace as u32,
+            media_recovery_timeout_ms: recovery as u32,
             audio_constraints,
-            instance_id: instance_id(field("instanceId"))?,
-            // Checked by the wrapper: 'ring' (the default) or 'reject'.
-            incoming_while_busy: if field("incomingWhileBusy").as_string().as_deref()
-                == Some("reject")
-            {
+            instance_id: instance_id(cfg.get(2))?,
+            incoming_while_busy: if busy == 1.0 {
                 BusyPolicy::Reject
             } else {
                 BusyPolicy::Ring
             },
-            stats_interval_ms: number(field("statsIntervalMs"), "statsIntervalMs", 0, 3_600_000)?,
-            quality_warnings: thresholds(field("qualityWarnings"))?,
+            stats_interval_ms: stats as u32,
+            // Any number will do: no threshold can make the policy misbehave.
+            quality_warnings: (warnings == 1.0).then_some(sip_core::quality::Thresholds {
+                rtt_ms,
+                jitter_ms,
+                packet_loss_pct,
+                mos,
+            }),
         })
     }
+}
+
+/// `urn:uuid:` and 36 hex digits and dashes: the shape of the wrapper's ids, and nothing that
+/// could break out of the Contact header's quoted `+sip.instance`.
+fn instance_id(value: JsValue) -> Result<String, SdkError> {
+    let id = value.as_string().ok_or_else(|| invalid("instanceId"))?;
+    let uuid = id.strip_prefix("urn:uuid:").unwrap_or_default();
+    if uuid.len() != 36 || !uuid.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()) {
+        return Err(invalid("instanceId"));
+    }
+    Ok(id)
 }

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use call_sdk::config::{Config, LogLevel};
+use call_sdk::config::{Config, LogLevel, FIELDS};
 use call_sdk::credentials;
 use call_sdk::error::ErrorCode;
 use call_sdk::media::{MediaNotice, MediaOp, MediaOutcome, MediaSession, MediaSettings};
@@ -25,62 +25,47 @@ fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
-/// The settings npm/src/config.js makes from `{ userEmail, accessToken }`, with `extra` set
-/// over them (`undefined` removes a field).
+/// The settings npm/src/config.js makes from `{ userEmail, accessToken }` (its `engineSettings`
+/// array, a place per name of `FIELDS`), with `extra` set over them by name (`undefined`
+/// leaves a place empty).
 fn settings(extra: &[(&str, JsValue)]) -> JsValue {
-    let reconnect = obj(&[
-        ("enabled", JsValue::TRUE),
-        ("maxDelayMs", JsValue::from_f64(30_000.0)),
-    ]);
-    let keepalive = obj(&[
-        ("idleIntervalMs", JsValue::from_f64(15_000.0)),
-        ("callIntervalMs", JsValue::from_f64(5_000.0)),
-        ("timeoutMs", JsValue::from_f64(4_000.0)),
-    ]);
-    let session_timers = obj(&[
-        ("enabled", JsValue::TRUE),
-        ("expiresSec", JsValue::from_f64(1_800.0)),
-        ("minSec", JsValue::from_f64(90.0)),
-    ]);
-    let quality_warnings = obj(&[
-        ("rttMs", JsValue::from_f64(400.0)),
-        ("jitterMs", JsValue::from_f64(30.0)),
-        ("packetLossPercent", JsValue::from_f64(1.0)),
-        ("mos", JsValue::from_f64(3.5)),
-    ]);
-    let o = obj(&[
-        ("userEmail", "agent@example.com".into()),
-        ("accessToken", "kpt_abc123".into()),
-        ("apiBaseUrl", "https://apigw.klinkcx.com".into()),
-        ("requestTimeoutMs", JsValue::from_f64(15_000.0)),
-        ("iceServers", JsValue::NULL),
-        ("logLevel", "warn".into()),
-        ("allowInsecureTransport", JsValue::FALSE),
-        ("reconnect", reconnect),
-        ("keepalive", keepalive),
-        ("sessionTimers", session_timers),
-        ("incomingWhileBusy", "ring".into()),
-        ("statsIntervalMs", JsValue::from_f64(0.0)),
-        ("qualityWarnings", quality_warnings),
-        ("iceGatheringTimeoutMs", JsValue::from_f64(100.0)),
-        ("registerExpires", JsValue::from_f64(600.0)),
-        ("iceDisconnectedGraceMs", JsValue::from_f64(2_000.0)),
-        ("mediaRecoveryTimeoutMs", JsValue::from_f64(15_000.0)),
-        ("audioConstraints", JsValue::TRUE),
-        (
-            "instanceId",
-            "urn:uuid:0f6e2c4a-8b1d-4e3f-9a7c-5d2b1e0f3a4c".into(),
-        ),
-    ]);
-    for (k, v) in extra {
-        if v.is_undefined() {
-            Reflect::delete_property(o.unchecked_ref::<js_sys::Object>(), &JsValue::from_str(k))
-                .unwrap();
-        } else {
-            Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
-        }
+    let n = JsValue::from_f64;
+    let defaults: [JsValue; 25] = [
+        JsValue::NULL,
+        JsValue::TRUE,
+        "urn:uuid:0f6e2c4a-8b1d-4e3f-9a7c-5d2b1e0f3a4c".into(),
+        n(2.0),
+        n(0.0),
+        n(1.0),
+        n(30_000.0),
+        n(1.0),
+        n(15_000.0),
+        n(5_000.0),
+        n(4_000.0),
+        n(1.0),
+        n(1_800.0),
+        n(90.0),
+        n(100.0),
+        n(600.0),
+        n(2_000.0),
+        n(15_000.0),
+        n(0.0),
+        n(0.0),
+        n(1.0),
+        n(400.0),
+        n(30.0),
+        n(1.0),
+        n(3.5),
+    ];
+    let array = Array::new();
+    for (name, default) in FIELDS.iter().zip(defaults) {
+        let given = extra.iter().find(|(k, _)| k == name);
+        array.push(&given.map_or(default, |(_, v)| v.clone()));
     }
-    o
+    for (k, _) in extra {
+        assert!(FIELDS.contains(k), "no setting {k}");
+    }
+    array.into()
 }
 
 fn config_error(cfg: &JsValue) -> (ErrorCode, String) {
@@ -110,7 +95,13 @@ fn engine_reads_the_settings_of_the_wrapper() {
     assert!(cfg.reconnect.enabled);
     assert_eq!(cfg.reconnect.max_delay_ms, 30_000);
     assert_eq!(cfg.keepalive, Some([15_000, 5_000, 4_000]));
-    let off = Config::read(&settings(&[("keepalive", JsValue::NULL)])).unwrap();
+    let off = Config::read(&settings(&[
+        ("keepalive", JsValue::from_f64(0.0)),
+        ("keepalive.idleIntervalMs", JsValue::from_f64(0.0)),
+        ("keepalive.callIntervalMs", JsValue::from_f64(0.0)),
+        ("keepalive.timeoutMs", JsValue::from_f64(0.0)),
+    ]))
+    .unwrap();
     assert_eq!(
         off.keepalive, None,
         "keepalive: false reaches the engine as null"
@@ -128,15 +119,13 @@ fn engine_reads_the_settings_of_the_wrapper() {
 
     let ice = Array::of1(&obj(&[("urls", "stun:stun.example.com".into())]));
     let cfg = Config::read(&settings(&[
-        ("logLevel", "debug".into()),
+        ("logLevel", JsValue::from_f64(4.0)),
         ("iceServers", ice.into()),
-        (
-            "reconnect",
-            obj(&[
-                ("enabled", JsValue::FALSE),
-                ("maxDelayMs", JsValue::from_f64(5_000.0)),
-            ]),
-        ),
+        ("reconnect.enabled", JsValue::from_f64(0.0)),
+        ("reconnect.maxDelayMs", JsValue::from_f64(5_000.0)),
+        ("sessionTimers", JsValue::from_f64(0.0)),
+        ("qualityWarnings", JsValue::from_f64(0.0)),
+        ("incomingWhileBusy", JsValue::from_f64(1.0)),
         (
             "audioConstraints",
             obj(&[("echoCancellation", JsValue::FALSE)]),
@@ -148,6 +137,9 @@ fn engine_reads_the_settings_of_the_wrapper() {
     assert!(!cfg.reconnect.enabled);
     assert_eq!(cfg.reconnect.max_delay_ms, 5_000);
     assert!(cfg.audio_constraints.is_object());
+    assert!(cfg.session_timers.is_none());
+    assert!(cfg.quality_warnings.is_none());
+    assert_eq!(cfg.incoming_while_busy, sip_core::ua::BusyPolicy::Reject);
 }
 
 #[wasm_bindgen_test]
@@ -167,7 +159,7 @@ fn engine_refuses_garbage_naming_the_field_without_panicking() {
         "iceServers",
         "logLevel",
         "allowInsecureTransport",
-        "reconnect",
+        "reconnect.enabled",
         "iceGatheringTimeoutMs",
         "registerExpires",
         "keepalive",
@@ -182,13 +174,17 @@ fn engine_refuses_garbage_naming_the_field_without_panicking() {
         assert_eq!(code, ErrorCode::InvalidConfig, "{field} missing");
         assert!(msg.contains(field), "{field} missing: {msg}");
     }
-    let wrong: [(&str, JsValue); 14] = [
+    let wrong: [(&str, JsValue); 17] = [
         ("registerExpires", "600".into()),
         ("registerExpires", JsValue::from_f64(-5.0)),
         ("iceServers", "stun:stun.example.com".into()),
         ("logLevel", "loud".into()),
+        ("logLevel", JsValue::from_f64(5.0)),
         ("allowInsecureTransport", "yes".into()),
-        ("reconnect", JsValue::TRUE),
+        ("reconnect.enabled", JsValue::TRUE),
+        // A group that is on with a field that would make the core spin.
+        ("keepalive", JsValue::from_f64(1.0)),
+        ("sessionTimers", JsValue::from_f64(1.0)),
         ("iceGatheringTimeoutMs", JsValue::from_f64(f64::NAN)),
         ("iceGatheringTimeoutMs", JsValue::from_f64(f64::INFINITY)),
         ("registerExpires", JsValue::from_f64(0.0)),
@@ -206,24 +202,28 @@ fn engine_refuses_garbage_naming_the_field_without_panicking() {
         ("instanceId", "0f6e2c4a-8b1d-4e3f-9a7c-5d2b1e0f3a4c".into()),
     ];
     for (field, value) in wrong {
-        let (code, msg) = config_error(&settings(&[(field, value)]));
+        let (code, msg) = match field {
+            "keepalive" => config_error(&settings(&[
+                (field, value),
+                ("keepalive.timeoutMs", JsValue::from_f64(100.0)),
+            ])),
+            "sessionTimers" => config_error(&settings(&[
+                (field, value),
+                ("sessionTimers.minSec", JsValue::from_f64(0.0)),
+            ])),
+            _ => config_error(&settings(&[(field, value)])),
+        };
         assert_eq!(code, ErrorCode::InvalidConfig, "{field}");
         assert!(msg.contains(field), "{field}: {msg}");
     }
     let (_, msg) = config_error(&settings(&[(
-        "reconnect",
-        obj(&[
-            ("enabled", JsValue::TRUE),
-            ("maxDelayMs", JsValue::from_f64(1.0)),
-        ]),
+        "reconnect.maxDelayMs",
+        JsValue::from_f64(1.0),
     )]));
     assert!(msg.contains("reconnect.maxDelayMs"), "{msg}");
-    // The credential request's fields are the wrapper's: the engine never reads the token.
+    // The credential request's fields are the wrapper's: the engine has no place for the token.
     for field in ["userEmail", "accessToken", "apiBaseUrl", "requestTimeoutMs"] {
-        assert!(
-            Config::read(&settings(&[(field, JsValue::UNDEFINED)])).is_ok(),
-            "{field}"
-        );
+        assert!(!FIELDS.contains(&field), "{field}");
     }
 }
 
