@@ -19,6 +19,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -228,7 +229,11 @@ fn connect(url: String) -> Connecting {
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
-        let (ws, _) = tokio_tungstenite::connect_async(request)
+        // SIP messages are a few KiB: tungstenite's 128 KiB read buffer per connection was
+        // most of an agent's memory (scripts/load runs 1,000). No Nagle: an ACK and the
+        // INVITE after a challenge leave back to back, and the second must not wait.
+        let config = WebSocketConfig::default().read_buffer_size(4096);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
             .await
             .map_err(|e| e.to_string())?;
         Ok(ws)
