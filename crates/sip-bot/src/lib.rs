@@ -10,6 +10,7 @@ pub mod config;
 pub mod credentials;
 pub mod driver;
 pub mod g711;
+pub mod load;
 pub mod media;
 pub mod report;
 pub mod rfc4733;
