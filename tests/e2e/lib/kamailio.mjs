@@ -48,8 +48,10 @@ function canConnect(host, port) {
  * opts: { secret ('klink-dev-secret'), host ('127.0.0.1': the address it listens on), port (free),
  *         runDir (fresh temp dir), debug (false),
  *         timeoutMs (10000), cluster ({ port, peer }: WITH_CLUSTER, this edge's UDP port
- *         for DMQ and edge-to-edge requests, and another edge's 'ip:port') }.
- * Returns { pid, host, port, wsUrl, clusterPort, runDir, ctlSocket, logFile, secret, rpc(...), ulDump(),
+ *         for DMQ and edge-to-edge requests, and another edge's 'ip:port'),
+ *         edge (false: WITH_EDGE, a plain RFC 5626 edge with a random flow-token secret per
+ *         start and the dialog module) }.
+ * Returns { pid, host, port, wsUrl, clusterPort, runDir, ctlSocket, logFile, secret, rpc(...), ulDump(), dialogs(),
  *           contacts(aor), log(), stop(), kill() (SIGKILL, as a crashed edge), freeze() (SIGSTOP,
  *           as a hung one: kill() it afterwards) }.
  */
@@ -61,6 +63,7 @@ export async function startKamailio({
   debug = false,
   timeoutMs = 10000,
   cluster,
+  edge = false,
 } = {}) {
   const dir = runDir ?? mkdtempSync(join(tmpdir(), 'klink-kamailio-'));
   const wsPort = port ?? (await freePort());
@@ -77,6 +80,7 @@ export async function startKamailio({
     '-m', '64', '-M', '8',
   ];
   if (debug) args.push('-A', 'WITH_DEBUG');
+  if (edge) args.push('-A', 'WITH_EDGE');
   if (cluster) {
     args.push(
       '-A', 'WITH_CLUSTER',
@@ -134,6 +138,10 @@ export async function startKamailio({
       const user = String(aor).replace(/^sips?:/, '').replace(/@.*$/, '');
       const dump = parseUlDump(await rpc('ul.dump'));
       return dump[user] ?? [];
+    },
+    /** WITH_EDGE: the dialogs the dialog module holds, as their SIP Call-IDs (`kamcmd dlg.list`). */
+    async dialogs() {
+      return [...(await rpc('dlg.list')).matchAll(/^\s*call-id:\s*(\S+)/gm)].map((m) => m[1]);
     },
     /** The Kamailio log so far. */
     log: readLog,

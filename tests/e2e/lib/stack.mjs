@@ -10,7 +10,8 @@ import { atExit, freePort } from './processes.mjs';
  * Starts Kamailio and the gateway.
  * opts: { secret (DEMO.secret: must match the gateway config's shared secret),
  *         gatewayConfig (dev/gateway.toml), ttlSecs (gateway default), static ({ prefix: dir }),
- *         debug (Kamailio WITH_DEBUG), keepRunDir (false) }.
+ *         debug (Kamailio WITH_DEBUG), edge (Kamailio WITH_EDGE: a plain RFC 5626 edge),
+ *         keepRunDir (false) }.
  * Returns a Stack:
  *   wsUrl, wsPort, apiBaseUrl, secret, runDir, kamailio, gateway,
  *   pageUrl(path)                 URL of tests/e2e/pages/<path> on the gateway,
@@ -28,9 +29,10 @@ export async function startStack({
   ttlSecs,
   static: mounts = {},
   debug = false,
+  edge = false,
   keepRunDir = Boolean(process.env.E2E_KEEP),
 } = {}) {
-  const kamailio = await startKamailio({ secret, debug });
+  const kamailio = await startKamailio({ secret, debug, edge });
   const removeRunDir = () => {
     if (!keepRunDir) rmSync(kamailio.runDir, { recursive: true, force: true });
   };
