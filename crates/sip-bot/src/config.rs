@@ -63,7 +63,12 @@ pub enum Role {
     /// Answers and sends the caller's audio back.
     Echo,
     /// Answers and reports each digit it receives (RFC 4733 and SIP INFO).
-    Dtmf,
+    Dtmf {
+        /// Accept RFC 4733 telephone events in the answer; `false` leaves them out, so the
+        /// caller must send its digits by SIP INFO.
+        #[serde(default = "yes")]
+        rfc4733: bool,
+    },
     /// Sends 183 with a tone as early media, then answers after `answer_after_ms`.
     Ringback {
         /// How long the early media lasts before the 200.
@@ -81,12 +86,15 @@ impl Role {
     pub fn name(&self) -> &'static str {
         match self {
             Role::Echo => "echo",
-            Role::Dtmf => "dtmf",
+            Role::Dtmf { .. } => "dtmf",
             Role::Ringback { .. } => "ringback",
         }
     }
 }
 
+fn yes() -> bool {
+    true
+}
 fn default_domain() -> String {
     String::from("127.0.0.1")
 }
@@ -184,6 +192,11 @@ mod tests {
         extension = "9002"
         role = "ringback"
         answer_after_ms = 1500
+
+        [[bot]]
+        extension = "9003"
+        role = "dtmf"
+        rfc4733 = false
     "#;
 
     #[test]
@@ -198,7 +211,7 @@ mod tests {
         assert_eq!((domain.as_str(), ttl), ("127.0.0.1", 3600));
         assert_eq!(bots[0].role, Role::Echo);
         assert_eq!(bots[0].display_name.as_deref(), Some("Echo"));
-        assert_eq!(bots[1].role, Role::Dtmf);
+        assert_eq!(bots[1].role, Role::Dtmf { rfc4733: true });
         assert_eq!(
             bots[2].role,
             Role::Ringback {
@@ -206,6 +219,7 @@ mod tests {
                 tone_hz: 425.0
             }
         );
+        assert_eq!(bots[3].role, Role::Dtmf { rfc4733: false });
     }
 
     #[test]

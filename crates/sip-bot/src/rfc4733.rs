@@ -4,6 +4,10 @@
 //! A sender repeats an event's packet every 50 ms or so with a growing duration, all with
 //! the event's start as RTP timestamp, and ends with three copies of the end packet (E bit):
 //! so an event is identified by its timestamp, and reported once, at its first end packet.
+//!
+//! Durations count in the telephone-event clock, but the timestamp is the stream's: libwebrtc
+//! sends `telephone-event/8000` beside opus with 48 kHz timestamps (one SSRC, one clock), so
+//! the start of an event is read with the audio codec's rate.
 
 /// One event report (the 4 bytes of RFC 4733 §2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,19 +75,35 @@ pub struct Digit {
 pub struct Tracker {
     /// The event in progress: its RTP timestamp, last report, and whether it was reported.
     current: Option<(u32, Report, bool)>,
+    /// Timestamp wraps so far (RTP timestamps start at random and wrap at 2^32), for
+    /// starts that keep increasing across a wrap.
+    wraps: u64,
 }
 
 impl Tracker {
-    /// Feeds one packet (its RTP timestamp, the payload's clock rate in Hz and payload);
-    /// returns a digit when an event completes.
-    pub fn push(&mut self, timestamp: u32, clock_rate: u32, payload: &[u8]) -> Option<Digit> {
+    /// Feeds one packet: its RTP timestamp, the clock rates (Hz) of its payload type and of
+    /// the stream's timestamps, and its payload; returns a digit when an event completes.
+    pub fn push(
+        &mut self,
+        timestamp: u32,
+        (event_rate, stream_rate): (u32, u32),
+        payload: &[u8],
+    ) -> Option<Digit> {
         let report = parse(payload).ok()?;
-        let rate = f64::from(clock_rate.max(1));
+        // A new event whose timestamp is far below the last one's wrapped past 2^32.
+        if let Some((last, _, _)) = self.current {
+            if timestamp < last && last - timestamp > u32::MAX / 2 {
+                self.wraps += 1;
+            }
+        }
+        let wraps = self.wraps;
+        let rate = f64::from(event_rate.max(1));
+        let stream_rate = f64::from(stream_rate.max(1));
         let to_digit = |ts: u32, r: Report, ended: bool| {
             Some(Digit {
                 digit: digit(r.event)?,
                 duration_ms: f64::from(r.duration) * 1000.0 / rate,
-                media_start_ms: f64::from(ts) * 1000.0 / rate,
+                media_start_ms: ((wraps << 32) + u64::from(ts)) as f64 * 1000.0 / stream_rate,
                 ended,
             })
         };
@@ -145,9 +165,9 @@ mod tests {
     fn one_digit_per_event_at_its_end_packet() {
         let mut t = Tracker::default();
         // 100 ms of '5' at 8 kHz: updates every 40 ms, then three end packets.
-        assert_eq!(t.push(8000, 8000, &packet(5, false, 320)), None);
-        assert_eq!(t.push(8000, 8000, &packet(5, false, 640)), None);
-        let d = t.push(8000, 8000, &packet(5, true, 800));
+        assert_eq!(t.push(8000, (8000, 8000), &packet(5, false, 320)), None);
+        assert_eq!(t.push(8000, (8000, 8000), &packet(5, false, 640)), None);
+        let d = t.push(8000, (8000, 8000), &packet(5, true, 800));
         assert_eq!(
             d,
             Some(Digit {
@@ -157,22 +177,50 @@ mod tests {
                 ended: true
             })
         );
-        assert_eq!(t.push(8000, 8000, &packet(5, true, 800)), None);
-        assert_eq!(t.push(8000, 8000, &packet(5, true, 800)), None);
-        // The next event at 48 kHz, 170 ms later on the media clock.
-        let d = t.push(8000 + 1360, 8000, &packet(10, true, 1600));
-        assert_eq!(d.map(|d| (d.digit, d.duration_ms)), Some(('*', 200.0)));
+        assert_eq!(t.push(8000, (8000, 8000), &packet(5, true, 800)), None);
+        assert_eq!(t.push(8000, (8000, 8000), &packet(5, true, 800)), None);
+        // The next event, 170 ms later on the media clock.
+        let d = t.push(8000 + 1360, (8000, 8000), &packet(10, true, 1600));
+        assert_eq!(
+            d.map(|d| (d.digit, d.duration_ms, d.media_start_ms)),
+            Some(('*', 200.0, 1170.0))
+        );
     }
 
     #[test]
     fn an_event_without_end_packets_is_reported_when_the_next_begins() {
         let mut t = Tracker::default();
-        assert_eq!(t.push(0, 48000, &packet(1, false, 4800)), None);
-        let d = t.push(48000, 48000, &packet(2, false, 960));
+        assert_eq!(t.push(0, (48000, 48000), &packet(1, false, 4800)), None);
+        let d = t.push(48000, (48000, 48000), &packet(2, false, 960));
         assert_eq!(
             d.map(|d| (d.digit, d.duration_ms, d.ended)),
             Some(('1', 100.0, false))
         );
-        assert_eq!(t.push(48000, 48000, &[0, 1]), None);
+        assert_eq!(t.push(48000, (48000, 48000), &[0, 1]), None);
+    }
+
+    #[test]
+    fn libwebrtc_stamps_8_khz_events_with_the_48_khz_audio_clock() {
+        let mut t = Tracker::default();
+        // Measured from Chromium (opus + telephone-event/8000): 240 ms in 8 kHz units,
+        // onsets 300 ms apart in 48 kHz timestamps.
+        let a = t.push(480_000, (8000, 48000), &packet(1, true, 1920));
+        let b = t.push(480_000 + 14_400, (8000, 48000), &packet(2, true, 1920));
+        let (Some(a), Some(b)) = (a, b) else {
+            panic!("two digits");
+        };
+        assert_eq!(a.duration_ms, 240.0);
+        assert_eq!(b.media_start_ms - a.media_start_ms, 300.0);
+    }
+
+    #[test]
+    fn starts_keep_increasing_across_a_timestamp_wrap() {
+        let mut t = Tracker::default();
+        let a = t.push(u32::MAX - 799, (8000, 8000), &packet(1, true, 800));
+        let b = t.push(1600, (8000, 8000), &packet(2, true, 800));
+        let (Some(a), Some(b)) = (a, b) else {
+            panic!("two digits");
+        };
+        assert_eq!(b.media_start_ms - a.media_start_ms, 300.0);
     }
 }

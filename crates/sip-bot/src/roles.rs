@@ -15,7 +15,9 @@ use crate::report::emit;
 pub fn media_mode(role: Role) -> MediaMode {
     match role {
         Role::Echo => MediaMode::Echo,
-        Role::Dtmf => MediaMode::Listen,
+        Role::Dtmf { rfc4733 } => MediaMode::Listen {
+            telephone_event: rfc4733,
+        },
         Role::Ringback { tone_hz, .. } => MediaMode::Tone { hz: tone_hz },
     }
 }
@@ -76,7 +78,7 @@ async fn play(clock: Clock, bot: Bot, mut agent: Agent) {
                 );
                 let id = info.id;
                 match bot.role {
-                    Role::Echo | Role::Dtmf => {
+                    Role::Echo | Role::Dtmf { .. } => {
                         let _ = agent.commands.send(Command::Answer(id));
                     }
                     Role::Ringback {

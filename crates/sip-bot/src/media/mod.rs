@@ -23,7 +23,10 @@ pub enum MediaMode {
         hz: f64,
     },
     /// Receive only (RFC 4733 digits are reported): nothing is sent.
-    Listen,
+    Listen {
+        /// Accept telephone-event in answers (`false`: the peer must use SIP INFO).
+        telephone_event: bool,
+    },
     /// No WebRTC at all: a fixed SDP answers and offers, no socket, no packet. For
     /// signalling load between native agents (a browser would never connect to it).
     Null,

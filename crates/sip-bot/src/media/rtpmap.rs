@@ -8,6 +8,8 @@ pub struct PayloadTypes {
     pub telephone_event: [Option<(u8, u32)>; 2],
     /// PCMU's payload type (0 unless remapped).
     pub pcmu: Option<u8>,
+    /// The clock rates of the audio codecs (not telephone-event), by payload type.
+    pub audio: [Option<(u8, u32)>; 8],
 }
 
 impl PayloadTypes {
@@ -15,6 +17,16 @@ impl PayloadTypes {
     #[must_use]
     pub fn telephone_event_rate(&self, pt: u8) -> Option<u32> {
         self.telephone_event
+            .iter()
+            .flatten()
+            .find(|(p, _)| *p == pt)
+            .map(|(_, rate)| *rate)
+    }
+
+    /// The clock rate of the audio codec `pt`, if the description maps it.
+    #[must_use]
+    pub fn audio_rate(&self, pt: u8) -> Option<u32> {
+        self.audio
             .iter()
             .flatten()
             .find(|(p, _)| *p == pt)
@@ -45,8 +57,13 @@ pub fn payload_types(sdp: &str) -> PayloadTypes {
             {
                 *slot = Some((pt, rate));
             }
-        } else if name.eq_ignore_ascii_case("PCMU") {
-            out.pcmu.get_or_insert(pt);
+        } else {
+            if name.eq_ignore_ascii_case("PCMU") {
+                out.pcmu.get_or_insert(pt);
+            }
+            if let (Some(rate), Some(slot)) = (rate, out.audio.iter_mut().find(|s| s.is_none())) {
+                *slot = Some((pt, rate));
+            }
         }
     }
     out
@@ -67,5 +84,8 @@ mod tests {
         assert_eq!(pts.telephone_event_rate(110), Some(48_000));
         assert_eq!(pts.telephone_event_rate(126), Some(8_000));
         assert_eq!(pts.telephone_event_rate(111), None);
+        assert_eq!(pts.audio_rate(111), Some(48_000));
+        assert_eq!(pts.audio_rate(0), Some(8_000));
+        assert_eq!(pts.audio_rate(126), None);
     }
 }

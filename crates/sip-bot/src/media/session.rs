@@ -93,11 +93,18 @@ fn config(mode: MediaMode) -> RtcConfig {
     config = match mode {
         // The tone is PCMU: offered and accepted alone.
         MediaMode::Tone { .. } => config.enable_pcmu(true, false),
-        MediaMode::Echo | MediaMode::Listen | MediaMode::Null => config
+        MediaMode::Echo | MediaMode::Listen { .. } | MediaMode::Null => config
             .enable_opus(true, false)
             .enable_pcmu(true, false)
             .enable_pcma(true, false),
     };
+    if mode
+        == (MediaMode::Listen {
+            telephone_event: false,
+        })
+    {
+        return config;
+    }
     let codecs = config.codec_config();
     codecs.add_config(
         Pt::new_with_value(TELE_8K),
@@ -141,6 +148,10 @@ struct Session {
     /// 200) gets the same answer.
     answered: Option<(String, String)>,
     pts: PayloadTypes,
+    /// The clock rate of the audio received (the stream's timestamps).
+    audio_rate: Option<u32>,
+    /// The clock rate of the first audio codec of the answer (offer/answer done).
+    answer_rate: Option<u32>,
     ice_up: bool,
     muted: bool,
     first_audio: bool,
@@ -161,7 +172,7 @@ impl Session {
         }
         let tone = match mode {
             MediaMode::Tone { hz } => Some((Tone::new(hz, -12.0), 0, 0)),
-            MediaMode::Echo | MediaMode::Listen | MediaMode::Null => None,
+            MediaMode::Echo | MediaMode::Listen { .. } | MediaMode::Null => None,
         };
         Session {
             call,
@@ -173,6 +184,8 @@ impl Session {
             pending: None,
             answered: None,
             pts: PayloadTypes::default(),
+            audio_rate: None,
+            answer_rate: None,
             ice_up: false,
             muted: false,
             first_audio: false,
@@ -239,13 +252,20 @@ impl Session {
             Event::RtpPacket(packet) => {
                 let pt = *packet.header.payload_type;
                 if let Some(rate) = self.pts.telephone_event_rate(pt) {
-                    if let Some(digit) =
-                        self.digits
-                            .push(packet.header.timestamp, rate, &packet.payload)
-                    {
+                    // Events may come before any audio (tones sent as soon as DTLS is
+                    // up): the answer's first codec is what the peer sends with then.
+                    let stream_rate = self.audio_rate.or(self.answer_rate).unwrap_or(rate);
+                    if let Some(digit) = self.digits.push(
+                        packet.header.timestamp,
+                        (rate, stream_rate),
+                        &packet.payload,
+                    ) {
                         self.report(MediaMsg::Digit(digit));
                     }
                     return;
+                }
+                if let Some(rate) = self.pts.audio_rate(pt) {
+                    self.audio_rate = Some(rate);
                 }
                 if !self.first_audio {
                     self.first_audio = true;
@@ -323,6 +343,7 @@ impl Session {
                     Ok(answer) => {
                         let answer = answer.to_sdp_string();
                         self.pts = payload_types(&remote_sdp);
+                        self.answer_rate = payload_types(&answer).audio[0].map(|(_, r)| r);
                         self.pending = None;
                         self.answered = Some((remote_sdp, answer.clone()));
                         self.result(MediaResult::LocalAnswer(answer));
@@ -366,6 +387,7 @@ impl Session {
                 match result {
                     Ok(()) => {
                         self.pts = payload_types(&remote_sdp);
+                        self.answer_rate = self.pts.audio[0].map(|(_, r)| r);
                         self.result(MediaResult::RemoteApplied);
                     }
                     Err(e) => self.result(MediaResult::Failed(e)),
