@@ -170,6 +170,8 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
     const edgeA = `${cluster.edges[0].host}:${cluster.edges[0].clusterPort}`;
     assert.equal(pathEdge(a[alice.extension][0]), edgeA, 'the restarted edge A holds alice');
     assert.equal(pathEdge(b[alice.extension].at(-1)), edgeA, 'and edge B learnt it');
+    const edgeB = `${cluster.edges[1].host}:${cluster.edges[1].clusterPort}`;
+    assert.equal(pathEdge(a[bob.extension][0]), edgeB, 'the restarted edge A learnt bob from B (DMQ sync at start)');
   }
 
   test('edge A back, the SDK on it again; A dies under an incoming call: registered on B, the call goes on with audio both ways', async () => {
