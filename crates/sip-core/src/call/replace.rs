@@ -7,8 +7,8 @@
 //! accepts. The call keeps its id, hold and mute; a refusal ends it.
 //! [decision 0007](../../../../docs/decisions/0007-dialog-recovery-on-a-new-flow.md).
 
-use crate::call::{Call, CallTimer, Context, Negotiation};
-use crate::events::{EndCause, ErrorScope, Event};
+use crate::call::{refused, Call, CallTimer, Context, Negotiation};
+use crate::events::EndCause;
 use crate::media::MediaCommand;
 use crate::message::{Message, NameAddr};
 use crate::ua::{cseq_of, Purpose};
@@ -89,13 +89,10 @@ impl Call {
                     self.timers.set(CallTimer::Glare, cx.now.plus(wait));
                     return;
                 }
-                let mut detail =
-                    String::from("the call could not be moved to the new connection: ");
-                crate::decimal::push(&mut detail, u64::from(status));
-                cx.emit(Event::Error {
-                    scope: ErrorScope::Call,
-                    detail,
-                });
+                cx.emit(refused(
+                    "the call could not be moved to the new connection: ",
+                    status,
+                ));
                 self.end(cx, EndCause::Failed, Some(status));
             }
             return;
