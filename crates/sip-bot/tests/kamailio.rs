@@ -211,3 +211,77 @@ async fn a_call_to_the_echo_agent_brings_the_callers_tone_back_and_early_media_p
     shut_down(echo).await;
     shut_down(ringback).await;
 }
+
+/// An echo agent that answers every call until it is shut down.
+fn answering_echo(clock: Clock, proxy: &Proxy, extension: &str) -> tokio::task::JoinHandle<()> {
+    let mut echo = agent(clock, proxy, extension, MediaMode::Echo);
+    tokio::spawn(async move {
+        while let Some(notice) = echo.notices.recv().await {
+            match notice {
+                Notice::Sip(Event::Incoming(info)) => {
+                    echo.commands.send(Command::Answer(info.id)).unwrap();
+                }
+                Notice::Sip(Event::Destroyed) => break,
+                _ => {}
+            }
+        }
+    })
+}
+
+/// `sip_bot::load` (scripts/load): signalling-only calls between its agents (the fixed SDP,
+/// no media) and one call slot with audio to an echo agent, every call answered, held and
+/// hung up, and a report that says so.
+#[tokio::test(flavor = "current_thread")]
+async fn the_load_generator_keeps_its_calls_up_and_reports_no_failure() {
+    let proxy = start_proxy();
+    let clock = Clock::start();
+    let echo = answering_echo(clock, &proxy, "9100");
+    let mut plan = sip_bot::load::Plan::new(vec![proxy.url.clone()]);
+    plan.uas = 5;
+    plan.concurrent = 2;
+    plan.media = 1;
+    plan.echo = Some(String::from("9100"));
+    plan.duration = Duration::from_secs(2);
+    plan.hold = Duration::from_millis(500);
+    plan.first_extension = 31_000;
+    // The echo agent registers while the load's agents start: give it a head start.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let report = sip_bot::load::run(plan).await.unwrap();
+    echo.abort();
+
+    assert!(report.ok, "{}", report.summary());
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.registration.registered, 5);
+    let calls = &report.calls;
+    assert_eq!(calls.peak_concurrent, 2);
+    assert_eq!(calls.completed, calls.attempted);
+    assert!(calls.completed >= 4, "{calls:?}");
+    assert_eq!(
+        calls.setup_ms.count + calls.setup_ms_media.count,
+        calls.completed as usize
+    );
+    assert!(calls.setup_ms.count >= 2 && calls.setup_ms_media.count >= 2);
+    assert_eq!(calls.media_with_audio as usize, calls.setup_ms_media.count);
+}
+
+/// A load run that cannot register says why and is not ok (scripts/load exits 1 on it).
+#[tokio::test(flavor = "current_thread")]
+async fn a_load_run_with_a_wrong_secret_reports_the_registration_failures() {
+    let proxy = start_proxy();
+    let mut plan = sip_bot::load::Plan::new(vec![proxy.url.clone()]);
+    plan.secret = String::from("not-the-secret");
+    plan.uas = 2;
+    plan.concurrent = 1;
+    plan.duration = Duration::from_secs(1);
+    plan.first_extension = 32_000;
+    let report = sip_bot::load::run(plan).await.unwrap();
+
+    assert!(!report.ok);
+    assert_eq!(report.registration.registered, 0);
+    assert_eq!(report.calls.attempted, 0);
+    assert!(
+        report.failures.keys().any(|k| k.starts_with("register ")),
+        "{:?}",
+        report.failures
+    );
+}
