@@ -25,7 +25,18 @@ struct Proxy {
 }
 
 impl Drop for Proxy {
+    /// SIGTERM first: Kamailio's main process then stops its workers. A SIGKILL (what
+    /// `Child::kill` sends) leaves every worker running, orphaned, after the test.
     fn drop(&mut self) {
+        let _ = Process::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..60 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.run);
