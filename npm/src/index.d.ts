@@ -321,6 +321,14 @@ export interface KlinkCallSdkEvents {
   qualityWarning: { callId: string; name: QualityWarningName; value: number; threshold: number };
   /** Extension: the condition of a `qualityWarning` ended (none of the last 5 samples). */
   qualityWarningCleared: { callId: string; name: QualityWarningName };
+  /**
+   * Extension: a SIP MESSAGE arrived and was answered 200. `from` is the sender's number (the
+   * user part of its From URI); `contentType` the Content-Type as received, `text/plain` or
+   * another `text/*` (a MESSAGE with another body is answered 415 and raises nothing): show
+   * `text` as text, never as HTML. `callId` names the call whose dialog it came in, null out
+   * of dialog.
+   */
+  message: { callId: string | null; from: string; text: string; contentType: string };
 }
 
 /** An audio device as `enumerateDevices` reports it (`label` is empty before microphone permission). */

@@ -49,6 +49,7 @@ const EVENTS = [
   'stats',
   'qualityWarning',
   'qualityWarningCleared',
+  'message',
 ];
 
 /**

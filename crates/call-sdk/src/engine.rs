@@ -912,7 +912,8 @@ impl Shared {
             | Event::Pong { .. }
             | Event::Stats { .. }
             | Event::QualityWarning { .. }
-            | Event::QualityWarningCleared { .. } => {}
+            | Event::QualityWarningCleared { .. }
+            | Event::Message { .. } => {}
         }
         if let Some((name, payload)) = payload::event(&event, self.clock) {
             self.emit(name, &payload);

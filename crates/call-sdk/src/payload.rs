@@ -202,6 +202,18 @@ pub(crate) fn event(ev: &Event, clock: WallClock) -> Option<(&'static str, JsVal
             ("name", JsValue::from_str(warning.as_str())),
         ])
         .into(),
+        Event::Message {
+            call,
+            from,
+            text,
+            content_type,
+        } => js::object(&[
+            ("callId", opt_str(call.as_ref().map(CallId::as_str))),
+            ("from", JsValue::from_str(from)),
+            ("text", JsValue::from_str(text)),
+            ("contentType", JsValue::from_str(content_type)),
+        ])
+        .into(),
         Event::CredentialsExpiring | Event::Destroyed => return None,
     };
     Some((ev.name(), payload))

@@ -222,6 +222,17 @@ fn encode_event(out: &mut String, event: &Event) {
             push_field(out, call.as_str());
             push_field(out, warning.as_str());
         }
+        Event::Message {
+            call,
+            from,
+            text,
+            content_type,
+        } => {
+            push_field(out, call.as_ref().map_or("", CallId::as_str));
+            push_field(out, from);
+            push_field(out, content_type);
+            push_field(out, text);
+        }
         Event::Connected | Event::Disconnected | Event::CredentialsExpiring | Event::Destroyed => {}
     }
 }

@@ -328,6 +328,17 @@ pub enum Event {
         /// Which warning.
         warning: crate::quality::Warning,
     },
+    /// A MESSAGE arrived (RFC 3428) and was answered 200.
+    Message {
+        /// The call whose dialog it came in; `None` out of dialog.
+        call: Option<CallId>,
+        /// The sender: the user part of its From URI (the number), else the whole URI.
+        from: String,
+        /// The body.
+        text: String,
+        /// Its Content-Type as received: `text/plain` or another `text/*`, with parameters.
+        content_type: String,
+    },
 }
 
 impl Event {
@@ -355,6 +366,7 @@ impl Event {
             Event::Stats { .. } => "stats",
             Event::QualityWarning { .. } => "qualityWarning",
             Event::QualityWarningCleared { .. } => "qualityWarningCleared",
+            Event::Message { .. } => "message",
         }
     }
 }

@@ -35,6 +35,8 @@ mod keepalive;
 mod keepalive_options;
 #[path = "scenario/lifecycle.rs"]
 mod lifecycle;
+#[path = "scenario/message.rs"]
+mod message;
 #[path = "scenario/ping.rs"]
 mod ping;
 #[path = "scenario/quality.rs"]

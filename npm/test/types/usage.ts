@@ -163,6 +163,12 @@ async function main(): Promise<void> {
       expectType<Equal<typeof callId, string>>();
       expectType<Equal<typeof name, QualityWarningName>>();
     }),
+    sdk.on('message', ({ callId, from, text, contentType }) => {
+      expectType<Equal<typeof callId, string | null>>();
+      expectType<Equal<typeof from, string>>();
+      expectType<Equal<typeof text, string>>();
+      expectType<Equal<typeof contentType, string>>();
+    }),
     sdk.once('incoming', ({ call }) => void sdk.answer(call.id)),
   ];
   offs.forEach((off) => off());
@@ -191,6 +197,7 @@ async function main(): Promise<void> {
       | 'stats'
       | 'qualityWarning'
       | 'qualityWarningCleared'
+      | 'message'
     >
   >();
   const onDtmf: KlinkCallSdkListener<'dtmf'> = ({ tone }) => console.log(tone);

@@ -98,8 +98,12 @@ export class FarEnd {
     );
   }
 
-  sendMessage(target, body) {
-    return this.#eval(([t, b]) => window.farEnd.sendMessage(t, b), target, body);
+  sendMessage(target, body, contentType) {
+    return this.#eval(([t, b, c]) => window.farEnd.sendMessage(t, b, c ?? undefined), target, body, contentType ?? null);
+  }
+
+  sendDialogMessage(body, sessionId) {
+    return this.#eval(([b, id]) => window.farEnd.sendDialogMessage(b, id ?? undefined), body, sessionId ?? null);
   }
 
   session(sessionId) {

@@ -380,7 +380,11 @@
       });
       ua.on('newMessage', (e) => {
         if (e.originator === 'remote') {
-          record('message', { from: e.request.from.uri.toString(), body: e.request.body });
+          record('message', {
+            from: e.request.from.uri.toString(),
+            body: e.request.body,
+            contentType: e.request.getHeader('Content-Type'),
+          });
         }
       });
       ua.start();
@@ -510,11 +514,33 @@
       });
     },
 
-    /** Sends an out-of-dialog MESSAGE. */
-    sendMessage(target, body) {
+    /**
+     * Sends an out-of-dialog MESSAGE (`contentType` default text/plain); its outcome is the
+     * `messageSent` or `messageFailed` record, with the status.
+     */
+    sendMessage(target, body, contentType) {
       if (!ua) throw new Error('farEnd: not started');
-      ua.sendMessage(target, body);
+      ua.sendMessage(target, body, {
+        contentType,
+        eventHandlers: {
+          succeeded: (e) => record('messageSent', { status: statusOf(e.response) }),
+          failed: (e) => record('messageFailed', { cause: e.cause, status: statusOf(e.response) }),
+        },
+      });
     },
+
+    /** Sends a text/plain MESSAGE inside the session's dialog; outcome recorded as above. */
+    sendDialogMessage(body, sessionId) {
+      entry(sessionId).session.sendRequest('MESSAGE', {
+        extraHeaders: ['Content-Type: text/plain'],
+        body,
+        eventHandlers: {
+          onSuccessResponse: (r) => record('messageSent', { status: statusOf(r) }),
+          onErrorResponse: (r) => record('messageFailed', { status: statusOf(r) }),
+        },
+      });
+    },
+
 
     /** Current session state: { id, originator, status, remoteHeld, localHold, muted, ended }. */
     session(sessionId) {

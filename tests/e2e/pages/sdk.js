@@ -10,7 +10,7 @@ const SDK_EVENTS = [
   'registeredChange', 'registrationFailed', 'error', 'destroyed',
 ];
 const EXTENSION_EVENTS = ['callUpdated', 'dtmf', 'devicechange', 'transferAccepted', 'transferFailed', 'transferRequested', 'holdFailed',
-  'stats', 'qualityWarning', 'qualityWarningCleared'];
+  'stats', 'qualityWarning', 'qualityWarningCleared', 'message'];
 
 const log = [];
 const waiters = new Set();

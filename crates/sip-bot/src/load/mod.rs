@@ -484,7 +484,8 @@ async fn serve(
                 | Event::Pong { .. }
                 | Event::Stats { .. }
                 | Event::QualityWarning { .. }
-                | Event::QualityWarningCleared { .. },
+                | Event::QualityWarningCleared { .. }
+                | Event::Message { .. },
             ) => {}
             Notice::Refused { command, .. } => lock(&tally).fail(format!("refused {command}")),
             Notice::FirstAudio { call } => {

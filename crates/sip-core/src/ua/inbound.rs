@@ -144,6 +144,7 @@ impl Ua {
         }
         match method {
             Method::Invite => self.on_initial_invite(now, msg, head, server),
+            Method::Message => self.on_message(now, msg, &head, server, None),
             Method::Options => {
                 let r = self.options_response(&head);
                 self.send_response(now, Some(server), &r);
@@ -284,6 +285,7 @@ impl Ua {
             Some(Method::Info) => self.on_info(now, msg, &id, &head, server),
             Some(Method::Refer) => self.on_refer(now, msg, &id, head, server),
             Some(Method::Notify) => self.on_notify(now, msg, &id, &head, server),
+            Some(Method::Message) => self.on_message(now, msg, &head, server, Some(id)),
             Some(Method::Options) => {
                 let r = self.options_response(&head);
                 self.send_response(now, Some(server), &r);

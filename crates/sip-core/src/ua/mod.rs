@@ -88,6 +88,7 @@ mod inbound;
 mod invariants;
 mod keepalive;
 mod lifecycle;
+mod message;
 mod register;
 mod transfer;
 mod transport;
@@ -120,7 +121,8 @@ pub use crate::timer::Instant;
 use crate::registration::{credentials_refresh_at, RegTimer, Registration};
 
 /// Methods we accept, announced in Allow.
-pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, UPDATE, REFER, NOTIFY";
+pub(crate) const ALLOW: &str =
+    "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, UPDATE, REFER, NOTIFY, MESSAGE";
 
 /// The user agent's own timers (transport and credentials).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
