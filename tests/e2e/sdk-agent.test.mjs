@@ -1,6 +1,5 @@
-// An agent's day with JsSIP as the other party: reject codes and the busy policy, custom
-// headers and caller identity, DTMF timing, mute direction, MESSAGE both ways, and the
-// fields of the call object. The SDK is alice (1001); JsSIP plays bob (1002) and dave (1003).
+// An agent's day with JsSIP as the other party: reject codes and the busy policy, DTMF
+// timing, mute direction, and the fields of the call object (MESSAGE: sdk-message.test.mjs). The SDK is alice (1001); JsSIP plays bob (1002) and dave (1003).
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { BOB_AND_INFO_DAVE, HEARD_BY_FAR, HEARD_BY_SDK, hangUpLeftovers, sdkCallsFarEnd, silenceBelow, startScene } from './lib/calls.mjs';
