@@ -1,5 +1,6 @@
 // An agent's day with JsSIP as the other party: reject codes and the busy policy, DTMF
-// timing, mute direction, and the fields of the call object (MESSAGE: sdk-message.test.mjs). The SDK is alice (1001); JsSIP plays bob (1002) and dave (1003).
+// timing, mute direction, and the fields of the call object (MESSAGE: sdk-message.test.mjs).
+// The SDK is alice (1001); JsSIP plays bob (1002) and dave (1003).
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { BOB_AND_INFO_DAVE, HEARD_BY_FAR, HEARD_BY_SDK, hangUpLeftovers, sdkCallsFarEnd, silenceBelow, startScene } from './lib/calls.mjs';
