@@ -2,6 +2,12 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
+/// The shipped engine's allocator (crates/call-sdk/src/lib.rs): parsing allocates.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
 /// Parses `text` and reads what a user agent reads of every message it receives (the
 /// transaction and dialog keys), the same fields JsSIP's parser extracts eagerly.
 /// Returns a checksum so the work cannot be optimised away; 0 means a parse error.

@@ -39,7 +39,9 @@
   const memories = [];
   const keep = (result) => {
     const exports = (result.instance || result).exports;
-    if (exports && exports.memory instanceof WebAssembly.Memory) memories.push(exports.memory);
+    // By value, not by the name `memory`: the shipped engine's exports have short names.
+    const memory = exports && Object.values(exports).find((x) => x instanceof WebAssembly.Memory);
+    if (memory) memories.push(memory);
     return result;
   };
   const nativeStreaming = WebAssembly.instantiateStreaming;
