@@ -291,7 +291,10 @@ export interface KlinkCallSdkEvents {
   callUpdated: { call: Call };
   /** Extension: the remote party sent a DTMF tone by SIP INFO. */
   dtmf: { callId: string; tone: string };
-  /** Extension: an audio device came or went (`navigator.mediaDevices` `devicechange`): the new lists. */
+  /**
+   * Extension: an audio device came or went (`navigator.mediaDevices` `devicechange`): the new
+   * lists. Subscribing fetches the device helpers' chunk (`devices.js`, see `listDevices`).
+   */
   devicechange: AudioDevices;
   /** Extension: the peer accepted our transfer (REFER); `transfer()` resolves. */
   transferAccepted: { callId: string };
@@ -440,7 +443,11 @@ export class KlinkCallSdk {
   getStats(callId: string): Promise<CallStats>;
   /** Plays each call's remote audio in this element and releases it when the call ends. */
   attachAudio(element: HTMLMediaElement | null): void;
-  /** The audio inputs and outputs (`enumerateDevices`); `not_supported` without it. */
+  /**
+   * The audio inputs and outputs (`enumerateDevices`); `not_supported` without it. The device
+   * methods and `preflight()` run in `devices.js`, a chunk the ESM build fetches on first use:
+   * they reject with `network_error` when it cannot be fetched (the next use tries again).
+   */
   listDevices(): Promise<AudioDevices>;
   /**
    * Uses this microphone (`''`: the default) for new calls and, at once, on the calls in

@@ -1,6 +1,6 @@
 // ESM entry of @klink.cloud/call-sdk. The engine (wasm-bindgen glue + engine_bg.wasm, both next
 // to this file) is imported on the first init(), never at import time.
-import { KlinkCallSdk, KlinkCallSdkError, fetchWasm, setEngineLoader } from './sdk.js';
+import { KlinkCallSdk, KlinkCallSdkError, fetchWasm, setDevicesLoader, setEngineLoader } from './sdk.js';
 
 // A bundle in a classic script (esbuild's default `iife` format) has no import.meta.url: the
 // engine is then looked for beside that script, as in the script-tag build. Read now: only
@@ -28,6 +28,9 @@ setEngineLoader(async (engineUrl) => {
   await engine.default({ module_or_path: wasm });
   return engine.Engine;
 });
+
+// The device helpers and preflight(): a chunk of their own, fetched on their first use (sdk.js).
+setDevicesLoader(() => import('./devices.js'));
 
 export { KlinkCallSdk, KlinkCallSdkError };
 export default KlinkCallSdk;

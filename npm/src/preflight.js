@@ -1,5 +1,5 @@
 // The browser-side checks of preflight(): the microphone and ICE. The signalling round trip
-// goes through the engine (an OPTIONS of the core); sdk.js runs the three at once.
+// goes through the engine (an OPTIONS of the core); devices.js runs the three at once.
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

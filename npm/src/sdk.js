@@ -4,7 +4,6 @@ import { engineSettings, parseConfig } from './config.js';
 import { fetchCredentials, refresher } from './credentials.js';
 import { KlinkCallSdkError } from './error.js';
 import { claimInstance, watchPage } from './lifecycle.js';
-import { iceCheck, microphoneCheck, verdict } from './preflight.js';
 
 export { KlinkCallSdkError };
 
@@ -125,35 +124,28 @@ function loadEngine(engineUrl) {
   return enginePromise;
 }
 
-/** `navigator.mediaDevices`, or a `not_supported` error naming what is missing. */
-function mediaDevices(what) {
-  const md = globalThis.navigator?.mediaDevices;
-  if (!md?.[what]) throw new KlinkCallSdkError('not_supported', `no navigator.mediaDevices.${what} in this browser`);
-  return md;
+/**
+ * The device helpers and preflight (devices.js), loaded on first use through the entry's
+ * loader: the ESM build ships them as a chunk of their own, off the path to a call; the
+ * script-tag build has them bundled in. A failed load is not kept: the next use tries again.
+ */
+let devicesLoader = null;
+let extras = null;
+
+/** @internal Set by the entry module: `loader()` resolves to the devices.js module. */
+export function setDevicesLoader(loader) {
+  devicesLoader = loader;
 }
 
-/** The audio devices by kind (labels are empty until the page has had microphone permission). */
-async function devices() {
-  const lists = { audioinput: [], audiooutput: [] };
-  for (const { kind, deviceId, label, groupId } of await mediaDevices('enumerateDevices').enumerateDevices()) {
-    lists[kind]?.push({ deviceId, label, groupId });
-  }
-  return lists;
-}
-
-/** A device id argument: a string, `''` for the default device. */
-function deviceId(id) {
-  if (typeof id !== 'string') throw new KlinkCallSdkError('invalid_argument', 'a deviceId is a string from listDevices()');
-  return id;
-}
-
-/** A refused getUserMedia or setSinkId as a KlinkCallSdkError: the device, or the permission. */
-function deviceError(err, id) {
-  const name = err?.name;
-  return new KlinkCallSdkError(
-    name === 'NotAllowedError' ? 'permission_denied' : name === 'NotFoundError' || name === 'OverconstrainedError' ? 'invalid_argument' : 'invalid_state',
-    `device "${id}": ${name}`,
-  );
+function devicesModule() {
+  extras ??= Promise.resolve()
+    .then(() => devicesLoader())
+    .then((m) => m.default(KlinkCallSdkError, toError))
+    .catch((err) => {
+      extras = null;
+      throw new KlinkCallSdkError('network_error', `could not load the SDK's devices.js: ${err?.message ?? err}`);
+    });
+  return extras;
 }
 
 function missingBrowserApi() {
@@ -277,9 +269,14 @@ export class KlinkCallSdk {
     };
     const unwatch = watchPage(quietly('suspend'), quietly('start'));
     sdk.#audio = settings.audioConstraints;
-    // A device plugged in or out: the new lists, unless the SDK is gone by the time they come.
+    // A device plugged in or out: the new lists for the `devicechange` listeners, unless the
+    // SDK is gone by the time they come. Subscribing loaded devices.js (#subscribe).
     const md = globalThis.navigator?.mediaDevices;
-    const onDevices = () => devices().then((lists) => sdk.#engine && sdk.#dispatch('devicechange', lists), report);
+    const onDevices = () =>
+      sdk.#listeners.get('devicechange')?.size &&
+      devicesModule()
+        .then((d) => d.devices())
+        .then((lists) => sdk.#engine && sdk.#dispatch('devicechange', lists), report);
     md?.addEventListener?.('devicechange', onDevices);
     sdk.#unwatch = () => {
       unwatch();
@@ -326,6 +323,9 @@ export class KlinkCallSdk {
     if (typeof listener !== 'function') {
       throw new KlinkCallSdkError('invalid_argument', `the listener of "${event}" must be a function`);
     }
+    // Loaded now rather than when a device comes or goes (say a dock, which may take the
+    // network with it); that event tries again if this load failed.
+    if (event === 'devicechange') devicesModule().catch(() => {});
     let set = this.#listeners.get(event);
     if (!set) this.#listeners.set(event, (set = new Set()));
     // One entry per subscription, so the same function may be subscribed twice.
@@ -606,8 +606,10 @@ export class KlinkCallSdk {
       throw toError(err, 'invalid_argument');
     }
     this.#element = element ?? null;
-    if (element && this.#sink !== null) {
-      element.setSinkId?.(this.#sink).catch((err) => this.#dispatch('error', { scope: 'audio', detail: deviceError(err, this.#sink).message }));
+    const sink = this.#sink;
+    // A sink was set by setOutputDevice(), so devices.js is loaded.
+    if (element && sink !== null) {
+      element.setSinkId?.(sink).catch((err) => devicesModule().then((d) => this.#dispatch('error', { scope: 'audio', detail: d.deviceError(err, sink).message })));
     }
   }
 
@@ -617,7 +619,7 @@ export class KlinkCallSdk {
    */
   async listDevices() {
     this.#use();
-    return devices();
+    return (await devicesModule()).devices();
   }
 
   /**
@@ -629,24 +631,12 @@ export class KlinkCallSdk {
    */
   async setInputDevice(id) {
     this.#use();
-    const { deviceId: _, ...base } = typeof this.#audio === 'object' ? this.#audio : {};
-    const audio = deviceId(id) ? { ...base, deviceId: { exact: id } } : base;
-    let track;
-    try {
-      [track] = (await mediaDevices('getUserMedia').getUserMedia({ audio })).getAudioTracks();
-    } catch (err) {
-      throw err instanceof KlinkCallSdkError ? err : deviceError(err, id);
-    }
-    try {
-      // Each call gets a clone of the track; this one only proved the device.
+    // devices.js opens the device, then hands its track to the engine here.
+    await (await devicesModule()).input(id, this.#audio, (audio, track) => {
       const swaps = run(this.#use(), 'setInputDevice', '', { audio, track });
       this.#audio = audio;
-      await Promise.all(swaps);
-    } catch (err) {
-      throw toError(err, 'invalid_state');
-    } finally {
-      track.stop();
-    }
+      return swaps;
+    });
   }
 
   /**
@@ -656,15 +646,7 @@ export class KlinkCallSdk {
    */
   async setOutputDevice(id) {
     this.#use();
-    deviceId(id);
-    // Without an attached element, a detached one checks the id.
-    const el = this.#element ?? new Audio();
-    if (!el.setSinkId) throw new KlinkCallSdkError('not_supported', 'no HTMLMediaElement.setSinkId in this browser');
-    try {
-      await el.setSinkId(id);
-    } catch (err) {
-      throw deviceError(err, id);
-    }
+    await (await devicesModule()).output(id, this.#element);
     this.#sink = id;
   }
 
@@ -674,45 +656,16 @@ export class KlinkCallSdk {
    * configured servers give). Resolves with a verdict and the measurements (docs/js-api.md).
    * @param {{ timeoutMs?: number }} [options] bounds the signalling and ICE checks (3000)
    */
-  async preflight({ timeoutMs = 3000 } = {}) {
-    const engine = this.#use();
-    if (!(timeoutMs >= 100 && timeoutMs <= 60000)) throw new KlinkCallSdkError('invalid_argument', 'timeoutMs: 100 to 60000');
-    const started = performance.now();
-    const timed = async (check) => [await check, Math.round(performance.now() - started)];
-    // The signalling round trip: an OPTIONS through the core once connected, its answer the
-    // engine's `pong` (unreachable when either does not come within timeoutMs).
-    const ping = async () => {
-      let pong;
-      try {
-        await this.#connection(timeoutMs);
-        pong = await new Promise((resolve) => {
-          const wake = (payload) => {
-            clearTimeout(timer);
-            this.#pongs.delete(wake);
-            resolve(payload);
-          };
-          const timer = setTimeout(wake, started + timeoutMs - performance.now());
-          this.#pongs.add(wake);
-          run(this.#use(), 'ping');
-        });
-      } catch {
-        // not connected in time, or the SDK went away
-      }
-      return { reachable: !!pong, rttMs: pong?.rttMs ?? null, status: pong?.status ?? null };
-    };
-    const [[microphone, microphoneMs], [signalling, signallingMs], [ice, iceMs]] = await Promise.all([
-      timed(microphoneCheck(this.#audio, 1000)),
-      timed(ping()),
-      timed(iceCheck(run(engine, 'iceServers'), timeoutMs)),
-    ]);
-    ice.gatheringMs = iceMs;
-    return {
-      verdict: verdict({ microphone, signalling, ice }),
-      microphone,
-      signalling,
-      ice,
-      timings: { microphoneMs, signallingMs, iceMs, totalMs: Math.round(performance.now() - started) },
-    };
+  async preflight(options) {
+    this.#use();
+    const d = await devicesModule();
+    return d.preflight(options, {
+      audio: this.#audio,
+      iceServers: run(this.#use(), 'iceServers'),
+      connection: (ms) => this.#connection(ms),
+      ping: () => run(this.#use(), 'ping'),
+      pongs: this.#pongs,
+    });
   }
 
   /**

@@ -23,7 +23,7 @@ const EVENTS = [
 ];
 
 test('the built files exist and the wasm is a wasm module', () => {
-  for (const f of ['index.js', 'engine.js', 'engine_bg.wasm', 'index.d.ts', 'klink-call-sdk.iife.js']) {
+  for (const f of ['index.js', 'engine.js', 'engine_bg.wasm', 'index.d.ts', 'devices.js', 'klink-call-sdk.iife.js']) {
     assert.ok(existsSync(join(DIST, f)), `dist/${f} missing: run scripts/build-npm`);
   }
   const wasm = readFileSync(join(DIST, 'engine_bg.wasm'));
@@ -213,6 +213,47 @@ test('engine: good credentials make an engine; the password is not in anything J
   engine.free();
 });
 
+test('the device helpers and preflight are a chunk: index.js imports devices.js on use, which imports nothing', async () => {
+  const entry = readFileSync(join(DIST, 'index.js'), 'utf8');
+  const chunk = readFileSync(join(DIST, 'devices.js'), 'utf8');
+  const iife = readFileSync(join(DIST, 'klink-call-sdk.iife.js'), 'utf8');
+  // A literal dynamic import, the form every bundler follows and emits as a chunk.
+  assert.match(entry, /import\("\.\/devices\.js"\)/);
+  assert.doesNotMatch(entry, /import[^(]*from\s*"\.\/devices\.js"/, 'no static import of the chunk');
+  // What only devices.js does (the device calls, preflight's WebAudio and ICE checks) is not in the entry.
+  for (const word of ['enumerateDevices', 'getUserMedia', 'AudioContext', 'setLocalDescription']) {
+    assert.ok(!entry.includes(word), `index.js has no ${word}`);
+    assert.ok(chunk.includes(word), `devices.js has ${word}`);
+  }
+  assert.doesNotMatch(chunk, /\bimport\s*[\w{*"(]/, 'devices.js imports nothing: one request, no module shared with the entry');
+  assert.ok(iife.includes('enumerateDevices') && !iife.includes('devices.js"'), 'the script-tag build is one file, devices bundled in');
+
+  // The built chunk works on its own, and throws the error class it is handed (the entry's).
+  const { default: make } = await import(pathToFileURL(join(DIST, 'devices.js')).href);
+  class Handed extends Error {
+    constructor(code, message) {
+      super(message);
+      this.code = code;
+    }
+  }
+  const d = make(Handed, (e) => e);
+  const hadNavigator = 'navigator' in globalThis;
+  const saved = globalThis.navigator;
+  try {
+    Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+    const missing = await d.devices().catch((e) => e);
+    assert.ok(missing instanceof Handed, String(missing));
+    assert.equal(missing.code, 'not_supported');
+    globalThis.navigator.mediaDevices = { enumerateDevices: async () => [{ kind: 'audioinput', deviceId: 'a', label: 'Mic', groupId: 'g' }] };
+    assert.deepEqual(await d.devices(), { audioinput: [{ deviceId: 'a', label: 'Mic', groupId: 'g' }], audiooutput: [] });
+    const bad = await d.input(7, true, () => []).catch((e) => e);
+    assert.ok(bad instanceof Handed && bad.code === 'invalid_argument', String(bad));
+  } finally {
+    if (hadNavigator) Object.defineProperty(globalThis, 'navigator', { value: saved, configurable: true, writable: true });
+    else delete globalThis.navigator;
+  }
+});
+
 test('npm pack installs into a fresh directory and imports there', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'klink-pack-'));
   try {
@@ -220,7 +261,7 @@ test('npm pack installs into a fresh directory and imports there', () => {
     const [{ filename, files }] = JSON.parse(out);
     const packed = files.map((f) => f.path).sort();
     for (const f of ['dist/index.js', 'dist/engine.js', 'dist/engine_bg.wasm', 'dist/index.d.ts',
-      'dist/klink-call-sdk.iife.js', 'package.json']) {
+      'dist/devices.js', 'dist/klink-call-sdk.iife.js', 'package.json']) {
       assert.ok(packed.includes(f), `${f} packed`);
     }
     assert.ok(!packed.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'sources stay out');

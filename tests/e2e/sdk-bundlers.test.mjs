@@ -4,8 +4,12 @@
 // dependency pre-bundling leaves `new URL(..., import.meta.url)` pointing into
 // node_modules/.vite/deps), `vite build`, webpack 5, and esbuild (ESM, and its default iife)
 // plus the one documented copy of engine_bg.wasm. In Chromium, each registers as alice and
-// calls JsSIP (bob): answered, audio both ways, hung up. Without the copy, esbuild's app gets
-// `init_failed` naming the fix, and `engineUrl` fixes it.
+// calls JsSIP (bob): answered, audio both ways, hung up. Then it uses the device helpers for
+// the first time (devicechange, listDevices(), preflight()): the SDK's lazy chunk devices.js,
+// which no bundler may lose. Where the bundler splits (Vite, webpack), no device code was fetched
+// for init and the call, and one chunk holding it comes now; esbuild without --splitting has it
+// in its one bundle. Without the copy, esbuild's app gets `init_failed` naming the fix, and
+// `engineUrl` fixes it.
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,22 +78,37 @@ describe('the npm tarball under Vite, webpack and esbuild', { timeout: 300_000 }
     await stack?.stop();
   });
 
-  /** Opens the app at url; returns { page, wasm: [{ url, status, type }] of every .wasm response }. */
+  /**
+   * Opens the app at url; returns { page, wasm: [{ url, status, type }] of every .wasm response,
+   * scripts: [{ url, body: Promise<string> }] of every script response }.
+   */
   async function openApp(url) {
     const page = await browser.context.newPage();
     const wasm = [];
+    const scripts = [];
     page.on('response', (r) => {
       if (new URL(r.url()).pathname.endsWith('.wasm')) wasm.push({ url: r.url(), status: r.status(), type: r.headers()['content-type'] });
+      if (r.request().resourceType() === 'script') scripts.push({ url: r.url(), body: r.text().catch(() => '') });
     });
     page.on('pageerror', (e) => process.stderr.write(`[app page error] ${e.message}\n`));
     await page.goto(url);
     // Vite's dev server may reload the page once when it finishes optimizing dependencies.
     await page.waitForFunction(() => window.app && document.getElementById('state').textContent === 'ready', null, { timeout: 30_000 });
-    return { page, wasm };
+    return { page, wasm, scripts };
   }
 
-  /** Registers the app as alice, calls bob (JsSIP), checks audio both ways, hangs up. */
-  async function registerAndCall(page) {
+  /** The URLs of the scripts fetched so far that hold the SDK's device code (devices.js, as bundled). */
+  async function deviceCode(scripts) {
+    const bodies = await Promise.all(scripts.map((s) => s.body));
+    return scripts.filter((s, i) => bodies[i].includes('enumerateDevices')).map((s) => s.url);
+  }
+
+  /**
+   * Registers the app as alice, calls bob (JsSIP), checks audio both ways, hangs up; then the
+   * first use of the device helpers. `split`: the bundler emits the SDK's devices.js as a chunk
+   * of its own, fetched only then.
+   */
+  async function registerAndCall({ page, scripts }, { split }) {
     const started = await page.evaluate((c) => window.app.start(c), sdkConfig(stack, alice, DEMO.tokens.acme));
     assert.deepEqual(started, { ok: true }, `init + registration: ${JSON.stringify(started)}`);
     assert.equal((await stack.contacts(alice.extension)).length, 1, 'Kamailio lists the contact');
@@ -110,6 +129,24 @@ describe('the npm tarball under Vite, webpack and esbuild', { timeout: 300_000 }
     assert.deepEqual(hungUp, { ok: true });
     await far.waitFor('ended', { from: fromFar, where: { session: incoming.session } });
     await page.waitForFunction(() => window.app.calls().length === 0, null, { timeout: 5000 });
+    const before = await deviceCode(scripts);
+    const used = await page.evaluate(() => window.app.devices());
+    assert.equal(used.ok, true, `devicechange, listDevices(), preflight(): ${JSON.stringify(used)}`);
+    const { changed, listed, preflight } = used.value;
+    assert.ok(listed.audioinput.length >= 1 && listed.audiooutput.length >= 1, JSON.stringify(listed));
+    assert.deepEqual(changed, listed, 'devicechange carried the lists');
+    assert.equal(preflight.signalling.reachable, true, JSON.stringify(preflight));
+    assert.equal(preflight.microphone.permission, 'granted', JSON.stringify(preflight));
+    assert.ok(preflight.ice.host, JSON.stringify(preflight));
+    const after = await deviceCode(scripts);
+    if (split) {
+      assert.deepEqual(before, [], 'no device code fetched for init and a call');
+      assert.equal(after.length, 1, `one chunk with the device code, fetched on first use: ${after}`);
+    } else {
+      assert.equal(before.length, 1, `esbuild without splitting: the device code is in the one bundle: ${before}`);
+      assert.deepEqual(after, before, 'nothing more fetched');
+    }
+
     const errors = (await page.evaluate(() => window.app.events())).filter((e) => e.name === 'error');
     assert.deepEqual(errors, [], 'no error event');
     assert.deepEqual(await page.evaluate(() => window.app.destroy()), { ok: true });
@@ -128,8 +165,9 @@ describe('the npm tarball under Vite, webpack and esbuild', { timeout: 300_000 }
     test(`${name} dev server (dependency pre-bundling on, no config file): registers and calls JsSIP`, async () => {
       const server = await viteDev(work.app, { bin });
       try {
-        const { page, wasm } = await openApp(server.url);
-        await registerAndCall(page);
+        const app = await openApp(server.url);
+        const { page, wasm } = app;
+        await registerAndCall(app, { split: true });
         const url = assertOneEngine(wasm);
         // The entry really ran pre-bundled: the wasm came from the package, not from the optimizer's cache.
         assert.equal(new URL(url).pathname, '/node_modules/@klink.cloud/call-sdk/dist/engine_bg.wasm');
@@ -145,29 +183,33 @@ describe('the npm tarball under Vite, webpack and esbuild', { timeout: 300_000 }
   }
 
   test('vite build: registers and calls JsSIP; the wasm is an emitted asset', async () => {
-    const { page, wasm } = await openApp(`${stack.apiBaseUrl}/vite-build/`);
-    await registerAndCall(page);
+    const app = await openApp(`${stack.apiBaseUrl}/vite-build/`);
+    const { page, wasm } = app;
+    await registerAndCall(app, { split: true });
     assert.match(new URL(assertOneEngine(wasm)).pathname, /^\/vite-build\/assets\/engine_bg-[\w-]+\.wasm$/);
     await page.close();
   });
 
   test('webpack 5 (defaults, production): registers and calls JsSIP; the wasm is an emitted asset', async () => {
-    const { page, wasm } = await openApp(`${stack.apiBaseUrl}/webpack/`);
-    await registerAndCall(page);
+    const app = await openApp(`${stack.apiBaseUrl}/webpack/`);
+    const { page, wasm } = app;
+    await registerAndCall(app, { split: true });
     assert.match(new URL(assertOneEngine(wasm)).pathname, /^\/webpack\/[\w-]+\.wasm$/);
     await page.close();
   });
 
   test('esbuild --format=esm, engine_bg.wasm copied beside the bundle: registers and calls JsSIP', async () => {
-    const { page, wasm } = await openApp(`${stack.apiBaseUrl}/esbuild-esm/`);
-    await registerAndCall(page);
+    const app = await openApp(`${stack.apiBaseUrl}/esbuild-esm/`);
+    const { page, wasm } = app;
+    await registerAndCall(app, { split: false });
     assert.equal(new URL(assertOneEngine(wasm)).pathname, '/esbuild-esm/engine_bg.wasm');
     await page.close();
   });
 
   test('esbuild default format (iife in a classic script, no import.meta.url), wasm copied: registers and calls JsSIP', async () => {
-    const { page, wasm } = await openApp(`${stack.apiBaseUrl}/esbuild-iife/`);
-    await registerAndCall(page);
+    const app = await openApp(`${stack.apiBaseUrl}/esbuild-iife/`);
+    const { page, wasm } = app;
+    await registerAndCall(app, { split: false });
     assert.equal(new URL(assertOneEngine(wasm)).pathname, '/esbuild-iife/engine_bg.wasm');
     await page.close();
   });

@@ -41,6 +41,23 @@ window.app = {
       return failure(err);
     }
   },
+  /**
+   * The first use of the device helpers (a chunk the SDK loads now): subscribes to
+   * devicechange, lets the browser fire one, then lists the devices and runs preflight().
+   */
+  async devices() {
+    try {
+      const changed = new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no devicechange within 5 s')), 5000);
+        sdk.on('devicechange', (lists) => resolve(lists, clearTimeout(timer)));
+      });
+      navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+      const lists = await changed;
+      return { ok: true, value: { changed: lists, listed: await sdk.listDevices(), preflight: await sdk.preflight({ timeoutMs: 2000 }) } };
+    } catch (err) {
+      return failure(err);
+    }
+  },
   calls: () => sdk.getCalls(),
   hangup: (id) => sdk.hangup(id).then(() => ({ ok: true }), failure),
   destroy: () => sdk.destroy().then(() => ({ ok: true }), failure),
