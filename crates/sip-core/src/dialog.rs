@@ -54,6 +54,23 @@ impl Dialog {
         self.local_cseq
     }
 
+    /// A new request of ours in this dialog, with the next CSeq.
+    pub(crate) fn next_request(&mut self, method: &str, via: String) -> Outgoing {
+        let cseq = self.next_cseq();
+        self.request(method, cseq, via)
+    }
+
+    /// The Replaces value naming this dialog as the peer sees it (RFC 3891 §3: to-tag is
+    /// the peer's tag, from-tag ours).
+    pub(crate) fn replaces(&self) -> String {
+        let mut s = self.call_id.clone();
+        s.push_str(";to-tag=");
+        s.push_str(&self.remote_tag);
+        s.push_str(";from-tag=");
+        s.push_str(&self.local_tag);
+        s
+    }
+
     /// A request in this dialog: Request-URI, Via, Route set, To/From with tags, Call-ID, CSeq.
     pub(crate) fn request(&self, method: &str, cseq: u32, via: String) -> Outgoing {
         let mut m = Outgoing::request(method, &self.remote_target);

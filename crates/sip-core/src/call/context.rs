@@ -104,6 +104,20 @@ impl Context<'_> {
         self.transmit(text);
     }
 
+    /// Sends a response that carries only the headers copied from `head` (and our To tag,
+    /// when given): one body for the many short answers keeps them out of every caller.
+    pub(crate) fn respond(
+        &mut self,
+        head: &RequestHead,
+        server: Option<usize>,
+        status: u16,
+        reason: &str,
+        to_tag: Option<&str>,
+    ) {
+        let r = head.response(status, reason, to_tag);
+        self.send_response(server, &r);
+    }
+
     /// Puts credentials from the last accepted challenge on `request`, as `kind`.
     pub(crate) fn preauthorize(&mut self, request: &mut Outgoing, kind: AuthKind) {
         preauthorize(self.auth, self.rng, self.config, request, kind);

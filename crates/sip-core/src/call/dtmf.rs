@@ -94,11 +94,11 @@ impl Call {
         let body = msg.body();
         let mime = msg.content_type().ok().flatten().map_or("", |c| c.mime);
         if body.trim().is_empty() {
-            cx.send_response(Some(server), &head.response(200, "OK", None));
+            cx.respond(head, Some(server), 200, "OK", None);
             return;
         }
         if let Some(tone) = info_tone(mime, body) {
-            cx.send_response(Some(server), &head.response(200, "OK", None));
+            cx.respond(head, Some(server), 200, "OK", None);
             cx.emit(Event::Dtmf {
                 call: self.info.id.clone(),
                 tone,

@@ -30,7 +30,9 @@ pub(crate) use uac::invite_sibling;
 
 use crate::dialog::{format_cseq, Dialog};
 use crate::error::CommandError;
-use crate::events::{CallDirection, CallInfo, CallState, EndCause, ErrorScope, Event};
+use crate::events::{
+    CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState,
+};
 use crate::media::{Direction, MediaCommand};
 use crate::message::{HeaderName, Message};
 use crate::outgoing::Outgoing;
@@ -285,9 +287,35 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    pub(crate) fn new(info: CallInfo) -> Call {
+    /// A call `id` starting at `now`: outbound `Trying`, inbound `Ringing`, the rest unset.
+    pub(crate) fn new(
+        id: CallId,
+        direction: CallDirection,
+        remote_number: String,
+        remote_name: Option<String>,
+        now: Instant,
+        local_number: String,
+    ) -> Call {
+        let state = match direction {
+            CallDirection::Outbound => CallState::Trying,
+            CallDirection::Inbound => CallState::Ringing,
+        };
         Call {
-            info,
+            info: CallInfo {
+                id,
+                direction,
+                state,
+                remote_number,
+                remote_name,
+                started_at: now,
+                answered_at: None,
+                ended_at: None,
+                muted: false,
+                muted_in: false,
+                held: HoldState::default(),
+                local_number,
+                status: None,
+            },
             dialog: None,
             target: String::new(),
             local_tag: String::new(),
@@ -405,8 +433,7 @@ impl Call {
         let Some(dialog) = self.dialog.as_mut() else {
             return;
         };
-        let cseq = dialog.next_cseq();
-        let mut m = dialog.request(method, cseq, via);
+        let mut m = dialog.next_request(method, via);
         if method == "INVITE" || method == "UPDATE" {
             m.push("Contact", cx.local.contact.clone())
                 .push("Allow", ALLOW)

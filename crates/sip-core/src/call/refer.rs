@@ -68,8 +68,7 @@ impl Call {
         let Some(dialog) = self.dialog.as_mut() else {
             return Err(self.wrong_state("transfer"));
         };
-        let cseq = dialog.next_cseq();
-        let mut m = dialog.request("REFER", cseq, via);
+        let mut m = dialog.next_request("REFER", via);
         m.push("Contact", cx.local.contact.clone())
             .push("Refer-To", refer_to)
             .push("Referred-By", cx.local.name_addr.clone())
@@ -126,22 +125,21 @@ impl Call {
                 && matches!(v.as_bytes().get(5), None | Some(b';' | b' ' | b'\t'))
         });
         if !refer_event {
-            cx.send_response(Some(server), &head.response(489, "Bad Event", None));
+            cx.respond(head, Some(server), 489, "Bad Event", None);
             return;
         }
         if self.refer.out.is_none() {
-            let r = head.response(481, "Subscription Does Not Exist", None);
-            cx.send_response(Some(server), &r);
+            cx.respond(head, Some(server), 481, "Subscription Does Not Exist", None);
             return;
         }
         let body = msg.body();
         let frag = sipfrag(body);
-        let r = if frag.is_none() && !body.is_empty() {
-            head.response(400, "Bad sipfrag", None)
+        let (status, reason) = if frag.is_none() && !body.is_empty() {
+            (400, "Bad sipfrag")
         } else {
-            head.response(200, "OK", None)
+            (200, "OK")
         };
-        cx.send_response(Some(server), &r);
+        cx.respond(head, Some(server), status, reason, None);
         if self.refer.out == Some(false) {
             // The NOTIFY overtook the 2xx to the REFER: it was accepted.
             self.transfer_accepted(cx);
@@ -179,8 +177,7 @@ impl Call {
         server: usize,
     ) {
         if !self.is_answered() || self.refer.asked.is_some() {
-            let r = head.response(491, "Request Pending", None);
-            cx.send_response(Some(server), &r);
+            cx.respond(&head, Some(server), 491, "Request Pending", None);
             return;
         }
         let target = msg
@@ -189,10 +186,10 @@ impl Call {
             .flatten()
             .and_then(|n| refer_target(n.uri));
         let Some((target, replaces)) = target else {
-            cx.send_response(Some(server), &head.response(400, "Bad Refer-To", None));
+            cx.respond(&head, Some(server), 400, "Bad Refer-To", None);
             return;
         };
-        cx.send_response(Some(server), &head.response(202, "Accepted", None));
+        cx.respond(&head, Some(server), 202, "Accepted", None);
         self.refer.notify_id = Some(head.cseq);
         cx.emit(Event::TransferRequested {
             call: self.info.id.clone(),
@@ -251,8 +248,7 @@ impl Call {
         let Some(dialog) = self.dialog.as_mut() else {
             return;
         };
-        let cseq = dialog.next_cseq();
-        let mut m = dialog.request("NOTIFY", cseq, via);
+        let mut m = dialog.next_request("NOTIFY", via);
         let mut event = String::from("refer;id=");
         crate::decimal::push(&mut event, u64::from(self.refer.notify_id.unwrap_or(0)));
         let mut frag = String::from("SIP/2.0 ");

@@ -42,7 +42,7 @@ impl Call {
             Negotiation::Reoffer | Negotiation::ReofferSent { .. } | Negotiation::Refresh
         ) || (!update && !self.is_answered())
         {
-            cx.send_response(Some(server), &head.response(491, "Request Pending", None));
+            cx.respond(&head, Some(server), 491, "Request Pending", None);
             return;
         }
         if !self.negotiation.is_idle()
@@ -198,6 +198,28 @@ impl Call {
         true
     }
 
+    /// The 2xx to our re-offer (a re-INVITE, or the move's INVITE with Replaces): the offer
+    /// becomes our description, the session timer re-arms (RFC 4028 §7.4: a re-INVITE
+    /// refreshes the session too) and the answer goes to the media layer. A 2xx without a
+    /// body carries no answer: the media stays as negotiated before.
+    pub(crate) fn take_answer(&mut self, cx: &mut Context<'_>, msg: &Message<'_>) {
+        if let Some(offer) = self.negotiation.take_reoffer() {
+            self.local_sdp = Some(offer);
+        }
+        self.on_timer_answer(cx, msg);
+        let body = msg.body();
+        if !body.is_empty() {
+            self.remote_sdp = Some(body.to_owned());
+            cx.media(
+                &self.info.id,
+                MediaCommand::ApplyAnswer {
+                    remote_sdp: body.to_owned(),
+                },
+            );
+        }
+        self.after_negotiation(cx);
+    }
+
     /// A final response to our re-INVITE (sent with CSeq `cseq`); a challenge was answered
     /// before, if it could be.
     pub(crate) fn on_reinvite_response(
@@ -217,27 +239,12 @@ impl Call {
             if self.is_ended() {
                 return;
             }
-            if let Some(offer) = self.negotiation.take_reoffer() {
-                self.local_sdp = Some(offer);
-            }
-            // A re-INVITE refreshes the session too (RFC 4028 §7.4): the 2xx re-arms it.
-            self.on_timer_answer(cx, msg);
             self.refresh_wanted = false;
             self.flow_changed = false;
             if self.ice_restart_offered {
                 self.ice_restart_wanted = false;
             }
-            let body = msg.body();
-            if !body.is_empty() {
-                self.remote_sdp = Some(body.to_owned());
-                cx.media(
-                    &self.info.id,
-                    MediaCommand::ApplyAnswer {
-                        remote_sdp: body.to_owned(),
-                    },
-                );
-            }
-            self.after_negotiation(cx);
+            self.take_answer(cx, msg);
             return;
         }
         self.negotiation.take_reoffer();

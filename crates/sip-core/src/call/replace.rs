@@ -34,15 +34,7 @@ impl Call {
         let Some(d) = self.dialog.as_ref() else {
             return;
         };
-        // RFC 3891 §3: to-tag is the peer's tag, from-tag ours.
-        let replaces = [
-            &d.call_id[..],
-            ";to-tag=",
-            &d.remote_tag,
-            ";from-tag=",
-            &d.local_tag,
-        ]
-        .concat();
+        let replaces = d.replaces();
         let target = NameAddr::parse(&d.remote_uri, "To").map(|n| n.uri.to_owned());
         self.target = target.unwrap_or_default();
         self.sip_call_id = cx.rng.call_id();
@@ -112,18 +104,6 @@ impl Call {
             self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
             return;
         }
-        if let Some(offer) = self.negotiation.take_reoffer() {
-            self.local_sdp = Some(offer);
-        }
-        self.on_timer_answer(cx, msg);
-        let body = msg.body();
-        self.remote_sdp = Some(body.to_owned());
-        cx.media(
-            &self.info.id,
-            MediaCommand::ApplyAnswer {
-                remote_sdp: body.to_owned(),
-            },
-        );
-        self.after_negotiation(cx);
+        self.take_answer(cx, msg);
     }
 }

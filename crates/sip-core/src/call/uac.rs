@@ -174,8 +174,7 @@ impl Call {
             let (_, via) = cx.new_via();
             cx.transmit(fork.request("ACK", invite_cseq, via).render());
             let (_, via) = cx.new_via();
-            let n = fork.next_cseq();
-            let bye = fork.request("BYE", n, via);
+            let bye = fork.next_request("BYE", via);
             cx.send_request(Owner::Detached, bye, 0);
         }
     }

@@ -3,9 +3,7 @@
 
 use crate::call::{Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::dialog::{angle, Dialog, Role};
-use crate::events::{
-    CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState,
-};
+use crate::events::{CallDirection, CallId, CallState, EndCause, ErrorScope, Event};
 use crate::media::MediaCommand;
 use crate::message::{Message, SipUri};
 use crate::timer::{T1, T1_X64, T2};
@@ -79,7 +77,7 @@ impl Call {
             );
             return None;
         };
-        cx.send_response(Some(server), &head.response(100, "Trying", None));
+        cx.respond(&head, Some(server), 100, "Trying", None);
 
         let from = msg.from();
         let remote_number = SipUri::parse(from.uri)
@@ -106,21 +104,14 @@ impl Call {
             remote_cseq: Some(head.cseq),
             confirmed: false,
         };
-        let mut call = Call::new(CallInfo {
-            id: id.clone(),
-            direction: CallDirection::Inbound,
-            state: CallState::Ringing,
+        let mut call = Call::new(
+            id,
+            CallDirection::Inbound,
             remote_number,
             remote_name,
-            started_at: cx.now,
-            answered_at: None,
-            ended_at: None,
-            muted: false,
-            muted_in: false,
-            held: HoldState::default(),
-            local_number: cx.local.user.clone(),
-            status: None,
-        });
+            cx.now,
+            cx.local.user.clone(),
+        );
         if !call.timer_offer(cx, msg, &head, server, Some(&local_tag)) {
             return None;
         }
@@ -293,7 +284,7 @@ impl Call {
 
     /// The peer's BYE `head` (transaction `server`): 200, and the end.
     pub(crate) fn on_bye(&mut self, cx: &mut Context<'_>, head: &RequestHead, server: usize) {
-        cx.send_response(Some(server), &head.response(200, "OK", None));
+        cx.respond(head, Some(server), 200, "OK", None);
         // The target of our attended transfer hangs up the call it replaced.
         let cause = if self.refer.handed_to.is_some() {
             EndCause::Transferred

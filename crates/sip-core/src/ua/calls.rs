@@ -8,9 +8,7 @@ use crate::call::{
     DTMF_GAP,
 };
 use crate::error::CommandError;
-use crate::events::{
-    CallDirection, CallId, CallInfo, CallState, EndCause, ErrorScope, Event, HoldState,
-};
+use crate::events::{CallDirection, CallId, EndCause, ErrorScope, Event};
 use crate::media::{MediaCommand, MediaResult};
 use crate::message::{Message, SipUri};
 use crate::outgoing::Outgoing;
@@ -72,21 +70,14 @@ impl Ua {
         refer: Refer,
     ) -> CallId {
         let id = CallId(self.rng.token(16));
-        let mut call = Call::new(CallInfo {
-            id: id.clone(),
-            direction: CallDirection::Outbound,
-            state: CallState::Trying,
-            remote_number: number,
-            remote_name: None,
-            started_at: now,
-            answered_at: None,
-            ended_at: None,
-            muted: false,
-            muted_in: false,
-            held: HoldState::default(),
-            local_number: self.local.user.clone(),
-            status: None,
-        });
+        let mut call = Call::new(
+            id.clone(),
+            CallDirection::Outbound,
+            number,
+            None,
+            now,
+            self.local.user.clone(),
+        );
         call.target = uri;
         call.refer = refer;
         call.local_tag = self.rng.tag();
@@ -200,13 +191,6 @@ impl Ua {
             Command::Dtmf(tones, timing) => call.send_dtmf(&mut cx, tones, timing)?,
         }
         self.after(now);
-        Ok(())
-    }
-
-    /// Ends a live call whatever its state: see [`Call::hangup`].
-    pub(crate) fn hangup_inner(&mut self, now: Instant, id: &CallId) -> Result<(), CommandError> {
-        let (call, mut cx) = self.live_call(now, id)?;
-        call.hangup(&mut cx);
         Ok(())
     }
 
@@ -372,19 +356,6 @@ impl Ua {
         }
     }
 
-    /// Marks the call ended, closes its media and tells the application (once).
-    pub(crate) fn end_call(
-        &mut self,
-        now: Instant,
-        id: &CallId,
-        cause: EndCause,
-        status: Option<u16>,
-    ) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.end(&mut cx, cause, status);
-        }
-    }
-
     /// Cancels the INVITE: see [`Call::send_cancel`].
     pub(crate) fn send_cancel(&mut self, now: Instant, id: &CallId) {
         if let Some((call, mut cx)) = self.call_context(now, id) {
@@ -412,29 +383,17 @@ impl Ua {
         }
     }
 
-    /// Starts a re-INVITE when the wanted hold state differs from the negotiated one
-    /// (or a refresh is due) and nothing else is being negotiated: one at a time.
-    pub(crate) fn maybe_reoffer(&mut self, now: Instant, id: &CallId) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.maybe_reoffer(&mut cx);
-        }
-    }
-
     /// After a reconnect: re-INVITE every answered call so the peer routes to our new flow
     /// (a call whose route set names the old flow then moves, `call/replace.rs`).
     pub(crate) fn refresh_calls(&mut self, now: Instant) {
-        let ids: Vec<CallId> = self
-            .calls
-            .iter_mut()
-            .filter(|c| !c.is_ended() && c.is_answered() && c.dialog.is_some())
-            .map(|c| {
-                c.refresh_wanted = true;
-                c.flow_changed = true;
-                c.info.id.clone()
-            })
-            .collect();
-        for id in ids {
-            self.maybe_reoffer(now, &id);
+        for i in 0..self.calls.len() {
+            if let Some((c, mut cx)) = self.call_at(now, i) {
+                if !c.is_ended() && c.is_answered() && c.dialog.is_some() {
+                    c.refresh_wanted = true;
+                    c.flow_changed = true;
+                    c.maybe_reoffer(&mut cx);
+                }
+            }
         }
     }
 
@@ -442,10 +401,7 @@ impl Ua {
     /// [`Call::network_changed`]).
     pub(crate) fn restart_lost_media(&mut self, now: Instant) {
         for i in 0..self.calls.len() {
-            let Some(id) = self.calls.get(i).map(|c| c.info.id.clone()) else {
-                break;
-            };
-            if let Some((call, mut cx)) = self.call_context(now, &id) {
+            if let Some((call, mut cx)) = self.call_at(now, i) {
                 call.network_changed(&mut cx);
             }
         }

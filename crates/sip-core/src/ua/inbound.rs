@@ -174,8 +174,8 @@ impl Ua {
         reason: &str,
         to_tag: Option<&str>,
     ) {
-        let r = head.response(status, reason, to_tag);
-        self.send_response(now, server, &r);
+        self.context(now)
+            .respond(head, server, status, reason, to_tag);
     }
 
     /// [`Ua::respond`] with a fresh To tag, for a request answered without a dialog.

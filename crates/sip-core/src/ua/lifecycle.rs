@@ -10,7 +10,7 @@
 
 use super::{Link, Output, Owner, Purpose, TransportCommand, Ua, UaTimer};
 use crate::call::{CallTimer, InviteOut};
-use crate::events::{CallId, Event};
+use crate::events::Event;
 use crate::timer::Instant;
 
 impl Ua {
@@ -27,15 +27,7 @@ impl Ua {
         if self.destroyed {
             return;
         }
-        let live: Vec<CallId> = self
-            .calls
-            .iter()
-            .filter(|c| !c.is_ended())
-            .map(|c| c.info.id.clone())
-            .collect();
-        for id in &live {
-            let _ = self.hangup_inner(now, id);
-        }
+        self.hangup_all(now);
         self.send_deferred(now);
         if self.shutting_down {
             // shutdown() already sent its BYEs and un-REGISTER; only the close is left.

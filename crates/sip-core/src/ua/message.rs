@@ -24,16 +24,13 @@ impl Ua {
         let mime = msg
             .header(HeaderName::ContentType)
             .filter(|m| m.get(..5).is_some_and(|t| t.eq_ignore_ascii_case("text/")));
-        let mut r = match mime {
-            Some(_) => head.response(200, "OK", Some(&tag)),
-            None => head.response(415, "Unsupported Media Type", Some(&tag)),
-        };
         let Some(mime) = mime else {
+            let mut r = head.response(415, "Unsupported Media Type", Some(&tag));
             r.push("Accept", "text/plain, text/*");
             self.send_response(now, Some(server), &r);
             return;
         };
-        self.send_response(now, Some(server), &r);
+        self.respond(now, head, Some(server), 200, "OK", Some(&tag));
         let from = msg.from().uri;
         self.emit(Event::Message {
             call,

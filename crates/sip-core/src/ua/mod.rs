@@ -534,15 +534,7 @@ impl Ua {
             return;
         }
         self.shutting_down = true;
-        let ids: Vec<CallId> = self
-            .calls
-            .iter()
-            .filter(|c| !c.is_ended())
-            .map(|c| c.info.id.clone())
-            .collect();
-        for id in ids {
-            let _ = self.hangup_inner(now, &id);
-        }
+        self.hangup_all(now);
         self.reg.timers.clear();
         if self.reg.registered && self.link == Link::Connected {
             self.send_unregister(now);
@@ -622,7 +614,18 @@ impl Ua {
         now: Instant,
         id: &CallId,
     ) -> Option<(&mut Call, Context<'_>)> {
-        let call = self.calls.iter_mut().find(|c| &c.info.id == id)?;
+        let i = self.call_index(id)?;
+        self.call_at(now, i)
+    }
+
+    /// The call at `index` of the call list and what it acts through: the walks over every
+    /// call (shutdown, a reconnect) need no list of ids.
+    pub(crate) fn call_at(
+        &mut self,
+        now: Instant,
+        index: usize,
+    ) -> Option<(&mut Call, Context<'_>)> {
+        let call = self.calls.get_mut(index)?;
         let cx = Context {
             now,
             rng: &mut self.rng,
@@ -670,14 +673,23 @@ impl Ua {
     }
 
     fn fail_all_calls(&mut self, now: Instant) {
-        let ids: Vec<CallId> = self
-            .calls
-            .iter()
-            .filter(|c| !c.is_ended())
-            .map(|c| c.info.id.clone())
-            .collect();
-        for id in ids {
-            self.end_call(now, &id, EndCause::Failed, None);
+        for i in 0..self.calls.len() {
+            if let Some((call, mut cx)) = self.call_at(now, i) {
+                if !call.is_ended() {
+                    call.end(&mut cx, EndCause::Failed, None);
+                }
+            }
+        }
+    }
+
+    /// Hangs up every live call (see [`Call::hangup`]).
+    pub(crate) fn hangup_all(&mut self, now: Instant) {
+        for i in 0..self.calls.len() {
+            if let Some((call, mut cx)) = self.call_at(now, i) {
+                if !call.is_ended() {
+                    call.hangup(&mut cx);
+                }
+            }
         }
     }
 

@@ -47,11 +47,7 @@ impl Ua {
             return Err(call.wrong_state("transfer to"));
         };
         // The target's dialog, seen from the target: its tag is the to-tag.
-        let mut replaces = d.call_id.clone();
-        replaces.push_str(";to-tag=");
-        replaces.push_str(&d.remote_tag);
-        replaces.push_str(";from-tag=");
-        replaces.push_str(&d.local_tag);
+        let replaces = d.replaces();
         // `<uri>`, as the dialog keeps it.
         let uri = d
             .remote_uri

@@ -461,3 +461,65 @@ impl UntilMove for Net {
         }
     }
 }
+
+/// `text` without its body (Content-Type gone, Content-Length 0).
+fn without_body(text: &str) -> String {
+    let head = text.split("\r\n\r\n").next().unwrap_or(text);
+    let mut out = String::new();
+    for l in head.split("\r\n") {
+        if !l.to_ascii_lowercase().starts_with("content-") {
+            out.push_str(l);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("Content-Length: 0\r\n\r\n");
+    out
+}
+
+#[test]
+fn a_move_answered_without_sdp_keeps_the_call_and_its_media() {
+    // A 2xx without a body carries no answer (the same as for a re-INVITE): the new dialog
+    // is taken and ACKed, the media layer is not handed an empty answer, the call goes on.
+    let (mut net, a, b) = two(true);
+    let (ca, _) = net.connect_call(a, "1002", b);
+    let old = first_call_id(&net, a);
+    let mut done = false;
+    net.fault = Box::new(move |to, text| match to {
+        Dest::Phone(p)
+            if p == a
+                && !done
+                && text.starts_with("SIP/2.0 200")
+                && header(text, "CSeq") == Some("1 INVITE")
+                && header(text, "Call-ID") != Some(&old[..]) =>
+        {
+            done = true;
+            Fault::Rewrite(without_body(text))
+        }
+        _ => Fault::Deliver,
+    });
+    net.cut(a);
+    net.advance(3_000);
+    assert_eq!(moves(&net, a).len(), 1, "one move");
+    let log = &net.phones[a].media.log;
+    let reoffer = log
+        .iter()
+        .rposition(|(_, c)| matches!(c, MediaCommand::CreateReoffer { .. }))
+        .unwrap();
+    assert!(
+        !log[reoffer..]
+            .iter()
+            .any(|(_, c)| matches!(c, MediaCommand::ApplyAnswer { .. } | MediaCommand::Close)),
+        "{log:?}"
+    );
+    assert_eq!(ended_count(&net, a), 0, "{:?}", net.events(a));
+    assert_eq!(net.state(a, &ca), Some(CallState::Active));
+    let live_b = live(&net, b);
+    assert_eq!(live_b.len(), 1);
+    // The new dialog is the call's: the hangup reaches the peer through it.
+    net.with(a, |ua, now| ua.hangup(now, &ca)).unwrap();
+    net.drive();
+    assert_eq!(
+        net.ended(b, &live_b[0]).map(|e| e.0),
+        Some(EndCause::HangupRemote)
+    );
+}
