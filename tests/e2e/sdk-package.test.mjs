@@ -1,5 +1,7 @@
 // The package as users get it: `npm pack` of npm/, installed into a fresh directory, then
-// loaded from there by ESM import in one page and by a script tag in another.
+// loaded from there by ESM import in one page and by a script tag in another. Each lists the
+// devices: the ESM page through the lazy chunk dist/devices.js beside its entry, the script tag
+// from its one file.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,7 +54,7 @@ describe('the packed npm tarball', { timeout: 120_000 }, () => {
   });
 
   test('the tarball holds the built package and nothing else, with zero runtime dependencies', () => {
-    for (const f of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/engine.js', 'dist/engine_bg.wasm', 'dist/klink-call-sdk.iife.js']) {
+    for (const f of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/engine.js', 'dist/engine_bg.wasm', 'dist/devices.js', 'dist/klink-call-sdk.iife.js']) {
       assert.ok(tarball.files.includes(f), `${f} is packed: ${tarball.files.join(', ')}`);
     }
     assert.deepEqual(tarball.files.filter((f) => /^(src|pkg|test)\//.test(f)), [], 'no sources or staging packed');
@@ -76,19 +78,29 @@ describe('the packed npm tarball', { timeout: 120_000 }, () => {
     assert.deepEqual(JSON.parse(out), { named: 'function', error: 'function', same: true, init: 'init_failed', isSdkError: true });
   });
 
-  test('ESM: the entry of the exports map, imported in a page, registers', async () => {
+  /** listDevices() works, and the page fetched these device chunks (paths), no other. */
+  async function assertDevices(page, chunks) {
+    const lists = await page.invoke('listDevices');
+    assert.equal(lists.ok, true, JSON.stringify(lists));
+    assert.ok(lists.value.audioinput.length >= 1, JSON.stringify(lists.value));
+    const fetched = await page.page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
+    assert.deepEqual(fetched.filter((p) => p.endsWith('/devices.js')), chunks);
+  }
+
+  test('ESM: the entry of the exports map, imported in a page, registers; listDevices() fetches devices.js beside it', async () => {
     const entry = manifest.exports['.'].import ?? manifest.exports['.'].default;
     const page = await openSdkPage(browser, stack, { name: 'esm', esm: `/pkg/${entry.replace(/^\.\//, '')}` });
     assert.equal((await page.info()).via, 'esm');
     await page.initRegistered(sdkConfig(stack, alice, DEMO.tokens.acme));
     assert.deepEqual(await page.isRegistered(), { value: true, type: 'boolean' });
     assert.equal((await stack.contacts(alice.extension)).length, 1, 'Kamailio lists the contact');
+    await assertDevices(page, ['/pkg/dist/devices.js']);
     assert.equal((await page.destroy()).ok, true);
     assert.deepEqual(await stack.contacts(alice.extension), []);
     await page.close();
   });
 
-  test('script tag: the IIFE build defines window.KlinkCallSdk, loads its wasm from next to it, registers', async () => {
+  test('script tag: the IIFE build defines window.KlinkCallSdk, loads its wasm from next to it, registers; listDevices() needs no other file', async () => {
     const iife = manifest.exports['./iife'];
     assert.ok(iife, 'the exports map names the script-tag build');
     const page = await openSdkPage(browser, stack, { name: 'iife', iife: `/pkg/${iife.replace(/^\.\//, '')}` });
@@ -97,6 +109,7 @@ describe('the packed npm tarball', { timeout: 120_000 }, () => {
     assert.ok(info.hasErrorClass, 'window.KlinkCallSdk.KlinkCallSdkError exists');
     await page.initRegistered(sdkConfig(stack, bob, DEMO.tokens.acme));
     assert.equal((await stack.contacts(bob.extension)).length, 1, 'Kamailio lists the contact');
+    await assertDevices(page, []);
     // The bad-config path goes through the same build's error class.
     const bad = await page.init({ userEmail: bob.email, accessToken: 'nope', apiBaseUrl: stack.apiBaseUrl });
     assert.equal(bad.code, 'invalid_config');
