@@ -3,6 +3,7 @@
 import { engineSettings, parseConfig } from './config.js';
 import { fetchCredentials, refresher } from './credentials.js';
 import { KlinkCallSdkError } from './error.js';
+import { callObject, event, statsObject } from './events.js';
 import { claimInstance, watchPage } from './lifecycle.js';
 
 export { KlinkCallSdkError };
@@ -244,7 +245,7 @@ export class KlinkCallSdk {
     const fresh = refresher(settings, (body) => run(engine, 'credentials', '', body), (payload) => emit('error', payload));
     try {
       // The response goes straight to the engine, which keeps the password: nothing here holds it.
-      engine = Engine.create(engineSettings(settings), await credentials, emit, fresh.refresh);
+      engine = Engine.create(engineSettings(settings), await credentials, (kind, values) => emit(...event(kind, values)), fresh.refresh);
     } catch (err) {
       release();
       throw toError(err, 'init_failed');
@@ -495,7 +496,7 @@ export class KlinkCallSdk {
     const wanted = name === 'hold';
     await this.#control(name, callId);
     // Already as wanted: nothing was sent.
-    if (run(this.#engine, 'getCalls').find((c) => c.id === callId)?.held === wanted) return;
+    if (this.getCalls().find((c) => c.id === callId)?.held === wanted) return;
     return this.#outcome(callId, {
       callUpdated: (p, resolve) => p.call.held === wanted && resolve(),
       holdFailed: (p, resolve, reject) => reject(new KlinkCallSdkError('hold_failed', p.reason)),
@@ -588,7 +589,7 @@ export class KlinkCallSdk {
    */
   async getStats(callId) {
     const stats = await new Promise((resolve, reject) => {
-      this.#control('getStats', callId, resolve).catch(reject);
+      this.#control('getStats', callId, (values) => resolve(values && statsObject(values))).catch(reject);
     });
     if (!stats) throw new KlinkCallSdkError('invalid_state', `the statistics of call ${callId} could not be read: the call ended`);
     return stats;
@@ -686,7 +687,7 @@ export class KlinkCallSdk {
   /** Snapshots of the calls in progress. */
   getCalls() {
     if (this.#destroyed || !this.#engine) return [];
-    return run(this.#engine, 'getCalls');
+    return run(this.#engine, 'getCalls').map(callObject);
   }
 
   /** Whether the extension is registered right now. */

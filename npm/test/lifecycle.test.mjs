@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import { SETTINGS } from '../src/config.js';
 import { claimInstance, watchPage } from '../src/lifecycle.js';
 import { KlinkCallSdk, setEngineLoader } from '../src/sdk.js';
+import { byName } from './lib/stand-in.mjs';
 
 const KEY = 'klink-call-sdk:instance';
 const UUID = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -227,7 +228,7 @@ before(async () => {
   for (const name of ['WebSocket', 'RTCPeerConnection']) {
     if (typeof globalThis[name] !== 'function') undoGlobals.push(install(name, function () {}));
   }
-  setEngineLoader(async () => StandInEngine);
+  setEngineLoader(async () => byName(StandInEngine));
   api = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ extension: '1001', sipUri: 'sip:1001@pbx.test', wsServers: ['wss://pbx.test/ws'] }));

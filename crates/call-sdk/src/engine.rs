@@ -31,7 +31,7 @@ use crate::credentials::{self, Credentials};
 use crate::error::{ErrorCode, SdkError};
 use crate::js;
 use crate::media::{MediaNotice, MediaOp, MediaSession, MediaSettings};
-use crate::payload::{self, WallClock};
+use crate::payload::{self, kind, Value, WallClock};
 use crate::socket::{NetworkWatch, Socket, SocketEvent};
 use crate::stats;
 
@@ -268,10 +268,8 @@ impl Engine {
             command::GET_STATS => s.get_stats(call_id, arg)?,
             command::GET_CALLS => {
                 let ua = s.ua.borrow();
-                let calls: Array = ua
-                    .calls()
-                    .map(|c| JsValue::from(payload::call(c, s.clock)))
-                    .collect();
+                let calls: Vec<Value<'_>> = ua.calls().map(Value::Call).collect();
+                let calls = payload::array(&calls, s.clock);
                 return Ok(calls.into());
             }
             command::SET_INPUT_DEVICE => return Ok(s.set_input(&arg)),
@@ -456,14 +454,16 @@ impl Shared {
         self.log(LogLevel::Debug, &[what, &text].concat());
     }
 
-    fn emit(&self, name: &str, payload: &JsValue) {
+    /// Hands the wrapper an event: its number and its payload's values (see [`payload`]).
+    fn emit(&self, kind: u32, values: &[Value<'_>]) {
+        let values = payload::array(values, self.clock);
         if let Err(e) = self
             .emit
-            .call2(&JsValue::NULL, &JsValue::from_str(name), payload)
+            .call2(&JsValue::NULL, &JsValue::from(kind), &values)
         {
             self.log(
                 LogLevel::Error,
-                &["listener of ", name, " threw: ", &js::describe(&e)].concat(),
+                &["event listener threw: ", &js::describe(&e)].concat(),
             );
         }
     }
@@ -689,16 +689,8 @@ impl Shared {
             } => {
                 if let Err(why) = session.insert_dtmf(&tones, duration, gap) {
                     drop(media);
-                    let payload = js::object(&[
-                        ("scope", JsValue::from_str("media")),
-                        (
-                            "detail",
-                            JsValue::from_str(
-                                &["DTMF not sent on call ", &key, ": ", &why].concat(),
-                            ),
-                        ),
-                    ]);
-                    self.emit("error", &payload.into());
+                    let detail = ["DTMF not sent on call ", &key, ": ", &why].concat();
+                    self.emit(kind::ERROR, &[Value::Str("media"), Value::Str(&detail)]);
                 }
             }
             // Handled above, before a session is looked up or made.
@@ -739,7 +731,10 @@ impl Shared {
             };
             let stats = s.ua.borrow().stats(&call, sample);
             let _ = match stats {
-                Ok(stats) => done.call1(&JsValue::NULL, &payload::stats(&call, &stats)),
+                Ok(stats) => done.call1(
+                    &JsValue::NULL,
+                    &payload::array(&payload::stats(&call, &stats), s.clock),
+                ),
                 Err(_) => done.call0(&JsValue::NULL),
             };
         });
@@ -805,11 +800,10 @@ impl Shared {
             .borrow_mut()
             .push((call_id.to_string(), Clone::clone(&stream)));
         self.play(&stream);
-        let payload = js::object(&[
-            ("callId", JsValue::from_str(call_id)),
-            ("stream", stream.into()),
-        ]);
-        self.emit("remoteStream", &payload.into());
+        self.emit(
+            kind::REMOTE_STREAM,
+            &[Value::Str(call_id), Value::Js(&stream)],
+        );
     }
 
     /// Plays `stream` in the attached element; an autoplay refusal becomes an `error` event.
@@ -838,17 +832,12 @@ impl Shared {
                 .concat();
                 // NotAllowedError: the autoplay policy wants a user gesture first.
                 let blocked = name == "NotAllowedError";
-                let payload = js::object(&[
-                    (
-                        "scope",
-                        JsValue::from_str(if blocked { "audio" } else { "media" }),
-                    ),
-                    ("detail", JsValue::from_str(&detail)),
-                ]);
-                if blocked {
-                    js::set(&payload, "code", &JsValue::from_str("autoplay_blocked"));
-                }
-                s.emit("error", &payload.into());
+                let values = [
+                    Value::Str(if blocked { "audio" } else { "media" }),
+                    Value::Str(&detail),
+                    Value::Str("autoplay_blocked"),
+                ];
+                s.emit(kind::ERROR, &values[..2 + usize::from(blocked)]);
             }
         });
     }
@@ -915,9 +904,7 @@ impl Shared {
             | Event::QualityWarningCleared { .. }
             | Event::Message { .. } => {}
         }
-        if let Some((name, payload)) = payload::event(&event, self.clock) {
-            self.emit(name, &payload);
-        }
+        payload::event(&event, |kind, values| self.emit(kind, values));
     }
 
     /// Hands the credentials the wrapper fetched after a `refresh()` to the core; a response
@@ -956,7 +943,7 @@ impl Shared {
         }
         self.pending.borrow_mut().clear();
         self.log(LogLevel::Info, "destroyed");
-        self.emit("destroyed", &JsValue::UNDEFINED);
+        self.emit(kind::DESTROYED, &[]);
     }
 }
 

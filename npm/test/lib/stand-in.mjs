@@ -4,6 +4,24 @@
 import { after, before } from 'node:test';
 import { createServer } from 'node:http';
 import { KlinkCallSdk, setEngineLoader } from '../../src/sdk.js';
+import { CALL, EVENTS } from '../../src/events.js';
+
+/**
+ * The values the engine hands `emit` for the event `name` with `payload` (the reverse of
+ * npm/src/events.js), so a stand-in engine can emit by name.
+ */
+export function positional(name, payload) {
+  const [, ...fields] = EVENTS.find(([n]) => n === name);
+  const values = fields.map((field) => (field === 'call' ? CALL.map((key) => payload.call[key]) : payload?.[field]));
+  while (values.length && values.at(-1) === undefined) values.pop();
+  return [EVENTS.findIndex(([n]) => n === name), values];
+}
+
+/** `Engine` with `create` handing it an `emit(name, payload)`, as stand-ins call it. */
+export const byName = (Engine) => ({
+  create: (settings, credentials, emit, refresh) =>
+    Engine.create(settings, credentials, (name, payload) => emit(...positional(name, payload)), refresh),
+});
 
 /**
  * Registers the file's before/after hooks for `Engine` and returns `init(extra)`: a
@@ -15,7 +33,7 @@ export function withStandInEngine(Engine) {
 
   before(async () => {
     for (const name of standIns) globalThis[name] = function () {};
-    setEngineLoader(async () => Engine);
+    setEngineLoader(async () => byName(Engine));
     api = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ extension: '1001', sipUri: 'sip:1001@pbx.test', wsServers: ['wss://pbx.test/ws'] }));
