@@ -342,26 +342,6 @@ impl Ua {
         }
     }
 
-    /// A request in the call's dialog; `body` is SDP for INVITE, else DTMF for INFO.
-    pub(crate) fn send_in_dialog(
-        &mut self,
-        now: Instant,
-        id: &CallId,
-        purpose: Purpose,
-        method: &str,
-        body: Option<String>,
-    ) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.send_in_dialog(&mut cx, purpose, method, body);
-        }
-    }
-
-    /// Cancels the INVITE: see [`Call::send_cancel`].
-    pub(crate) fn send_cancel(&mut self, now: Instant, id: &CallId) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.send_cancel(&mut cx);
-        }
-    }
     /// The peer's CANCEL of the call's INVITE (transaction `invite_server`).
     pub(crate) fn on_remote_cancel(&mut self, now: Instant, id: &CallId, invite_server: usize) {
         if let Some((call, mut cx)) = self.call_context(now, id) {

@@ -79,29 +79,29 @@ impl Ua {
     /// response (§9.1, whose concern is a CANCEL overtaking its INVITE on an unordered
     /// transport; a WebSocket delivers them in order).
     fn send_deferred(&mut self, now: Instant) {
-        let mut byes = Vec::new();
-        let mut cancels = Vec::new();
-        for call in &mut self.calls {
-            if call.bye_after_ack {
-                call.bye_after_ack = false;
-                call.timers.stop(CallTimer::AckWait);
-                byes.push(call.info.id.clone());
-            } else if call.invite_out == InviteOut::CancelDue {
-                cancels.push(call.info.id.clone());
+        // The BYEs first, then the CANCELs (a call has one or the other).
+        for i in 0..self.calls.len() {
+            if let Some((call, mut cx)) = self.call_at(now, i) {
+                if call.bye_after_ack {
+                    call.bye_after_ack = false;
+                    call.timers.stop(CallTimer::AckWait);
+                    call.send_in_dialog(&mut cx, Purpose::Bye, "BYE", None);
+                }
             }
         }
-        // An INVITE that has its final response already needs no CANCEL.
-        cancels.retain(|id| {
-            self.clients.iter().any(|c| {
-                !c.tx.is_final()
-                    && matches!(&c.owner, Owner::Call(cid, Purpose::Invite) if cid == id)
-            })
-        });
-        for id in &byes {
-            self.send_in_dialog(now, id, Purpose::Bye, "BYE", None);
-        }
-        for id in &cancels {
-            self.send_cancel(now, id);
+        for i in 0..self.calls.len() {
+            if let Some((call, mut cx)) = self.call_at(now, i) {
+                // An INVITE that has its final response already needs no CANCEL.
+                let id = &call.info.id;
+                if call.invite_out == InviteOut::CancelDue
+                    && cx.clients.iter().any(|c| {
+                        !c.tx.is_final()
+                            && matches!(&c.owner, Owner::Call(cid, Purpose::Invite) if cid == id)
+                    })
+                {
+                    call.send_cancel(&mut cx);
+                }
+            }
         }
     }
 }

@@ -77,14 +77,11 @@ impl Ua {
         let reconnect = self.was_connected;
         self.was_connected = true;
         // Requests that were in flight when the flow died go out again on the new one.
-        let pending: Vec<String> = self
-            .clients
-            .iter()
-            .filter(|c| !c.tx.is_final() && !matches!(c.owner, Owner::Register | Owner::Probe(_)))
-            .map(|c| c.tx.request.clone())
-            .collect();
-        for text in pending {
-            self.transmit(text);
+        for c in &self.clients {
+            if !c.tx.is_final() && !matches!(c.owner, Owner::Register | Owner::Probe(_)) {
+                self.outputs
+                    .push_back(Output::Transmit(c.tx.request.clone()));
+            }
         }
         if self.reg.wanted {
             self.send_register(now);
