@@ -4,8 +4,7 @@
 
 use super::{cseq_of, BusyPolicy, Owner, Purpose, Ua};
 use crate::call::{
-    dtmf_timing, validate_tones, Call, CallTimer, Negotiation, Refer, RequestHead, DTMF_DURATION,
-    DTMF_GAP,
+    dtmf_timing, validate_tones, Call, Negotiation, Refer, RequestHead, DTMF_DURATION, DTMF_GAP,
 };
 use crate::error::CommandError;
 use crate::events::{CallDirection, CallId, EndCause, ErrorScope, Event};
@@ -266,13 +265,6 @@ impl Ua {
     pub(crate) fn on_call_request_timeout(&mut self, now: Instant, id: &CallId, purpose: Purpose) {
         if let Some((call, mut cx)) = self.call_context(now, id) {
             call.on_request_timeout(&mut cx, purpose);
-        }
-    }
-
-    /// A timer of the call `id` fired: see [`Call::on_timer`].
-    pub(crate) fn on_call_timer(&mut self, now: Instant, id: &CallId, timer: CallTimer) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_timer(&mut cx, timer);
         }
     }
 

@@ -747,18 +747,23 @@ impl Ua {
                 }
             }
         }
-        // Client transactions.
+        // Client transactions: every expiry first, then the owners hear of theirs. The
+        // indices hold: handlers only push new transactions (`after` drops finished ones).
         let mut timed_out = Vec::new();
-        for entry in &mut self.clients {
+        for (i, entry) in self.clients.iter_mut().enumerate() {
             if entry.tx.deadline().is_some_and(|d| d <= now) {
                 fired = true;
                 if entry.tx.on_timeout(now) == Expiry::TimedOut {
-                    timed_out.push(entry.owner.clone());
+                    timed_out.push(i);
                 }
             }
         }
-        for owner in timed_out {
-            self.on_client_timeout(now, owner);
+        for i in timed_out {
+            match self.clients.get(i).map(|c| c.owner.clone()) {
+                Some(Owner::Register) => self.on_register_failure(now, 408, "Request Timeout"),
+                Some(Owner::Call(id, purpose)) => self.on_call_request_timeout(now, &id, purpose),
+                Some(Owner::Detached | Owner::Probe(_)) | None => {}
+            }
         }
         // Server transactions. A failure response never ACKed (Timer H) needs nothing
         // more from us.
@@ -768,26 +773,21 @@ impl Ua {
                 entry.tx.on_timeout(now);
             }
         }
-        // Calls.
+        // Calls: every due timer first, then each call acts (by index: handlers add no
+        // call and drop none).
         let mut due = Vec::new();
-        for call in &mut self.calls {
+        for (i, call) in self.calls.iter_mut().enumerate() {
             while let Some(t) = call.timers.pop_expired(now) {
-                due.push((call.info.id.clone(), t));
+                due.push((i, t));
             }
         }
-        for (id, t) in due {
+        for (i, t) in due {
             fired = true;
-            self.on_call_timer(now, &id, t);
+            if let Some((call, mut cx)) = self.call_at(now, i) {
+                call.on_timer(&mut cx, t);
+            }
         }
         fired
-    }
-
-    fn on_client_timeout(&mut self, now: Instant, owner: Owner) {
-        match owner {
-            Owner::Register => self.on_register_failure(now, 408, "Request Timeout"),
-            Owner::Call(id, purpose) => self.on_call_request_timeout(now, &id, purpose),
-            Owner::Detached | Owner::Probe(_) => {}
-        }
     }
 
     /// Drops finished transactions and calls, and completes a shutdown when idle.
