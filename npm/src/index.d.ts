@@ -259,7 +259,10 @@ export interface KlinkCallSdkEvents {
    * when no INVITE was sent (the microphone or connection failed first).
    */
   sessionEnded: { callId: string; cause: EndCause; status: number | null };
-  /** A call's remote audio; play it, or let `attachAudio` do it. */
+  /**
+   * A call's remote audio; play it, or let `attachAudio` do it. Emitted again with a new stream
+   * when the call moves to a new connection after a reconnect (the old one goes silent).
+   */
   remoteStream: { callId: string; stream: MediaStream };
   /** The SIP WebSocket is open. */
   connected: void;

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser } from './lib/browser.mjs';
-import { audioBothWays, farEndCallsSdk, sdkCallsFarEnd } from './lib/calls.mjs';
+import { watchMove } from './lib/audio.mjs';
+import { audioBothWays, farEndCallsSdk, HEARD_BY_FAR, HEARD_BY_SDK, sdkCallsFarEnd } from './lib/calls.mjs';
 import { openFarEnd } from './lib/farend.mjs';
 import { openSdkPage, requireSdkBuild, SDK_STATIC, sdkConfig } from './lib/sdkpage.mjs';
 import { DEMO, startCluster } from './lib/stack.mjs';
@@ -111,6 +112,7 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
     const edgeB = cluster.edges[1];
     const fromSdk = await sdk.mark();
     const fromFar = await far.mark();
+    const watch = await watchMove(sdk, far, callId, { heardBySdk: HEARD_BY_SDK, heardByFar: HEARD_BY_FAR });
     const [t0, f0] = await clocks();
     await fault(cluster.edges[0]);
     const disconnected = await sdk.waitFor('disconnected', { from: fromSdk, timeout: noticeTimeout });
@@ -133,6 +135,12 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
     // Audio stops when JsSIP ends the old session and comes back once the new one's media is up.
     await audioBothWays(sdk, callId, far, moved.session);
     const [audioAt] = await clocks();
+    // The move's 2xx is JsSIP's `accepted` of the new session: from it the SDK hears JsSIP again
+    // within 1 s (on a fresh RTCPeerConnection, decision 0007).
+    const accepted = await far.waitFor('accepted', { from: replaces.seq, where: { session: incoming.session } });
+    const heard = await watch.stop(replaces, accepted);
+    assert.notEqual(heard.farBackMs, null, 'JsSIP hears the SDK again after the move');
+    assert.ok(heard.sdkBackMs !== null && heard.sdkBackMs <= 1000, `the SDK hears JsSIP within 1 s of the move's 2xx (${heard.sdkBackMs} ms)`);
 
     const calls = await sdk.getCalls();
     assert.deepEqual(calls.map((c) => [c.id, c.state]), [[callId, 'active']], 'the same call, still active');
@@ -147,6 +155,8 @@ describe('two Kamailio edges sharing registrations (DMQ)', { timeout: 150_000 },
         registeredOnBMs: Math.round(registered.at - t0),
         movedMs: Math.round(confirmed.at - f0),
         audioBackMs: Math.round(audioAt - t0),
+        sdkHearsAfter2xxMs: heard.sdkBackMs,
+        farHearsAfter2xxMs: heard.farBackMs,
       },
     };
   }

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser } from './lib/browser.mjs';
-import { audioBothWays, HEARD_BY_SDK, sdkCallsFarEnd } from './lib/calls.mjs';
+import { watchMove } from './lib/audio.mjs';
+import { audioBothWays, HEARD_BY_FAR, HEARD_BY_SDK, sdkCallsFarEnd } from './lib/calls.mjs';
 import { DEMO } from './lib/credentials.mjs';
 import { openFarEnd } from './lib/farend.mjs';
 import { startKamailio } from './lib/kamailio.mjs';
@@ -54,35 +55,6 @@ describe('SDK behind a plain RFC 5626 edge: a cut or a restart mid-call leaves n
     }
   }
 
-  /**
-   * The longest stretch in which the SDK heard nothing of the call, sampled every ~60 ms
-   * until stop() is called: { stop(): Promise<gap ms> }.
-   */
-  function watchSdkAudio(sdk, callId) {
-    let running = true;
-    let longest = 0;
-    let silentSince = null;
-    const done = (async () => {
-      while (running) {
-        const level = await sdk.peakEnergy(40, callId).catch(() => 0);
-        const now = Date.now();
-        if (level > HEARD_BY_SDK) {
-          if (silentSince !== null) longest = Math.max(longest, now - silentSince);
-          silentSince = null;
-        } else if (silentSince === null) {
-          silentSince = now;
-        }
-      }
-      return longest;
-    })();
-    return {
-      async stop() {
-        running = false;
-        return done;
-      },
-    };
-  }
-
   async function restartKamailio() {
     await kamailio.stop();
     await sleep(DOWN_MS);
@@ -108,7 +80,8 @@ describe('SDK behind a plain RFC 5626 edge: a cut or a restart mid-call leaves n
 
     const fromSdk = await sdk.mark();
     const fromFar = await far.mark();
-    const audio = watchSdkAudio(sdk, callId);
+    // Both sides' remote audio, sampled every 10 ms from before the fault to after the move.
+    const watch = await watchMove(sdk, far, callId, { heardBySdk: HEARD_BY_SDK, heardByFar: HEARD_BY_FAR });
     const faultAt = Date.now();
     if (fault === 'cut') {
       assert.equal(relay.cut(), 1, 'the SDK\'s connection was cut');
@@ -118,7 +91,7 @@ describe('SDK behind a plain RFC 5626 edge: a cut or a restart mid-call leaves n
 
     // JsSIP gets the INVITE with Replaces for its session and takes it: the new session
     // rings (an application answers a replacing call at once), the old one ends.
-    await far.waitFor('replaces', { from: fromFar, timeout: 15_000, where: { session } });
+    const replaces = await far.waitFor('replaces', { from: fromFar, timeout: 15_000, where: { session } });
     const replacing = await far.waitFor('incoming', { from: fromFar, timeout: 5000 });
     await far.answer(replacing.session);
     await far.waitFor('confirmed', { from: fromFar, where: { session: replacing.session } });
@@ -128,14 +101,28 @@ describe('SDK behind a plain RFC 5626 edge: a cut or a restart mid-call leaves n
     assert.notEqual(replacing.callId, incoming.callId, 'a new dialog (Call-ID)');
 
     await audioBothWays(sdk, callId, far, replacing.session);
-    const gapMs = await audio.stop();
-    console.log(`# ${fault}: fault → new dialog confirmed ${movedMs} ms; longest silence at the SDK ${gapMs} ms`);
+    // The move's 2xx: JsSIP's `accepted` of the replacing session (its 200 OK went out).
+    const accepted = await far.waitFor('accepted', { from: fromFar, where: { session: replacing.session } });
+    const heard = await watch.stop(replaces, accepted);
+    console.log(`# ${fault}: fault → new dialog confirmed ${movedMs} ms; after the move's 2xx the SDK hears JsSIP again in ` +
+      `${heard.sdkBackMs} ms (silent ${heard.sdkSilentMs} ms), JsSIP hears the SDK in ${heard.farBackMs} ms ` +
+      `(silent ${heard.farSilentMs} ms); longest silence at the SDK ${heard.sdkLongestMs} ms`);
+    assert.notEqual(heard.farBackMs, null, 'JsSIP hears the SDK again after the move');
+    assert.ok(heard.sdkBackMs !== null && heard.sdkBackMs <= 1000, `the SDK hears JsSIP within 1 s of the move's 2xx (${heard.sdkBackMs} ms)`);
 
     // Same call at the SDK: no sessionEnded, still listed, still active.
     const sdkEvents = (await sdk.events(fromSdk)).filter((e) => e.source === 'sdk');
     assert.deepEqual(sdkEvents.filter((e) => e.type === 'sessionEnded'), [], `no sessionEnded: ${sdkEvents.map((e) => e.type).join(', ')}`);
     const calls = await sdk.getCalls();
     assert.deepEqual(calls.map((c) => [c.id, c.state]), [[callId, 'active']]);
+    // One connection carries the call: the one of the move (the old one is closed).
+    const openConnections = async () => (await sdk.media()).peerConnections.filter((pc) => pc.signalingState !== 'closed');
+    assert.equal((await openConnections()).length, 1, `one open RTCPeerConnection: ${JSON.stringify((await sdk.media()).peerConnections)}`);
+    // Its audio is a new remote stream, which the attachAudio element plays.
+    const streams = (await sdk.eventsOf('remoteStream', fromSdk)).filter((e) => e.payload.callId === callId);
+    assert.equal(streams.length, 1, 'one new remoteStream for the new connection');
+    const attached = await sdk.attachedAudio();
+    assert.deepEqual([attached.streamId, attached.paused], [streams[0].payload.streamId, false], 'the attached element plays it');
     // One dialog at Kamailio: the new one (after a cut, the old one ended with JsSIP's BYE;
     // after a restart, it died with the old process).
     const dialogs = await until(async () => {
@@ -161,6 +148,7 @@ describe('SDK behind a plain RFC 5626 edge: a cut or a restart mid-call leaves n
     assert.ok(endedMs <= 1000, `ended within 1 s (${endedMs} ms)`);
     await until(async () => (await kamailio.dialogs()).length === 0, 'no dialog left at Kamailio');
     assert.deepEqual(await sdk.getCalls(), []);
+    await until(async () => (await openConnections()).length === 0, 'every RTCPeerConnection closed after the call');
     assert.deepEqual(await sdk.eventsOf('pageError'), [], 'no uncaught error in the SDK page');
     await sdk.destroy();
     await far.stop();

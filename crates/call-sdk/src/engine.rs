@@ -678,7 +678,8 @@ impl Shared {
             MediaCommand::CreateReoffer {
                 direction,
                 ice_restart,
-            } => session.run(MediaOp::Reoffer(direction, ice_restart)),
+                fresh,
+            } => session.run(MediaOp::Reoffer(direction, ice_restart, fresh)),
             MediaCommand::Rollback => session.run(MediaOp::Rollback),
             MediaCommand::SetMuted(muted) => session.set_muted(muted),
             MediaCommand::SetMutedIn(muted) => session.set_muted_in(muted),
@@ -794,12 +795,27 @@ impl Shared {
         })
     }
 
+    /// A call's remote stream: a new call's, or a moved call's new one (decision 0007), which
+    /// takes its place and plays where the old one did.
     fn remote_stream(self: &Rc<Self>, call_id: &str, stream: MediaStream) {
+        let mut streams = self.remote_streams.borrow_mut();
         // `Clone::clone`, not `stream.clone()`: the latter is JS `MediaStream.clone()` (new tracks).
-        self.remote_streams
-            .borrow_mut()
-            .push((call_id.to_string(), Clone::clone(&stream)));
-        self.play(&stream);
+        let entry = (call_id.to_string(), Clone::clone(&stream));
+        let at = streams.iter().position(|(c, _)| c == call_id);
+        let playing = match at {
+            Some(i) => {
+                streams[i] = entry;
+                i + 1 == streams.len()
+            }
+            None => {
+                streams.push(entry);
+                true
+            }
+        };
+        drop(streams);
+        if playing {
+            self.play(&stream);
+        }
         self.emit(
             kind::REMOTE_STREAM,
             &[Value::Str(call_id), Value::Js(&stream)],

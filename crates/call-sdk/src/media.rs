@@ -73,8 +73,10 @@ pub enum MediaOp {
     /// Apply the remote answer to our offer: [`MediaOutcome::RemoteApplied`].
     ApplyAnswer(String),
     /// A new offer with this direction (hold and resume), with new ICE credentials when
-    /// asked (an ICE restart): [`MediaOutcome::LocalOffer`].
-    Reoffer(Direction, bool),
+    /// asked (an ICE restart), from a fresh connection when asked (a move, see
+    /// [`MediaCommand::CreateReoffer`](sip_core::media::MediaCommand::CreateReoffer)):
+    /// [`MediaOutcome::LocalOffer`].
+    Reoffer(Direction, bool, bool),
     /// Undo our last offer, which the peer refused; reports nothing.
     Rollback,
 }
@@ -137,6 +139,9 @@ struct Inner {
     notify: Box<dyn Fn(MediaNotice)>,
     pc: RefCell<Option<RtcPeerConnection>>,
     callbacks: RefCell<Option<PcCallbacks>>,
+    /// The connection a move offered from: the call's once its answer is applied, closed by
+    /// a rollback.
+    next: RefCell<Option<PcCallbacks>>,
     tone_callback: RefCell<Option<ToneCallback>>,
     local: RefCell<Option<MediaStream>>,
     /// The call's remote audio, as handed to the app.
@@ -178,6 +183,7 @@ impl MediaSession {
                 notify: Box::new(notify),
                 pc: RefCell::new(None),
                 callbacks: RefCell::new(None),
+                next: RefCell::new(None),
                 tone_callback: RefCell::new(None),
                 local: RefCell::new(None),
                 remote: RefCell::new(None),
@@ -222,6 +228,9 @@ impl MediaSession {
         let inner = &self.inner;
         let sender = inner.audio_sender()?;
         let stream = MediaStream::new_with_tracks(&Array::of1(&track)).ok()?;
+        if let Some(next) = inner.next.borrow().as_ref().and_then(|n| sender_of(&n.pc)) {
+            let _ = next.replace_track(Some(&track));
+        }
         if let Some(old) = inner.local.replace(Some(stream)) {
             stop_tracks(&old);
         }
@@ -303,7 +312,11 @@ async fn drain(inner: Rc<Inner>) {
         let outcome = match inner.perform(op).await {
             Ok(Some(outcome)) => outcome,
             Ok(None) => continue,
-            Err(err) => MediaOutcome::Failed(js::describe(&err)),
+            Err(err) => {
+                // A move's offer that failed leaves no connection behind.
+                inner.drop_next();
+                MediaOutcome::Failed(js::describe(&err))
+            }
         };
         if inner.closed.get() {
             inner.queue.borrow_mut().clear();
@@ -364,6 +377,7 @@ impl Inner {
         }
         drop(self.tone_callback.borrow_mut().take());
         drop(self.callbacks.borrow_mut().take());
+        self.drop_next();
         let local = self.local.borrow_mut().take();
         if let Some(stream) = local {
             stop_tracks(&stream);
@@ -396,16 +410,20 @@ impl Inner {
                 MediaOutcome::LocalAnswer(sdp)
             }
             MediaOp::ApplyAnswer(remote) => {
+                self.swap();
                 let pc = self.current_pc()?;
                 let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
                 desc.set_sdp(&remote);
                 self.settle(pc.set_remote_description(&desc)).await?;
                 MediaOutcome::RemoteApplied
             }
-            MediaOp::Reoffer(direction, ice_restart) => {
-                let pc = self.current_pc()?;
+            MediaOp::Reoffer(direction, ice_restart, fresh) => {
+                let mut pc = self.current_pc()?;
                 self.previous_direction
                     .set(self.direction.replace(direction));
+                if fresh {
+                    pc = self.fresh()?;
+                }
                 set_direction(&pc, direction);
                 self.apply_microphone();
                 let options = js::object(&[("iceRestart", JsValue::from_bool(ice_restart))]);
@@ -426,14 +444,52 @@ impl Inner {
                 let pc = self.current_pc()?;
                 let previous = self.previous_direction.get();
                 self.direction.set(previous);
-                set_direction(&pc, previous);
                 self.apply_microphone();
+                // A move's offer was made on a connection of its own: closing it undoes the
+                // offer, and the call's (stable: a rollback would fail) was never touched.
+                if self.drop_next() {
+                    return Ok(None);
+                }
+                set_direction(&pc, previous);
                 let desc = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
                 self.settle(pc.set_local_description(&desc)).await?;
                 return Ok(None);
             }
         };
         Ok(Some(outcome))
+    }
+
+    /// A connection for a move (decision 0007): the call's configuration, sending the track
+    /// the call's connection sends (shared: mute and hold apply to both).
+    fn fresh(self: &Rc<Self>) -> Result<RtcPeerConnection, JsValue> {
+        let pc = self.open()?;
+        if let Some(stream) = self.local.borrow().as_ref() {
+            add_tracks(&pc, stream)?;
+        }
+        Ok(pc)
+    }
+
+    /// Closes the connection a move offered from; `false` when there was none.
+    fn drop_next(&self) -> bool {
+        let next = self.next.borrow_mut().take();
+        next.map(|next| next.pc.close()).is_some()
+    }
+
+    /// `next` becomes the call's connection: the first one, or a move's when its answer
+    /// came (its remote track makes a new remote stream; the old connection is closed, the
+    /// local track lives on).
+    fn swap(self: &Rc<Self>) {
+        let Some(next) = self.next.borrow_mut().take() else {
+            return;
+        };
+        *self.pc.borrow_mut() = Some(next.pc.clone());
+        let old = self.callbacks.borrow_mut().replace(next);
+        if let Some(old) = old {
+            old.pc.close();
+        }
+        self.ice_up.set(false);
+        *self.remote.borrow_mut() = None;
+        self.watch_tones();
     }
 
     fn current_pc(&self) -> Result<RtcPeerConnection, JsValue> {
@@ -523,11 +579,7 @@ impl Inner {
             return Err(closed_error());
         }
         // `addTrack` takes over the transceiver the remote offer created and makes it sendrecv.
-        for track in stream.get_audio_tracks().iter() {
-            let track: MediaStreamTrack = track.unchecked_into();
-            pc.unchecked_ref::<CheckedPeerConnection>()
-                .add_track(&track, &stream)?;
-        }
+        add_tracks(&pc, &stream)?;
         self.watch_tones();
         Ok(pc)
     }
@@ -559,7 +611,16 @@ impl Inner {
         })
     }
 
+    /// The call's first connection.
     fn connect(self: &Rc<Self>) -> Result<RtcPeerConnection, JsValue> {
+        let pc = self.open()?;
+        self.swap();
+        Ok(pc)
+    }
+
+    /// A new connection with the call's configuration, its events routed to this session,
+    /// kept as `next` (in place of one kept before).
+    fn open(self: &Rc<Self>) -> Result<RtcPeerConnection, JsValue> {
         let config = RtcConfiguration::new();
         config.set_ice_servers(&self.settings.ice_servers);
         let pc = RtcPeerConnection::new_with_configuration(&config)?;
@@ -588,11 +649,11 @@ impl Inner {
         pc.set_onicegatheringstatechange(handler);
         pc.set_oniceconnectionstatechange(handler);
         pc.set_ontrack(handler);
-        *self.callbacks.borrow_mut() = Some(PcCallbacks {
+        self.drop_next();
+        *self.next.borrow_mut() = Some(PcCallbacks {
             pc: pc.clone(),
             _on_event: on_event,
         });
-        *self.pc.borrow_mut() = Some(pc.clone());
         Ok(pc)
     }
 
@@ -718,12 +779,7 @@ impl Inner {
     }
 
     fn audio_sender(&self) -> Option<RtcRtpSender> {
-        let pc = self.pc.borrow().clone()?;
-        pc.get_transceivers()
-            .iter()
-            .filter_map(|t| t.dyn_into::<RtcRtpTransceiver>().ok())
-            .map(|t| t.sender())
-            .find(|s| s.track().is_some_and(|t| t.kind() == "audio"))
+        sender_of(self.pc.borrow().as_ref()?)
     }
 
     fn dtmf_sender(&self) -> Option<RtcdtmfSender> {
@@ -754,6 +810,24 @@ async fn apply_offer(inner: &Inner, pc: &RtcPeerConnection, sdp: &str) -> Result
     desc.set_sdp(sdp);
     inner.settle(pc.set_remote_description(&desc)).await?;
     Ok(())
+}
+
+/// `addTrack` for each audio track of `stream` (which names them in the SDP's `msid`).
+fn add_tracks(pc: &RtcPeerConnection, stream: &MediaStream) -> Result<(), JsValue> {
+    for track in stream.get_audio_tracks().iter() {
+        pc.unchecked_ref::<CheckedPeerConnection>()
+            .add_track(track.unchecked_ref(), stream)?;
+    }
+    Ok(())
+}
+
+/// The sender of `pc`'s audio track.
+fn sender_of(pc: &RtcPeerConnection) -> Option<RtcRtpSender> {
+    pc.get_transceivers()
+        .iter()
+        .filter_map(|t| t.dyn_into::<RtcRtpTransceiver>().ok())
+        .map(|t| t.sender())
+        .find(|s| s.track().is_some_and(|t| t.kind() == "audio"))
 }
 
 fn set_direction(pc: &RtcPeerConnection, direction: Direction) {

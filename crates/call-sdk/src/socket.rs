@@ -123,10 +123,16 @@ impl NetworkWatch {
     pub fn new(on_change: Rc<dyn Fn()>) -> Self {
         let callback =
             Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| on_change());
-        let global = JsValue::from(js_sys::global());
-        let connection = js::get(&js::get(&global, "navigator"), "connection");
+        let global = js_sys::global();
+        let connection = js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
+            .ok()
+            .filter(|n| n.is_object())
+            .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("connection")).ok());
         let mut targets = Vec::new();
-        let candidates = [(global, "online"), (connection, "change")];
+        let candidates = [
+            (JsValue::from(global), "online"),
+            (connection.unwrap_or(JsValue::UNDEFINED), "change"),
+        ];
         for (target, event) in candidates {
             let Ok(target) = target.dyn_into::<EventTarget>() else {
                 continue;

@@ -705,6 +705,7 @@ async fn hold_and_resume_between_two_sessions() {
         a.step(MediaOp::Reoffer(
             call_sdk::media::Direction::SendOnly,
             false,
+            false,
         ))
         .await,
     );
@@ -722,6 +723,7 @@ async fn hold_and_resume_between_two_sessions() {
         a.step(MediaOp::Reoffer(
             call_sdk::media::Direction::SendRecv,
             false,
+            false,
         ))
         .await,
     );
@@ -736,8 +738,12 @@ async fn hold_and_resume_between_two_sessions() {
 
     // An ICE restart offers new credentials and keeps the direction; a plain re-offer does not.
     let restart = sdp_of(
-        a.step(MediaOp::Reoffer(call_sdk::media::Direction::SendRecv, true))
-            .await,
+        a.step(MediaOp::Reoffer(
+            call_sdk::media::Direction::SendRecv,
+            true,
+            false,
+        ))
+        .await,
     );
     assert_ne!(ice_ufrag(&restart), resume_ufrag, "{restart}");
     assert_eq!(resume_ufrag, hold_ufrag, "no restart without asking");
@@ -841,6 +847,7 @@ async fn an_answer_rejecting_all_audio_is_reported_unapplied_and_the_call_keeps_
         a.step(MediaOp::Reoffer(
             call_sdk::media::Direction::SendRecv,
             false,
+            false,
         ))
         .await,
     );
@@ -854,6 +861,7 @@ async fn an_answer_rejecting_all_audio_is_reported_unapplied_and_the_call_keeps_
     let reoffer = sdp_of(
         a.step(MediaOp::Reoffer(
             call_sdk::media::Direction::SendRecv,
+            false,
             false,
         ))
         .await,
@@ -872,4 +880,123 @@ async fn an_answer_rejecting_all_audio_is_reported_unapplied_and_the_call_keeps_
     assert_eq!(track.ready_state(), web_sys::MediaStreamTrackState::Live);
     a.session.close();
     b.session.close();
+}
+
+/// Every `RTCPeerConnection` the page creates from now on, in order (the engine's bindings
+/// look the constructor up at each call, so a subclass installed here sees them all).
+fn watch_connections() -> Array {
+    let install = js_sys::Function::new_no_args(
+        "if (!globalThis.__pcs) {
+           globalThis.__pcs = [];
+           const Native = globalThis.RTCPeerConnection;
+           globalThis.RTCPeerConnection = class extends Native {
+             constructor(...a) { super(...a); globalThis.__pcs.push(this); }
+           };
+         }
+         return globalThis.__pcs;",
+    );
+    install.call0(&JsValue::NULL).unwrap().unchecked_into()
+}
+
+fn open_connections(all: &Array, from: u32) -> usize {
+    all.iter()
+        .skip(from as usize)
+        .map(|pc| pc.unchecked_into::<web_sys::RtcPeerConnection>())
+        .filter(|pc| pc.signaling_state() != web_sys::RtcSignalingState::Closed)
+        .count()
+}
+
+/// A move (decision 0007) offers from a fresh connection that sends the call's microphone
+/// track, mute included. A refused move is rolled back: that connection is closed and the
+/// call's goes on. An accepted one (answered by a new session at the peer, as JsSIP answers an
+/// INVITE with Replaces) becomes the call's connection: the old one is closed without stopping
+/// the track, a new remote stream is handed out, and media flows on it.
+#[wasm_bindgen_test]
+async fn a_move_offers_from_a_fresh_connection_that_becomes_the_call_s() {
+    use call_sdk::media::Direction::SendRecv;
+    let all = watch_connections();
+    let from = all.length();
+    let (a, b) = (Probe::new(), Probe::new());
+    let offer = sdp_of(a.step(MediaOp::CreateOffer).await);
+    let answer = sdp_of(b.step(MediaOp::CreateAnswer(offer.clone())).await);
+    assert_eq!(
+        a.step(MediaOp::ApplyAnswer(answer)).await,
+        MediaOutcome::RemoteApplied
+    );
+    let first = a.session.peer_connection().expect("a has a connection");
+    let mic = a.session.sender_track().expect("a sends its microphone");
+    a.session.set_muted(true);
+
+    let moved = sdp_of(a.step(MediaOp::Reoffer(SendRecv, true, true)).await);
+    assert_ne!(ice_ufrag(&moved), ice_ufrag(&offer), "{moved}");
+    assert_eq!(open_connections(&all, from), 3, "a's two and b's");
+    let seen = a.outcomes.borrow().len();
+    a.session.run(MediaOp::Rollback);
+    sleep(50).await;
+    assert_eq!(
+        open_connections(&all, from),
+        2,
+        "the refused move's connection is closed"
+    );
+    let failed = a.outcomes.borrow()[seen..]
+        .iter()
+        .any(|o| matches!(o, MediaOutcome::Failed(_)));
+    assert!(
+        !failed,
+        "the rollback did not fail: {:?}",
+        a.outcomes.borrow()
+    );
+    assert_eq!(a.session.peer_connection(), Some(first.clone()));
+    assert_eq!(first.signaling_state(), web_sys::RtcSignalingState::Stable);
+
+    let c = Probe::new();
+    let moved = sdp_of(a.step(MediaOp::Reoffer(SendRecv, true, true)).await);
+    let answer = sdp_of(c.step(MediaOp::CreateAnswer(moved)).await);
+    assert_eq!(
+        a.step(MediaOp::ApplyAnswer(answer)).await,
+        MediaOutcome::RemoteApplied
+    );
+    let now = a.session.peer_connection().expect("a has a connection");
+    assert_ne!(now, first, "the move's connection is the call's");
+    assert_eq!(first.signaling_state(), web_sys::RtcSignalingState::Closed);
+    let sent = a.session.sender_track().expect("the new connection sends");
+    assert_eq!(sent.id(), mic.id(), "the same microphone track");
+    assert_eq!(mic.ready_state(), web_sys::MediaStreamTrackState::Live);
+    assert!(!mic.enabled(), "still muted");
+    let streams = a.streams.borrow().clone();
+    assert_eq!(
+        streams.len(),
+        2,
+        "a new remote stream for the new connection"
+    );
+    let track = streams[1].get_audio_tracks().get(0);
+    let received = now
+        .get_receivers()
+        .iter()
+        .map(|r| r.unchecked_into::<web_sys::RtcRtpReceiver>().track().id())
+        .collect::<Vec<_>>();
+    assert!(
+        received.contains(&track.unchecked_into::<web_sys::MediaStreamTrack>().id()),
+        "the new stream plays the new connection's track"
+    );
+    let started = js_sys::Date::now();
+    while !a
+        .outcomes
+        .borrow()
+        .iter()
+        .rev()
+        .any(|o| *o == MediaOutcome::IceConnected)
+    {
+        assert!(
+            js_sys::Date::now() - started < 5_000.0,
+            "ICE on the new connection"
+        );
+        sleep(20).await;
+    }
+    b.session.close();
+    assert_eq!(open_connections(&all, from), 2, "a's new one and c's");
+    a.session.close();
+    c.session.close();
+    assert_eq!(open_connections(&all, from), 0);
+    assert_eq!(mic.ready_state(), web_sys::MediaStreamTrackState::Ended);
 }

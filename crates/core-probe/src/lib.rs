@@ -127,6 +127,7 @@ fn encode(output: Output) -> String {
                 MediaCommand::CreateReoffer {
                     direction,
                     ice_restart: false,
+                    ..
                 } => ("r", direction.as_str()),
                 MediaCommand::CreateReoffer { direction, .. } => ("i", direction.as_str()),
                 MediaCommand::Rollback => ("b", ""),

@@ -52,6 +52,12 @@ pub enum MediaCommand {
         /// Offer new ICE credentials (`createOffer({iceRestart: true})`): the media path
         /// was lost and is searched for again.
         ice_restart: bool,
+        /// Offer from a new connection (same configuration, same local track, mute and
+        /// hold) instead of the call's: a move to a new dialog, which the peer answers with
+        /// a new session whose DTLS handshake an established connection completes only on
+        /// a retransmission, about 3 s later (decision 0007). Applying the answer makes it
+        /// the call's connection and closes the old one; [`MediaCommand::Rollback`] closes it.
+        fresh: bool,
     },
     /// Undo the last local offer: the peer refused it (RTCPeerConnection rollback).
     Rollback,

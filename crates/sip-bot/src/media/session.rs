@@ -360,12 +360,14 @@ impl Session {
             MediaCommand::CreateReoffer {
                 direction,
                 ice_restart,
+                // One `Rtc` per call here: a move restarts ICE on it, as it always did.
+                fresh,
             } => {
                 let mut api = self.rtc.sdp_api();
                 if let Some(mid) = self.mid {
                     api.set_direction(mid, rtc_direction(direction));
                 }
-                if ice_restart {
+                if ice_restart || fresh {
                     api.ice_restart(true);
                 }
                 let applied = api.apply();

@@ -144,6 +144,7 @@ impl Call {
                 direction,
                 // A move is answered by a new session at the peer (new ICE and DTLS).
                 ice_restart: self.ice_restart_wanted || self.move_wanted,
+                fresh: self.move_wanted,
             },
         );
     }

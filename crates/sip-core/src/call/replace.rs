@@ -104,6 +104,11 @@ impl Call {
             self.send_in_dialog(cx, Purpose::Bye, "BYE", None);
             return;
         }
+        if msg.body().is_empty() {
+            // No answer to apply: the connection the move offered from goes, the call's own
+            // carries on.
+            cx.media(&self.info.id, MediaCommand::Rollback);
+        }
         self.take_answer(cx, msg);
     }
 }

@@ -511,6 +511,8 @@ fn a_move_answered_without_sdp_keeps_the_call_and_its_media() {
             .any(|(_, c)| matches!(c, MediaCommand::ApplyAnswer { .. } | MediaCommand::Close)),
         "{log:?}"
     );
+    // The fresh connection the move offered from is closed (rolled back); the call's stays.
+    assert!(offer_steps(&net, a, 0).ends_with("rbFb"), "{log:?}");
     assert_eq!(ended_count(&net, a), 0, "{:?}", net.events(a));
     assert_eq!(net.state(a, &ca), Some(CallState::Active));
     let live_b = live(&net, b);
@@ -522,4 +524,89 @@ fn a_move_answered_without_sdp_keeps_the_call_and_its_media() {
         net.ended(b, &live_b[0]).map(|e| e.0),
         Some(EndCause::HangupRemote)
     );
+}
+
+/// Phone `i`'s offer/answer steps since its media log entry `from`, one letter each: `r` a
+/// re-offer on the call's connection, `F` one from a fresh connection, `b` a rollback, `p` an
+/// answer applied, `c` close.
+fn offer_steps(net: &Net, i: usize, from: usize) -> String {
+    net.phones[i].media.log[from..]
+        .iter()
+        .filter_map(|(_, c)| match c {
+            MediaCommand::CreateReoffer { fresh: false, .. } => Some('r'),
+            MediaCommand::CreateReoffer { fresh: true, .. } => Some('F'),
+            MediaCommand::Rollback => Some('b'),
+            MediaCommand::ApplyAnswer { .. } => Some('p'),
+            MediaCommand::Close => Some('c'),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn only_the_move_offers_from_a_fresh_connection() {
+    // Behind a plain proxy a cut needs only the refresh re-INVITE; hold and resume are
+    // re-INVITEs too: all keep the call's connection.
+    let (mut net, a, b) = two(false);
+    let (ca, _) = net.connect_call(a, "1002", b);
+    let from = net.phones[a].media.log.len();
+    net.with(a, |ua, now| ua.hold(now, &ca)).unwrap();
+    net.drive();
+    net.with(a, |ua, now| ua.unhold(now, &ca)).unwrap();
+    net.drive();
+    net.cut(a);
+    net.advance(3_000);
+    assert!(moves(&net, a).is_empty());
+    assert_eq!(offer_steps(&net, a, from), "rprprp");
+
+    // Behind an edge the refresh fails and the move follows: only its offer is fresh, the
+    // refused one is rolled back, and the answer of the move is applied to it.
+    let (mut net, a, b) = two(true);
+    let (ca, _) = net.connect_call(a, "1002", b);
+    let from = net.phones[a].media.log.len();
+    net.cut(a);
+    net.advance(3_000);
+    assert_eq!(moves(&net, a).len(), 1);
+    assert_eq!(offer_steps(&net, a, from), "rbFp");
+    assert_eq!(net.state(a, &ca), Some(CallState::Active));
+}
+
+#[test]
+fn each_try_of_a_move_offers_from_a_fresh_connection_and_a_refusal_rolls_it_back() {
+    // The peer is not registered again for 4 s: each refused try (404) is rolled back (the
+    // media layer closes that connection and keeps the call's), the next is fresh again.
+    let (mut net, a, b) = two(true);
+    let (ca, _) = net.connect_call(a, "1002", b);
+    let binding = net
+        .proxy
+        .bindings
+        .iter()
+        .position(|x| x.phone == b)
+        .unwrap();
+    let saved = net.proxy.bindings.remove(binding);
+    let from = net.phones[a].media.log.len();
+    net.cut(a);
+    net.advance(4_000);
+    net.proxy.bindings.push(saved);
+    net.advance(3_000);
+    let tries = moves(&net, a).len();
+    assert!(tries >= 2, "tried again");
+    let steps = offer_steps(&net, a, from);
+    assert_eq!(steps, format!("rb{}Fp", "Fb".repeat(tries - 1)));
+    assert_eq!(net.state(a, &ca), Some(CallState::Active));
+    // A move that fails for good: its connection goes with the call's (close).
+    let (mut net, a, b) = two(true);
+    let (ca, _) = net.connect_call(a, "1002", b);
+    net.fault = Box::new(move |to, text| match to {
+        Dest::Proxy { from } if from == a && header(text, "Replaces").is_some() => Fault::Drop,
+        _ => Fault::Deliver,
+    });
+    let from = net.phones[a].media.log.len();
+    net.cut(a);
+    net.drive_until_move(a);
+    let invite = moves(&net, a).pop().unwrap();
+    net.deliver_to(a, response_to(&invite, 603, "x", None).unwrap());
+    net.advance(3_000);
+    assert_eq!(net.ended(a, &ca), Some((EndCause::Failed, Some(603))));
+    assert_eq!(offer_steps(&net, a, from), "rbFbc");
 }

@@ -96,8 +96,9 @@ impl Media {
             MediaCommand::CreateReoffer {
                 direction,
                 ice_restart,
+                fresh,
             } => {
-                self.ice_gen += u32::from(*ice_restart);
+                self.ice_gen += u32::from(*ice_restart || *fresh);
                 self.dir.insert(call.clone(), *direction);
                 Some(MediaResult::LocalOffer(self.sdp(*direction)))
             }

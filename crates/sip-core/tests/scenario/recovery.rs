@@ -46,6 +46,7 @@ fn restarts(net: &Net, i: usize) -> Vec<Direction> {
             MediaCommand::CreateReoffer {
                 direction,
                 ice_restart: true,
+                fresh: false,
             } => Some(*direction),
             _ => None,
         })
