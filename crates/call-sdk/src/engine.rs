@@ -245,7 +245,7 @@ impl Engine {
         })));
         shared.log(
             LogLevel::Info,
-            &["credentials for extension ", &creds.extension, " received"].concat(),
+            &["credentials for extension ", &creds.extension, " received"],
         );
         Ok(Engine { shared })
     }
@@ -434,11 +434,16 @@ impl Shared {
         self.pump();
     }
 
-    fn log(&self, level: LogLevel, msg: &str) {
+    /// Logs the concatenation of `parts`: joined here, once the level lets the line through,
+    /// so a silenced line costs no string and the call sites share one joining loop.
+    fn log(&self, level: LogLevel, parts: &[&str]) {
         if level > self.config.log_level {
             return;
         }
-        let line = ["[klink-call-sdk] ", msg].concat();
+        let mut line = String::from("[klink-call-sdk] ");
+        for part in parts {
+            line.push_str(part);
+        }
         match level {
             LogLevel::Error => js::console_error(&line),
             LogLevel::Warn => js::console_warn(&line),
@@ -451,7 +456,7 @@ impl Shared {
     fn log_sip(&self, what: &str, text: &str) {
         // sip_core's replace: str::replace would link core's Two-Way searcher (docs/size.md).
         let text = sip_core::search::replace(text, &self.config.instance_id, "urn:uuid:<hidden>");
-        self.log(LogLevel::Debug, &[what, &text].concat());
+        self.log(LogLevel::Debug, &[what, &text]);
     }
 
     /// Hands the wrapper an event: its number and its payload's values (see [`payload`]).
@@ -463,7 +468,7 @@ impl Shared {
         {
             self.log(
                 LogLevel::Error,
-                &["event listener threw: ", &js::describe(&e)].concat(),
+                &["event listener threw: ", &js::describe(&e)],
             );
         }
     }
@@ -545,7 +550,7 @@ impl Shared {
                 }
                 let sent = self.socket.borrow().as_ref().map(|s| s.send(&text));
                 if let Some(Err(why)) = sent {
-                    self.log(LogLevel::Warn, &["could not send: ", &why].concat());
+                    self.log(LogLevel::Warn, &["could not send: ", &why]);
                 }
             }
             Output::Transport(TransportCommand::Connect { url }) => self.connect(&url),
@@ -576,7 +581,7 @@ impl Shared {
                 }
             }
         });
-        self.log(LogLevel::Info, &["connecting to ", url].concat());
+        self.log(LogLevel::Info, &["connecting to ", url]);
         *self.socket_url.borrow_mut() = url.to_string();
         self.socket_opened.set(false);
         match Socket::open(url, sink) {
@@ -591,14 +596,8 @@ impl Shared {
     /// Logs a connection attempt that failed. The core reports it to the application (an
     /// `error` event with scope `transport`) and retries the next server or backs off.
     fn connect_failed(&self, why: &str) {
-        let detail = [
-            "cannot connect to ",
-            self.socket_url.borrow().as_str(),
-            ": ",
-            why,
-        ]
-        .concat();
-        self.log(LogLevel::Warn, &detail);
+        let url = self.socket_url.borrow();
+        self.log(LogLevel::Warn, &["cannot connect to ", &url, ": ", why]);
     }
 
     fn on_socket(self: &Rc<Self>, ev: SocketEvent) {
@@ -624,7 +623,7 @@ impl Shared {
                 ]
                 .concat();
                 if self.socket_opened.get() {
-                    self.log(LogLevel::Info, &reason);
+                    self.log(LogLevel::Info, &[&reason]);
                 } else {
                     self.connect_failed(reason.trim_end());
                 }
@@ -635,12 +634,10 @@ impl Shared {
 
     fn media_command(self: &Rc<Self>, call: CallId, command: MediaCommand) {
         let key = call.as_str().to_string();
-        if self.config.log_level >= LogLevel::Debug {
-            self.log(
-                LogLevel::Debug,
-                &["media ", &key, ": ", media_command_name(&command)].concat(),
-            );
-        }
+        self.log(
+            LogLevel::Debug,
+            &["media ", &key, ": ", media_command_name(&command)],
+        );
         if let MediaCommand::Close = command {
             let session = {
                 let mut media = self.media.borrow_mut();
@@ -768,7 +765,7 @@ impl Shared {
                     if let MediaResult::Failed(why) = &outcome {
                         s.log(
                             LogLevel::Warn,
-                            &["media of call ", call.as_str(), ": ", why].concat(),
+                            &["media of call ", call.as_str(), ": ", why],
                         );
                     }
                     s.input(Input::Media {
@@ -781,15 +778,12 @@ impl Shared {
                     if !tone.is_empty() {
                         s.log(
                             LogLevel::Debug,
-                            &["DTMF tone ", &tone, " sent on call ", call.as_str()].concat(),
+                            &["DTMF tone ", &tone, " sent on call ", call.as_str()],
                         );
                     }
                 }
                 MediaNotice::Log(line) => {
-                    s.log(
-                        LogLevel::Info,
-                        &["call ", call.as_str(), ": ", &line].concat(),
-                    );
+                    s.log(LogLevel::Info, &["call ", call.as_str(), ": ", &line]);
                 }
             }
         })
@@ -890,18 +884,18 @@ impl Shared {
             Event::RegisteredChange { registered } => {
                 self.log(
                     LogLevel::Info,
-                    if *registered {
+                    &[if *registered {
                         "registered"
                     } else {
                         "unregistered"
-                    },
+                    }],
                 );
             }
             Event::Error { scope, detail } => {
-                self.log(LogLevel::Warn, &[scope.as_str(), ": ", detail].concat());
+                self.log(LogLevel::Warn, &[scope.as_str(), ": ", detail]);
             }
             Event::HoldFailed { reason, .. } => {
-                self.log(LogLevel::Warn, &["call: ", reason].concat());
+                self.log(LogLevel::Warn, &["call: ", reason]);
             }
             Event::Connected
             | Event::Disconnected
@@ -930,7 +924,7 @@ impl Shared {
             return Ok(());
         }
         let creds = credentials::parse_body(body, &self.config)?;
-        self.log(LogLevel::Info, "credentials refreshed");
+        self.log(LogLevel::Info, &["credentials refreshed"]);
         let expire_at = expiry(&creds);
         self.ua.borrow_mut().update_credentials(
             now(),
@@ -958,7 +952,7 @@ impl Shared {
             el.set_src_object(None);
         }
         self.pending.borrow_mut().clear();
-        self.log(LogLevel::Info, "destroyed");
+        self.log(LogLevel::Info, &["destroyed"]);
         self.emit(kind::DESTROYED, &[]);
     }
 }
