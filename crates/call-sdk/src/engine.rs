@@ -715,26 +715,22 @@ impl Shared {
     ) {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
-            let (Ok(sample), Some(s)) = (stats::sample(&pc).await, weak.upgrade()) else {
-                if let Some(done) = done {
-                    let _ = done.call0(&JsValue::NULL);
+            // What `done` gets: the stats' values, or `undefined` when they could not be read.
+            let mut out = JsValue::UNDEFINED;
+            if let (Ok(sample), Some(s)) = (stats::sample(&pc).await, weak.upgrade()) {
+                if done.is_none() {
+                    return s.input(Input::Media {
+                        call,
+                        result: MediaResult::Stats(sample),
+                    });
                 }
-                return;
-            };
-            let Some(done) = done else {
-                return s.input(Input::Media {
-                    call,
-                    result: MediaResult::Stats(sample),
-                });
-            };
-            let stats = s.ua.borrow().stats(&call, sample);
-            let _ = match stats {
-                Ok(stats) => done.call1(
-                    &JsValue::NULL,
-                    &payload::array(&payload::stats(&call, &stats), s.clock),
-                ),
-                Err(_) => done.call0(&JsValue::NULL),
-            };
+                if let Ok(stats) = s.ua.borrow().stats(&call, sample) {
+                    out = payload::array(&payload::stats(&call, &stats), s.clock).into();
+                }
+            }
+            if let Some(done) = done {
+                let _ = done.call1(&JsValue::NULL, &out);
+            }
         });
     }
 
