@@ -94,6 +94,8 @@ export default (E, toError) => {
           await connection(timeoutMs);
           pong = await new Promise((resolve) => {
             const wake = (payload) => {
+              // A pong with an id is a sendMessage()'s outcome.
+              if (payload?.id) return;
               clearTimeout(timer);
               pongs.delete(wake);
               resolve(payload);

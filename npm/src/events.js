@@ -25,7 +25,7 @@ export const STATS = names(STATS_FIELDS);
 export const EVENTS = ['connected', 'disconnected', 'registeredChange registered', 'registrationFailed code message',
   'incoming call', 'sessionStarted call', 'callUpdated call', 'sessionEnded callId cause status', 'dtmf callId tone',
   'holdFailed callId hold status reason', 'transferAccepted callId', 'transferFailed callId status reason',
-  'transferRequested callId target', 'error scope detail code', 'pong status rttMs', `stats ${STATS_FIELDS}`,
+  'transferRequested callId target', 'error scope detail code', 'pong status rttMs id', `stats ${STATS_FIELDS}`,
   'qualityWarning callId name value threshold', 'qualityWarningCleared callId name',
   'message callId from text contentType', 'remoteStream callId stream', 'destroyed'].map(names);
 

@@ -179,7 +179,8 @@ export type KlinkCallSdkErrorCode =
   | 'permission_denied'
   | 'autoplay_blocked'
   | 'transfer_failed'
-  | 'hold_failed';
+  | 'hold_failed'
+  | 'message_failed';
 
 /** The error every promise of the SDK rejects with. */
 export class KlinkCallSdkError extends Error {
@@ -187,6 +188,8 @@ export class KlinkCallSdkError extends Error {
   readonly name: 'KlinkCallSdkError';
   /** What kind of failure; `message` says what to fix. */
   readonly code: KlinkCallSdkErrorCode;
+  /** With `message_failed`: the SIP status that refused the MESSAGE (408: no answer). */
+  readonly status?: number;
 }
 
 export type CallDirection = 'inbound' | 'outbound';
@@ -397,6 +400,14 @@ export class KlinkCallSdk {
    * `network_error`; `destroy()` meanwhile rejects it with `invalid_state`.
    */
   call(number: string): Promise<string>;
+  /**
+   * Extension: sends `text` (1 to 8192 bytes as UTF-8) to `target` (a number or `sip:` URI,
+   * as for `call()`) in a SIP MESSAGE (RFC 3428) of type `text/plain;charset=UTF-8`, out of
+   * any call; waits for the connection as `call()` does. Resolves when the target accepted it
+   * (2xx); rejects with `message_failed` and its SIP `status` (404 no such user, 480 offline,
+   * 408 no answer), or `invalid_argument` (empty or too long text, bad target: nothing sent).
+   */
+  sendMessage(target: string, text: string): Promise<void>;
   answer(callId: string): Promise<void>;
   /**
    * Rejects an incoming, ringing call with `code`: 486 Busy Here (default), 603 Decline or 480

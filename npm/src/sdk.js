@@ -24,6 +24,7 @@ const CODES = [
   'autoplay_blocked',
   'transfer_failed',
   'hold_failed',
+  'message_failed',
 ];
 
 /** Every event a listener can subscribe to: the eleven K-Link events, then the extensions. */
@@ -60,7 +61,7 @@ const EVENTS = [
 const COMMANDS = [
   'answer', 'reject', 'hangup', 'hold', 'unhold', 'mute', 'unmute', 'dtmf', 'call', 'start', 'destroy', 'attachAudio',
   'getCalls', 'isRegistered', 'credentials', 'suspend', 'setInputDevice', 'transfer', 'transferReplacing',
-  'acceptTransfer', 'rejectTransfer', 'ping', 'iceServers', 'getStats',
+  'acceptTransfer', 'rejectTransfer', 'ping', 'iceServers', 'getStats', 'sendMessage',
 ];
 
 /**
@@ -191,8 +192,10 @@ export class KlinkCallSdk {
   /** The element of `attachAudio`, and the output device chosen for it. */
   #element = null;
   #sink = null;
-  /** preflight()s waiting for the engine's `pong`. */
+  /** preflight()s and sendMessage()s waiting for the engine's `pong` (a message's has its id). */
   #pongs = new Set();
+  /** The id of the last sendMessage(). */
+  #sent = 0;
 
   /** @private Use `KlinkCallSdk.init(config)`. */
   constructor(token, engine) {
@@ -237,7 +240,7 @@ export class KlinkCallSdk {
     const emit = (name, payload) => {
       // The link state is the engine's now, not the listeners' (who may still be queued).
       if (name === 'connected' || name === 'disconnected') sdk?.#link(name === 'connected');
-      // The answer to preflight()'s OPTIONS, for its waiters only.
+      // The answer to preflight()'s OPTIONS or a sendMessage(), for their waiters only.
       if (name === 'pong') return sdk?.#pongs.forEach((wake) => wake(payload));
       if (early) early.push([name, payload]);
       else sdk.#dispatch(name, payload);
@@ -368,6 +371,7 @@ export class KlinkCallSdk {
     this.#stopRefresh();
     this.#unwatch();
     this.#wake(this.#gone());
+    this.#pongs.forEach((wake) => wake());
     const engine = this.#engine;
     this.#engine = null;
     if (this.#resolveDestroyed) this.#resolveDestroyed();
@@ -453,16 +457,42 @@ export class KlinkCallSdk {
    * @param {string} number
    * @returns {Promise<string>} the new call's id
    */
-  async call(number) {
+  call(number) {
+    return this.#dial('call', number);
+  }
+
+  /**
+   * Sends `text` (1 to 8192 bytes as UTF-8) to `target` (a number or `sip:` URI, as for
+   * `call()`) in a SIP MESSAGE, waiting first for the connection as `call()` does. Resolves
+   * when the target accepted it (2xx); rejects with `message_failed` and the SIP `status`
+   * when it was refused, or unanswered (408). The engine checks `text` (`invalid_argument`).
+   * @param {string} target
+   * @param {string} text
+   */
+  async sendMessage(target, text) {
+    // The message's id goes first, as one character: its outcome is the `pong` naming it.
+    // Text that is not a string goes as none, which the engine refuses (invalid_argument).
+    const id = this.#sent = (this.#sent % 5e4) + 1;
+    await this.#dial('sendMessage', target, String.fromCharCode(id) + (typeof text == 'string' ? text : ''));
+    const status = await new Promise((resolve) => {
+      const wake = (pong) => (!pong || pong.id === id) && resolve(pong?.status, this.#pongs.delete(wake));
+      this.#pongs.add(wake);
+    });
+    if (!(status < 300)) {
+      throw status ? Object.assign(new KlinkCallSdkError('message_failed', `the MESSAGE was refused: SIP ${status}`), { status }) : this.#gone();
+    }
+  }
+
+  /** `call`, or `sendMessage` with `arg`, to `target` once connected: the engine's id. */
+  async #dial(name, target, arg) {
     this.#use();
-    if (typeof number === 'number') number = String(number);
-    if (typeof number !== 'string' || number.trim() === '') {
-      throw new KlinkCallSdkError('invalid_argument', 'call(number) needs a number or a sip: URI');
+    if (typeof target === 'number') target = String(target);
+    if (typeof target !== 'string' || target.trim() === '') {
+      throw new KlinkCallSdkError('invalid_argument', `${name}() needs a number or a sip: URI`);
     }
     await this.#connection();
-    const engine = this.#use();
     try {
-      return run(engine, 'call', number.trim());
+      return run(this.#use(), name, target.trim(), arg);
     } catch (err) {
       throw toError(err, 'invalid_state');
     }

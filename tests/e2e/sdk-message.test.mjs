@@ -1,7 +1,9 @@
-// SIP MESSAGE (RFC 3428) from JsSIP to the SDK through Kamailio: JsSIP's ua.sendMessage()
-// raises the SDK's `message` event and gets 200; a body that is not text gets 415 and raises
-// nothing; a MESSAGE inside a call's dialog names the call. The SDK is alice (1001), JsSIP is
-// bob (1002).
+// SIP MESSAGE (RFC 3428) both ways through Kamailio, with JsSIP as the other party: the SDK's
+// sendMessage() reaches JsSIP's newMessage (Kamailio challenges it: the SDK answers with its
+// credentials) and settles with JsSIP's answer, refusals reject message_failed with the status,
+// bad arguments invalid_argument; JsSIP's ua.sendMessage() raises the SDK's `message` event and
+// gets 200; a body that is not text gets 415 and raises nothing; a MESSAGE inside a call's dialog
+// names the call. The SDK is alice (1001), JsSIP is bob (1002).
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { launchBrowser } from './lib/browser.mjs';
@@ -31,6 +33,7 @@ describe('SDK receiving MESSAGE from a JsSIP far end', { timeout: 120_000 }, () 
   });
 
   afterEach(async () => {
+    await bobUa.refuseMessages(null);
     const left = await sdk.getCalls();
     for (const c of left) await sdk.hangup(c.id);
     assert.deepEqual(left.map((c) => c.id), [], 'no call left in getCalls()');
@@ -40,6 +43,60 @@ describe('SDK receiving MESSAGE from a JsSIP far end', { timeout: 120_000 }, () 
   after(async () => {
     await browser?.close();
     await stack?.stop();
+  });
+
+  test('sendMessage(): JsSIP gets the text as text/plain;charset=UTF-8 from 1001, and the promise resolves on its 200', async () => {
+    const fromFar = await bobUa.mark();
+    const text = 'Ticket #42 \u2713\nthe caller wants a refund';
+    const r = await sdk.invoke('sendMessage', bob.extension, text);
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(r.isPromise, true);
+    assert.equal(r.value, null, 'resolves with nothing');
+    const got = await bobUa.waitFor('message', { from: fromFar });
+    assert.equal(got.body, text);
+    assert.match(got.from, /^sip:1001@/);
+    assert.equal(got.contentType.replace(/\s/g, '').toLowerCase(), 'text/plain;charset=utf-8');
+    // A sip: URI target works the same way.
+    const r2 = await sdk.invoke('sendMessage', got.from.replace('1001', bob.extension), 'by URI');
+    assert.equal(r2.ok, true, JSON.stringify(r2));
+    assert.equal((await bobUa.waitFor('message', { from: fromFar, where: { body: 'by URI' } })).body, 'by URI');
+  });
+
+  test('a refused or undeliverable MESSAGE rejects with message_failed and its status; bad arguments are invalid_argument and send nothing', async () => {
+    await bobUa.refuseMessages(480);
+    const refused = await sdk.invoke('sendMessage', bob.extension, 'are you there?');
+    assert.equal(refused.ok, false);
+    assert.equal(refused.isSdkError, true);
+    assert.equal(refused.code, 'message_failed', JSON.stringify(refused));
+    assert.equal(refused.status, 480);
+    assert.match(refused.message, /480/);
+    // Nobody is registered as 1099: Kamailio answers 404.
+    const nobody = await sdk.invoke('sendMessage', '1099', 'hello?');
+    assert.equal(nobody.code, 'message_failed', JSON.stringify(nobody));
+    assert.equal(nobody.status, 404);
+
+    await bobUa.refuseMessages(null);
+    const fromFar = await bobUa.mark();
+    for (const [target, text] of [
+      [bob.extension, ''],
+      [bob.extension, 'x'.repeat(8193)],
+      [bob.extension, 42],
+      ['10 02', 'hi'],
+      ['1002\r\nX-Injected: 1', 'hi'],
+      ['', 'hi'],
+    ]) {
+      const bad = await sdk.invoke('sendMessage', target, text);
+      assert.equal(bad.ok, false, `${JSON.stringify(target)}: ${JSON.stringify(bad)}`);
+      assert.equal(bad.isPromise, true, 'rejects, never throws');
+      assert.equal(bad.code, 'invalid_argument', `${JSON.stringify(target)}: ${bad.message}`);
+    }
+    // The longest text allowed (8192 bytes as UTF-8) goes through.
+    const longest = '\u00e9'.repeat(4096);
+    const ok = await sdk.invoke('sendMessage', bob.extension, longest);
+    assert.equal(ok.ok, true, JSON.stringify({ ...ok, message: ok.message?.slice(0, 200) }));
+    const got = (await bobUa.events(fromFar)).filter((e) => e.type === 'message');
+    assert.equal(got.length, 1, 'only the valid MESSAGE reached JsSIP');
+    assert.equal(got[0].body, longest);
   });
 
   test('a MESSAGE from JsSIP raises message { from, text, contentType, callId: null }, and JsSIP gets 200', async () => {

@@ -62,6 +62,7 @@ mod command {
     pub(super) const PING: u32 = 21;
     pub(super) const ICE_SERVERS: u32 = 22;
     pub(super) const GET_STATS: u32 = 23;
+    pub(super) const SEND_MESSAGE: u32 = 24;
 }
 
 fn now() -> Instant {
@@ -120,7 +121,8 @@ fn command_error(err: CommandError) -> JsValue {
         CommandError::InvalidTone(_)
         | CommandError::NoTones
         | CommandError::InvalidTarget(_)
-        | CommandError::InvalidStatus(_) => ErrorCode::InvalidArgument,
+        | CommandError::InvalidStatus(_)
+        | CommandError::InvalidArgument(_) => ErrorCode::InvalidArgument,
     };
     SdkError::new(code, err.message()).into()
 }
@@ -355,6 +357,13 @@ impl Shared {
                 }
                 // preflight(): the answer comes back as the `pong` event.
                 command::PING => ua.ping(t),
+                // `call_id` is the target, `arg` the message's id as one character (its code
+                // point, below 0xD800), then the text; the outcome is a `pong` with the id.
+                command::SEND_MESSAGE => {
+                    let mut chars = arg.chars();
+                    let id = chars.next().map_or(0, u32::from) as u16;
+                    ua.send_message(t, call_id, chars.as_str(), id)
+                }
                 _ => {
                     return Err(
                         SdkError::new(ErrorCode::InvalidArgument, "unknown engine command").into(),

@@ -208,10 +208,12 @@ pub(crate) fn event<R>(ev: &Event, out: impl FnOnce(u32, &[Value<'_>]) -> R) -> 
             out(kind::TRANSFER_REQUESTED, &[Str(call.as_str()), Str(target)])
         }
         Event::Error { scope, detail } => out(kind::ERROR, &[Str(scope.as_str()), Str(detail)]),
-        // For the wrapper's preflight(), which listens for it; not a public event.
-        Event::Pong { status, rtt_ms } => {
-            out(kind::PONG, &[Num(f64::from(*status)), Num(*rtt_ms as f64)])
-        }
+        // For the wrapper's preflight() and sendMessage() (the id), which listen for it;
+        // not a public event.
+        Event::Pong { id, status, rtt_ms } => out(
+            kind::PONG,
+            &[Num(f64::from(*status)), Num(*rtt_ms as f64), opt_u16(*id)],
+        ),
         Event::Stats { call, stats: s } => out(kind::STATS, &stats(call, s)),
         Event::QualityWarning {
             call,
@@ -272,7 +274,7 @@ mod tests {
         "transferFailed callId status reason",
         "transferRequested callId target",
         "error scope detail code",
-        "pong status rttMs",
+        "pong status rttMs id",
         "stats callId rttMs jitterMs packetLossPercent mos inboundLevel outboundLevel bytesSent bytesReceived codec localCandidateType remoteCandidateType",
         "qualityWarning callId name value threshold",
         "qualityWarningCleared callId name",
@@ -370,6 +372,7 @@ mod tests {
                 detail: "x".into(),
             },
             Event::Pong {
+                id: Some(3),
                 status: 200,
                 rtt_ms: 5,
             },

@@ -212,7 +212,8 @@ fn encode_event(out: &mut String, event: &Event) {
             push_field(out, call.as_str());
             push_field(out, target);
         }
-        Event::Pong { status, rtt_ms } => {
+        Event::Pong { id, status, rtt_ms } => {
+            push_number(out, id.map_or(0, u64::from));
             push_number(out, u64::from(*status));
             push_number(out, *rtt_ms);
         }

@@ -24,6 +24,8 @@ pub enum CommandError {
     InvalidTarget(String),
     /// A rejection status outside 300..=699.
     InvalidStatus(u16),
+    /// Another argument is out of its range or holds what SIP cannot carry: what and the fix.
+    InvalidArgument(&'static str),
     /// The transport is not connected.
     NotConnected,
     /// The user agent is shutting down or destroyed.
@@ -76,6 +78,7 @@ impl CommandError {
                 ": use 300-699 (486 Busy Here, 603 Decline)",
             ]
             .concat(),
+            CommandError::InvalidArgument(what) => return Cow::Borrowed(what),
             CommandError::NotConnected => {
                 return Cow::Borrowed("not connected to the SIP server yet")
             }

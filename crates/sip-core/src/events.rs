@@ -295,11 +295,15 @@ pub enum Event {
     },
     /// Shutdown finished: the transport is closed and nothing is left to do.
     Destroyed,
-    /// The answer to a `Ua::ping` OPTIONS: the server was reached on this flow.
+    /// The answer to an out-of-dialog request of the application: a `Ua::ping` OPTIONS
+    /// (the server was reached on this flow) or a `Ua::send_message` MESSAGE (its outcome).
     Pong {
-        /// Its status (any: a 404 or a challenge reached the server just as well).
+        /// `None` for a ping; for a MESSAGE, the id `send_message` was given.
+        id: Option<u16>,
+        /// Its status: for a ping any (a 404 or a challenge reached the server just as
+        /// well); for a MESSAGE the final one, after any challenge, 408 when none came.
         status: u16,
-        /// Milliseconds from the OPTIONS to its answer.
+        /// Milliseconds from the OPTIONS to its answer; 0 for a MESSAGE.
         rtt_ms: u64,
     },
     /// A call's statistics (every `QualityConfig::stats_interval`).

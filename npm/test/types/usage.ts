@@ -225,6 +225,10 @@ async function main(): Promise<void> {
 
   // --- every method --------------------------------------------------------------------
   const id: string = await sdk.call('1002');
+  const sent: void = await sdk.sendMessage('1002', 'Ticket #42');
+  void sent;
+  // @ts-expect-error the text is a string
+  await sdk.sendMessage('1002', 42);
   await sdk.answer(id);
   await sdk.reject(id);
   await sdk.reject(id, { code: 603 });
@@ -307,6 +311,8 @@ async function main(): Promise<void> {
       const name: 'KlinkCallSdkError' = e.name;
       const code: KlinkCallSdkErrorCode = e.code;
       const message: string = e.message;
+      const status: number | undefined = e.status;
+      void status;
       void name;
       void message;
       switch (code) {
@@ -324,6 +330,7 @@ async function main(): Promise<void> {
         case 'autoplay_blocked':
         case 'transfer_failed':
         case 'hold_failed':
+        case 'message_failed':
           break;
         default: {
           // Every code is named above: a new one fails here until it is handled.

@@ -71,6 +71,10 @@ export class FarEnd {
     return this.#eval(([id, o]) => window.farEnd.hold(id ?? undefined, o), sessionId ?? null, opts);
   }
 
+  refuseMessages(status) {
+    return this.#eval(([s]) => window.farEnd.refuseMessages(s), status);
+  }
+
   refuseReinvites(status, sessionId) {
     return this.#eval(([st, id]) => window.farEnd.refuseReinvites(st, id ?? undefined), status, sessionId ?? null);
   }

@@ -11,6 +11,8 @@
   const log = [];
   const waiters = new Set();
   const sessions = new Map(); // id -> { session, direction, remoteHeld, audio }
+  /** The status incoming MESSAGEs are refused with (null: JsSIP answers 200). */
+  let refuseMessages = null;
   let ua = null;
   let current = null; // id of the most recent session still alive
   let nextSessionId = 1;
@@ -385,6 +387,7 @@
             body: e.request.body,
             contentType: e.request.getHeader('Content-Type'),
           });
+          if (refuseMessages) e.message.reject({ status_code: refuseMessages });
         }
       });
       ua.start();
@@ -527,6 +530,11 @@
           failed: (e) => record('messageFailed', { cause: e.cause, status: statusOf(e.response) }),
         },
       });
+    },
+
+    /** Refuses the MESSAGEs that come from now on with `status` (null: answer 200 again). */
+    refuseMessages(status) {
+      refuseMessages = status;
     },
 
     /** Sends a text/plain MESSAGE inside the session's dialog; outcome recorded as above. */

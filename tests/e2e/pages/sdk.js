@@ -219,6 +219,7 @@ function describeError(err) {
     code: err && err.code !== undefined ? err.code : null,
     message: err && err.message !== undefined ? String(err.message) : String(err),
     name: err && err.name ? err.name : null,
+    status: err && err.status !== undefined ? err.status : null,
     isSdkError: Boolean(lib && lib.KlinkCallSdkError && err instanceof lib.KlinkCallSdkError),
     isError: err instanceof Error,
   };

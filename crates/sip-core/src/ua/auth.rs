@@ -157,7 +157,9 @@ impl Ua {
                     None => cseq_of(&request).saturating_add(1),
                 }
             }
-            Owner::Detached | Owner::Probe(_) => cseq_of(&request).saturating_add(1),
+            Owner::Detached | Owner::Probe(_) | Owner::Message(_) => {
+                cseq_of(&request).saturating_add(1)
+            }
         };
         let (_, via) = self.new_via();
         request.set("Via", via);

@@ -49,14 +49,20 @@ impl Ua {
     /// has one, even one that fails before its INVITE (the microphone refused). The answer
     /// is a [`Event::CallUpdated`] whose state is `Active`.
     pub fn call(&mut self, now: Instant, target: &str) -> Result<CallId, CommandError> {
+        self.check_live()?;
+        let (uri, number) = target_uri(target, &self.local.domain)?;
+        Ok(self.dial(now, uri, number, Refer::default()))
+    }
+
+    /// A new request of the application can go out: not shutting down, and connected.
+    pub(crate) fn check_live(&self) -> Result<(), CommandError> {
         if self.shutting_down {
             return Err(CommandError::ShutDown);
         }
         if !self.is_connected() {
             return Err(CommandError::NotConnected);
         }
-        let (uri, number) = target_uri(target, &self.local.domain)?;
-        Ok(self.dial(now, uri, number, Refer::default()))
+        Ok(())
     }
 
     /// Places a call to the Request-URI `uri` (`number` is what the application sees), with

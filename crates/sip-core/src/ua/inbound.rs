@@ -83,13 +83,23 @@ impl Ua {
             }
             Owner::Detached => {
                 if status == 401 || status == 407 {
-                    self.authenticate(now, msg, Owner::Detached, request, auth_attempts);
+                    self.authenticate(now, msg, owner, request, auth_attempts);
+                }
+            }
+            // A MESSAGE's outcome is its final answer, once any challenge is answered.
+            Owner::Message(id) => {
+                if !((status == 401 || status == 407)
+                    && self.authenticate(now, msg, owner, request, auth_attempts))
+                    && status > 199
+                {
+                    self.message_answered(id, status);
                 }
             }
             // The frame itself was the proof of life (keepalive_heard); a challenge or a
             // refusal says the same.
             Owner::Probe(None) => {}
             Owner::Probe(Some(sent)) => self.emit(Event::Pong {
+                id: None,
                 status,
                 rtt_ms: now.since(sent),
             }),

@@ -21,6 +21,7 @@
 use super::{Link, Output, Owner, TransportCommand, Ua, UaTimer};
 use crate::dialog::{format_cseq, tagged};
 use crate::error::CommandError;
+use crate::message::AuthKind;
 use crate::outgoing::Outgoing;
 use crate::timer::{Instant, Millis};
 
@@ -131,19 +132,39 @@ impl Ua {
     /// even a refusal, is a frame on this flow. The transaction is dropped with the flow,
     /// and its own timeout (Timer F) does nothing.
     fn send_options_probe(&mut self, now: Instant, asked: Option<Instant>) {
+        let registrar = self.local.registrar.clone();
+        let to = self.local.name_addr.clone();
+        self.send_out_of_dialog(now, Owner::Probe(asked), "OPTIONS", &registrar, to, "");
+    }
+
+    /// A request outside any dialog to `uri` and `to`: an OPTIONS, or with `text` a MESSAGE
+    /// (with the credentials of the last challenge, as a proxy asks for them).
+    pub(super) fn send_out_of_dialog(
+        &mut self,
+        now: Instant,
+        owner: Owner,
+        method: &str,
+        uri: &str,
+        to: String,
+        text: &str,
+    ) {
         let (_, via) = self.new_via();
         let from_tag = self.rng.tag();
         let call_id = self.rng.call_id();
-        let mut m = Outgoing::request("OPTIONS", &self.local.registrar);
+        let mut m = Outgoing::request(method, uri);
         m.push("Via", via)
             .push("Max-Forwards", "70")
-            .push("To", self.local.name_addr.clone())
+            .push("To", to)
             .push("From", tagged(&self.local.name_addr, &from_tag))
             .push("Call-ID", call_id)
-            .push("CSeq", format_cseq(1, "OPTIONS"))
+            .push("CSeq", format_cseq(1, method))
             .push("Allow", super::ALLOW)
             .push("User-Agent", self.config.user_agent.clone());
-        self.send_request(now, Owner::Probe(asked), m, 0);
+        if !text.is_empty() {
+            m.with_body("text/plain;charset=UTF-8", text.to_owned());
+            self.preauthorize(&mut m, AuthKind::Proxy);
+        }
+        self.send_request(now, owner, m, 0);
     }
 
     /// Measures the signalling round trip (the SDK's preflight): an OPTIONS to the registrar

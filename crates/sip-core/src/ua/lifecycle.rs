@@ -67,8 +67,14 @@ impl Ua {
             self.emit(Event::RegisteredChange { registered: false });
         }
         // No answer to anything sent can arrive any more: a page restored from the cache
-        // starts clean instead of timing out transactions of a flow that is gone.
-        self.clients.clear();
+        // starts clean instead of timing out transactions of a flow that is gone (`after`
+        // drops them). But a MESSAGE has a caller waiting: the restored page sends it again
+        // when it connects, else its timeout reports it.
+        for c in &mut self.clients {
+            if !matches!(c.owner, Owner::Message(_)) {
+                c.tx.terminate();
+            }
+        }
         self.servers.clear();
         self.calls.clear();
         self.after(now);

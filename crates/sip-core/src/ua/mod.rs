@@ -97,6 +97,7 @@ pub use calls::MuteDirection;
 pub use config::{BusyPolicy, MediaRecovery, ReconnectPolicy, SessionTimers, UaConfig};
 pub use driver::{Input, Output, TransportCommand};
 pub use keepalive::KeepalivePolicy;
+pub use message::MAX_MESSAGE_BYTES;
 use transport::Link;
 
 pub(crate) use auth::{preauthorize, AuthCache};
@@ -169,6 +170,8 @@ pub(crate) enum Owner {
     /// keepalive (`None`) any answer is proof of life and nothing more; one that `Ua::ping`
     /// sent at this instant reports the answer's round trip (`Event::Pong`).
     Probe(Option<Instant>),
+    /// Our MESSAGE, by the id `Ua::send_message` was given: its final answer is reported.
+    Message(u16),
 }
 
 /// Why a call sent a request.
@@ -762,6 +765,7 @@ impl Ua {
             match self.clients.get(i).map(|c| c.owner.clone()) {
                 Some(Owner::Register) => self.on_register_failure(now, 408, "Request Timeout"),
                 Some(Owner::Call(id, purpose)) => self.on_call_request_timeout(now, &id, purpose),
+                Some(Owner::Message(id)) => self.message_answered(id, 408),
                 Some(Owner::Detached | Owner::Probe(_)) | None => {}
             }
         }

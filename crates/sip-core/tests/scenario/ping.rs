@@ -11,7 +11,11 @@ fn pongs(net: &Net, i: usize) -> Vec<(u16, u64)> {
     net.events(i)
         .iter()
         .filter_map(|e| match e {
-            Event::Pong { status, rtt_ms } => Some((*status, *rtt_ms)),
+            Event::Pong {
+                id: None,
+                status,
+                rtt_ms,
+            } => Some((*status, *rtt_ms)),
             _ => None,
         })
         .collect()

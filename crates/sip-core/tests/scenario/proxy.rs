@@ -33,7 +33,8 @@ pub struct Proxy {
     pub registers: Vec<String>,
     /// Every request forwarded or answered, as text (requests from phones).
     pub seen: Vec<String>,
-    /// Demand Proxy-Authorization on initial INVITEs (407), like Kamailio's auth_challenge.
+    /// Demand Proxy-Authorization on initial INVITEs and on MESSAGEs out of dialog (407),
+    /// like Kamailio's auth_challenge.
     pub auth_invites: bool,
     /// Refuse a nonce-count not above the last one seen for the nonce (Kamailio's
     /// `nonce_count` on); off, a nonce is reusable until rotated (its default).
@@ -128,8 +129,11 @@ impl Proxy {
                 // The ACK of our own 407.
                 return Vec::new();
             }
-            if self.auth_invites && method == "INVITE" && msg.to().tag().is_none() {
-                match self.check_auth(&msg, "INVITE", AuthKind::Proxy) {
+            if self.auth_invites
+                && (method == "INVITE" || method == "MESSAGE")
+                && msg.to().tag().is_none()
+            {
+                match self.check_auth(&msg, &method, AuthKind::Proxy) {
                     Auth::Ok => {}
                     Auth::Stale => {
                         return vec![(phone, self.challenge(&msg, true, AuthKind::Proxy))]
