@@ -106,7 +106,13 @@ describe('SDK calls the native sip-bot', { timeout: 180_000 }, () => {
     const r = await sdk.invoke('dtmf', callId, tones, opts);
     assert.equal(r.ok, true, JSON.stringify(r));
     const last = tones.length - 1;
-    await bots.waitFor('digit', { bot: extension, call: botCall, digit: tones[last] }, { from, timeout: 15000 });
+    try {
+      await bots.waitFor('digit', { bot: extension, call: botCall, digit: tones[last] }, { from, timeout: 15000 });
+    } catch (err) {
+      // What the SDK did meanwhile (an `error` event says why a tone was not sent).
+      err.message += `\nSDK events since dtmf(): ${JSON.stringify(await sdk.events(fromSdk))}`;
+      throw err;
+    }
     // The last digit might repeat an earlier one: wait for the count too.
     const deadline = Date.now() + 5000;
     let digits;

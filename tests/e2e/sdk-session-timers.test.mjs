@@ -77,7 +77,9 @@ describe('SDK session timers and UPDATE with JsSIP', { timeout: 300_000 }, () =>
     const sentUpdates = later.filter((m) => m.dir === 'send' && m.text.startsWith('UPDATE '));
     assert.equal(sentUpdates.length, 2, 'the SDK refreshed at 45 s and 90 s');
     const answered = later.filter((m) => m.dir === 'recv' && m.text.startsWith('SIP/2.0 200') && cseqOf(m.text)?.endsWith('UPDATE'));
-    assert.equal(answered.length, 2, 'bob answered each refresh 200');
+    // On failure, every UPDATE and its answers as the SDK saw them, in order.
+    const updates = () => later.filter((m) => cseqOf(m.text)?.endsWith('UPDATE')).map((m) => `${m.dir} ${m.text.split(/\r?\n/)[0]} (${cseqOf(m.text)})`).join('; ');
+    assert.equal(answered.length, 2, `bob answered each refresh 200: ${updates()}`);
     // dave → SDK: dave refreshes; the SDK answers 200 with the interval.
     const received = later.filter((m) => m.dir === 'recv' && m.text.startsWith('UPDATE '));
     assert.equal(received.length, 2, 'dave refreshed at 45 s and 90 s');
