@@ -269,9 +269,13 @@ impl Engine {
             command::CREDENTIALS => s.renew_credentials(&arg)?,
             command::GET_STATS => s.get_stats(call_id, arg)?,
             command::GET_CALLS => {
-                let ua = s.ua.borrow();
-                let calls: Vec<Value<'_>> = ua.calls().map(Value::Call).collect();
-                let calls = payload::array(&calls, s.clock);
+                let calls = Array::new();
+                for info in s.ua.borrow().calls() {
+                    calls.push(&payload::array(
+                        &payload::call(info, s.clock, js::now_ms()),
+                        s.clock,
+                    ));
+                }
                 return Ok(calls.into());
             }
             command::SET_INPUT_DEVICE => return Ok(s.set_input(&arg)),
