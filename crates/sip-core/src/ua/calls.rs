@@ -340,27 +340,6 @@ impl Ua {
         }
     }
 
-    /// The peer's CANCEL of the call's INVITE (transaction `invite_server`).
-    pub(crate) fn on_remote_cancel(&mut self, now: Instant, id: &CallId, invite_server: usize) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_remote_cancel(&mut cx, invite_server);
-        }
-    }
-
-    /// The ACK of our 2xx: see [`Call::on_ack`].
-    pub(crate) fn on_ack(&mut self, now: Instant, id: &CallId, answer: Option<&str>) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_ack(&mut cx, answer);
-        }
-    }
-
-    /// The peer's BYE (transaction `server`).
-    pub(crate) fn on_bye(&mut self, now: Instant, id: &CallId, head: &RequestHead, server: usize) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_bye(&mut cx, head, server);
-        }
-    }
-
     /// After a reconnect: re-INVITE every answered call so the peer routes to our new flow
     /// (a call whose route set names the old flow then moves, `call/replace.rs`).
     pub(crate) fn refresh_calls(&mut self, now: Instant) {
@@ -382,33 +361,6 @@ impl Ua {
             if let Some((call, mut cx)) = self.call_at(now, i) {
                 call.network_changed(&mut cx);
             }
-        }
-    }
-
-    /// The peer's re-INVITE: see [`Call::on_reinvite`].
-    pub(crate) fn on_reinvite(
-        &mut self,
-        now: Instant,
-        msg: &Message<'_>,
-        id: &CallId,
-        head: RequestHead,
-        server: usize,
-    ) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_reinvite(&mut cx, msg, head, server);
-        }
-    }
-    /// The peer's INFO: see [`Call::on_info`].
-    pub(crate) fn on_info(
-        &mut self,
-        now: Instant,
-        msg: &Message<'_>,
-        id: &CallId,
-        head: &RequestHead,
-        server: usize,
-    ) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_info(&mut cx, msg, head, server);
         }
     }
 }

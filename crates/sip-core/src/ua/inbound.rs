@@ -236,17 +236,13 @@ impl Ua {
         if invite_final {
             return;
         }
-        let id = self
-            .calls
-            .iter()
-            .find(|c| {
-                c.uas_invite
-                    .as_ref()
-                    .is_some_and(|h| h.branch == branch && h.call_id == msg.call_id())
-            })
-            .map(|c| c.info.id.clone());
-        if let Some(id) = id {
-            self.on_remote_cancel(now, &id, invite);
+        let index = self.calls.iter().position(|c| {
+            c.uas_invite
+                .as_ref()
+                .is_some_and(|h| h.branch == branch && h.call_id == msg.call_id())
+        });
+        if let Some((call, mut cx)) = index.and_then(|i| self.call_at(now, i)) {
+            call.on_remote_cancel(&mut cx, invite);
         }
     }
 
@@ -286,24 +282,33 @@ impl Ua {
             self.respond(now, &head, Some(server), 500, "CSeq Out of Order", None);
             return;
         }
-        let Some(id) = self.calls.get(index).map(|c| c.info.id.clone()) else {
-            return;
-        };
         match msg.method() {
-            Some(Method::Invite | Method::Update) => self.on_reinvite(now, msg, &id, head, server),
-            Some(Method::Bye) => self.on_bye(now, &id, &head, server),
-            Some(Method::Info) => self.on_info(now, msg, &id, &head, server),
-            Some(Method::Refer) => self.on_refer(now, msg, &id, head, server),
-            Some(Method::Notify) => self.on_notify(now, msg, &id, &head, server),
-            Some(Method::Message) => self.on_message(now, msg, &head, server, Some(id)),
+            Some(Method::Message) => {
+                let id = self.calls.get(index).map(|c| c.info.id.clone());
+                self.on_message(now, msg, &head, server, id);
+                return;
+            }
             Some(Method::Options) => {
                 let r = self.options_response(&head);
                 self.send_response(now, Some(server), &r);
+                return;
             }
+            _ => {}
+        }
+        // The call found above acts (no second look-up by id).
+        let Some((call, mut cx)) = self.call_at(now, index) else {
+            return;
+        };
+        match msg.method() {
+            Some(Method::Invite | Method::Update) => call.on_reinvite(&mut cx, msg, head, server),
+            Some(Method::Bye) => call.on_bye(&mut cx, &head, server),
+            Some(Method::Info) => call.on_info(&mut cx, msg, &head, server),
+            Some(Method::Refer) => call.on_refer(&mut cx, msg, head, server),
+            Some(Method::Notify) => call.on_notify(&mut cx, msg, &head, server),
             _ => {
                 let mut r = head.response(501, "Not Implemented", None);
                 r.push("Allow", super::ALLOW);
-                self.send_response(now, Some(server), &r);
+                cx.send_response(Some(server), &r);
             }
         }
     }
@@ -312,17 +317,13 @@ impl Ua {
     fn on_dialog_ack(&mut self, now: Instant, msg: &Message<'_>) {
         let from_tag = msg.from().tag().unwrap_or_default();
         let to_tag = msg.to().tag().unwrap_or_default();
-        let id = self
-            .calls
-            .iter()
-            .find(|c| {
-                c.dialog
-                    .as_ref()
-                    .is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag))
-            })
-            .map(|c| c.info.id.clone());
-        if let Some(id) = id {
-            self.on_ack(now, &id, msg.sdp_body());
+        let index = self.calls.iter().position(|c| {
+            c.dialog
+                .as_ref()
+                .is_some_and(|d| d.matches_request(msg.call_id(), from_tag, to_tag))
+        });
+        if let Some((call, mut cx)) = index.and_then(|i| self.call_at(now, i)) {
+            call.on_ack(&mut cx, msg.sdp_body());
         }
     }
 }

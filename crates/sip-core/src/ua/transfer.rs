@@ -5,11 +5,10 @@
 
 use super::calls::target_uri;
 use super::Ua;
-use crate::call::{escape, replaces_tags, Refer, RequestHead};
+use crate::call::{escape, replaces_tags, Refer};
 use crate::dialog::{angle, Role};
 use crate::error::CommandError;
 use crate::events::{CallId, EndCause};
-use crate::message::Message;
 use crate::timer::Instant;
 
 impl Ua {
@@ -99,34 +98,6 @@ impl Ua {
         call.answer_refer(&mut cx, false)?;
         self.after(now);
         Ok(())
-    }
-
-    /// The peer's REFER: see [`crate::call::Call::on_refer`].
-    pub(crate) fn on_refer(
-        &mut self,
-        now: Instant,
-        msg: &Message<'_>,
-        id: &CallId,
-        head: RequestHead,
-        server: usize,
-    ) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_refer(&mut cx, msg, head, server);
-        }
-    }
-
-    /// The peer's NOTIFY: see [`crate::call::Call::on_notify`].
-    pub(crate) fn on_notify(
-        &mut self,
-        now: Instant,
-        msg: &Message<'_>,
-        id: &CallId,
-        head: &RequestHead,
-        server: usize,
-    ) {
-        if let Some((call, mut cx)) = self.call_context(now, id) {
-            call.on_notify(&mut cx, msg, head, server);
-        }
     }
 
     /// The confirmed call an INVITE's Replaces `value` names (RFC 3891 §3; the tags are
