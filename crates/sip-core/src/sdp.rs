@@ -198,9 +198,13 @@ fn telephone_event(rtpmap: &str) -> Option<TelephoneEvent> {
     })
 }
 
-/// A decimal number as `str::parse` reads it, through one `u32` parser for every width.
+/// A decimal number as `str::parse` reads it (a leading `+` allowed), through the
+/// message parser's one `u32` reader for every width.
 fn parse_number<T: TryFrom<u32>>(text: &str) -> Option<T> {
-    T::try_from(text.parse::<u32>().ok()?).ok()
+    T::try_from(crate::message::parse_u32(
+        text.strip_prefix('+').unwrap_or(text),
+    )?)
+    .ok()
 }
 
 /// A telephone-event (RFC 4733) payload type offered in an audio section.

@@ -176,6 +176,6 @@ pub(crate) fn cseq_of(request: &Outgoing) -> u32 {
     request
         .get("CSeq")
         .and_then(|v| v.split(' ').next())
-        .and_then(|n| n.parse().ok())
+        .and_then(crate::message::parse_u32)
         .unwrap_or(1)
 }
