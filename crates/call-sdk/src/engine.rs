@@ -864,13 +864,13 @@ impl Shared {
     /// Forgets the call's remote streams; the element switches to another call's audio, if any.
     fn release_stream(self: &Rc<Self>, call_id: &str) {
         let mut streams = self.remote_streams.borrow_mut();
-        let had = streams.iter().any(|(c, _)| c == call_id);
-        streams.retain(|(c, _)| c != call_id);
+        // A call has one entry at most: `remote_stream` replaces its stream in place.
+        let Some(at) = streams.iter().position(|(c, _)| c == call_id) else {
+            return;
+        };
+        streams.remove(at);
         let next = streams.last().map(|(_, s)| Clone::clone(s));
         drop(streams);
-        if !had {
-            return;
-        }
         let el = self.audio.borrow().clone();
         if let Some(el) = el {
             match next {
@@ -953,7 +953,7 @@ impl Shared {
         drop(self.timer.borrow_mut().take());
         drop(self.network_watch.borrow_mut().take());
         drop(self.socket.borrow_mut().take());
-        let sessions: Vec<(String, MediaSession)> = self.media.borrow_mut().drain(..).collect();
+        let sessions = std::mem::take(&mut *self.media.borrow_mut());
         drop(sessions);
         self.remote_streams.borrow_mut().clear();
         let el = self.audio.borrow_mut().take();
