@@ -73,6 +73,24 @@ pub(crate) fn get_string(obj: &JsValue, key: &str) -> Option<String> {
     get(obj, key).as_string()
 }
 
+/// Adds `f` as the listener of each of `events` on `target`, or removes it (`add` false).
+/// Every browser callback of the engine goes through here: the shared `addEventListener`
+/// and `removeEventListener` imports cost less than an `on*` setter import per event.
+pub(crate) fn listen(
+    target: &web_sys::EventTarget,
+    events: &[&str],
+    f: &js_sys::Function,
+    add: bool,
+) {
+    for event in events {
+        let _ = if add {
+            target.add_event_listener_with_callback(event, f)
+        } else {
+            target.remove_event_listener_with_callback(event, f)
+        };
+    }
+}
+
 /// Sets `obj[key] = value`, ignoring failure (a frozen object is not ours to fix).
 pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);

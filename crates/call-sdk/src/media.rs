@@ -110,27 +110,43 @@ pub struct MediaSettings {
 /// less wasm than one closure per event. Detaches when dropped.
 struct PcCallbacks {
     pc: RtcPeerConnection,
-    _on_event: Closure<dyn FnMut(web_sys::Event)>,
+    on_event: Closure<dyn FnMut(web_sys::Event)>,
 }
+
+/// The connection events a session listens to.
+const PC_EVENTS: [&str; 4] = [
+    "icecandidate",
+    "icegatheringstatechange",
+    "iceconnectionstatechange",
+    "track",
+];
 
 impl Drop for PcCallbacks {
     fn drop(&mut self) {
-        self.pc.set_onicecandidate(None);
-        self.pc.set_onicegatheringstatechange(None);
-        self.pc.set_oniceconnectionstatechange(None);
-        self.pc.set_ontrack(None);
+        js::listen(
+            &self.pc,
+            &PC_EVENTS,
+            self.on_event.as_ref().unchecked_ref(),
+            false,
+        );
     }
 }
 
 /// The DTMF sender's `tonechange` callback; detaches when dropped.
 struct ToneCallback {
     sender: RtcdtmfSender,
-    _on_tone: Closure<dyn FnMut(RtcdtmfToneChangeEvent)>,
+    /// Of the connection's closure type: each closure type costs its own wasm glue.
+    on_tone: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Drop for ToneCallback {
     fn drop(&mut self) {
-        self.sender.set_ontonechange(None);
+        js::listen(
+            &self.sender,
+            &["tonechange"],
+            self.on_tone.as_ref().unchecked_ref(),
+            false,
+        );
     }
 }
 
@@ -644,15 +660,11 @@ impl Inner {
                 _ => {}
             }
         });
-        let handler = Some(on_event.as_ref().unchecked_ref());
-        pc.set_onicecandidate(handler);
-        pc.set_onicegatheringstatechange(handler);
-        pc.set_oniceconnectionstatechange(handler);
-        pc.set_ontrack(handler);
+        js::listen(&pc, &PC_EVENTS, on_event.as_ref().unchecked_ref(), true);
         self.drop_next();
         *self.next.borrow_mut() = Some(PcCallbacks {
             pc: pc.clone(),
-            _on_event: on_event,
+            on_event,
         });
         Ok(pc)
     }
@@ -791,17 +803,19 @@ impl Inner {
             return;
         };
         let weak = Rc::downgrade(self);
-        let on_tone =
-            Closure::<dyn FnMut(RtcdtmfToneChangeEvent)>::new(move |ev: RtcdtmfToneChangeEvent| {
-                if let Some(inner) = weak.upgrade() {
-                    (inner.notify)(MediaNotice::ToneSent(ev.tone()));
-                }
-            });
-        sender.set_ontonechange(Some(on_tone.as_ref().unchecked_ref()));
-        *self.tone_callback.borrow_mut() = Some(ToneCallback {
-            sender,
-            _on_tone: on_tone,
+        let on_tone = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+            if let Some(inner) = weak.upgrade() {
+                let tone = ev.unchecked_ref::<RtcdtmfToneChangeEvent>().tone();
+                (inner.notify)(MediaNotice::ToneSent(tone));
+            }
         });
+        js::listen(
+            &sender,
+            &["tonechange"],
+            on_tone.as_ref().unchecked_ref(),
+            true,
+        );
+        *self.tone_callback.borrow_mut() = Some(ToneCallback { sender, on_tone });
     }
 }
 

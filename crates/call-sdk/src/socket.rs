@@ -32,12 +32,15 @@ pub enum SocketEvent {
     },
 }
 
+/// The socket events the engine listens to.
+const EVENTS: [&str; 3] = ["open", "message", "close"];
+
 /// An open (or opening) SIP WebSocket.
 pub struct Socket {
     ws: WebSocket,
     /// One callback for `open`, `message` and `close`, told apart by `event.type`: one closure
     /// (of the type `NetworkWatch` uses too) is smaller in the wasm than three.
-    _on_event: Closure<dyn FnMut(web_sys::Event)>,
+    on_event: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Socket {
@@ -70,14 +73,8 @@ impl Socket {
                 }
             })
         };
-        let callback = Some(on_event.as_ref().unchecked_ref());
-        ws.set_onopen(callback);
-        ws.set_onmessage(callback);
-        ws.set_onclose(callback);
-        Ok(Self {
-            ws,
-            _on_event: on_event,
-        })
+        js::listen(&ws, &EVENTS, on_event.as_ref().unchecked_ref(), true);
+        Ok(Self { ws, on_event })
     }
 
     /// Sends one SIP message as a text frame.
@@ -103,9 +100,12 @@ fn message_text(ev: &MessageEvent) -> Option<String> {
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
+        js::listen(
+            &self.ws,
+            &EVENTS,
+            self.on_event.as_ref().unchecked_ref(),
+            false,
+        );
         let _ = self.ws.close_with_code(1000);
     }
 }
