@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, EventTarget, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::js;
 
@@ -114,45 +114,48 @@ impl Drop for Socket {
 /// and, where the Network Information API exists, `navigator.connection`'s `change` (a new
 /// network type or link). Dropping it removes the listeners.
 pub struct NetworkWatch {
-    targets: Vec<(EventTarget, &'static str)>,
+    /// The global scope and `navigator.connection` (`undefined` where there is none), the
+    /// targets of [`NETWORK_EVENTS`] in order.
+    targets: [JsValue; 2],
     callback: Closure<dyn FnMut(web_sys::Event)>,
 }
+
+/// The event each target of a [`NetworkWatch`] reports a change with.
+const NETWORK_EVENTS: [&str; 2] = ["online", "change"];
 
 impl NetworkWatch {
     /// Listens wherever this environment can tell; in one without those events it does nothing.
     pub fn new(on_change: Rc<dyn Fn()>) -> Self {
         let callback =
             Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| on_change());
-        let global = js_sys::global();
-        let connection = js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
-            .ok()
-            .filter(|n| n.is_object())
-            .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("connection")).ok());
-        let mut targets = Vec::new();
-        let candidates = [
-            (JsValue::from(global), "online"),
-            (connection.unwrap_or(JsValue::UNDEFINED), "change"),
-        ];
-        for (target, event) in candidates {
-            let Ok(target) = target.dyn_into::<EventTarget>() else {
-                continue;
-            };
-            if target
-                .add_event_listener_with_callback(event, callback.as_ref().unchecked_ref())
-                .is_ok()
-            {
-                targets.push((target, event));
+        let global = JsValue::from(js_sys::global());
+        let connection = js::get(&js::get(&global, "navigator"), "connection");
+        let watch = Self {
+            targets: [global, connection],
+            callback,
+        };
+        watch.listen(true);
+        watch
+    }
+
+    /// Adds or removes the listeners. A target that is no `EventTarget` refuses the call,
+    /// and `js::listen` ignores the refusal, as the environment has no such event.
+    fn listen(&self, add: bool) {
+        for (target, event) in self.targets.iter().zip(NETWORK_EVENTS) {
+            if target.is_object() {
+                js::listen(
+                    target.unchecked_ref(),
+                    &[event],
+                    self.callback.as_ref().unchecked_ref(),
+                    add,
+                );
             }
         }
-        Self { targets, callback }
     }
 }
 
 impl Drop for NetworkWatch {
     fn drop(&mut self) {
-        for (target, event) in &self.targets {
-            let _ = target
-                .remove_event_listener_with_callback(event, self.callback.as_ref().unchecked_ref());
-        }
+        self.listen(false);
     }
 }
