@@ -310,9 +310,17 @@ impl Drop for MediaSession {
 }
 
 fn set_tracks_enabled(stream: &MediaStream, enabled: bool) {
+    each_track(stream, Some(enabled));
+}
+
+/// Enables or disables every track of `stream`, or stops them (`None`): one loop for both.
+fn each_track(stream: &MediaStream, enabled: Option<bool>) {
     for track in stream.get_tracks().iter() {
-        if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
-            track.set_enabled(enabled);
+        // `getTracks()` holds only tracks: no `instanceof` check (an import of its own).
+        let track: MediaStreamTrack = track.unchecked_into();
+        match enabled {
+            Some(on) => track.set_enabled(on),
+            None => track.stop(),
         }
     }
 }
@@ -612,7 +620,8 @@ impl Inner {
         let promise = js::get_user_media(&constraints)?;
         let inner = self.clone();
         Ok(async move {
-            let stream: MediaStream = await_promise(promise).await?.dyn_into()?;
+            // `getUserMedia` resolves with a stream: no `instanceof` check.
+            let stream: MediaStream = await_promise(promise).await?.unchecked_into();
             if inner.closed.get() {
                 // The call ended while the user was asked: give the microphone back at once.
                 stop_tracks(&stream);
@@ -837,11 +846,14 @@ fn add_tracks(pc: &RtcPeerConnection, stream: &MediaStream) -> Result<(), JsValu
 
 /// The sender of `pc`'s audio track.
 fn sender_of(pc: &RtcPeerConnection) -> Option<RtcRtpSender> {
-    pc.get_transceivers()
-        .iter()
-        .filter_map(|t| t.dyn_into::<RtcRtpTransceiver>().ok())
-        .map(|t| t.sender())
-        .find(|s| s.track().is_some_and(|t| t.kind() == "audio"))
+    for t in pc.get_transceivers().iter() {
+        // `getTransceivers()` holds only transceivers: no `instanceof` check.
+        let sender = t.unchecked_into::<RtcRtpTransceiver>().sender();
+        if sender.track().is_some_and(|t| t.kind() == "audio") {
+            return Some(sender);
+        }
+    }
+    None
 }
 
 fn set_direction(pc: &RtcPeerConnection, direction: Direction) {
@@ -852,9 +864,5 @@ fn set_direction(pc: &RtcPeerConnection, direction: Direction) {
 }
 
 fn stop_tracks(stream: &MediaStream) {
-    for track in stream.get_tracks().iter() {
-        if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
-            track.stop();
-        }
-    }
+    each_track(stream, None);
 }
