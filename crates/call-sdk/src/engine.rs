@@ -240,11 +240,11 @@ impl Engine {
             network_watch: RefCell::new(None),
         });
         let weak = Rc::downgrade(&shared);
-        *shared.network_watch.borrow_mut() = Some(NetworkWatch::new(Rc::new(move || {
+        *shared.network_watch.borrow_mut() = Some(NetworkWatch::new(move || {
             if let Some(s) = weak.upgrade() {
                 s.input(Input::NetworkChanged);
             }
-        })));
+        }));
         shared.log(
             LogLevel::Info,
             &["credentials for extension ", &creds.extension, " received"],
@@ -587,13 +587,13 @@ impl Shared {
         let generation = self.socket_generation.get().wrapping_add(1);
         self.socket_generation.set(generation);
         let weak = Rc::downgrade(self);
-        let sink: Rc<dyn Fn(SocketEvent)> = Rc::new(move |ev| {
+        let sink = move |ev: SocketEvent| {
             if let Some(s) = weak.upgrade() {
                 if s.socket_generation.get() == generation {
                     s.on_socket(ev);
                 }
             }
-        });
+        };
         self.log(LogLevel::Info, &["connecting to ", url]);
         *self.socket_url.borrow_mut() = url.to_string();
         self.socket_opened.set(false);

@@ -8,8 +8,6 @@
 //! A [`NetworkWatch`] reports the browser's network changes, after which a socket that still
 //! looks open may be dead.
 
-use std::rc::Rc;
-
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
@@ -45,7 +43,7 @@ pub struct Socket {
 
 impl Socket {
     /// Starts connecting to `url`; `sink` receives every [`SocketEvent`] of this connection.
-    pub fn open(url: &str, sink: Rc<dyn Fn(SocketEvent)>) -> Result<Self, String> {
+    pub fn open(url: &str, sink: impl Fn(SocketEvent) + 'static) -> Result<Self, String> {
         let ws = WebSocket::new_with_str(url, "sip").map_err(|e| js::describe(&e))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
 
@@ -125,7 +123,7 @@ const NETWORK_EVENTS: [&str; 2] = ["online", "change"];
 
 impl NetworkWatch {
     /// Listens wherever this environment can tell; in one without those events it does nothing.
-    pub fn new(on_change: Rc<dyn Fn()>) -> Self {
+    pub fn new(on_change: impl Fn() + 'static) -> Self {
         let callback =
             Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| on_change());
         let global = JsValue::from(js_sys::global());
