@@ -97,14 +97,15 @@ pub fn parse_body(body: &JsValue, config: &Config) -> Result<Credentials, SdkErr
     let authorization_user = required(body, "authorizationUser")?;
     let password = Secret::new(required(body, "password")?);
     let servers = js::get(body, "wsServers");
-    let ws_servers: Vec<String> = if Array::is_array(&servers) {
-        Array::from(&servers)
-            .iter()
-            .filter_map(|v| v.as_string())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let mut ws_servers = Vec::new();
+    if Array::is_array(&servers) {
+        // A loop, not `filter_map().collect()`: that chain is a copy of its own in the wasm.
+        for server in Array::from(&servers).iter() {
+            if let Some(server) = server.as_string() {
+                ws_servers.push(server);
+            }
+        }
+    }
     if ws_servers.is_empty() {
         return Err(SdkError::new(
             ErrorCode::InitFailed,

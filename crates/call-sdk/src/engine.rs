@@ -151,21 +151,23 @@ fn expiry(creds: &Credentials) -> Option<Instant> {
     Some(now().plus(remaining as u64))
 }
 
-fn ua_config(config: &Config, creds: &Credentials) -> UaConfig {
+/// Takes the credentials whole: what the user agent keeps moves into it, uncopied.
+fn ua_config(config: &Config, creds: Credentials) -> UaConfig {
+    let expire_at = expiry(&creds);
     let mut ua = UaConfig::new(
         &creds.sip_uri,
         &creds.authorization_user,
         creds.password.expose(),
-        creds.ws_servers.clone(),
+        creds.ws_servers,
     );
-    ua.display_name = Some(creds.display_name.clone()).filter(|n| !n.is_empty());
-    ua.realm = Some(creds.realm.clone()).filter(|r| !r.is_empty());
+    ua.display_name = Some(creds.display_name).filter(|n| !n.is_empty());
+    ua.realm = Some(creds.realm).filter(|r| !r.is_empty());
     ua.user_agent = ["klink-call-sdk/", env!("CARGO_PKG_VERSION")].concat();
     ua.instance_id = config.instance_id.clone();
     ua.register_expires = config.register_expires_secs;
     ua.media_recovery.grace = config.ice_disconnected_grace_ms.into();
     ua.media_recovery.timeout = config.media_recovery_timeout_ms.into();
-    ua.credentials_expire_at = expiry(creds);
+    ua.credentials_expire_at = expire_at;
     ua.reconnect.max_delay = u64::from(config.reconnect.max_delay_ms);
     ua.incoming_while_busy = config.incoming_while_busy;
     if !config.reconnect.enabled {
@@ -201,18 +203,19 @@ impl Engine {
     ) -> Result<Engine, JsValue> {
         install_panic_hook();
         let config = Config::read(&config)?;
-        let creds = credentials::parse_body(&credentials, &config)?;
+        let mut creds = credentials::parse_body(&credentials, &config)?;
         let seed = js::random_u64().ok_or_else(|| {
             SdkError::new(
                 ErrorCode::InitFailed,
                 "this environment has no crypto.getRandomValues",
             )
         })?;
-        let ua = Ua::new(ua_config(&config, &creds), seed, now());
+        let extension = std::mem::take(&mut creds.extension);
         let ice_servers = config
             .ice_servers
             .clone()
             .unwrap_or_else(|| creds.ice_servers.clone());
+        let ua = Ua::new(ua_config(&config, creds), seed, now());
         let media_settings = MediaSettings {
             ice_servers,
             ice_gathering_timeout_ms: config.ice_gathering_timeout_ms,
@@ -247,7 +250,7 @@ impl Engine {
         }));
         shared.log(
             LogLevel::Info,
-            &["credentials for extension ", &creds.extension, " received"],
+            &["credentials for extension ", &extension, " received"],
         );
         Ok(Engine { shared })
     }
