@@ -206,7 +206,12 @@ fn wanted_kind(ice_servers: &Array) -> CandidateKind {
         match value.as_string() {
             Some(url) => urls.push(url),
             None if Array::is_array(&value) => {
-                urls.extend(Array::from(&value).iter().filter_map(|u| u.as_string()))
+                // A loop, not `extend(filter_map(..))`: that chain is a copy of its own.
+                for url in Array::from(&value).iter() {
+                    if let Some(url) = url.as_string() {
+                        urls.push(url);
+                    }
+                }
             }
             None => {}
         }
