@@ -62,6 +62,19 @@ extern "C" {
     ) -> Result<(), JsValue>;
 }
 
+#[wasm_bindgen(module = "/src/promise.js")]
+extern "C" {
+    /// `[promise, resolve]`: a promise that settles when `resolve` is called.
+    #[wasm_bindgen(js_name = deferred)]
+    fn deferred_pair() -> Array;
+}
+
+/// A promise and the function that resolves it (see `promise.js`).
+fn deferred() -> (Promise, Function) {
+    let pair = deferred_pair();
+    (pair.get(0).unchecked_into(), pair.get(1).unchecked_into())
+}
+
 /// A step that awaits the browser.
 #[derive(Clone, Debug)]
 pub enum MediaOp {
@@ -191,8 +204,7 @@ pub struct MediaSession {
 impl MediaSession {
     /// A session that reports through `notify`. Nothing is created until the first step.
     pub fn new(settings: MediaSettings, notify: impl Fn(MediaNotice) + 'static) -> Self {
-        let mut signal_closed = None;
-        let closed_signal = Promise::new(&mut |resolve, _reject| signal_closed = Some(resolve));
+        let (closed_signal, signal_closed) = deferred();
         Self {
             inner: Rc::new(Inner {
                 settings,
@@ -212,7 +224,7 @@ impl MediaSession {
                 previous_direction: Cell::new(Direction::SendRecv),
                 closed: Cell::new(false),
                 closed_signal,
-                signal_closed: RefCell::new(signal_closed),
+                signal_closed: RefCell::new(Some(signal_closed)),
                 ice_up: Cell::new(false),
                 restarting: Cell::new(false),
             }),
@@ -705,11 +717,7 @@ impl Inner {
     }
 
     fn begin_gathering(self: &Rc<Self>) -> Promise {
-        let mut resolve_fn = None;
-        let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
-        let Some(resolve) = resolve_fn else {
-            return Promise::resolve(&JsValue::UNDEFINED);
-        };
+        let (promise, resolve) = deferred();
         let gathering = Gathering::start(resolve, &self.settings.ice_servers, |ms, why| {
             self.gathering_timer(ms, why)
         });
