@@ -10,7 +10,7 @@ const names = (list) => list.split(' ');
 
 /** The fields of a call object (`incoming`, `sessionStarted`, `callUpdated`, `getCalls()`). */
 export const CALL = names('id direction state remoteNumber remoteName startedAt answeredAt muted mutedIn held remoteHeld '
-  + 'localNumber status duration');
+  + 'localNumber status duration headers');
 
 const STATS_FIELDS = 'callId rttMs jitterMs packetLossPercent mos inboundLevel outboundLevel bytesSent bytesReceived codec '
   + 'localCandidateType remoteCandidateType';
@@ -38,8 +38,23 @@ function build(fields, values) {
   return out;
 }
 
-/** A call snapshot from the engine's values. */
-export const callObject = (values) => build(CALL, values);
+/**
+ * A call snapshot from the engine's values. `headers` comes as the INVITE's `X-` and
+ * P-Asserted-Identity lines (`Name:value`, LF between), made an object here (a name repeated
+ * keeps its first value); the first identity of the P-Asserted-Identity becomes
+ * `assertedIdentity` (`{ name, uri, number }`).
+ */
+export const callObject = (values) => {
+  const call = build(CALL, values);
+  const headers = call.headers = {};
+  for (const line of (values[14] || '').split('\n')) {
+    const [, name, value] = /([^:]+):\s*(.*)/.exec(line) || [];
+    if (name) headers[name] ??= value;
+  }
+  const [, display, uri, number] = /"?(.*?)"?\s*<?((?:sips?|tel):([^@;>]*)[^>,]*)/i.exec(headers['P-Asserted-Identity']) || [];
+  call.assertedIdentity = uri ? { name: display || null, uri, number } : null;
+  return call;
+};
 
 /** Statistics from the engine's values. */
 export const statsObject = (values) => build(STATS, values);

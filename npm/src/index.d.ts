@@ -229,6 +229,34 @@ export interface Call {
   status: number | null;
   /** Whole seconds since the answer when this snapshot was taken; null until answered. */
   duration: number | null;
+  /**
+   * The `X-` headers of the call's INVITE, name as spelled on the wire: ours for an outbound
+   * call, the caller's for an inbound one, which also carries its `P-Asserted-Identity`.
+   */
+  headers: Record<string, string>;
+  /** The caller's first identity in P-Asserted-Identity (RFC 3325); null without one. */
+  assertedIdentity: AssertedIdentity | null;
+}
+
+/** A network-asserted identity of the caller. */
+export interface AssertedIdentity {
+  /** Its display name, when it has one. */
+  name: string | null;
+  /** Its `sip:`, `sips:` or `tel:` URI. */
+  uri: string;
+  /** The URI's user part: the number. */
+  number: string;
+}
+
+/** Extras for `call()`'s INVITE. */
+export interface CallOptions {
+  /**
+   * `X-` headers, e.g. `{ 'X-Ticket': 'T-42' }`: names are `X-` tokens, values have no control
+   * character but tab and at most 1024 bytes, 16 headers at most.
+   */
+  headers?: Record<string, string>;
+  /** The From display name of this call (at most 128 bytes, no `"`, `\` or control character). */
+  displayName?: string;
 }
 
 /** Why a call ended. */
@@ -397,9 +425,11 @@ export class KlinkCallSdk {
    * Calls a number (or a `sip:` URI); resolves with the call's id once dialling started
    * (`sessionStarted` was emitted). Before the SIP connection is up (right after `init()`, or
    * while reconnecting) it waits for it, at most `connectionWaitMs`, then rejects with
-   * `network_error`; `destroy()` meanwhile rejects it with `invalid_state`.
+   * `network_error`; `destroy()` meanwhile rejects it with `invalid_state`. `options` adds `X-`
+   * headers and a display name; any that could not be sent as they are (a line break, a bad
+   * name) reject with `invalid_argument` and nothing is sent.
    */
-  call(number: string): Promise<string>;
+  call(number: string, options?: CallOptions): Promise<string>;
   /**
    * Extension: sends `text` (1 to 8192 bytes as UTF-8) to `target` (a number or `sip:` URI,
    * as for `call()`) in a SIP MESSAGE (RFC 3428) of type `text/plain;charset=UTF-8`, out of

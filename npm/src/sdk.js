@@ -442,8 +442,13 @@ export class KlinkCallSdk {
    * @param {string} number
    * @returns {Promise<string>} the new call's id
    */
-  call(number) {
-    return this.#dial('call', number);
+  call(number, options) {
+    const { headers, displayName = '' } = options || {};
+    // The engine reads the display name, then a `Name:value` line per header, LF between: a
+    // line break inside one goes as CR, which the engine refuses (invalid_argument) with the
+    // rest of what it may not send.
+    return this.#dial('call', number, [displayName, ...Object.entries(headers || {}).map((h) => h.join(':'))]
+      .map((line) => `${line}`.replace(/\n/g, '\r')).join('\n'));
   }
 
   /**

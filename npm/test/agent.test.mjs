@@ -111,3 +111,18 @@ test("mute() and unmute() hand the engine the direction, 'out' by default", asyn
   assert.equal(engine.commands.length, 4);
   await sdk.destroy();
 });
+
+test('call() hands the engine the display name, then a Name:value line per header; a line break inside one goes as CR, which the engine refuses', async () => {
+  const { sdk, engine } = await phone();
+  assert.equal(await sdk.call('1002'), 'c1');
+  await sdk.call('1002', { displayName: 'Agent Ann', headers: { 'X-Ticket': 'T-42', 'X-Queue': 'sales' } });
+  await sdk.call('1002', { headers: { 'X-Ticket': 'a\nVia: evil' } });
+  await sdk.call('1002', { displayName: 'Ann\r\nX-Injected: 1' });
+  assert.deepEqual(engine.commands, [
+    ['call', '1002', ''],
+    ['call', '1002', 'Agent Ann\nX-Ticket:T-42\nX-Queue:sales'],
+    ['call', '1002', '\nX-Ticket:a\rVia: evil'],
+    ['call', '1002', 'Ann\r\rX-Injected: 1'],
+  ]);
+  await sdk.destroy();
+});

@@ -54,7 +54,7 @@ test('a moved event number is caught', () => {
 
 const kind = (name) => EVENTS.findIndex(([n]) => n === name);
 const CALL_VALUES = ['c1', 'outbound', 'active', '1002', null, 1700000000000, 1700000002000, false, true, true, false,
-  '1001', 200, 7];
+  '1001', 200, 7, 'X-Ticket:T-42\nP-Asserted-Identity:"Jane Roe" <sip:+15551234567@carrier.example>, <tel:+15551234567>\n'];
 
 test('payloads: the documented fields in order; events without fields have no payload', () => {
   assert.deepEqual(event(kind('connected'), []), ['connected', undefined]);
@@ -83,12 +83,30 @@ test('call snapshots: nested in incoming, sessionStarted and callUpdated, and fo
     id: 'c1', direction: 'outbound', state: 'active', remoteNumber: '1002', remoteName: null,
     startedAt: 1700000000000, answeredAt: 1700000002000, muted: false, mutedIn: true, held: true, remoteHeld: false,
     localNumber: '1001', status: 200, duration: 7,
+    headers: {
+      'X-Ticket': 'T-42',
+      'P-Asserted-Identity': '"Jane Roe" <sip:+15551234567@carrier.example>, <tel:+15551234567>',
+    },
+    assertedIdentity: { name: 'Jane Roe', uri: 'sip:+15551234567@carrier.example', number: '+15551234567' },
   };
   assert.deepEqual(callObject(CALL_VALUES), call);
-  assert.deepEqual(Object.keys(callObject(CALL_VALUES)), CALL);
+  assert.deepEqual(Object.keys(callObject(CALL_VALUES)), [...CALL, 'assertedIdentity']);
   for (const name of ['incoming', 'sessionStarted', 'callUpdated']) {
     assert.deepEqual(event(kind(name), [CALL_VALUES]), [name, { call }]);
   }
+});
+
+test('a call\'s headers: an object of the X- lines, and the first identity of P-Asserted-Identity', () => {
+  const withHeaders = (lines) => callObject([...CALL_VALUES.slice(0, 14), lines]);
+  const none = withHeaders('');
+  assert.deepEqual([none.headers, none.assertedIdentity], [{}, null]);
+  const tel = withHeaders('x-queue:sales: tier 2\nX-Queue:second\nP-Asserted-Identity:<tel:+15550001>\n');
+  assert.deepEqual(tel.headers, { 'x-queue': 'sales: tier 2', 'X-Queue': 'second', 'P-Asserted-Identity': '<tel:+15550001>' },
+    'a value keeps its colons; names keep their spelling');
+  assert.deepEqual(tel.assertedIdentity, { name: null, uri: 'tel:+15550001', number: '+15550001' });
+  assert.deepEqual(withHeaders('P-Asserted-Identity:Supervisor <sips:2001@pbx.test;user=phone>\n').assertedIdentity,
+    { name: 'Supervisor', uri: 'sips:2001@pbx.test;user=phone', number: '2001' });
+  assert.equal(withHeaders('P-Asserted-Identity:garbage\n').assertedIdentity, null, 'no URI: no identity');
 });
 
 test('statistics: the stats event and getStats() build the same object', () => {

@@ -91,6 +91,45 @@ describe('the call object and the status of every end, with JsSIP', { timeout: 1
 
   after(() => scene?.stop());
 
+  test('call(number, { headers, displayName }): JsSIP reads the X- headers and the From name; ones that could inject are invalid_argument and nothing is sent', async () => {
+    const fromFar = await bobUa.mark();
+    const fromSdk = await sdk.mark();
+    const callId = await sdk.must('invoke', 'call', bob.extension, { headers: { 'X-Ticket': 'T-42', 'X-Queue': 'sales support' }, displayName: 'Agent Ann' });
+    const incoming = await bobUa.waitFor('incoming', { from: fromFar });
+    assert.deepEqual(incoming.xHeaders, { 'X-Ticket': 'T-42', 'X-Queue': 'sales support' });
+    assert.equal(incoming.fromDisplayName, 'Agent Ann');
+    const [call] = await sdk.getCalls();
+    assert.deepEqual(call.headers, { 'X-Ticket': 'T-42', 'X-Queue': 'sales support' });
+    await sdk.hangup(callId);
+    await bobUa.waitFor('ended', { from: fromFar, where: { session: incoming.session } });
+    const quiet = await bobUa.mark();
+    for (const bad of [
+      { headers: { 'X-Ticket': '1\r\nVia: SIP/2.0/WSS evil' } },
+      { headers: { 'X-Ticket': '1\nP-Asserted-Identity: <sip:boss@127.0.0.1>' } },
+      { headers: { Via: 'x' } },
+      { headers: { 'X-Two Words': 'x' } },
+      { displayName: 'A\nX-Evil: 1' },
+      { displayName: 'Agent "Ann"' },
+    ]) {
+      const r = await sdk.invoke('call', bob.extension, bad);
+      assert.equal(r.code, 'invalid_argument', JSON.stringify(r));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual((await bobUa.events(quiet)).filter((e) => e.type === 'incoming'), [], 'nothing reached JsSIP');
+    assert.equal((await sdk.eventsOf('sessionStarted', fromSdk)).length, 1, 'only the good call started');
+  });
+
+  test("an incoming call exposes JsSIP's X- headers and P-Asserted-Identity", async () => {
+    const fromSdk = await sdk.mark();
+    const pai = '"Jane Roe" <sip:+15551234567@127.0.0.1>';
+    const session = await bobUa.call(alice.extension, { extraHeaders: ['X-Ticket: T-7', `P-Asserted-Identity: ${pai}`] });
+    const ringing = await sdk.waitFor('incoming', { from: fromSdk });
+    assert.deepEqual(ringing.payload.call.headers, { 'X-Ticket': 'T-7', 'P-Asserted-Identity': pai });
+    assert.deepEqual(ringing.payload.call.assertedIdentity, { name: 'Jane Roe', uri: 'sip:+15551234567@127.0.0.1', number: '+15551234567' });
+    await sdk.reject(ringing.payload.call.id);
+    await bobUa.waitFor('ended', { where: { session } });
+  });
+
   test('getCalls() has localNumber, status and duration; sessionEnded has 200 after a BYE either way and 487 after a CANCEL', async () => {
     // Outbound, answered, hung up by us.
     let fromSdk = await sdk.mark();

@@ -343,9 +343,15 @@ impl Shared {
                     let gap = chars.next().map_or(70, u32::from);
                     ua.dtmf_with(t, &id, chars.as_str(), duration, gap)
                 }
-                command::CALL => ua.call(t, call_id).map(|new| {
-                    id_out = Some(new);
-                }),
+                // `arg` is the display name, then a `Name:value` line per header, all
+                // joined by LF (the core refuses anything it may not send).
+                command::CALL => {
+                    let (name, headers) =
+                        sip_core::search::split_once(arg, "\n").unwrap_or((arg, ""));
+                    ua.call_with(t, call_id, name, headers).map(|new| {
+                        id_out = Some(new);
+                    })
+                }
                 command::TRANSFER => ua.transfer(t, &id, arg),
                 command::TRANSFER_REPLACING => ua.transfer_replacing(t, &id, &CallId::from(arg)),
                 command::ACCEPT_TRANSFER => ua.accept_transfer(t, &id).map(|new| {

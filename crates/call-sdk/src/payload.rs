@@ -88,7 +88,7 @@ fn opt_u16(n: Option<u16>) -> Value<'static> {
 /// The values of a call object (`CALL` of npm/src/events.js): for `incoming`,
 /// `sessionStarted`, `callUpdated` and `getCalls()`. `now` is the core's clock, for the
 /// duration of a call not ended yet.
-pub(crate) fn call(info: &CallInfo, clock: WallClock, now: u64) -> [Value<'_>; 14] {
+pub(crate) fn call(info: &CallInfo, clock: WallClock, now: u64) -> [Value<'_>; 15] {
     [
         Str(info.id.as_str()),
         Str(info.direction.as_str()),
@@ -109,6 +109,8 @@ pub(crate) fn call(info: &CallInfo, clock: WallClock, now: u64) -> [Value<'_>; 1
             let end = info.ended_at.map_or(now, |e| e.0);
             (end.saturating_sub(at.0) / 1000) as f64
         })),
+        // Raw `Name:value` lines: npm/src/events.js makes `headers` and `assertedIdentity`.
+        Str(&info.headers),
     ]
 }
 
@@ -284,7 +286,7 @@ mod tests {
     ];
 
     /// The fields of a call object: `CALL` of npm/src/events.js.
-    const CALL: [&str; 14] = [
+    const CALL: [&str; 15] = [
         "id",
         "direction",
         "state",
@@ -299,6 +301,7 @@ mod tests {
         "localNumber",
         "status",
         "duration",
+        "headers",
     ];
 
     fn info() -> CallInfo {
@@ -316,6 +319,7 @@ mod tests {
             held: HoldState::default(),
             local_number: "1001".into(),
             status: Some(200),
+            headers: "X-Ticket:T-1".into(),
         }
     }
 
@@ -431,6 +435,7 @@ mod tests {
         // Answered at 3 s, 10.5 s now: 7 whole seconds.
         assert!(matches!(values[13], Num(n) if n == 7.0));
         assert!(matches!(values[4], Null));
+        assert!(matches!(values[14], Str("X-Ticket:T-1")));
         let stats_fields = fields(kind::STATS);
         let s = Stats {
             sample: Sample::default(),

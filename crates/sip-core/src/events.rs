@@ -174,6 +174,9 @@ pub struct CallInfo {
     /// The final SIP status of the call's INVITE: `None` until there is one, 200 once
     /// answered; an ended call's is the status its `SessionEnded` carries.
     pub status: Option<u16>,
+    /// The `X-` headers of the call's INVITE (ours outbound; the peer's inbound, with its
+    /// P-Asserted-Identity), `Name:value` lines joined by LF: the wrapper splits them.
+    pub headers: String,
 }
 
 /// What part of the user agent an [`Event::Error`] concerns.

@@ -18,6 +18,9 @@ pub(crate) enum Start {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Outgoing {
     pub(crate) start: Start,
+    /// Each header's name and value; an empty name marks `Name:value` lines joined by LF,
+    /// written one header each (the application's `X-` headers, which `call/headers.rs`
+    /// checked).
     pub(crate) headers: Vec<(&'static str, String)>,
     /// `(content type, body)`.
     pub(crate) body: Option<(String, String)>,
@@ -114,7 +117,13 @@ impl Outgoing {
             {
                 continue;
             }
-            b.header(name, value);
+            if name.is_empty() {
+                for line in value.split('\n').filter(|l| !l.is_empty()) {
+                    b.raw(line).raw("\r\n");
+                }
+            } else {
+                b.header(name, value);
+            }
         }
         match &self.body {
             Some((ctype, body)) => {

@@ -12,7 +12,10 @@ import { CALL, EVENTS } from '../../src/events.js';
  */
 export function positional(name, payload) {
   const [, ...fields] = EVENTS.find(([n]) => n === name);
-  const values = fields.map((field) => (field === 'call' ? CALL.map((key) => payload.call[key]) : payload?.[field]));
+  // A call's `headers` go back to `Name:value` lines (its assertedIdentity is not rebuilt).
+  const values = fields.map((field) => (field === 'call'
+    ? CALL.map((key) => (key === 'headers' ? Object.entries(payload.call.headers ?? {}).map((h) => h.join(':')).join('\n') : payload.call[key]))
+    : payload?.[field]));
   while (values.length && values.at(-1) === undefined) values.pop();
   return [EVENTS.findIndex(([n]) => n === name), values];
 }

@@ -225,6 +225,10 @@ async function main(): Promise<void> {
 
   // --- every method --------------------------------------------------------------------
   const id: string = await sdk.call('1002');
+  await sdk.call('1002', { headers: { 'X-Ticket': 'T-42' }, displayName: 'Agent Ann' });
+  const [snapshot] = sdk.getCalls();
+  const ticket: string | undefined = snapshot.headers['X-Ticket'];
+  const caller: string | null = snapshot.assertedIdentity?.number ?? null;
   const sent: void = await sdk.sendMessage('1002', 'Ticket #42');
   void sent;
   // @ts-expect-error the text is a string

@@ -281,6 +281,9 @@
       details.callId = request.call_id;
       details.direction = sdpDirection(request.body);
       details.iceUfrag = iceUfrag(request.body);
+      // The INVITE's X- headers as JsSIP parsed them: { name: raw value }.
+      details.xHeaders = Object.fromEntries(Object.entries(request.headers ?? {})
+        .filter(([name]) => /^x-/i.test(name)).map(([name, values]) => [name, values[0]?.raw ?? null]));
     }
     record(originator === 'remote' ? 'incoming' : 'outgoing', details);
     return s;

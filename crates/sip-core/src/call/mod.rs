@@ -12,6 +12,7 @@
 mod commands;
 mod context;
 mod dtmf;
+mod headers;
 mod media;
 mod quality;
 mod recovery;
@@ -24,6 +25,7 @@ mod uas;
 
 pub(crate) use context::Context;
 pub(crate) use dtmf::{dtmf_timing, validate_tones, DTMF_DURATION, DTMF_GAP};
+pub(crate) use headers::{check as check_headers, received as received_headers, REFUSED};
 pub(crate) use recovery::RESTART_FAILED;
 pub(crate) use refer::{escape, replaces_tags, Refer};
 pub(crate) use uac::invite_sibling;
@@ -232,6 +234,9 @@ pub(crate) struct Call {
     pub(crate) dialog: Option<Dialog>,
     /// Outbound: the Request-URI we call.
     pub(crate) target: String,
+    /// Outbound: our From name-addr, when the application gave this call a display name
+    /// (the dialog's requests keep the configured one: the tags identify it).
+    pub(crate) from: Option<String>,
     /// Our tag and the Call-ID, fixed when the call is created.
     pub(crate) local_tag: String,
     pub(crate) sip_call_id: String,
@@ -315,9 +320,11 @@ impl Call {
                 held: HoldState::default(),
                 local_number,
                 status: None,
+                headers: String::new(),
             },
             dialog: None,
             target: String::new(),
+            from: None,
             local_tag: String::new(),
             sip_call_id: String::new(),
             invite: None,

@@ -32,7 +32,13 @@ impl Call {
         m.push("Via", via)
             .push("Max-Forwards", "70")
             .push("To", angle(&self.target))
-            .push("From", tagged(&cx.local.name_addr, &self.local_tag))
+            .push(
+                "From",
+                tagged(
+                    self.from.as_deref().unwrap_or(&cx.local.name_addr),
+                    &self.local_tag,
+                ),
+            )
             .push("Call-ID", self.sip_call_id.clone())
             .push("CSeq", format_cseq(1, "INVITE"))
             .push("Contact", cx.local.contact.clone())
@@ -48,6 +54,7 @@ impl Call {
             }
         }
         m.with_body("application/sdp", sdp);
+        m.push("", self.info.headers.clone());
         // Proxies authorize dialog-creating requests with 407 (RFC 3261 §22.3).
         cx.preauthorize(&mut m, AuthKind::Proxy);
         self.invite = Some(m.clone());

@@ -1,7 +1,7 @@
 //! Inbound calls: the INVITE we receive, ringing, our 2xx and its resends until the
 //! ACK, CANCEL and BYE from the peer.
 
-use crate::call::{Call, CallTimer, Context, Negotiation, RequestHead};
+use crate::call::{received_headers, Call, CallTimer, Context, Negotiation, RequestHead};
 use crate::dialog::{angle, Dialog, Role};
 use crate::events::{CallDirection, CallId, CallState, EndCause, ErrorScope, Event};
 use crate::media::MediaCommand;
@@ -115,6 +115,7 @@ impl Call {
         if !call.timer_offer(cx, msg, &head, server, Some(&local_tag)) {
             return None;
         }
+        call.info.headers = received_headers(msg);
         call.local_tag = local_tag.clone();
         call.sip_call_id = head.call_id.clone();
         call.dialog = Some(dialog);

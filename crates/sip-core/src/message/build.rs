@@ -62,6 +62,12 @@ impl MessageBuilder {
         self
     }
 
+    /// Appends `text` as it is: header lines the caller checked, each ending with CRLF.
+    pub(crate) fn raw(&mut self, text: &str) -> &mut Self {
+        self.buf.push_str(text);
+        self
+    }
+
     /// Appends `name: number`.
     pub fn header_u32(&mut self, name: &str, value: u32) -> &mut Self {
         self.buf.push_str(name);

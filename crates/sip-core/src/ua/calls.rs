@@ -4,7 +4,8 @@
 
 use super::{cseq_of, BusyPolicy, Owner, Purpose, Ua};
 use crate::call::{
-    dtmf_timing, validate_tones, Call, Negotiation, Refer, RequestHead, DTMF_DURATION, DTMF_GAP,
+    check_headers, dtmf_timing, validate_tones, Call, Negotiation, Refer, RequestHead,
+    DTMF_DURATION, DTMF_GAP, REFUSED,
 };
 use crate::error::CommandError;
 use crate::events::{CallDirection, CallId, EndCause, ErrorScope, Event};
@@ -49,9 +50,27 @@ impl Ua {
     /// has one, even one that fails before its INVITE (the microphone refused). The answer
     /// is a [`Event::CallUpdated`] whose state is `Active`.
     pub fn call(&mut self, now: Instant, target: &str) -> Result<CallId, CommandError> {
+        self.call_with(now, target, "", "")
+    }
+
+    /// [`Ua::call`] with a From `display_name` (empty: the configured one) and `headers`
+    /// for the INVITE: `Name:value` lines joined by LF, names `X-` tokens, values without
+    /// control characters but tab (at most 16, values 1024 bytes); the display name at most
+    /// 128 bytes, without `"`, `\` or control characters. Anything else is
+    /// [`CommandError::InvalidArgument`] and nothing is sent.
+    pub fn call_with(
+        &mut self,
+        now: Instant,
+        target: &str,
+        display_name: &str,
+        headers: &str,
+    ) -> Result<CallId, CommandError> {
+        if !check_headers(display_name, headers) {
+            return Err(REFUSED);
+        }
         self.check_live()?;
         let (uri, number) = target_uri(target, &self.local.domain)?;
-        Ok(self.dial(now, uri, number, Refer::default()))
+        Ok(self.dial(now, uri, number, Refer::default(), display_name, headers))
     }
 
     /// A new request of the application can go out: not shutting down, and connected.
@@ -66,13 +85,16 @@ impl Ua {
     }
 
     /// Places a call to the Request-URI `uri` (`number` is what the application sees), with
-    /// the transfer links of `refer`.
+    /// the transfer links of `refer`, and the From `display_name` and `X-` headers that
+    /// [`check_headers`] passed (empty: none).
     pub(crate) fn dial(
         &mut self,
         now: Instant,
         uri: String,
         number: String,
         refer: Refer,
+        display_name: &str,
+        headers: &str,
     ) -> CallId {
         let id = CallId(self.rng.token(16));
         let mut call = Call::new(
@@ -84,6 +106,20 @@ impl Ua {
             self.local.user.clone(),
         );
         call.target = uri;
+        let local = &self.local;
+        call.from = (!display_name.is_empty()).then(|| {
+            [
+                "\"",
+                display_name,
+                "\" <sip:",
+                &local.user,
+                "@",
+                &local.domain,
+                ">",
+            ]
+            .concat()
+        });
+        call.info.headers = headers.to_owned();
         call.refer = refer;
         call.local_tag = self.rng.tag();
         call.sip_call_id = self.rng.call_id();

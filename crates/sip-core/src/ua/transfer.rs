@@ -87,7 +87,7 @@ impl Ua {
             replaces: t.replaces,
             ..Refer::default()
         };
-        let new = self.dial(now, t.uri, t.number, refer);
+        let new = self.dial(now, t.uri, t.number, refer, "", "");
         self.after(now);
         Ok(new)
     }

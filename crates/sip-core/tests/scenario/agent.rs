@@ -1,7 +1,10 @@
 //! An agent's day: reject codes and the busy policy, custom headers and caller identity,
 //! DTMF timing and mute direction, MESSAGE, and what the call snapshot carries.
 
-use sip_core::ua::{BusyPolicy, EndCause, ErrorScope, Event, MediaCommand, MuteDirection};
+use sip_core::message;
+use sip_core::ua::{
+    BusyPolicy, CommandError, EndCause, ErrorScope, Event, Input, MediaCommand, MuteDirection,
+};
 
 use crate::harness::{config, Net};
 
@@ -238,4 +241,102 @@ fn mute_in_silences_the_remote_audio_here_and_out_the_microphone() {
         .filter(|e| matches!(e, Event::CallUpdated(c) if c.id == ca))
         .count();
     assert!(updates >= 4, "each change is a callUpdated: {updates}");
+}
+
+#[test]
+fn x_headers_and_a_display_name_go_out_on_the_invite_and_come_in_on_the_call() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    let b = net.phone("1002");
+    let id = net
+        .with(a, |ua, now| {
+            ua.call_with(
+                now,
+                "1002",
+                "Agent Ann",
+                "X-Ticket:T-42\nx-queue: sales support",
+            )
+        })
+        .unwrap();
+    net.drive();
+    let invite = net.sent(a, "INVITE ").pop().unwrap();
+    let parsed = message::parse(&invite).unwrap();
+    assert_eq!(parsed.header("X-Ticket"), Some("T-42"));
+    assert_eq!(parsed.header("X-Queue"), Some("sales support"));
+    let from = parsed.from();
+    assert_eq!(from.display_name, Some("Agent Ann"));
+    assert!(from.uri.starts_with("sip:1001@"), "{}", from.uri);
+    // The callee sees the X- headers, and the display name as the caller's name.
+    let incoming = net
+        .events(b)
+        .iter()
+        .find_map(|e| match e {
+            Event::Incoming(info) => Some(info.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(incoming.headers, "X-Ticket:T-42\nx-queue:sales support\n");
+    assert_eq!(incoming.remote_name.as_deref(), Some("Agent Ann"));
+    // Our own snapshot carries what we sent.
+    assert_eq!(
+        net.phones[a].ua.call_info(&id).unwrap().headers,
+        "X-Ticket:T-42\nx-queue: sales support"
+    );
+    // A call without them sends the configured display name and no X- header.
+    net.with(a, |ua, now| ua.call(now, "1002")).unwrap();
+    net.drive();
+    let plain = net.sent(a, "INVITE ").pop().unwrap();
+    assert!(!plain.to_ascii_lowercase().contains("\r\nx-"), "{plain}");
+    assert_eq!(
+        message::parse(&plain).unwrap().from().display_name,
+        Some("User 1001")
+    );
+}
+
+#[test]
+fn a_header_or_display_name_that_could_inject_is_refused_and_nothing_is_sent() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    net.phone("1002");
+    net.drive();
+    let sent = net.phones[a].sent.len();
+    let events = net.events(a).len();
+    for (name, headers) in [
+        ("", "X-Ticket:1\r\nVia: SIP/2.0/WSS evil;branch=z9hG4bKx"),
+        ("", "X-Ticket:1\rP-Asserted-Identity: <sip:boss@x>"),
+        ("", "X-Ticket:1\0"),
+        ("", "Via:x"),
+        ("", "X-Two Words:x"),
+        ("", "X-Ticket"),
+        ("Ann\r\nX-Injected: 1", ""),
+        ("Ann \"Boss\" <sip:boss@x>", ""),
+    ] {
+        assert!(
+            matches!(
+                net.with(a, |ua, now| ua.call_with(now, "1002", name, headers)),
+                Err(CommandError::InvalidArgument(_))
+            ),
+            "{name:?} {headers:?}"
+        );
+    }
+    net.drive();
+    assert_eq!(net.phones[a].sent.len(), sent, "nothing was sent");
+    assert_eq!(net.events(a).len(), events, "no call was started");
+    assert!(net.phones[a].ua.calls().next().is_none());
+}
+
+#[test]
+fn an_incoming_call_exposes_its_x_headers_and_p_asserted_identity() {
+    let mut net = Net::new();
+    let a = net.phone("1001");
+    net.drive();
+    let invite = "INVITE sip:1001@198.51.100.7;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS proxy.test.local;branch=z9hG4bK-pai-1\r\nMax-Forwards: 69\r\nFrom: \"Trunk\" <sip:anonymous@test.local>;tag=p1\r\nTo: <sip:1001@test.local>\r\nCall-ID: pai-1\r\nCSeq: 1 INVITE\r\np-asserted-identity: \"Jane Roe\" <sip:+15551234567@carrier.example>, <tel:+15551234567>\r\nX-Campaign: spring\r\nSubject: not exposed\r\nContact: <sip:600@proxy.test.local;transport=ws>\r\nContent-Length: 0\r\n\r\n";
+    net.with(a, |ua, now| ua.handle_input(now, Input::Received(invite)));
+    let id = net.incoming(a);
+    let info = net.phones[a].ua.call_info(&id).unwrap();
+    assert_eq!(
+        info.headers,
+        "P-Asserted-Identity:\"Jane Roe\" <sip:+15551234567@carrier.example>, <tel:+15551234567>\nX-Campaign:spring\n"
+    );
+    assert_eq!(info.remote_number, "anonymous");
 }
