@@ -132,4 +132,34 @@ mod tests {
             assert_eq!(err.to_string(), text);
         }
     }
+
+    /// A 400's reason phrase carries the message as it is (`ua/inbound.rs`): every message
+    /// must stay one printable line, short even with the largest numbers and names.
+    #[test]
+    fn messages_fit_a_reason_phrase() {
+        let longest = "Request-Disposition";
+        let errors = [
+            ParseError::Empty,
+            ParseError::StartLine,
+            ParseError::Version,
+            ParseError::StatusCode,
+            ParseError::Method,
+            ParseError::RequestUri,
+            ParseError::HeaderLine { line: usize::MAX },
+            ParseError::Missing(longest),
+            ParseError::Duplicate(longest),
+            ParseError::invalid(longest, "parameter without value after '='"),
+            ParseError::ContentLength {
+                declared: u32::MAX,
+                actual: usize::MAX,
+            },
+            ParseError::CSeqMethod,
+            ParseError::Uri("URI with '?' or ',' outside <>"),
+        ];
+        for err in errors {
+            let text = err.message();
+            assert!(text.len() <= 80, "{text}");
+            assert!(text.chars().all(|c| !c.is_control()), "{text}");
+        }
+    }
 }

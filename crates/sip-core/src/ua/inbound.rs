@@ -370,8 +370,9 @@ fn bad_request(text: &str, why: &str) -> Option<String> {
     // The response goes back along the top Via: one that does not parse could not be routed.
     let top = vias.first()?.split(',').next()?;
     crate::message::Via::parse(top.trim()).ok()?;
+    // `why` is a `ParseError`'s message: our own words and numbers, one short line.
     let mut reason = String::from("Bad Request - ");
-    reason.extend(why.chars().filter(|c| !c.is_control()).take(80));
+    reason.push_str(why);
     let mut r = Outgoing::response(400, &reason);
     for v in vias {
         r.push("Via", v.to_owned());
