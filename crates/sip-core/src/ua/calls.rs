@@ -107,18 +107,8 @@ impl Ua {
         );
         call.target = uri;
         let local = &self.local;
-        call.from = (!display_name.is_empty()).then(|| {
-            [
-                "\"",
-                display_name,
-                "\" <sip:",
-                &local.user,
-                "@",
-                &local.domain,
-                ">",
-            ]
-            .concat()
-        });
+        call.from = (!display_name.is_empty())
+            .then(|| super::name_addr(display_name, &local.user, &local.domain));
         call.info.headers = headers.to_owned();
         call.refer = refer;
         call.local_tag = self.rng.tag();

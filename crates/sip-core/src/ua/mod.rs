@@ -296,22 +296,7 @@ impl Ua {
             c.push_str(";transport=ws;ob>");
             c
         };
-        let aor = {
-            let mut a = String::from("sip:");
-            a.push_str(&user);
-            a.push('@');
-            a.push_str(&domain);
-            a
-        };
-        let name_addr = match config.display_name.as_deref().filter(|n| !n.is_empty()) {
-            Some(name) => {
-                let mut s = quote_display_name(name);
-                s.push(' ');
-                s.push_str(&angle(&aor));
-                s
-            }
-            None => angle(&aor),
-        };
+        let name_addr = name_addr(config.display_name.as_deref().unwrap_or(""), &user, &domain);
         let reg = Registration::new(rng.call_id(), config.register_expires);
         let mut ua = Ua {
             local: Local {
@@ -854,6 +839,17 @@ pub(crate) fn fresh_via(rng: &mut Rng, host: &str) -> (String, String) {
     via.push_str(";branch=");
     via.push_str(&branch);
     (branch, via)
+}
+
+/// Our From: `"name" <sip:user@domain>`, or `<sip:user@domain>` when `name` is empty; the
+/// configured identity and a call's own display name (`Ua::call_with`) both come from here.
+pub(crate) fn name_addr(name: &str, user: &str, domain: &str) -> String {
+    let aor = angle(&["sip:", user, "@", domain].concat());
+    if name.is_empty() {
+        aor
+    } else {
+        [&quote_display_name(name), " ", &aor].concat()
+    }
 }
 
 /// Splits `sip:user@domain` (scheme optional, parameters ignored) into user and domain.
